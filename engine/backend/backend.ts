@@ -1,0 +1,123 @@
+/**
+ * The Backend interface: the BatchNorm kernels every compute backend provides.
+ *
+ * Layout: every kernel sees an NC* contiguous tensor as (N, C, S), S = product of the spatial dims
+ * (1 for 2-D input). Element (n, c, s) sits at ((n·C + c)·S + s). Per-channel statistics are
+ * Float64Array of length C whatever the input dtype: statistics accumulate in double, like PyTorch's
+ * CPU path. x, y, dy, dx are Float32Array or Float64Array, all of the same kind within one call.
+ *
+ * Implementations: `ts` (backend/tsKernels.ts, the reference), `cpu` and `cuda` (native addon).
+ */
+import type { FloatArray } from '../tensor/dtype.js';
+
+export type BackendName = 'ts' | 'cpu' | 'cuda';
+
+/** (N, C, S) view of an NC* contiguous tensor. */
+export interface NCS {
+  n: number;
+  c: number;
+  s: number;
+}
+
+/** Per-channel batch statistics. */
+export interface BatchStats {
+  mean: Float64Array;
+  /** Biased variance Σ(x−mean)²/count. */
+  varBiased: Float64Array;
+  /** Elements per channel, N·S. */
+  count: number;
+}
+
+export interface ForwardTrainArgs {
+  x: FloatArray;
+  y: FloatArray;
+  dims: NCS;
+  weight: FloatArray | null;
+  bias: FloatArray | null;
+  /** Updated in place when non-null: (1−f)·r + f·mean and (1−f)·r + f·unbiasedVar. */
+  runningMean: FloatArray | null;
+  runningVar: FloatArray | null;
+  momentum: number;
+  eps: number;
+}
+
+export interface ForwardTrainResult {
+  /** Saved for backward, length C. */
+  mean: Float64Array;
+  invstd: Float64Array;
+}
+
+export interface ForwardEvalArgs {
+  x: FloatArray;
+  y: FloatArray;
+  dims: NCS;
+  weight: FloatArray | null;
+  bias: FloatArray | null;
+  /** The statistics to normalize with (running stats in eval). */
+  mean: FloatArray | Float64Array;
+  invstd: FloatArray | Float64Array;
+}
+
+export interface BackwardReduceArgs {
+  dy: FloatArray;
+  x: FloatArray;
+  dims: NCS;
+  mean: Float64Array | FloatArray;
+}
+
+export interface BackwardReduceResult {
+  /** Σdy per channel. */
+  sumDy: Float64Array;
+  /** Σ(x−mean)·dy per channel. */
+  sumDyXmu: Float64Array;
+}
+
+export interface BackwardElemtArgs {
+  dy: FloatArray;
+  x: FloatArray;
+  dx: FloatArray;
+  dims: NCS;
+  mean: Float64Array | FloatArray;
+  invstd: Float64Array | FloatArray;
+  weight: FloatArray | null;
+  sumDy: Float64Array;
+  sumDyXmu: Float64Array;
+  /** Elements per channel over which the statistics were taken (the global count for SyncBatchNorm). */
+  count: number;
+}
+
+export interface EvalBackwardArgs {
+  dy: FloatArray;
+  dx: FloatArray;
+  dims: NCS;
+  invstd: Float64Array | FloatArray;
+  weight: FloatArray | null;
+}
+
+export interface GatheredStats {
+  mean: Float64Array;
+  invstd: Float64Array;
+  /** Total element count per channel across ranks that contributed (count ≥ 1). */
+  count: number;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Per-channel mean and biased variance, one-pass Welford with Chan's merge, double accumulation. */
+  batchStats(x: FloatArray, dims: NCS): BatchStats;
+  /** Statistics + normalize + running-stat update (unbiased variance) in one call. */
+  forwardTrain(args: ForwardTrainArgs): ForwardTrainResult;
+  /** y = x·α + β with α = invstd·w, β = b − mean·α folded once per channel. */
+  forwardEval(args: ForwardEvalArgs): void;
+  /** Σdy and Σ(x−mean)·dy per channel. */
+  backwardReduce(args: BackwardReduceArgs): BackwardReduceResult;
+  /** dx = (dy − sumDy/n − (x−mean)·sumDyXmu·invstd²/n)·invstd·w. */
+  backwardElemt(args: BackwardElemtArgs): void;
+  /** Eval-mode (running-stat) backward: dx = dy·invstd·w. */
+  backwardEvalElemt(args: EvalBackwardArgs): void;
+  /**
+   * SyncBatchNorm's combine: `gathered` is W rows of [mean(C), invstd(C), count] (2C+1 values each).
+   * Rows with count < 1 are masked out. Chan's parallel formula over the integer total.
+   */
+  gatherStatsWithCounts(gathered: Float64Array, worldSize: number, c: number, eps: number): GatheredStats;
+}

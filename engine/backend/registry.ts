@@ -1,0 +1,81 @@
+/**
+ * Which Backend runs the BatchNorm kernels. `auto` picks CUDA when a device is present, else the
+ * native CPU kernels, else TypeScript. NORMSCOPE_BACKEND=auto|ts|cpu|cuda or setBackend() forces one.
+ */
+import type { Backend, BackendName } from './backend.js';
+import { tsBackend } from './tsKernels.js';
+import { loadNativeBackends, type NativeBackends } from './nativeLoader.js';
+import { ValueError } from '../errors.js';
+
+export type BackendChoice = BackendName | 'auto';
+
+export interface BackendStatus {
+  name: BackendName;
+  available: boolean;
+  /** Why the backend cannot run ("nvcc not found at build", "no CUDA driver", …); null when available. */
+  reason: string | null;
+  device?: string;
+  memoryBytes?: number;
+  threads?: number;
+}
+
+export interface BackendInfo {
+  active: BackendName;
+  requested: BackendChoice;
+  backends: BackendStatus[];
+}
+
+let native: NativeBackends | null = null;
+let requested: BackendChoice = parseChoice(globalThis.process?.env?.NORMSCOPE_BACKEND);
+let active: Backend | null = null;
+
+function parseChoice(v: string | undefined): BackendChoice {
+  if (!v) return 'auto';
+  if (v === 'auto' || v === 'ts' || v === 'cpu' || v === 'cuda') return v;
+  throw new ValueError(`NORMSCOPE_BACKEND must be one of auto, ts, cpu, cuda (got ${JSON.stringify(v)})`);
+}
+
+function nativeBackends(): NativeBackends {
+  native ??= loadNativeBackends();
+  return native;
+}
+
+function resolve(choice: BackendChoice): Backend {
+  if (choice === 'ts') return tsBackend;
+  const nb = nativeBackends();
+  if (choice === 'cpu' || choice === 'cuda') {
+    const b = nb[choice];
+    if (!b.backend) throw new ValueError(`backend '${choice}' is unavailable: ${b.reason}`);
+    return b.backend;
+  }
+  return nb.cuda.backend ?? nb.cpu.backend ?? tsBackend;
+}
+
+/** The backend that runs kernels now. */
+export function getBackend(): Backend {
+  active ??= resolve(requested);
+  return active;
+}
+
+/** Forces a backend (or `auto`). Throws a ValueError naming the reason when it cannot run here. */
+export function setBackend(choice: BackendChoice): Backend {
+  const b = resolve(parseChoice(choice));
+  requested = choice;
+  active = b;
+  return b;
+}
+
+/** Which backend is active, and for each one whether it can run and why not. */
+export function backendInfo(): BackendInfo {
+  const nb = nativeBackends();
+  const cur = getBackend();
+  return {
+    active: cur.name,
+    requested,
+    backends: [
+      { name: 'ts', available: true, reason: null, threads: 1 },
+      { ...nb.cpu.status },
+      { ...nb.cuda.status },
+    ],
+  };
+}

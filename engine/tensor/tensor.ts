@@ -1,0 +1,359 @@
+/**
+ * Tensor: a dense, row-major (contiguous) n-d array with a dtype and optional reverse-mode autograd.
+ *
+ * Storage is always contiguous: views read from files are made contiguous when a Tensor is built
+ * from them (engine/io keeps the lazy view until then). Autograd follows PyTorch's model: a tensor
+ * produced by a differentiable op records a `gradFn` node; `backward()` walks the graph in reverse
+ * topological order and accumulates into `.grad` of leaves that have `requiresGrad`.
+ */
+import {
+  allocate,
+  bfloat16ToFloat,
+  dtypeOfArray,
+  floatToBfloat16,
+  floatToHalf,
+  halfToFloat,
+  isFloating,
+  type DType,
+  type FloatArray,
+  type TypedArray,
+} from './dtype.js';
+import { RuntimeError } from '../errors.js';
+
+/** A node of the autograd graph: maps the gradient of its output to gradients of its inputs. */
+export interface GradFn {
+  readonly name: string;
+  /** The tensors this op consumed (null where an input needs no gradient). */
+  readonly inputs: readonly (Tensor | null)[];
+  /** Gradients for each input (null where none flows), given the gradient of the output. */
+  backward(gradOutput: Tensor): (Tensor | null)[];
+}
+
+let gradEnabled = true;
+
+/** Runs `fn` without recording autograd history (PyTorch's `torch.no_grad()`). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+export interface TensorOptions {
+  shape?: readonly number[];
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export function shapeNumel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** PyTorch's `torch.Size([2, 3])` spelling, used in error messages. */
+export function formatSize(shape: readonly number[]): string {
+  return `torch.Size([${shape.join(', ')}])`;
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Contiguous row-major storage. int64 is a BigInt64Array; float16/bfloat16 are raw bits. */
+  data: TypedArray;
+  requiresGrad: boolean;
+  grad: Tensor | null = null;
+  gradFn: GradFn | null = null;
+  /** Set by Module.registerParameter so reprs and optimizers can tell parameters from buffers. */
+  isParameter = false;
+
+  constructor(data: TypedArray, shape: readonly number[], dtype?: DType, requiresGrad = false) {
+    const dt = dtype ?? dtypeOfArray(data);
+    if (data.length !== shapeNumel(shape)) {
+      throw new RuntimeError(`shape '[${shape.join(', ')}]' is invalid for input of size ${data.length}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dt;
+    if (requiresGrad && !isFloating(dt)) {
+      throw new RuntimeError('Only Tensors of floating point and complex dtype can require gradients');
+    }
+    this.requiresGrad = requiresGrad;
+  }
+
+  /** Lazy modules' placeholders override this to say they hold no data yet. */
+  isUninitialized(): boolean {
+    return false;
+  }
+
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  numel(): number {
+    return this.data.length;
+  }
+
+  dim(): number {
+    return this.shape.length;
+  }
+
+  size(i?: number): number | readonly number[] {
+    if (i === undefined) return this.shape;
+    const d = i < 0 ? i + this.shape.length : i;
+    return this.shape[d]!;
+  }
+
+  /** Element `i` of the flat storage as a JS number (int64 converted, half types decoded). */
+  getFlat(i: number): number {
+    const v = this.data[i]!;
+    if (typeof v === 'bigint') return Number(v);
+    if (this.dtype === 'float16') return halfToFloat(v);
+    if (this.dtype === 'bfloat16') return bfloat16ToFloat(v);
+    return v;
+  }
+
+  /** Writes element `i` of the flat storage from a JS number, encoding for the dtype. */
+  setFlat(i: number, v: number): void {
+    const d = this.data;
+    if (d instanceof BigInt64Array) d[i] = BigInt(Math.trunc(v));
+    else if (this.dtype === 'float16') d[i] = floatToHalf(v);
+    else if (this.dtype === 'bfloat16') d[i] = floatToBfloat16(v);
+    else if (this.dtype === 'bool') d[i] = v ? 1 : 0;
+    else d[i] = v;
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new RuntimeError(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    }
+    return this.getFlat(0);
+  }
+
+  /** Flat values as JS numbers. */
+  toArray(): number[] {
+    const out = new Array<number>(this.numel());
+    for (let i = 0; i < out.length; i++) out[i] = this.getFlat(i);
+    return out;
+  }
+
+  /** Nested arrays in the tensor's shape, like `tensor.tolist()`. */
+  toNested(): unknown {
+    const flat = this.toArray();
+    if (this.shape.length === 0) return flat[0];
+    const build = (dim: number, offset: number): unknown[] => {
+      const n = this.shape[dim]!;
+      const stride = shapeNumel(this.shape.slice(dim + 1));
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        out.push(dim === this.shape.length - 1 ? flat[offset + i] : build(dim + 1, offset + i * stride));
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** The float storage of a float32/float64 tensor (compute dtypes only). */
+  floatData(): FloatArray {
+    if (this.data instanceof Float32Array || this.data instanceof Float64Array) return this.data;
+    throw new RuntimeError(`expected a float32 or float64 tensor, got ${this.dtype}`);
+  }
+
+  /** A new tensor with copied storage, no history. */
+  clone(): Tensor {
+    const t = new Tensor(this.data.slice() as TypedArray, this.shape, this.dtype);
+    return t;
+  }
+
+  /** Same storage, no history (PyTorch's `detach()`). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape, this.dtype);
+  }
+
+  /** Cast to another dtype (a copy; same tensor when the dtype already matches). */
+  to(dtype: DType): Tensor {
+    if (dtype === this.dtype) return this;
+    const out = new Tensor(allocate(dtype, this.numel()), this.shape, dtype);
+    if (this.data instanceof BigInt64Array && out.data instanceof BigInt64Array) {
+      out.data.set(this.data);
+    } else if (out.data instanceof BigInt64Array) {
+      for (let i = 0; i < out.numel(); i++) out.data[i] = BigInt(Math.trunc(this.getFlat(i)));
+    } else {
+      for (let i = 0; i < out.numel(); i++) out.setFlat(i, this.getFlat(i));
+    }
+    return out;
+  }
+
+  /** A tensor sharing storage with another shape (contiguous, so always a view). */
+  reshape(shape: readonly number[]): Tensor {
+    const resolved = resolveShape(shape, this.numel());
+    return reshapeOp(this, resolved);
+  }
+
+  view(shape: readonly number[]): Tensor {
+    return this.reshape(shape);
+  }
+
+  // ---- in-place ops used on buffers (never recorded by autograd) ----
+
+  zero_(): this {
+    if (this.data instanceof BigInt64Array) this.data.fill(0n);
+    else this.data.fill(0);
+    return this;
+  }
+
+  fill_(v: number): this {
+    if (this.data instanceof BigInt64Array) this.data.fill(BigInt(Math.trunc(v)));
+    else if (this.dtype === 'float16') this.data.fill(floatToHalf(v));
+    else if (this.dtype === 'bfloat16') this.data.fill(floatToBfloat16(v));
+    else this.data.fill(v);
+    return this;
+  }
+
+  /** `self += v` for a scalar (the counter's `add_(1)`). */
+  addScalar_(v: number): this {
+    if (this.data instanceof BigInt64Array) {
+      const b = BigInt(v);
+      for (let i = 0; i < this.data.length; i++) this.data[i]! += b;
+    } else {
+      for (let i = 0; i < this.numel(); i++) this.setFlat(i, this.getFlat(i) + v);
+    }
+    return this;
+  }
+
+  /** Copies `src`'s values into this storage with dtype casting (shapes must hold the same count). */
+  copy_(src: Tensor): this {
+    if (src.numel() !== this.numel()) {
+      throw new RuntimeError(
+        `The size of tensor a (${this.numel()}) must match the size of tensor b (${src.numel()}) at non-singleton dimension 0`,
+      );
+    }
+    if (src.dtype === this.dtype) this.data.set(src.data as never);
+    else if (this.data instanceof BigInt64Array && src.data instanceof BigInt64Array) this.data.set(src.data);
+    else for (let i = 0; i < this.numel(); i++) this.setFlat(i, src.getFlat(i));
+    return this;
+  }
+
+  /**
+   * Reverse-mode autograd from this tensor. `grad` defaults to ones for a one-element output
+   * (PyTorch refuses implicit gradients for non-scalars, and so do we).
+   */
+  backward(grad?: Tensor): void {
+    if (!this.requiresGrad) {
+      throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
+    }
+    let seed = grad;
+    if (!seed) {
+      if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
+      seed = new Tensor(allocate(this.dtype, 1), this.shape, this.dtype).fill_(1);
+    }
+    runBackward(this, seed);
+  }
+
+  toString(): string {
+    return `tensor(${JSON.stringify(this.toNested())}, dtype=${this.dtype}${this.requiresGrad ? ', requires_grad=True' : ''})`;
+  }
+}
+
+function resolveShape(shape: readonly number[], numel: number): number[] {
+  const out = [...shape];
+  const inferred = out.indexOf(-1);
+  if (inferred >= 0) {
+    const rest = shapeNumel(out.filter((_, i) => i !== inferred));
+    out[inferred] = rest === 0 ? 0 : numel / rest;
+  }
+  if (shapeNumel(out) !== numel || out.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new RuntimeError(`shape '[${shape.join(', ')}]' is invalid for input of size ${numel}`);
+  }
+  return out;
+}
+
+function reshapeOp(x: Tensor, shape: number[]): Tensor {
+  const out = new Tensor(x.data, shape, x.dtype);
+  if (x.requiresGrad && gradEnabled) {
+    const inShape = x.shape;
+    attachGrad(out, {
+      name: 'ViewBackward0',
+      inputs: [x],
+      backward: (g) => [new Tensor(g.data, inShape, g.dtype)],
+    });
+  }
+  return out;
+}
+
+/** Records `fn` as the producer of `out` when any input requires grad and grad mode is on. */
+export function attachGrad(out: Tensor, fn: GradFn): Tensor {
+  if (!gradEnabled) return out;
+  if (!fn.inputs.some((t) => t !== null && t.requiresGrad)) return out;
+  out.gradFn = fn;
+  out.requiresGrad = true;
+  return out;
+}
+
+/** Adds `b` into `a` elementwise in place (gradient accumulation). */
+function accumulateInto(a: Tensor, b: Tensor): void {
+  const ad = a.data as FloatArray;
+  const bd = b.data as FloatArray;
+  for (let i = 0; i < ad.length; i++) ad[i]! += bd[i]!;
+}
+
+function runBackward(root: Tensor, seed: Tensor): void {
+  // Topological order of graph nodes reachable from root (iterative DFS; graphs can be deep).
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [t, idx] = top;
+    const inputs = t.gradFn ? t.gradFn.inputs : [];
+    if (idx < inputs.length) {
+      top[1]++;
+      const child = inputs[idx];
+      if (child && child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, seed);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k]!;
+    const g = grads.get(t);
+    if (!g) continue;
+    if (!t.gradFn) {
+      // A leaf: accumulate like PyTorch (a fresh tensor the first time, then in place).
+      if (t.requiresGrad) {
+        if (t.grad) accumulateInto(t.grad, g);
+        else t.grad = new Tensor((g.data as FloatArray).slice(), t.shape, t.dtype);
+      }
+      continue;
+    }
+    const inGrads = noGrad(() => t.gradFn!.backward(g));
+    t.gradFn.inputs.forEach((inp, i) => {
+      const ig = inGrads[i];
+      if (!inp || !ig || !inp.requiresGrad) return;
+      const prev = grads.get(inp);
+      if (prev) {
+        const sum = new Tensor((prev.data as FloatArray).slice(), prev.shape, prev.dtype);
+        accumulateInto(sum, ig);
+        grads.set(inp, sum);
+      } else {
+        grads.set(inp, ig);
+      }
+    });
+    grads.delete(t);
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and parity tests sit next to the code they test (`*.test.ts`).
+// e2e/ has its own runner (Playwright through playwright-core), started by tools/run-tests.mjs.
+export default defineConfig({
+  test: {
+    include: ['engine/**/*.test.ts', 'app/**/*.test.ts', 'renderer/**/*.test.ts', 'renderer/**/*.test.tsx', 'bench/**/*.test.ts', 'tools/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
