@@ -97,6 +97,8 @@ export interface EvalBackwardArgs {
 export interface GatheredStats {
   mean: Float64Array;
   invstd: Float64Array;
+  /** Combined biased variance M2/n per channel (the running variance uses M2/(n−1)). */
+  varBiased: Float64Array;
   /** Total element count per channel across ranks that contributed (count ≥ 1). */
   count: number;
 }

@@ -186,6 +186,7 @@ export function tsGatherStatsWithCounts(
 ): GatheredStats {
   const mean = new Float64Array(c);
   const invstd = new Float64Array(c);
+  const varBiased = new Float64Array(c);
   const row = 2 * c + 1;
   let total = 0;
   for (let r = 0; r < worldSize; r++) {
@@ -209,9 +210,10 @@ export function tsGatherStatsWithCounts(
       nAcc += cnt;
     }
     mean[ch] = avg;
-    invstd[ch] = nAcc > 0 ? 1 / Math.sqrt(m2 / nAcc + eps) : 1 / Math.sqrt(eps);
+    varBiased[ch] = nAcc > 0 ? m2 / nAcc : 0;
+    invstd[ch] = 1 / Math.sqrt(varBiased[ch]! + eps);
   }
-  return { mean, invstd, count: total };
+  return { mean, invstd, varBiased, count: total };
 }
 
 export const tsBackend: Backend = {

@@ -65,7 +65,8 @@ export function formatSize(shape: readonly number[]): string {
 
 export class Tensor {
   readonly shape: readonly number[];
-  readonly dtype: DType;
+  /** Changes only through `setStorage` (module dtype casts keep the tensor's identity, like `param.data = …`). */
+  dtype: DType;
   /** Contiguous row-major storage. int64 is a BigInt64Array; float16/bfloat16 are raw bits. */
   data: TypedArray;
   requiresGrad: boolean;
@@ -86,6 +87,13 @@ export class Tensor {
       throw new RuntimeError('Only Tensors of floating point and complex dtype can require gradients');
     }
     this.requiresGrad = requiresGrad;
+  }
+
+  /** Replaces storage and dtype in place (same shape), as `tensor.data = other` does in PyTorch. */
+  setStorage(data: TypedArray, dtype: DType): void {
+    if (data.length !== this.data.length) throw new RuntimeError('setStorage: element count must not change');
+    this.data = data;
+    this.dtype = dtype;
   }
 
   /** Lazy modules' placeholders override this to say they hold no data yet. */
