@@ -1,0 +1,38 @@
+/**
+ * NormScope's engine: the public API (PyTorch names in camelCase).
+ */
+export { Tensor, noGrad, isGradEnabled, formatSize } from './tensor/tensor.js';
+export type { GradFn, TensorOptions } from './tensor/tensor.js';
+export type { DType, FloatArray, TypedArray } from './tensor/dtype.js';
+export { tensor, zeros, ones, full, scalar, randn, rand, arange } from './tensor/creation.js';
+export { manualSeed, Generator } from './tensor/random.js';
+export { add, sub, mul, mulScalar, sum, mean, relu, cat0 } from './tensor/ops.js';
+export { EngineError, ValueError, RuntimeError, IndexError } from './errors.js';
+
+export { Module } from './nn/module.js';
+export type { LoadResult } from './nn/module.js';
+export { Parameter, UninitializedParameter, UninitializedBuffer } from './nn/parameter.js';
+export { StateDict } from './nn/stateDict.js';
+export type { LocalMetadata } from './nn/stateDict.js';
+export { NormBase, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNorm3d } from './nn/batchnorm.js';
+export type { NormOptions } from './nn/batchnorm.js';
+export { LazyBatchNorm, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d } from './nn/lazy.js';
+export { SyncBatchNorm, convertSyncBatchnorm, isBatchNorm } from './nn/syncBatchNorm.js';
+export { Linear } from './nn/layers/linear.js';
+export { Conv2d } from './nn/layers/conv2d.js';
+export { ReLU, Flatten, Sequential } from './nn/layers/simple.js';
+export { buildStack, specOf, LAYER_TYPES } from './nn/stackSpec.js';
+export type { StackSpec, LayerSpec } from './nn/stackSpec.js';
+export * as functional from './nn/functional/index.js';
+export { mseLoss, crossEntropy } from './nn/functional/losses.js';
+export { SGD } from './optim/sgd.js';
+export type { SGDOptions } from './optim/sgd.js';
+
+export { getBackend, setBackend, backendInfo } from './backend/registry.js';
+export type { BackendInfo, BackendStatus, BackendChoice } from './backend/registry.js';
+export type { Backend, BackendName } from './backend/backend.js';
+
+export { initProcessGroup, destroyProcessGroup, isInitialized, getWorldGroup, CollectiveError } from './dist/processGroup.js';
+export type { ProcessGroup, CollectiveOptions } from './dist/processGroup.js';
+export { setSyncObserver } from './dist/syncBatchNormFunction.js';
+export type { SyncEvent } from './dist/syncBatchNormFunction.js';

@@ -1,0 +1,223 @@
+/**
+ * The BatchNorm family, shaped like torch.nn.modules.batchnorm:
+ *
+ *   NormBase    parameters, buffers, reset, extraRepr, version-2 state migration
+ *   BatchNorm   forward in the seed's order (counter, factor, bn_training, which buffers are passed)
+ *   BatchNorm1d/2d/3d   only the input-dimension check differs
+ *
+ * y = (x − E[x]) / √(Var[x] + eps) · γ + β, with E and the biased Var over N and the spatial dims in
+ * training (running estimates ← (1−momentum)·r + momentum·batch, unbiased variance) and the running
+ * estimates in eval. momentum = null gives the cumulative average: factor = 1 / num_batches_tracked.
+ */
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+import { Tensor } from '../tensor/tensor.js';
+import { allocate, type DType } from '../tensor/dtype.js';
+import { scalar } from '../tensor/creation.js';
+import { ValueError } from '../errors.js';
+import { batchNorm } from './functional/batchNorm.js';
+import type { LocalMetadata } from './stateDict.js';
+import { pyFloat, pyBool, pyOptionalFloat } from './pyFormat.js';
+
+export interface NormOptions {
+  eps?: number;
+  /** null: cumulative moving average. */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+  dtype?: DType;
+}
+
+/** Common base of the BatchNorm modules (PyTorch's `_NormBase`). */
+export abstract class NormBase extends Module {
+  static override version = 2;
+
+  numFeatures: number;
+  eps: number;
+  momentum: number | null;
+  affine: boolean;
+  trackRunningStats: boolean;
+  readonly dtype: DType;
+
+  constructor(numFeatures: number, opts: NormOptions = {}) {
+    super();
+    this.numFeatures = numFeatures;
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    this.affine = opts.affine ?? true;
+    this.trackRunningStats = opts.trackRunningStats ?? true;
+    this.dtype = opts.dtype ?? 'float32';
+    const vec = () => new Tensor(allocate(this.dtype, numFeatures), [numFeatures], this.dtype);
+    if (this.affine) {
+      this.registerParameter('weight', new Parameter(vec()));
+      this.registerParameter('bias', new Parameter(vec()));
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer('running_mean', vec());
+      this.registerBuffer('running_var', vec());
+      this.registerBuffer('num_batches_tracked', scalar(0, 'int64'));
+    } else {
+      this.registerBuffer('running_mean', null);
+      this.registerBuffer('running_var', null);
+      this.registerBuffer('num_batches_tracked', null);
+    }
+    this.resetParameters();
+  }
+
+  get weight(): Parameter | null {
+    return this.getParameter('weight');
+  }
+  set weight(p: Parameter | null) {
+    this.setParameter('weight', p);
+  }
+  get bias(): Parameter | null {
+    return this.getParameter('bias');
+  }
+  set bias(p: Parameter | null) {
+    this.setParameter('bias', p);
+  }
+  get runningMean(): Tensor | null {
+    return this.getBuffer('running_mean');
+  }
+  set runningMean(t: Tensor | null) {
+    this.setBuffer('running_mean', t);
+  }
+  get runningVar(): Tensor | null {
+    return this.getBuffer('running_var');
+  }
+  set runningVar(t: Tensor | null) {
+    this.setBuffer('running_var', t);
+  }
+  get numBatchesTracked(): Tensor | null {
+    return this.getBuffer('num_batches_tracked');
+  }
+  set numBatchesTracked(t: Tensor | null) {
+    this.setBuffer('num_batches_tracked', t);
+  }
+
+  /** running_mean ← 0, running_var ← 1, counter ← 0 (when tracking). */
+  resetRunningStats(): void {
+    if (this.trackRunningStats) {
+      this.runningMean?.zero_();
+      this.runningVar?.fill_(1);
+      this.numBatchesTracked?.zero_();
+    }
+  }
+
+  /** Also weight ← 1, bias ← 0. */
+  resetParameters(): void {
+    this.resetRunningStats();
+    if (this.affine) {
+      this.weight?.fill_(1);
+      this.bias?.zero_();
+    }
+  }
+
+  protected abstract checkInputDim(input: Tensor): void;
+
+  override extraRepr(): string {
+    return (
+      `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyOptionalFloat(this.momentum)}, ` +
+      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`
+    );
+  }
+
+  /**
+   * Version-2 migration: a state without version (or < 2) that lacks the counter gets one. The seed
+   * (PyTorch ≥ 2.2) keeps this module's own counter; PyTorch ≤ 2.1 (and the 1.13 oracle) injects a
+   * fresh 0. The engine follows the seed.
+   */
+  protected override _loadFromStateDict(
+    stateDict: Map<string, Tensor>,
+    prefix: string,
+    localMetadata: LocalMetadata,
+    strict: boolean,
+    missingKeys: string[],
+    unexpectedKeys: string[],
+    errorMsgs: string[],
+  ): void {
+    const version = localMetadata.version;
+    if ((version === undefined || version === null || version < 2) && this.trackRunningStats) {
+      const key = `${prefix}num_batches_tracked`;
+      if (!stateDict.has(key)) {
+        stateDict.set(key, this.numBatchesTracked ?? scalar(0, 'int64'));
+      }
+    }
+    super._loadFromStateDict(stateDict, prefix, localMetadata, strict, missingKeys, unexpectedKeys, errorMsgs);
+  }
+}
+
+/** `_BatchNorm`: the forward pass shared by 1d/2d/3d (and the local fallback of SyncBatchNorm). */
+export abstract class BatchNorm extends NormBase {
+  /** The factor for this step (increments the counter first when training and tracking). */
+  protected stepFactor(): number {
+    let factor = this.momentum === null ? 0.0 : this.momentum;
+    if (this.training && this.trackRunningStats) {
+      const counter = this.numBatchesTracked;
+      if (counter !== null) {
+        counter.addScalar_(1);
+        factor = this.momentum === null ? 1.0 / counter.item() : this.momentum;
+      }
+    }
+    return factor;
+  }
+
+  /** Mini-batch stats normalize in training, and in eval when both buffers are None. */
+  protected bnTraining(): boolean {
+    return this.training ? true : this.runningMean === null && this.runningVar === null;
+  }
+
+  /** Buffers are passed only when they may be updated (training + tracking) or used (eval). */
+  protected passedBuffers(): [Tensor | null, Tensor | null] {
+    const pass = !this.training || this.trackRunningStats;
+    return [pass ? this.runningMean : null, pass ? this.runningVar : null];
+  }
+
+  forward(input: Tensor): Tensor {
+    this.checkInputDim(input);
+    const factor = this.stepFactor();
+    const bnTraining = this.bnTraining();
+    const [rm, rv] = this.passedBuffers();
+    return batchNorm(input, rm, rv, {
+      weight: this.weight,
+      bias: this.bias,
+      training: bnTraining,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+}
+
+export function check1d(input: Tensor): void {
+  if (input.dim() !== 2 && input.dim() !== 3) {
+    throw new ValueError(`expected 2D or 3D input (got ${input.dim()}D input)`);
+  }
+}
+
+export function checkNd(input: Tensor, want: number): void {
+  if (input.dim() !== want) throw new ValueError(`expected ${want}D input (got ${input.dim()}D input)`);
+}
+
+/** Batch normalization over (N, C) or (N, C, L) input ("temporal" BatchNorm). */
+export class BatchNorm1d extends BatchNorm {
+  protected checkInputDim(input: Tensor): void {
+    check1d(input);
+  }
+}
+
+/** Batch normalization over (N, C, H, W) input ("spatial" BatchNorm). */
+export class BatchNorm2d extends BatchNorm {
+  protected checkInputDim(input: Tensor): void {
+    checkNd(input, 4);
+  }
+}
+
+/** Batch normalization over (N, C, D, H, W) input ("volumetric" BatchNorm). */
+export class BatchNorm3d extends BatchNorm {
+  protected checkInputDim(input: Tensor): void {
+    checkNd(input, 5);
+  }
+}

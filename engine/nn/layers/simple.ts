@@ -1,0 +1,70 @@
+/**
+ * Parameter-free layers: ReLU, Flatten, and the Sequential container (children named "0", "1", …,
+ * run in order; nests).
+ */
+import { Module } from '../module.js';
+import { relu } from '../../tensor/ops.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { RuntimeError } from '../../errors.js';
+
+export class ReLU extends Module {
+  forward(input: Tensor): Tensor {
+    return relu(input);
+  }
+}
+
+/** Flattens dims startDim..endDim into one (default: everything after the batch dim). */
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+
+  forward(input: Tensor): Tensor {
+    const nd = input.dim();
+    const s = this.startDim < 0 ? this.startDim + nd : this.startDim;
+    const e = this.endDim < 0 ? this.endDim + nd : this.endDim;
+    if (nd === 0) return input.reshape([1]);
+    if (s < 0 || s >= nd || e < 0 || e >= nd) {
+      throw new RuntimeError(`Dimension out of range (expected to be in range of [${-nd}, ${nd - 1}], but got ${this.startDim})`);
+    }
+    if (s > e) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
+    const mid = input.shape.slice(s, e + 1).reduce((p, d) => p * d, 1);
+    return input.reshape([...input.shape.slice(0, s), mid, ...input.shape.slice(e + 1)]);
+  }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+export class Sequential extends Module {
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => this.addModule(String(i), m));
+  }
+
+  /** Appends a module named by its position. */
+  append(m: Module): this {
+    this.addModule(String(this._modules.size), m);
+    return this;
+  }
+
+  get length(): number {
+    return this._modules.size;
+  }
+
+  at(i: number): Module {
+    const m = this._modules.get(String(i < 0 ? i + this._modules.size : i));
+    if (!m) throw new RuntimeError(`index ${i} is out of range`);
+    return m;
+  }
+
+  forward(input: Tensor): Tensor {
+    let x = input;
+    for (const m of this.children()) x = m.forward(x);
+    return x;
+  }
+}
