@@ -1,0 +1,121 @@
+"""Replays a BatchNorm "scenario" on real PyTorch and records what it does.
+
+A scenario (plain JSON, camelCase like the engine's API) is a module constructor plus a list of
+steps. The same runner fills the committed fixtures and answers the live differential test, so the
+TypeScript side has one replay loop for both (engine/nn/testing/scenario.ts).
+
+  {"class": "BatchNorm2d", "args": {"numFeatures": 3, "eps": 1e-5, "momentum": 0.1 | null,
+   "affine": true, "trackRunningStats": true, "dtype": "float32"},
+   "init": {"weight": T, "bias": T, "runningMean": T, "runningVar": T, "numBatchesTracked": 4},
+   "steps": [
+     {"op": "forward", "mode": "train" | "eval", "input": T, "gradOut": T | null},
+     {"op": "set", "attr": "trackRunningStats" | "momentum" | "eps", "value": ...},
+     {"op": "setBuffer", "name": "runningMean" | "runningVar", "value": T},
+     {"op": "resetRunningStats"}, {"op": "resetParameters"}]}
+
+Each step's result: {output, gradInput, gradWeight, gradBias} or {error: {type, message}}, plus
+`state` (weight, bias, running stats, counter) after the step. Gradients are cleared before every
+forward step, and the input is a fresh leaf, so results do not depend on accumulation.
+
+SyncBatchNorm: the seed (PyTorch 2.x) runs plain batch norm when no process group is initialized;
+PyTorch 1.13 instead refuses any CPU input ("SyncBatchNorm expected input tensor to be on GPU").
+The runner records the seed's behaviour by running _BatchNorm.forward after SyncBatchNorm's own
+input checks, which is exactly the seed's fallback path.
+"""
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from common import DTYPES, capture, dec, enc, module_state
+
+CLASSES = {
+    'BatchNorm1d': nn.BatchNorm1d,
+    'BatchNorm2d': nn.BatchNorm2d,
+    'BatchNorm3d': nn.BatchNorm3d,
+    'SyncBatchNorm': nn.SyncBatchNorm,
+}
+ATTRS = {'trackRunningStats': 'track_running_stats', 'momentum': 'momentum', 'eps': 'eps'}
+BUFFERS = {'runningMean': 'running_mean', 'runningVar': 'running_var'}
+
+
+def build(cls_name, args):
+    kwargs = {}
+    if 'eps' in args:
+        kwargs['eps'] = args['eps']
+    if 'momentum' in args:
+        kwargs['momentum'] = args['momentum']
+    if 'affine' in args:
+        kwargs['affine'] = args['affine']
+    if 'trackRunningStats' in args:
+        kwargs['track_running_stats'] = args['trackRunningStats']
+    kwargs['dtype'] = DTYPES[args.get('dtype', 'float32')]
+    return CLASSES[cls_name](args['numFeatures'], **kwargs)
+
+
+def seed_forward(m, x):
+    """The seed's forward; for SyncBatchNorm its no-process-group fallback (see module doc)."""
+    if isinstance(m, nn.SyncBatchNorm):
+        m._check_input_dim(x)
+        m._check_non_zero_input_channels(x)
+        return _BatchNorm.forward(m, x)
+    return m(x)
+
+
+def apply_init(m, init):
+    if not init:
+        return
+    with torch.no_grad():
+        for key, attr in (('weight', 'weight'), ('bias', 'bias'), ('runningMean', 'running_mean'),
+                          ('runningVar', 'running_var')):
+            if init.get(key) is not None:
+                getattr(m, attr).copy_(dec(init[key]))
+        if init.get('numBatchesTracked') is not None:
+            m.num_batches_tracked.fill_(init['numBatchesTracked'])
+
+
+def _forward_step(m, step):
+    m.train(step['mode'] == 'train')
+    x = dec(step['input'])
+    g = dec(step.get('gradOut'))
+    if g is not None:
+        x.requires_grad_(True)
+    for p in m.parameters():
+        p.grad = None
+    y, err = capture(lambda: seed_forward(m, x))
+    if err is not None:
+        return {'error': err}
+    res = {'output': enc(y)}
+    if g is not None:
+        y.backward(g)
+        res['gradInput'] = enc(x.grad)
+        res['gradWeight'] = enc(m.weight.grad) if m.affine else None
+        res['gradBias'] = enc(m.bias.grad) if m.affine else None
+    return res
+
+
+def run_scenario(spec):
+    """Returns one result dict per step (see module doc)."""
+    m = build(spec['class'], spec['args'])
+    apply_init(m, spec.get('init'))
+    results = []
+    for step in spec['steps']:
+        op = step['op']
+        if op == 'forward':
+            res = _forward_step(m, step)
+        elif op == 'set':
+            setattr(m, ATTRS[step['attr']], step['value'])
+            res = {}
+        elif op == 'setBuffer':
+            setattr(m, BUFFERS[step['name']], dec(step['value']))
+            res = {}
+        elif op == 'resetRunningStats':
+            m.reset_running_stats()
+            res = {}
+        elif op == 'resetParameters':
+            m.reset_parameters()
+            res = {}
+        else:
+            raise ValueError(f'unknown scenario op {op!r}')
+        res['state'] = module_state(m)
+        results.append(res)
+    return results
