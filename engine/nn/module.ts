@@ -189,9 +189,11 @@ export abstract class Module {
   stateDict(destination = new StateDict(), prefix = ''): StateDict {
     const version = (this.constructor as typeof Module).version;
     destination.metadata.set(prefix.endsWith('.') ? prefix.slice(0, -1) : prefix, { version });
-    for (const [name, p] of this._parameters) if (p) destination.set(prefix + name, p.detach());
+    // Uninitialized placeholders stay themselves (their shape cannot be read), like PyTorch's.
+    const entry = (t: Tensor) => (t.isUninitialized() ? t : t.detach());
+    for (const [name, p] of this._parameters) if (p) destination.set(prefix + name, entry(p));
     for (const [name, b] of this._buffers) {
-      if (b && !this._nonPersistentBuffers.has(name)) destination.set(prefix + name, b.detach());
+      if (b && !this._nonPersistentBuffers.has(name)) destination.set(prefix + name, entry(b));
     }
     for (const [name, child] of this._modules) if (child) child.stateDict(destination, `${prefix}${name}.`);
     return destination;
