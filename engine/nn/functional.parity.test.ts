@@ -1,0 +1,71 @@
+/**
+ * Parity with torch.nn.functional.batch_norm (SPEC.md checklist item 5 and the numbers behind the
+ * modules): size checks and the order in which they fire, eval without running stats, the
+ * one-value-per-channel rule, forward values, running-stat updates and gradients, on every backend.
+ */
+import { describe, expect, it } from 'vitest';
+import { functional } from '../index.js';
+import { captureEngine, loadFixture, toTensor, type EncError, type EncTensor } from './testing/fixtures.js';
+import { compareError, compareTensor } from './testing/compare.js';
+import { availableBackends, withBackend } from './testing/backends.js';
+
+interface FnCase {
+  name: string;
+  input: EncTensor;
+  gradOut: EncTensor | null;
+  runningMean: EncTensor | null;
+  runningVar: EncTensor | null;
+  weight: EncTensor | null;
+  bias: EncTensor | null;
+  training: boolean;
+  momentum: number;
+  eps: number;
+  expect: {
+    error?: EncError;
+    output?: EncTensor;
+    runningMean?: EncTensor | null;
+    runningVar?: EncTensor | null;
+    gradInput?: EncTensor;
+    gradWeight?: EncTensor | null;
+    gradBias?: EncTensor | null;
+  };
+}
+
+function run(c: FnCase): string[] {
+  const problems: string[] = [];
+  const grad = c.gradOut !== null;
+  const x = toTensor(c.input, grad);
+  const rm = c.runningMean ? toTensor(c.runningMean) : null;
+  const rv = c.runningVar ? toTensor(c.runningVar) : null;
+  const w = c.weight ? toTensor(c.weight, grad) : null;
+  const b = c.bias ? toTensor(c.bias, grad) : null;
+  const r = captureEngine(() =>
+    functional.batchNorm(x, rm, rv, { weight: w, bias: b, training: c.training, momentum: c.momentum, eps: c.eps }),
+  );
+  compareError(problems, 'error', r.error, c.expect.error ?? null);
+  if (r.error || !r.value) return problems;
+  const y = r.value;
+  compareTensor(problems, 'output', y, c.expect.output);
+  compareTensor(problems, 'runningMean', rm, c.expect.runningMean);
+  compareTensor(problems, 'runningVar', rv, c.expect.runningVar);
+  if (grad) {
+    y.backward(toTensor(c.gradOut!));
+    compareTensor(problems, 'gradInput', x.grad, c.expect.gradInput);
+    compareTensor(problems, 'gradWeight', w ? w.grad : null, c.expect.gradWeight);
+    compareTensor(problems, 'gradBias', b ? b.grad : null, c.expect.gradBias);
+  }
+  return problems;
+}
+
+const fx = loadFixture<{ cases: FnCase[] }>('functional.json');
+
+describe.each(availableBackends())('functional.batchNorm parity on the %s backend', (backend) => {
+  it('has cases', () => {
+    expect(fx.cases.length).toBeGreaterThan(20);
+  });
+  for (const c of fx.cases) {
+    it(c.name, () => {
+      expect(withBackend(backend, () => run(c))).toEqual([]);
+    });
+  }
+});
