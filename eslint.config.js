@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'build/', 'native/build/', 'native/gloo/build/', 'release/', 'coverage/', 'bench/results/', 'e2e/artifacts/', 'renderer/dist/'] },
+  { ignores: ['node_modules/', 'dist/', 'build/', 'native/build/', 'native/gloo/build/', 'release/', 'coverage/', 'bench/results/', 'e2e/artifacts/', 'renderer/dist/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.tsx'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/engine/**', 'node:*', 'electron', '**/app/host/**', '**/app/main/**', '**/app/server/**'], message: 'the renderer talks only to app/shared through its client module' }] }],
