@@ -109,3 +109,17 @@ describe('Module state dict', () => {
     expect(scalar(0, 'int64').dtype).toBe('int64');
   });
 });
+
+describe('forward hooks', () => {
+  it('run for every child a container calls, in order, and can be removed', () => {
+    const m = new Sequential(new Linear(2, 3), new BatchNorm1d(3), new ReLU());
+    const seen: string[] = [];
+    const removers = m.modules().map((mod) => mod.registerForwardHook((x, _i, o) => seen.push(`${x.getName()}:${o.shape.join('x')}`)));
+    m.call(tensor([[1, 2], [3, 4]]));
+    expect(seen).toEqual(['Linear:2x3', 'BatchNorm1d:2x3', 'ReLU:2x3', 'Sequential:2x3']);
+    removers.forEach((r) => r());
+    seen.length = 0;
+    m.call(tensor([[1, 2], [3, 4]]));
+    expect(seen).toEqual([]);
+  });
+});

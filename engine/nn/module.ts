@@ -19,6 +19,9 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** Called after a module's forward with its input and output (PyTorch's forward hooks). */
+export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => void;
+
 export abstract class Module {
   /** The module class's state-dict version (`_version`); NormBase raises it to 2. */
   static version = 1;
@@ -31,7 +34,25 @@ export abstract class Module {
   /** Free-form attributes carried across conversions (PyTorch's `qconfig`, for one). */
   qconfig: unknown = undefined;
 
+  private readonly _forwardHooks = new Set<ForwardHook>();
+
   abstract forward(input: Tensor): Tensor;
+
+  /**
+   * Runs forward and then the forward hooks (PyTorch's `module(input)`). Containers call their
+   * children through this so hooks see every layer; calling `forward` directly skips hooks.
+   */
+  call(input: Tensor): Tensor {
+    const output = this.forward(input);
+    for (const hook of this._forwardHooks) hook(this, input, output);
+    return output;
+  }
+
+  /** Registers a hook run after every `call`; returns a function that removes it. */
+  registerForwardHook(hook: ForwardHook): () => void {
+    this._forwardHooks.add(hook);
+    return () => this._forwardHooks.delete(hook);
+  }
 
   /** The class name shown in reprs and error messages (`self.__class__.__name__`). */
   getName(): string {

@@ -64,7 +64,7 @@ export class Sequential extends Module {
 
   forward(input: Tensor): Tensor {
     let x = input;
-    for (const m of this.children()) x = m.forward(x);
+    for (const m of this.children()) x = m.call(x);
     return x;
   }
 }
