@@ -36,3 +36,6 @@ export { initProcessGroup, destroyProcessGroup, isInitialized, getWorldGroup, Co
 export type { ProcessGroup, CollectiveOptions } from './dist/processGroup.js';
 export { setSyncObserver } from './dist/syncBatchNormFunction.js';
 export type { SyncEvent } from './dist/syncBatchNormFunction.js';
+export { explainBatchNorm, decide as batchNormDecision } from './nn/explain.js';
+export type { BatchNormExplanation, BatchNormDecision } from './nn/explain.js';
+export type { ForwardHook } from './nn/module.js';
