@@ -76,9 +76,15 @@ export async function afterPack(context) {
     // Flipping fuses invalidates the ad-hoc signature Electron's arm64 mac binaries ship with.
     resetAdHocDarwinSignature: isMac && (context.arch === ARCH_ARM64 || context.arch === ARCH_UNIVERSAL),
   });
-  const on = Object.entries(settings).filter(([, v]) => v).map(([k]) => k);
-  const off = Object.entries(settings).filter(([, v]) => !v).map(([k]) => k);
-  console.log(`[fuses] ${e2e ? 'E2E' : 'release'} fuse set for ${platform}: on ${on.join(', ')}; off ${off.join(', ')}`);
+  const on = Object.entries(settings)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
+  const off = Object.entries(settings)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  console.log(
+    `[fuses] ${e2e ? 'E2E' : 'release'} fuse set for ${platform}: on ${on.join(', ')}; off ${off.join(', ')}`,
+  );
   await context.packager.addElectronFuses(context, config);
 }
 

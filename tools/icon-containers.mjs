@@ -152,7 +152,7 @@ export function readIcns(bytes) {
   if (bytes.toString('ascii', 0, 4) !== 'icns') throw new Error('not an ICNS');
   if (bytes.readUInt32BE(4) !== bytes.length) throw new Error('ICNS length field does not match the file');
   const out = [];
-  for (let p = 8; p < bytes.length; ) {
+  for (let p = 8; p < bytes.length;) {
     const type = bytes.toString('ascii', p, p + 4);
     const len = bytes.readUInt32BE(p + 4);
     if (len < 8 || p + len > bytes.length) throw new Error(`ICNS entry ${type} has a bad length`);

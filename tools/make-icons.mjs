@@ -46,7 +46,12 @@ export function designShapes() {
 }
 
 function rect(x, y, w, h) {
-  return [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+  return [
+    [x, y],
+    [x + w, y],
+    [x + w, y + h],
+    [x, y + h],
+  ];
 }
 
 function roundedRect(x, y, w, h, r, segments = 24) {
@@ -138,14 +143,20 @@ export function rasterize(size, shapes = designShapes()) {
   const out = new Uint8Array(size * size * 4);
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < ss; sy++) {
         const rowBase = (py * ss + sy) * n + px * ss;
         for (let sx = 0; sx < ss; sx++) {
           const t = top[rowBase + sx];
           if (t === 0) continue;
           const c = colors[t - 1];
-          r += c[0]; g += c[1]; b += c[2]; a += 1;
+          r += c[0];
+          g += c[1];
+          b += c[2];
+          a += 1;
         }
       }
       const o = (py * size + px) * 4;
@@ -171,7 +182,12 @@ export function generateIcons() {
     files.set(`${size}x${size}.png`, encodePng(size, size, rgba.get(size)));
   }
   files.set('icon.png', files.get('512x512.png'));
-  files.set('icon.ico', encodeIco([16, 24, 32, 48, 64, 128, 256].map((s) => ({ size: s, rgba: rgba.get(s), png: files.get(`${s}x${s}.png`) }))));
+  files.set(
+    'icon.ico',
+    encodeIco(
+      [16, 24, 32, 48, 64, 128, 256].map((s) => ({ size: s, rgba: rgba.get(s), png: files.get(`${s}x${s}.png`) })),
+    ),
+  );
   files.set(
     'icon.icns',
     encodeIcns([
