@@ -19,7 +19,6 @@ import {
   minorityRank,
   sameCall,
   type CollectiveCall,
-  type CollectiveOp,
 } from './collectiveCall.js';
 import type { CollectiveObserver } from './ipcProcessGroup.js';
 

@@ -1,0 +1,343 @@
+/**
+ * The rank coordinator: spawns W rank processes, brokers the `ipc` collectives, steps the ranks
+ * (forward, backward, optimizer) and gathers their telemetry, and keeps the host's copy of the model.
+ *
+ * Faults: every collective has a timeout (enforced here for ipc, by gloo for gloo); a rank that
+ * crashes, exits or stops answering fails the step on every rank with an error naming the rank and
+ * the layer; ranks that do not report within the timeout plus a grace period after a failure are
+ * killed, so nothing hangs. The host state changes only after a step succeeded on every rank, and
+ * each rank restores its own pre-step snapshot on failure. restart() respawns the group from the
+ * host state (needed after a rank died, and after any gloo failure, which breaks gloo contexts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
+import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
+import type { IpcRequest } from '../../engine/dist/ipcProcessGroup.js';
+import { CollectiveBroker } from './collectiveBroker.js';
+import { encodeFrame, FrameDecoder } from './frames.js';
+import { glooAvailability } from './glooAddon.js';
+import { RankProcess, rankEntryCommand, type Liveness } from './rankProcess.js';
+import { TcpStoreServer } from './tcpStore.js';
+import type { FaultPlan, FromRank, RankTelemetry, RawOp, StepOutputs, WireState, WireTensor } from './protocol.js';
+
+export interface CoordinatorOptions {
+  world: number;
+  backend: ProcessGroupBackend;
+  /** Per-collective timeout (ms). */
+  timeoutMs?: number;
+  /** new_group calls (e.g. [[0,1,2,3],[4,5,6,7]]); SyncBatchNorm syncs within the rank's first group. */
+  subgroups?: number[][];
+  /** gloo rendezvous: 'file' (a temp dir, one machine) or 'tcp' (a TCP store here; ranks elsewhere can join). */
+  rendezvous?: 'file' | 'tcp';
+  /** For 'tcp': where the store listens (default 127.0.0.1, random port). */
+  storeHost?: string;
+  storePort?: number;
+  /** Longest a healthy step may take before ranks are declared stuck (ms). */
+  stepTimeoutMs?: number;
+}
+
+export interface StepRequest {
+  step: number;
+  /** One input shard per rank (shape [n_r, ...]; n_r may be 0). */
+  inputs: WireTensor[];
+  gradOutputs?: WireTensor[] | null;
+  fault?: FaultPlan;
+  noOptimizer?: boolean;
+  returnOutputs?: boolean;
+}
+
+export interface RankStepReport {
+  rank: number;
+  pid: number | null;
+  alive: boolean;
+  ok: boolean;
+  error: string | null;
+  count: number;
+  telemetry: RankTelemetry | null;
+  outputs?: StepOutputs;
+  stateHash: string | null;
+  state?: WireState;
+}
+
+export interface StepReport {
+  ok: boolean;
+  step: number;
+  error: string | null;
+  blamedRank: number | null;
+  ranks: RankStepReport[];
+  /** False when the group must be restarted before the next step. */
+  usable: boolean;
+  /** Hashes of every rank's state agree within each SyncBatchNorm group (buffers identical). */
+  statesIdentical: boolean;
+}
+
+export class RankCoordinator {
+  readonly world: number;
+  readonly backend: ProcessGroupBackend;
+  readonly timeoutMs: number;
+  private ranks: RankProcess[] = [];
+  private broker: CollectiveBroker;
+  private storeDir: string | null = null;
+  private tcpStore: TcpStoreServer | null = null;
+  private spec: unknown = null;
+  private buildOpts = { seed: 0, lr: 0.1 };
+  /** The host's copy of the model state: changes only after a successful step. */
+  hostState: WireState | null = null;
+  private broken: string | null = null;
+  private generation = 0;
+
+  constructor(private readonly opts: CoordinatorOptions) {
+    if (!Number.isInteger(opts.world) || opts.world < 1) throw new Error(`world size must be a positive integer, got ${opts.world}`);
+    this.world = opts.world;
+    this.backend = opts.backend;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    for (const g of opts.subgroups ?? []) {
+      if (g.some((r) => !Number.isInteger(r) || r < 0 || r >= opts.world)) throw new Error(`subgroup [${g}] has ranks outside 0..${opts.world - 1}`);
+    }
+    this.broker = this.newBroker();
+  }
+
+  private newBroker(): CollectiveBroker {
+    return new CollectiveBroker(
+      (rank, header, payload) => {
+        const rp = this.ranks[rank];
+        if (rp && rp.liveness.alive && !rp.data.destroyed) rp.data.write(encodeFrame(header, payload));
+      },
+      (rank) => this.describeLiveness(rank),
+    );
+  }
+
+  private describeLiveness(rank: number): string {
+    const l = this.ranks[rank]?.liveness;
+    if (!l) return 'not started';
+    return l.alive ? `alive, pid ${l.pid}, but silent` : `${l.ended}`;
+  }
+
+  /** Spawns the ranks and joins them into the group. */
+  async start(): Promise<void> {
+    if (this.backend === 'gloo') {
+      const g = glooAvailability();
+      if (!g.available) throw new Error(`gloo backend unavailable: ${g.reason}`);
+    }
+    this.generation++;
+    this.broker.reset();
+    let rendezvous: GlooRendezvous | undefined;
+    if (this.backend === 'gloo') {
+      if (this.opts.rendezvous === 'tcp') {
+        this.tcpStore = await TcpStoreServer.listen(this.opts.storeHost ?? '127.0.0.1', this.opts.storePort ?? 0);
+        const a = this.tcpStore.address;
+        rendezvous = { storeHost: a.host, storePort: a.port };
+      } else {
+        this.storeDir = mkdtempSync(path.join(os.tmpdir(), 'normscope-gloo-'));
+        rendezvous = { storePath: this.storeDir };
+      }
+    }
+    const entry = await rankEntryCommand();
+    const extraEnv: Record<string, string> = {};
+    const addon = glooAvailability();
+    // A bundled rank entry cannot find the addon relative to itself: tell it where it is.
+    if (addon.available && addon.path) extraEnv.NORMSCOPE_GLOO_ADDON = addon.path;
+    this.ranks = Array.from({ length: this.world }, (_, r) => {
+      const rp = new RankProcess(r, entry, extraEnv, (rank, how) => {
+        if (!rp.killedByCoordinator) this.broker.rankExited(rank, how);
+        else this.broker.rankExited(rank, `${how} (stopped by the coordinator)`);
+      });
+      const dec = new FrameDecoder<IpcRequest>();
+      rp.data.on('data', (chunk: Buffer) => {
+        try {
+          for (const f of dec.push(chunk)) this.broker.submit({ ...f.header, rank: r }, f.payload);
+        } catch (e) {
+          rp.kill();
+          this.broken = `rank ${r} sent a malformed collective frame: ${(e as Error).message}`;
+        }
+      });
+      return rp;
+    });
+    const replies = await Promise.allSettled(
+      this.ranks.map((rp) =>
+        rp.request({ type: 'init', rank: rp.rank, world: this.world, backend: this.backend, timeoutMs: this.timeoutMs, gloo: rendezvous, subgroups: this.opts.subgroups }),
+      ),
+    );
+    const bad = replies.map((r, i) => [r, i] as const).find(([r]) => r.status === 'rejected' || r.value.type !== 'ready');
+    if (bad) {
+      const [r, i] = bad;
+      const why = r.status === 'rejected' ? (r.reason as Error).message : r.value.type === 'failed' ? r.value.message : r.value.type;
+      await this.stop();
+      throw new Error(`rank ${i} failed to start: ${why}`);
+    }
+    this.broken = null;
+  }
+
+  /** Builds the stack on every rank from the host state (or from `seed` the first time). */
+  async build(spec: unknown, o: { seed?: number; lr?: number; state?: WireState | null } = {}): Promise<string[]> {
+    this.spec = spec;
+    this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? 0.1 };
+    if (o.state !== undefined) this.hostState = o.state;
+    const state = this.hostState;
+    const replies = await Promise.all(this.ranks.map((rp) => rp.request({ type: 'build', spec, state, ...this.buildOpts })));
+    for (const [i, r] of replies.entries()) if (r.type !== 'built') throw new Error(`rank ${i} could not build the stack: ${r.type === 'failed' ? r.message : r.type}`);
+    const st = await this.ranks[0]!.request({ type: 'getState' });
+    if (st.type !== 'state') throw new Error('rank 0 did not return its state');
+    this.hostState = st.state;
+    return (replies[0] as Extract<FromRank, { type: 'built' }>).syncLayers;
+  }
+
+  /** Runs one training step on every rank; never hangs, never changes the host state on failure. */
+  async step(req: StepRequest): Promise<StepReport> {
+    if (this.broken) throw new Error(`the group must be restarted: ${this.broken}`);
+    if (req.inputs.length !== this.world) throw new Error(`need ${this.world} input shards, got ${req.inputs.length}`);
+    this.broker.startStep();
+    const gen = this.generation;
+    const n = this.world;
+    const settled: (FromRank | Error | null)[] = new Array(n).fill(null);
+    let failed = false;
+    let deadline = Date.now() + (this.opts.stepTimeoutMs ?? Math.max(120_000, this.timeoutMs * 4));
+    const markFailed = () => {
+      if (failed) return;
+      failed = true;
+      // The others get the collective timeout plus time to diagnose, roll back and answer.
+      deadline = Math.min(deadline, Date.now() + this.timeoutMs + 3_000);
+    };
+    const pending = this.ranks.map((rp, r) =>
+      rp
+        .request({
+          type: 'step',
+          step: req.step,
+          input: req.inputs[r]!,
+          gradOutput: req.gradOutputs?.[r] ?? null,
+          fault: req.fault,
+          noOptimizer: req.noOptimizer,
+          returnOutputs: req.returnOutputs,
+        })
+        .then(
+          (m) => {
+            settled[r] = m;
+            if (m.type !== 'stepResult' || !m.ok) markFailed();
+          },
+          (e: Error) => {
+            settled[r] = e;
+            markFailed();
+          },
+        ),
+    );
+    const all = Promise.all(pending);
+    while (settled.some((s) => s === null)) {
+      if (this.broker.failure) markFailed();
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await Promise.race([all, new Promise((r) => setTimeout(r, Math.min(left, 50)))]);
+    }
+    // Ranks still busy past the deadline are stuck: kill them so nothing hangs.
+    for (let r = 0; r < n; r++) {
+      if (settled[r] === null) {
+        this.ranks[r]!.kill();
+        settled[r] = new Error(`rank ${r} did not finish the step within the timeout and was killed`);
+        failed = true;
+      }
+    }
+    await Promise.race([all, new Promise((r) => setTimeout(r, 1000))]);
+    if (gen !== this.generation) throw new Error('the group was restarted during the step');
+    return this.report(req, settled, failed);
+  }
+
+  private report(req: StepRequest, settled: (FromRank | Error | null)[], failed: boolean): StepReport {
+    const ranks: RankStepReport[] = settled.map((s, r) => {
+      const live = this.ranks[r]!.liveness;
+      const base = { rank: r, pid: live.pid, alive: live.alive, count: req.inputs[r]!.shape[0] ?? 0 };
+      if (s && !(s instanceof Error) && s.type === 'stepResult') {
+        return { ...base, ok: s.ok, error: s.error?.message ?? null, telemetry: s.telemetry, outputs: s.outputs, stateHash: s.stateHash, state: s.state };
+      }
+      const msg = s instanceof Error ? s.message : `unexpected answer ${s?.type}`;
+      return { ...base, ok: false, error: msg, telemetry: null, stateHash: null };
+    });
+    const statesIdentical = this.statesIdentical(ranks);
+    if (!failed && ranks.every((r) => r.ok)) {
+      this.hostState = ranks[0]!.state ?? this.hostState;
+      return { ok: true, step: req.step, error: null, blamedRank: null, ranks, usable: true, statesIdentical };
+    }
+    const { message, blamed } = this.explainFailure(ranks);
+    const anyDead = ranks.some((r) => !r.alive);
+    const usable = !anyDead && this.backend === 'ipc';
+    if (!usable) this.broken = message;
+    return { ok: false, step: req.step, error: `step ${req.step} failed: ${message}`, blamedRank: blamed, ranks, usable, statesIdentical };
+  }
+
+  /** One message naming the rank (and, through the collective's tag, the layer). */
+  private explainFailure(ranks: RankStepReport[]): { message: string; blamed: number | null } {
+    const died = ranks.filter((r) => !r.alive && !this.ranks[r.rank]!.killedByCoordinator);
+    const b = this.broker.failure;
+    const reported = ranks.filter((r) => r.alive && r.error).map((r) => r.error!);
+    const votes = new Map<number, number>();
+    for (const r of ranks) {
+      const m = r.error?.match(/^(?:step aborted: )?rank (\d+)/);
+      if (m) votes.set(+m[1]!, (votes.get(+m[1]!) ?? 0) + 1);
+    }
+    const mostBlamed = [...votes].sort((a, b2) => b2[1] - a[1])[0]?.[0] ?? null;
+    let message = b?.message ?? reported.find((e) => /rank \d+/.test(e)) ?? reported[0] ?? 'unknown failure';
+    let blamed = b?.blamedRank ?? mostBlamed;
+    if (died.length > 0) {
+      blamed = died[0]!.rank;
+      const d = died[0]!;
+      if (!message.includes(`rank ${d.rank}`)) message = `rank ${d.rank} ${this.ranks[d.rank]!.liveness.ended}; ${message}`;
+    }
+    const killed = ranks.filter((r) => !r.alive && this.ranks[r.rank]!.killedByCoordinator).map((r) => r.rank);
+    if (killed.length) message += ` (killed after the timeout: rank ${killed.join(', rank ')})`;
+    return { message, blamed };
+  }
+
+  private statesIdentical(ranks: RankStepReport[]): boolean {
+    const groups = this.opts.subgroups?.length ? this.opts.subgroups : [Array.from({ length: this.world }, (_, i) => i)];
+    return groups.every((g) => new Set(g.map((r) => ranks[r]?.stateHash).filter((h) => h)).size <= 1);
+  }
+
+  /** Raw collectives on every rank (tests, benchmarks): ops[r] is rank r's list. */
+  async raw(ops: RawOp[][], fault?: FaultPlan): Promise<(FromRank | Error)[]> {
+    this.broker.startStep();
+    return Promise.all(this.ranks.map((rp, r) => rp.request({ type: 'raw', ops: ops[r] ?? [], fault }).catch((e: Error) => e)));
+  }
+
+  /** Every rank's current state (to check a rollback). */
+  async states(): Promise<(WireState | null)[]> {
+    return Promise.all(
+      this.ranks.map((rp) =>
+        rp.liveness.alive ? rp.request({ type: 'getState' }).then((m) => (m.type === 'state' ? m.state : null), () => null) : Promise.resolve(null),
+      ),
+    );
+  }
+
+  liveness(): Liveness[] {
+    return this.ranks.map((r) => ({ ...r.liveness }));
+  }
+
+  killRank(rank: number): void {
+    this.ranks[rank]?.child.kill('SIGKILL');
+  }
+
+  /** Stops every rank and respawns the group from the host state. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+    if (this.spec !== null) await this.build(this.spec, { ...this.buildOpts, state: this.hostState });
+  }
+
+  async stop(): Promise<void> {
+    const ranks = this.ranks;
+    for (const rp of ranks) {
+      if (rp.liveness.alive) {
+        rp.killedByCoordinator = true;
+        rp.child.send({ type: 'shutdown', id: 0 }, () => {});
+      }
+    }
+    await Promise.race([Promise.all(ranks.map((r) => r.exited)), new Promise((r) => setTimeout(r, 2000))]);
+    for (const rp of ranks) rp.kill();
+    await Promise.all(ranks.map((r) => r.exited));
+    for (const rp of ranks) rp.data.destroy();
+    this.broker.reset();
+    if (this.tcpStore) await this.tcpStore.close();
+    this.tcpStore = null;
+    if (this.storeDir) rmSync(this.storeDir, { recursive: true, force: true });
+    this.storeDir = null;
+  }
+}

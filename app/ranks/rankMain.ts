@@ -1,0 +1,119 @@
+/**
+ * Entry of a rank process. The coordinator (coordinator.ts) spawns one per rank with an IPC channel
+ * (control: init, build, step, raw collectives, state) and a pipe on fd 3 (the `ipc` data plane).
+ * Work is synchronous: while a step runs, the rank blocks in its collectives like a PyTorch rank.
+ * If the coordinator goes away (the IPC channel closes) the rank exits instead of lingering.
+ */
+import { setSyncObserver } from '../../engine/dist/syncBatchNormFunction.js';
+import { createRankGroups, type RankGroups } from './rankGroups.js';
+import { RankModel, errorInfo } from './rankTraining.js';
+import { TelemetryRecorder } from './rankTelemetry.js';
+import { stateHash } from './wire.js';
+import type { FromRank, RawOp, ToRank } from './protocol.js';
+
+let groups: RankGroups | null = null;
+let model: RankModel | null = null;
+let telemetry = new TelemetryRecorder(-1);
+
+function send(msg: FromRank): void {
+  process.send?.(msg);
+}
+
+function runRaw(ops: RawOp[]): { results: Float64Array[]; ms: number[] } {
+  const g = groups!;
+  const results: Float64Array[] = [];
+  const ms: number[] = [];
+  for (const op of ops) {
+    const group = op.group === undefined ? g.world : g.subgroups[op.group];
+    if (!group) throw new Error(`rank is not a member of subgroup ${op.group}`);
+    const data = op.data instanceof Float64Array ? op.data : Float64Array.from(op.data);
+    const o = { tag: op.tag, timeoutMs: op.timeoutMs };
+    let out: Float64Array = new Float64Array(0);
+    const reps = op.repeat ?? 1;
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) {
+      if (op.op === 'all_gather') out = group.allGather(data, o);
+      else if (op.op === 'all_reduce') out = group.allReduceSum(data, o);
+      else if (op.op === 'broadcast') out = group.broadcast(data, op.src ?? 0, o);
+      else group.barrier(o);
+    }
+    ms.push((performance.now() - t0) / reps);
+    results.push(out);
+  }
+  return { results, ms };
+}
+
+function handle(msg: ToRank): void {
+  switch (msg.type) {
+    case 'init': {
+      try {
+        telemetry = new TelemetryRecorder(msg.rank);
+        groups = createRankGroups(msg, telemetry.onCollective);
+        setSyncObserver(telemetry.onSync);
+        send({ type: 'ready', id: msg.id, rank: msg.rank, pid: process.pid });
+      } catch (e) {
+        send({ type: 'failed', id: msg.id, message: `rank ${msg.rank} could not join the group: ${(e as Error).message}` });
+      }
+      return;
+    }
+    case 'build': {
+      try {
+        model = new RankModel(msg, groups!);
+        send({ type: 'built', id: msg.id, syncLayers: model.syncLayers.map(([n]) => n) });
+      } catch (e) {
+        send({ type: 'failed', id: msg.id, message: (e as Error).message });
+      }
+      return;
+    }
+    case 'step': {
+      telemetry.reset();
+      groups!.resetCallIndices();
+      for (const g of groups!.all) g.plan = msg.fault ?? null;
+      let ok = true;
+      let error: { message: string; blamedRank: number | null } | undefined;
+      let outputs;
+      try {
+        if (!model) throw new Error('no model: send build first');
+        outputs = model.step(msg);
+      } catch (e) {
+        ok = false;
+        error = errorInfo(e);
+      }
+      for (const g of groups!.all) g.plan = null;
+      const state = model?.stateWire();
+      send({
+        type: 'stepResult',
+        id: msg.id,
+        ok,
+        error,
+        telemetry: telemetry.snapshot(),
+        outputs,
+        stateHash: state ? stateHash(state) : '',
+        state,
+      });
+      return;
+    }
+    case 'raw': {
+      telemetry.reset();
+      for (const g of groups!.all) g.plan = msg.fault ?? null;
+      try {
+        const { results, ms } = runRaw(msg.ops);
+        send({ type: 'rawResult', id: msg.id, ok: true, results, ms });
+      } catch (e) {
+        send({ type: 'rawResult', id: msg.id, ok: false, results: [], ms: [], error: errorInfo(e) });
+      }
+      for (const g of groups!.all) g.plan = null;
+      return;
+    }
+    case 'getState':
+      if (!model) send({ type: 'failed', id: msg.id, message: 'no model' });
+      else send({ type: 'state', id: msg.id, state: model.stateWire() });
+      return;
+    case 'shutdown':
+      groups?.close();
+      process.exit(0);
+  }
+}
+
+process.on('message', (m) => handle(m as ToRank));
+process.on('disconnect', () => process.exit(0));
