@@ -138,7 +138,8 @@ def concat_case(name, per_rank, spatial, c, momentum, dtype, steps, eps=1e-5, se
                           'localMean': enc(lmean), 'localInvstd': enc(linvstd),
                           'output': enc(y[offset:offset + n]), 'gradInput': enc(x.grad[offset:offset + n]),
                           'sumDy': enc(sum_dy), 'sumDyXmu': enc(sum_dy_xmu),
-                          'gradWeight': enc(sum_dy_xmu * ginvstd), 'gradBias': enc(sum_dy)})
+                          # Local weight/bias grads in the module's dtype, like the parameters' .grad.
+                          'gradWeight': enc((sum_dy_xmu * ginvstd).to(dt)), 'gradBias': enc(sum_dy.to(dt))})
             offset += n
         out_steps.append({'ranks': ranks,
                           'expect': {'mean': enc(gmean), 'invstd': enc(ginvstd), 'count': gcount,
