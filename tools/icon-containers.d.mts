@@ -14,3 +14,5 @@ export declare function readIco(
 ): { width: number; height: number; bpp: number; format: 'png' | 'bmp'; bytes: Buffer }[];
 export declare function encodeIcns(entries: [string, Buffer][]): Buffer;
 export declare function readIcns(bytes: Buffer): { type: string; bytes: Buffer }[];
+export declare function pngRaw(bytes: Buffer): Buffer;
+export declare function sameIconFile(name: string, a: Buffer, b: Buffer): boolean;

@@ -1,6 +1,6 @@
 // Minimal writers (and readers, for the tests) of the image containers installers need:
 // PNG (RGBA, 8 bit), ICO (Windows) and ICNS (macOS). Deterministic: the same pixels give the same bytes.
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -160,4 +160,43 @@ export function readIcns(bytes) {
     p += len;
   }
   return out;
+}
+
+/** The filtered scanlines of a PNG (its IDAT data inflated): equal pixels whatever zlib compressed them. */
+export function pngRaw(bytes) {
+  readPngHeader(bytes);
+  const idat = [];
+  for (let p = 8; p < bytes.length;) {
+    const len = bytes.readUInt32BE(p);
+    if (bytes.toString('ascii', p + 4, p + 8) === 'IDAT') idat.push(bytes.subarray(p + 8, p + 8 + len));
+    p += 12 + len;
+  }
+  return inflateSync(Buffer.concat(idat));
+}
+
+/**
+ * Whether two icon files hold the same images. PNG data is compared after inflating, because deflate
+ * output may differ between zlib builds (Node versions, CPU-specific code paths) for the same pixels.
+ */
+export function sameIconFile(name, a, b) {
+  const samePng = (x, y) => pngRaw(x).equals(pngRaw(y)) && x.subarray(8, 33).equals(y.subarray(8, 33));
+  if (name.endsWith('.png')) return samePng(a, b);
+  if (name.endsWith('.ico')) {
+    const x = readIco(a);
+    const y = readIco(b);
+    return (
+      x.length === y.length &&
+      x.every((e, i) => {
+        const f = y[i];
+        if (e.width !== f.width || e.height !== f.height || e.bpp !== f.bpp || e.format !== f.format) return false;
+        return e.format === 'png' ? samePng(e.bytes, f.bytes) : e.bytes.equals(f.bytes);
+      })
+    );
+  }
+  if (name.endsWith('.icns')) {
+    const x = readIcns(a);
+    const y = readIcns(b);
+    return x.length === y.length && x.every((e, i) => e.type === y[i].type && samePng(e.bytes, y[i].bytes));
+  }
+  return a.equals(b);
 }

@@ -6,7 +6,7 @@
 //   build/icons/icon.ico               Windows: 16-48 as 32-bit BMP entries, 64-256 as PNG entries
 //   build/icons/icon.icns              macOS: PNG-based ic07..ic14, icp4, icp5
 // The outputs are committed; CI never runs this. `node tools/make-icons.mjs --check` exits 1 when the
-// committed files differ from what this script produces (tools/make-icons.test.ts runs that check).
+// committed files hold other images than this script produces (tools/make-icons.test.ts runs that check).
 //
 // The design: a bell curve (the normal distribution BatchNorm standardizes to) over a histogram of a
 // batch, with the mean marked, on a dark rounded square. Everything is a polygon, so the SVG and the
@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeIcns, encodeIco, encodePng } from './icon-containers.mjs';
+import { encodeIcns, encodeIco, encodePng, sameIconFile } from './icon-containers.mjs';
 
 const VIEW = 1024;
 export const PNG_SIZES = [16, 24, 32, 48, 64, 128, 256, 512, 1024];
@@ -222,7 +222,7 @@ function main() {
       } catch {
         current = null;
       }
-      if (current === null || !current.equals(bytes)) stale.push(name);
+      if (current === null || !sameIconFile(name, current, bytes)) stale.push(name);
     } else {
       writeFileSync(path, bytes);
       console.log(`wrote build/icons/${name} (${bytes.length} bytes)`);
