@@ -1,0 +1,133 @@
+/**
+ * The only module of engine/ that touches Node's file system (DESIGN.md: Node built-ins only behind
+ * engine/io's file adapters). Reading: a FileSource reads windows with positioned reads, so files
+ * over 2 GiB never need one big buffer. Writing: atomic (temp file in the same folder, fsync, rename),
+ * and an existing file is never replaced unless the caller says so.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { checkWindow, MemorySource, type ByteSink, type ByteSource } from './byteSource.js';
+import { CheckpointError } from './errors.js';
+
+/** Files up to this size are read into memory in one go (cheapest); larger ones are read in windows. */
+const WHOLE_FILE_LIMIT = 512 * 1024 * 1024;
+
+class FileSource implements ByteSource {
+  private fd: number | null;
+  constructor(
+    readonly name: string,
+    readonly size: number,
+  ) {
+    this.fd = fs.openSync(name, 'r');
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.readCopy(offset, length);
+  }
+  readCopy(offset: number, length: number): Uint8Array {
+    checkWindow(this, offset, length);
+    if (this.fd === null) throw new CheckpointError(`${this.name} is closed`);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const chunk = Math.min(length - done, 1 << 30);
+      const n = fs.readSync(this.fd, out, done, chunk, offset + done);
+      if (n <= 0) throw new CheckpointError(`unexpected end of ${this.name} at byte ${offset + done}`);
+      done += n;
+    }
+    return out;
+  }
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export interface OpenOptions {
+  /** 'auto' (default): whole file in memory when small, windows when large. */
+  mode?: 'auto' | 'memory' | 'windowed';
+}
+
+/** Opens a file for reading as a ByteSource. Throws CheckpointError when it cannot be read. */
+export function openFile(file: string, opts: OpenOptions = {}): ByteSource {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new CheckpointError(`cannot open ${file}: ${(e as Error).message}`);
+  }
+  if (!st.isFile()) throw new CheckpointError(`${file} is not a regular file`);
+  const mode = opts.mode ?? 'auto';
+  if (mode === 'memory' || (mode === 'auto' && st.size <= WHOLE_FILE_LIMIT)) {
+    const buf = fs.readFileSync(file);
+    return new MemorySource(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
+  }
+  return new FileSource(file, st.size);
+}
+
+export function fileSize(file: string): number {
+  return fs.statSync(file).size;
+}
+
+export function fileExists(file: string): boolean {
+  return fs.existsSync(file);
+}
+
+export function readTextFile(file: string, maxBytes = 64 * 1024 * 1024): string {
+  const st = fs.statSync(file);
+  if (st.size > maxBytes) throw new CheckpointError(`${file} is too large (${st.size} bytes) for a text index`);
+  return fs.readFileSync(file, 'utf8');
+}
+
+export function dirname(file: string): string {
+  return path.dirname(file);
+}
+
+export function joinPath(...parts: string[]): string {
+  return path.join(...parts);
+}
+
+export interface WriteOptions {
+  /** Replace an existing file at `file` (default false: refuse). */
+  overwrite?: boolean;
+}
+
+/**
+ * Writes a file atomically: the producer writes into a temp file next to the target, which is
+ * fsynced and renamed over the target only when the producer returns without throwing.
+ */
+export function writeFileAtomic(file: string, produce: (sink: ByteSink) => void, opts: WriteOptions = {}): void {
+  const target = path.resolve(file);
+  if (!opts.overwrite && fs.existsSync(target)) {
+    throw new CheckpointError(`${file} already exists (pass overwrite to replace it)`);
+  }
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'wx');
+  let ok = false;
+  try {
+    let position = 0;
+    const sink: ByteSink = {
+      write(chunk: Uint8Array) {
+        let done = 0;
+        while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+        position += chunk.length;
+      },
+      get position() {
+        return position;
+      },
+    };
+    produce(sink);
+    fs.fsyncSync(fd);
+    ok = true;
+  } finally {
+    fs.closeSync(fd);
+    if (!ok) fs.rmSync(tmp, { force: true });
+  }
+  fs.renameSync(tmp, target);
+}
+
+/** CRC-32 (zip's), through zlib where the runtime has it. */
+export const nativeCrc32: ((data: Uint8Array, value?: number) => number) | null =
+  typeof (zlib as { crc32?: unknown }).crc32 === 'function'
+    ? (data, value) => (zlib as unknown as { crc32(d: Uint8Array, v?: number): number }).crc32(data, value)
+    : null;

@@ -1,0 +1,195 @@
+/**
+ * Lazy tensors read from a file. A StorageRef knows where a storage's bytes are; a TensorRef is a view
+ * (offset, shape, strides) into one. Nothing is read or copied until `materialize()`: a whole-file
+ * source hands out views into the file's bytes, and a contiguous, aligned, little-endian view becomes
+ * a Tensor over those same bytes. Shared storages are read once.
+ */
+import { itemSize, type DType, type TypedArray, DTYPES } from '../tensor/dtype.js';
+import { Tensor, shapeNumel } from '../tensor/tensor.js';
+import { CheckpointError } from './errors.js';
+
+/** Largest tensor we build in memory (elements); bigger ones must be streamed by the caller. */
+export const MAX_MATERIALIZE_ELEMENTS = 2 ** 31 - 1;
+
+export function isSupportedDtype(d: string): d is DType {
+  return (DTYPES as readonly string[]).includes(d);
+}
+
+export class StorageRef {
+  private cached: TypedArray | null = null;
+  constructor(
+    readonly key: string,
+    /** Element dtype; unsupported ones (complex, quantized) keep their torch name. */
+    readonly dtype: string,
+    readonly numel: number,
+    readonly location: string,
+    private readonly loadBytes: () => Uint8Array,
+    readonly bigEndian = false,
+  ) {}
+
+  get nbytes(): number {
+    return isSupportedDtype(this.dtype) ? this.numel * itemSize(this.dtype) : 0;
+  }
+
+  /** Raw little-endian bytes of the storage (may be a view into the file). */
+  bytes(): Uint8Array {
+    return this.loadBytes();
+  }
+
+  /** The storage as a typed array of its dtype (read once and cached unless `cache` is false). */
+  array(cache = true): TypedArray {
+    if (this.cached) return this.cached;
+    if (!isSupportedDtype(this.dtype)) {
+      throw new CheckpointError(`storage ${this.key} has dtype ${this.dtype}, which NormScope cannot load`);
+    }
+    const size = itemSize(this.dtype);
+    const raw = this.loadBytes();
+    if (raw.length !== this.numel * size) {
+      throw new CheckpointError(
+        `storage ${this.key} holds ${raw.length} bytes, expected ${this.numel * size} (${this.numel} × ${this.dtype})`,
+      );
+    }
+    let bytes = raw;
+    if (this.bigEndian && size > 1) {
+      bytes = raw.slice();
+      swapBytes(bytes, size);
+    } else if (raw.byteOffset % size !== 0) {
+      bytes = raw.slice();
+    }
+    const arr = typedView(this.dtype, bytes, this.numel);
+    if (cache) this.cached = arr;
+    return arr;
+  }
+
+  /** Drops the cached array (diff streaming keeps memory bounded this way). */
+  release(): void {
+    this.cached = null;
+  }
+}
+
+export function typedView(dtype: DType, bytes: Uint8Array, n: number): TypedArray {
+  const b = bytes.buffer;
+  const o = bytes.byteOffset;
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(b, o, n);
+    case 'float64':
+      return new Float64Array(b, o, n);
+    case 'float16':
+    case 'bfloat16':
+      return new Uint16Array(b, o, n);
+    case 'int8':
+      return new Int8Array(b, o, n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(b, o, n);
+    case 'int16':
+      return new Int16Array(b, o, n);
+    case 'int32':
+      return new Int32Array(b, o, n);
+    case 'int64':
+      return new BigInt64Array(b, o, n);
+  }
+}
+
+export function swapBytes(bytes: Uint8Array, size: number): void {
+  for (let i = 0; i + size <= bytes.length; i += size) {
+    for (let a = i, z = i + size - 1; a < z; a++, z--) {
+      const t = bytes[a]!;
+      bytes[a] = bytes[z]!;
+      bytes[z] = t;
+    }
+  }
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+export class TensorRef {
+  readonly shape: readonly number[];
+  readonly stride: readonly number[];
+  constructor(
+    readonly storage: StorageRef,
+    readonly storageOffset: number,
+    shape: readonly number[],
+    stride: readonly number[],
+    readonly requiresGrad = false,
+    public isParameter = false,
+  ) {
+    if (shape.length !== stride.length) {
+      throw new CheckpointError(`tensor view has ${shape.length} sizes but ${stride.length} strides`);
+    }
+    for (const d of [...shape, ...stride, storageOffset]) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new CheckpointError(`invalid tensor view value ${d}`);
+    }
+    this.shape = Object.freeze([...shape]);
+    this.stride = Object.freeze([...stride]);
+    const n = shapeNumel(shape);
+    if (!Number.isSafeInteger(n)) throw new CheckpointError(`tensor shape [${shape.join(', ')}] is too large`);
+    if (n > 0) {
+      let last = storageOffset;
+      for (let i = 0; i < shape.length; i++) last += (shape[i]! - 1) * stride[i]!;
+      if (last >= storage.numel) {
+        throw new CheckpointError(
+          `tensor view [${shape.join(', ')}] at offset ${storageOffset} reaches element ${last} of storage ${storage.key}, which holds ${storage.numel}`,
+        );
+      }
+    }
+  }
+
+  get dtype(): string {
+    return this.storage.dtype;
+  }
+
+  numel(): number {
+    return shapeNumel(this.shape);
+  }
+
+  isContiguous(): boolean {
+    const c = contiguousStrides(this.shape);
+    return this.shape.every((d, i) => d <= 1 || c[i] === this.stride[i]);
+  }
+
+  /** A contiguous Tensor with this view's values (a view over the storage when possible). */
+  materialize(opts: { cache?: boolean } = {}): Tensor {
+    const dtype = this.storage.dtype;
+    if (!isSupportedDtype(dtype)) throw new CheckpointError(`tensor dtype ${dtype} is not supported`);
+    const n = this.numel();
+    if (n > MAX_MATERIALIZE_ELEMENTS) throw new CheckpointError(`tensor of ${n} elements is too large to load`);
+    if (n === 0) return new Tensor(typedView(dtype, new Uint8Array(0), 0), this.shape, dtype);
+    const src = this.storage.array(opts.cache ?? true);
+    let data: TypedArray;
+    if (this.isContiguous()) {
+      data = src.subarray(this.storageOffset, this.storageOffset + n) as TypedArray;
+    } else {
+      data = gather(src, this.storageOffset, this.shape, this.stride, n);
+    }
+    return new Tensor(data, this.shape, dtype);
+  }
+}
+
+/** Copies a strided view into a new contiguous array (iterative odometer, any rank). */
+function gather(src: TypedArray, offset: number, shape: readonly number[], stride: readonly number[], n: number): TypedArray {
+  const out = new (src.constructor as new (n: number) => TypedArray)(n);
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  let pos = offset;
+  for (let i = 0; i < n; i++) {
+    (out as unknown as number[])[i] = (src as unknown as number[])[pos]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++;
+      pos += stride[d]!;
+      if (idx[d]! < shape[d]!) break;
+      pos -= stride[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
