@@ -1,0 +1,101 @@
+/**
+ * Random BatchNorm scenarios for the differential test: classes 1d/2d/3d/Sync, inputs 2D–5D,
+ * float32/float64, momentum (including null), eps, affine, tracking, preset parameters and running
+ * stats, and 1–4 steps that flip between train and eval (and sometimes flip track_running_stats).
+ *
+ * Input ranges are bounded so float32 comparisons measure the engine rather than float32 itself:
+ * |mean| / std of a channel stays below ~15, so PyTorch's `x·α + β` and the engine's formulation
+ * differ by a few ulps of 15, well inside the 1e-5 tolerance.
+ */
+import type { EncTensor } from './fixtures.js';
+import type { Scenario, ScenarioStep } from './scenario.js';
+import { TestRng } from './random.js';
+
+type Cls = Scenario['class'];
+
+function encode(values: number[], shape: number[], dtype: 'float32' | 'float64'): EncTensor {
+  const data = dtype === 'float32' ? Array.from(Float32Array.from(values)) : values;
+  return { dtype, shape, data };
+}
+
+function numel(shape: number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+function randomInput(rng: TestRng, shape: number[], dtype: 'float32' | 'float64'): EncTensor {
+  const c = shape[1]!;
+  const inner = numel(shape.slice(2));
+  const scale = Array.from({ length: c }, () => rng.uniform(0.2, 5));
+  const shift = Array.from({ length: c }, () => rng.uniform(-3, 3));
+  const values: number[] = [];
+  for (let i = 0; i < numel(shape); i++) {
+    const ch = Math.floor(i / inner) % c;
+    values.push(rng.normal() * scale[ch]! + shift[ch]!);
+  }
+  return encode(values, shape, dtype);
+}
+
+function randomGrad(rng: TestRng, shape: number[], dtype: 'float32' | 'float64'): EncTensor {
+  return encode(Array.from({ length: numel(shape) }, () => rng.normal()), shape, dtype);
+}
+
+function rankFor(cls: Cls, rng: TestRng): number {
+  if (cls === 'BatchNorm1d') return rng.pick([2, 3]);
+  if (cls === 'BatchNorm2d') return 4;
+  if (cls === 'BatchNorm3d') return 5;
+  return rng.int(2, 5);
+}
+
+/** One random scenario; the same seed always gives the same scenario. */
+export function randomScenario(rng: TestRng, index: number): Scenario {
+  const cls = rng.pick<Cls>(['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm']);
+  const dtype = rng.pick(['float32', 'float64'] as const);
+  const c = rng.int(1, 5);
+  const rank = rankFor(cls, rng);
+  const momentum = rng.pick([null, 0.1, rng.uniform(0, 1)]);
+  const eps = rng.bool(0.6) ? 1e-5 : 10 ** rng.uniform(-6, -1);
+  const affine = rng.bool(0.7);
+  const trackRunningStats = rng.bool(0.75);
+  const spatialMax = [0, 0, 9, 4, 3, 3][rank]!;
+  const spatial = Array.from({ length: rank - 2 }, () => rng.int(1, spatialMax));
+  const args = { numFeatures: c, eps, momentum, affine, trackRunningStats, dtype };
+  const vec = (center: number, spread: number, positive = false) =>
+    encode(
+      Array.from({ length: c }, () => {
+        const v = center + spread * rng.normal();
+        return positive ? Math.abs(v) + 0.05 : v;
+      }),
+      [c],
+      dtype,
+    );
+  const init: NonNullable<Scenario['init']> = {};
+  if (affine && rng.bool(0.7)) {
+    init.weight = vec(1, 0.5);
+    init.bias = vec(0, 0.5);
+  }
+  if (trackRunningStats && rng.bool(0.5)) {
+    init.runningMean = vec(0, 1);
+    init.runningVar = vec(1, 0.5, true);
+    init.numBatchesTracked = rng.int(0, 9);
+  }
+  const steps: ScenarioStep[] = [];
+  const nSteps = rng.int(1, 4);
+  for (let s = 0; s < nSteps; s++) {
+    if (s > 0 && rng.bool(0.1)) steps.push({ op: 'set', attr: 'trackRunningStats', value: rng.bool() });
+    // Mostly batches of 2–6; sometimes 1 (the one-value rule in 2D) or 0 (the empty batch).
+    const n = rng.bool(0.06) ? 0 : rng.bool(0.08) ? 1 : rng.int(2, 6);
+    const shape = [n, c, ...spatial];
+    steps.push({
+      op: 'forward',
+      mode: rng.bool(0.65) ? 'train' : 'eval',
+      input: randomInput(rng, shape, dtype),
+      gradOut: rng.bool(0.85) ? randomGrad(rng, shape, dtype) : null,
+    });
+  }
+  return { name: `random #${index} ${cls} ${dtype} [${c}${spatial.map((d) => `,${d}`).join('')}]`, class: cls, args, init, steps };
+}
+
+export function randomScenarios(seed: number, count: number): Scenario[] {
+  const rng = new TestRng(seed);
+  return Array.from({ length: count }, (_, i) => randomScenario(rng, i));
+}
