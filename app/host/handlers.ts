@@ -1,0 +1,98 @@
+/**
+ * The host's implementation of every contract method. Runtime-agnostic: the engine worker thread
+ * (Electron main and browser mode) and the tests call these. Workspaces whose engine part cannot run
+ * here throw NotAvailableError with the reason, and `app.info` reports the same, so the window shows an
+ * honest "not available" state rather than fake data.
+ */
+import type { AppInfo, EventName, Events, FeatureName, FeatureStatus, MethodName, Req, Res } from '../shared/contract.js';
+import { backendsView, chooseBackend, runBench } from './backends.js';
+import { NotAvailableError } from './errors.js';
+import { validateStack } from './shapeFlow.js';
+import { previewSync } from './specTree.js';
+import { Session } from './session.js';
+
+export interface HostContext {
+  runtime: 'electron' | 'browser';
+  emit<E extends EventName>(event: E, payload: Events[E]): void;
+  /** Whether `job.cancel` was called for this job id. */
+  cancelled(jobId: string): boolean;
+  cancel(jobId: string): boolean;
+}
+
+export type Handlers = { [M in MethodName]: (payload: Req<M>) => Promise<Res<M>> };
+
+const VERSION = '0.1.0';
+
+/** Which engine parts this host can drive; each entry says why not when it cannot. */
+export function features(session: Session): Record<FeatureName, FeatureStatus> {
+  const engine = session.engineStatus();
+  const pending = (what: string): FeatureStatus => ({ available: false, reason: `${what} has not landed in the engine yet` });
+  return {
+    stack: { available: true, reason: null },
+    stepping: engine,
+    inspect: engine,
+    stateDict: engine,
+    checkpoints: pending('engine/io (checkpoint reader)'),
+    diff: pending('engine/inspect (diff)'),
+    ranks: pending('app/ranks (rank coordinator)'),
+    backends: { available: true, reason: null },
+  };
+}
+
+/** Builds the handlers (loading the engine's stack builder first). */
+export async function createHandlers(ctx: HostContext): Promise<Handlers> {
+  const session = new Session(ctx);
+  const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+  const unavailable = (f: FeatureName): never => {
+    throw new NotAvailableError(features(session)[f].reason ?? `${f} is not available`);
+  };
+  return {
+    'app.info': async (): Promise<AppInfo> => ({ version: VERSION, runtime: ctx.runtime, platform: process.platform, features: features(session) }),
+    'job.cancel': async ({ jobId }) => ({ cancelled: ctx.cancel(jobId) }),
+
+    'stack.validate': async ({ spec, inputShape }) => validateStack(spec, inputShape, true),
+    'stack.build': async (p) => session.build(p.spec, p.inputShape, p.seed),
+    'stack.previewSync': async ({ spec }) => previewSync(spec),
+
+    'step.state': async () => session.state(),
+    'step.setInput': async (p) => session.setInput(p),
+    'step.setMode': async ({ training }) => session.setMode(training),
+    'step.forward': async () => session.forward(),
+    'step.train': async ({ lr }) => session.trainStep(lr),
+    'step.run': async (p) => session.run(p.jobId, p.steps, p.lr, p.train),
+    'step.reset': async ({ what }) => session.reset(what),
+    'step.snapshot': async () => session.snapshot(),
+    'step.rollback': async () => session.rollback(),
+    'step.compare': async () => session.compare(),
+
+    'inspect.layer': async ({ path }) => session.inspect(path),
+
+    'stateDict.view': async () => session.stateDictView(),
+    'stateDict.export': async () => unavailable('checkpoints'),
+    'stateDict.previewLoad': async () => unavailable('checkpoints'),
+    'stateDict.load': async () => unavailable('checkpoints'),
+
+    'checkpoint.open': async () => unavailable('checkpoints'),
+    'checkpoint.tensors': async () => unavailable('checkpoints'),
+    'checkpoint.buildStack': async () => unavailable('checkpoints'),
+    'checkpoint.close': async () => unavailable('checkpoints'),
+
+    'diff.run': async () => unavailable('diff'),
+
+    'ranks.start': async () => unavailable('ranks'),
+    'ranks.step': async () => unavailable('ranks'),
+    'ranks.kill': async () => unavailable('ranks'),
+    'ranks.stop': async () => unavailable('ranks'),
+    'ranks.state': async () => unavailable('ranks'),
+
+    'backend.info': async () => backendsView(),
+    'backend.set': async ({ name }) => chooseBackend(name),
+    'backend.bench': async ({ jobId }) => ({
+      rows: await runBench({
+        progress: (done, total, label) => ctx.emit('progress', { jobId, done, total, label }),
+        cancelled: () => ctx.cancelled(jobId),
+        yieldNow,
+      }),
+    }),
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The Layer inspector's data: per-channel parameters and buffers, this batch's statistics, the
+ * output histogram, gradient norms, the running-stat timeline, and the "why" panel — the seed's
+ * bn_training logic evaluated for this layer, plus the full truth table it comes from.
+ */
+import { explainBatchNorm } from '../../engine/index.js';
+import type { LayerInspection, WhyPanel } from '../shared/contract.js';
+import { displayValues, histogram, l2 } from './summary.js';
+import type { LayerRecord, NormLike } from './trace.js';
+
+export interface Timeline {
+  steps: number[];
+  mean: number[];
+  var: number[];
+}
+
+/**
+ * The why panel from the engine's own explanation of the seed's logic (engine/nn/explain.ts), plus
+ * what the last forward actually did: the factor it used and where NaN/inf first appeared.
+ */
+export function whyPanel(m: NormLike, rec: LayerRecord | null, firstNonFinite: string | null): WhyPanel {
+  const ex = explainBatchNorm(m);
+  const factorUsed = rec && rec.training === m.training ? rec.factorUsed : null;
+  return {
+    training: ex.training,
+    trackRunningStats: ex.trackRunningStats,
+    buffersPresent: ex.buffersPresent,
+    bnTraining: ex.bnTraining,
+    normalizedWith: ex.normalizesWith,
+    buffersUpdated: ex.updatesRunningStats,
+    momentum: m.momentum,
+    factorUsed,
+    nextFactor: ex.nextFactor,
+    kerasMomentum: ex.kerasMomentum,
+    eps: m.eps,
+    epsDominated: ex.epsDominatedChannels,
+    firstNonFinite,
+    truthTable: ex.truthTable.map((r) => ({
+      training: r.training,
+      tracking: r.trackRunningStats,
+      buffers: r.buffersPresent,
+      bnTraining: r.bnTraining,
+      normalizedWith: r.normalizesWith,
+      updatesBuffers: r.updatesRunningStats,
+      current: r.current,
+    })),
+  };
+}
+
+export function inspectLayer(path: string, m: NormLike, rec: LayerRecord | null, tl: Timeline | null, firstNonFinite: string | null): LayerInspection {
+  const weight = m.weight;
+  const bias = m.bias;
+  return {
+    path,
+    type: m.getName(),
+    numFeatures: m.numFeatures,
+    weight: displayValues(weight),
+    bias: displayValues(bias),
+    runningMean: displayValues(m.runningMean),
+    runningVar: displayValues(m.runningVar),
+    numBatchesTracked: m.numBatchesTracked ? m.numBatchesTracked.item() : null,
+    batchMean: rec?.batch?.mean.slice(0, 1024) ?? null,
+    batchVarBiased: rec?.batch?.varBiased.slice(0, 1024) ?? null,
+    batchVarUnbiased: rec?.batch?.varUnbiased.slice(0, 1024) ?? null,
+    outputHistogram: rec ? histogram(rec.output) : null,
+    gradNorms: { weight: l2(weight?.grad ?? null), bias: l2(bias?.grad ?? null), input: null },
+    timeline: {
+      steps: Int32Array.from(tl?.steps ?? []),
+      meanOfRunningMean: Float64Array.from(tl?.mean ?? []),
+      meanOfRunningVar: Float64Array.from(tl?.var ?? []),
+    },
+    why: whyPanel(m, rec, firstNonFinite),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Payload validation for every contract method. The host never trusts what crosses the boundary:
+ * Electron IPC handlers and the WebSocket server both run these before any handler sees a payload.
+ * A bad payload is refused with a PayloadError naming the method and the field.
+ */
+import { METHOD_NAMES, type MethodName } from '../shared/contract.js';
+import { LAYER_TYPES } from '../shared/stackSpec.js';
+
+export class PayloadError extends Error {
+  override name = 'PayloadError';
+}
+
+/** Returns a problem (with the path of the field) or null. */
+type Check = (v: unknown, at: string) => string | null;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
+const num =
+  (o: { int?: boolean; min?: number; max?: number } = {}): Check =>
+  (v, at) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return `${at} must be a finite number`;
+    if (o.int && !Number.isInteger(v)) return `${at} must be an integer`;
+    if (o.min !== undefined && v < o.min) return `${at} must be ≥ ${o.min}`;
+    if (o.max !== undefined && v > o.max) return `${at} must be ≤ ${o.max}`;
+    return null;
+  };
+const str =
+  (max = 4096): Check =>
+  (v, at) =>
+    typeof v !== 'string' ? `${at} must be a string` : v.length > max ? `${at} is too long` : null;
+const bool: Check = (v, at) => (typeof v === 'boolean' ? null : `${at} must be true or false`);
+const oneOf =
+  (...vals: readonly string[]): Check =>
+  (v, at) =>
+    typeof v === 'string' && vals.includes(v) ? null : `${at} must be one of ${vals.join(', ')}`;
+const nullable =
+  (c: Check): Check =>
+  (v, at) =>
+    v === null ? null : c(v, at);
+const optional =
+  (c: Check): Check =>
+  (v, at) =>
+    v === undefined ? null : c(v, at);
+const arr =
+  (c: Check, max = 64): Check =>
+  (v, at) => {
+    if (!Array.isArray(v)) return `${at} must be a list`;
+    if (v.length > max) return `${at} has more than ${max} items`;
+    for (let i = 0; i < v.length; i++) {
+      const p = c(v[i], `${at}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  };
+const obj =
+  (fields: Record<string, Check>): Check =>
+  (v, at) => {
+    if (!isObj(v)) return `${at} must be an object`;
+    for (const k of Object.keys(v)) if (!(k in fields)) return `${at}.${k} is not an accepted field`;
+    for (const [k, c] of Object.entries(fields)) {
+      const p = c(v[k], at ? `${at}.${k}` : k);
+      if (p) return p;
+    }
+    return null;
+  };
+
+const dim = num({ int: true, min: 0, max: 1 << 20 });
+const shape = arr(dim, 6);
+const jobId = str(64);
+const empty = obj({});
+
+const layerFields: Record<string, Check> = {
+  type: oneOf(...LAYER_TYPES),
+  inFeatures: optional(num({ int: true, min: 1, max: 65536 })),
+  outFeatures: optional(num({ int: true, min: 1, max: 65536 })),
+  inChannels: optional(num({ int: true, min: 1, max: 4096 })),
+  outChannels: optional(num({ int: true, min: 1, max: 4096 })),
+  kernelSize: optional(num({ int: true, min: 1, max: 64 })),
+  stride: optional(num({ int: true, min: 1, max: 64 })),
+  padding: optional(num({ int: true, min: 0, max: 64 })),
+  bias: optional(bool),
+  numFeatures: optional(num({ int: true, min: 1, max: 65536 })),
+  eps: optional(num({ min: 0 })),
+  momentum: optional(nullable(num())),
+  affine: optional(bool),
+  trackRunningStats: optional(bool),
+};
+// Recursive: Sequential nests layers (depth bounded so a payload cannot blow the stack).
+const layer = (depth: number): Check => {
+  const fields = { ...layerFields, layers: optional(depth > 8 ? () => 'layers nest too deeply' : arr(layer(depth + 1), 256)) };
+  return obj(fields);
+};
+const spec = obj({ layers: arr(layer(0), 256) });
+
+export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
+  'app.info': empty,
+  'job.cancel': obj({ jobId }),
+  'stack.validate': obj({ spec, inputShape: shape }),
+  'stack.build': obj({ spec, inputShape: shape, seed: num({ int: true, min: 0, max: 2 ** 53 }) }),
+  'stack.previewSync': obj({ spec }),
+  'step.state': empty,
+  'step.setInput': obj({
+    shape,
+    distribution: oneOf('normal', 'uniform'),
+    mean: num(),
+    std: num({ min: 0 }),
+    channelShift: num(),
+    seed: num({ int: true, min: 0, max: 2 ** 53 }),
+  }),
+  'step.setMode': obj({ training: bool }),
+  'step.forward': empty,
+  'step.train': obj({ lr: num({ min: 0, max: 100 }) }),
+  'step.run': obj({ jobId, steps: num({ int: true, min: 1, max: 1_000_000 }), lr: num({ min: 0, max: 100 }), train: bool }),
+  'step.reset': obj({ what: oneOf('stats', 'params', 'all') }),
+  'step.snapshot': empty,
+  'step.rollback': empty,
+  'step.compare': empty,
+  'inspect.layer': obj({ path: str(512) }),
+  'stateDict.view': empty,
+  'stateDict.export': obj({ path: str(), format: oneOf('pt', 'safetensors') }),
+  'stateDict.previewLoad': obj({ checkpointId: str(64), stateDictPath: str(512) }),
+  'stateDict.load': obj({ checkpointId: str(64), stateDictPath: str(512), strict: bool }),
+  'checkpoint.open': obj({ path: str(), jobId, tensorsOnly: bool }),
+  'checkpoint.tensors': obj({ id: str(64), offset: num({ int: true, min: 0 }), limit: num({ int: true, min: 1, max: 5000 }), filter: str(256) }),
+  'checkpoint.buildStack': obj({ id: str(64) }),
+  'checkpoint.close': obj({ id: str(64) }),
+  'diff.run': obj({ a: str(), b: str(), stripPrefix: nullable(str(256)), jobId }),
+  'ranks.start': obj({ worldSize: num({ int: true, min: 1, max: 16 }), shards: arr(num({ int: true, min: 0, max: 1 << 16 }), 16) }),
+  'ranks.step': empty,
+  'ranks.kill': obj({ rank: num({ int: true, min: 0, max: 15 }) }),
+  'ranks.stop': empty,
+  'ranks.state': empty,
+  'backend.info': empty,
+  'backend.set': obj({ name: oneOf('auto', 'ts', 'cpu', 'cuda') }),
+  'backend.bench': obj({ jobId }),
+};
+
+export function isMethodName(m: unknown): m is MethodName {
+  return typeof m === 'string' && (METHOD_NAMES as readonly string[]).includes(m);
+}
+
+/** Throws a PayloadError unless `method` is a contract method and `payload` fits its schema. */
+export function validatePayload(method: unknown, payload: unknown): asserts method is MethodName {
+  if (!isMethodName(method)) throw new PayloadError(`unknown method ${JSON.stringify(String(method)).slice(0, 80)}`);
+  const problem = PAYLOAD_CHECKS[method](payload, '');
+  if (problem) throw new PayloadError(`${method}: ${problem.replace(/^\./, '')}`);
+}

@@ -1,0 +1,31 @@
+/**
+ * The engine worker thread. Electron main and the browser-mode server start it so that their own
+ * thread (windows, IPC, sockets) never waits on compute. Messages: {t:'call', id, method, payload}
+ * in; {t:'result', …} and {t:'event', …} out. Long jobs yield between steps, so `job.cancel` arrives.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { EventName, Events } from '../shared/contract.js';
+import { dispatch } from './dispatch.js';
+import { createHandlers } from './handlers.js';
+import { CancelRegistry } from './cancel.js';
+
+const port = parentPort;
+if (!port) throw new Error('app/host/worker.ts must run as a worker thread');
+
+const cancels = new CancelRegistry();
+const runtime = (workerData as { runtime?: 'electron' | 'browser' } | undefined)?.runtime ?? 'browser';
+const ready = createHandlers({
+  runtime,
+  emit: <E extends EventName>(event: E, payload: Events[E]) => port.postMessage({ t: 'event', event, payload }),
+  cancelled: (jobId) => cancels.isCancelled(jobId),
+  cancel: (jobId) => cancels.cancel(jobId),
+});
+
+port.on('message', (msg: { t: 'call'; id: number; method: unknown; payload: unknown }) => {
+  if (!msg || msg.t !== 'call') return;
+  void ready.then(async (handlers) => {
+    const out = await dispatch(handlers, msg.method, msg.payload);
+    port.postMessage({ t: 'result', id: msg.id, ...out });
+  });
+});
+port.postMessage({ t: 'ready' });
