@@ -54,6 +54,8 @@ export interface RankStepReport {
   alive: boolean;
   ok: boolean;
   error: string | null;
+  /** The rank this rank's error blames, when it names one. */
+  blames: number | null;
   count: number;
   telemetry: RankTelemetry | null;
   outputs?: StepOutputs;
@@ -170,12 +172,11 @@ export class RankCoordinator {
     this.broken = null;
   }
 
-  /** Builds the stack on every rank from the host state (or from `seed` the first time). */
+  /** Builds the stack on every rank from `state` (e.g. the host's), or seed-initialized when none is given. */
   async build(spec: unknown, o: { seed?: number; lr?: number; state?: WireState | null } = {}): Promise<string[]> {
     this.spec = spec;
     this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? 0.1 };
-    if (o.state !== undefined) this.hostState = o.state;
-    const state = this.hostState;
+    const state = o.state ?? null;
     const replies = await Promise.all(this.ranks.map((rp) => rp.request({ type: 'build', spec, state, ...this.buildOpts })));
     for (const [i, r] of replies.entries()) if (r.type !== 'built') throw new Error(`rank ${i} could not build the stack: ${r.type === 'failed' ? r.message : r.type}`);
     const st = await this.ranks[0]!.request({ type: 'getState' });
@@ -247,10 +248,10 @@ export class RankCoordinator {
       const live = this.ranks[r]!.liveness;
       const base = { rank: r, pid: live.pid, alive: live.alive, count: req.inputs[r]!.shape[0] ?? 0 };
       if (s && !(s instanceof Error) && s.type === 'stepResult') {
-        return { ...base, ok: s.ok, error: s.error?.message ?? null, telemetry: s.telemetry, outputs: s.outputs, stateHash: s.stateHash, state: s.state };
+        return { ...base, ok: s.ok, error: s.error?.message ?? null, blames: s.error?.blamedRank ?? null, telemetry: s.telemetry, outputs: s.outputs, stateHash: s.stateHash, state: s.state };
       }
       const msg = s instanceof Error ? s.message : `unexpected answer ${s?.type}`;
-      return { ...base, ok: false, error: msg, telemetry: null, stateHash: null };
+      return { ...base, ok: false, error: msg, blames: null, telemetry: null, stateHash: null };
     });
     const statesIdentical = this.statesIdentical(ranks);
     if (!failed && ranks.every((r) => r.ok)) {
@@ -272,10 +273,12 @@ export class RankCoordinator {
     const votes = new Map<number, number>();
     for (const r of ranks) {
       const m = r.error?.match(/^(?:step aborted: )?rank (\d+)/);
-      if (m) votes.set(+m[1]!, (votes.get(+m[1]!) ?? 0) + 1);
+      const who = r.blames ?? (m ? +m[1]! : null);
+      if (who !== null) votes.set(who, (votes.get(who) ?? 0) + 1);
     }
     const mostBlamed = [...votes].sort((a, b2) => b2[1] - a[1])[0]?.[0] ?? null;
-    let message = b?.message ?? reported.find((e) => /rank \d+/.test(e)) ?? reported[0] ?? 'unknown failure';
+    const blamedReport = ranks.find((r) => r.alive && r.error && r.blames === mostBlamed && mostBlamed !== null)?.error;
+    let message = b?.message ?? blamedReport ?? reported.find((e) => /rank \d+/.test(e)) ?? reported[0] ?? 'unknown failure';
     let blamed = b?.blamedRank ?? mostBlamed;
     if (died.length > 0) {
       blamed = died[0]!.rank;
