@@ -14,6 +14,7 @@ import { findTorchPython, runTorchPython } from '../../tools/torchPython.js';
 import { randomScenarios } from './testing/randomScenarios.js';
 import { replayScenario, type StepResult } from './testing/scenario.js';
 import { availableBackends, withBackend } from './testing/backends.js';
+import { worstScaledError } from './testing/compare.js';
 
 const COUNT = Number(process.env.NORMSCOPE_DIFF_CASES ?? 300);
 const SEED = Number(process.env.NORMSCOPE_DIFF_SEED ?? 20261129);
@@ -45,6 +46,7 @@ describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () 
       const failures: string[] = [];
       let steps = 0;
       let errors = 0;
+      worstScaledError.clear();
       withBackend(backend, () => {
         scenarios.forEach((sc, i) => {
           const res = results[i] as StepResult[];
@@ -56,7 +58,9 @@ describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () 
       });
       console.log(
         `differential: compared ${scenarios.length} cases (${steps} forward steps, ${errors} expected errors) ` +
-          `against torch ${torchVersion} on the ${backend} backend; ${failures.length} mismatched`,
+          `against torch ${torchVersion} on the ${backend} backend; ${failures.length} mismatched; ` +
+          `worst |a-b|/max(1,|b|): float64 ${(worstScaledError.get(1e-6) ?? 0).toExponential(1)} (tol 1e-6), ` +
+          `float32 ${(worstScaledError.get(1e-5) ?? 0).toExponential(1)} (tol 1e-5)`,
       );
       expect(failures).toEqual([]);
     });

@@ -262,6 +262,28 @@ function runConcat(c: ConcatCase): string[] {
   return p;
 }
 
+describe('SyncBatchNorm device rule (seed vs engine)', () => {
+  it("syncs CPU tensors by design; strictDeviceParity restores the seed's error text when it would sync", () => {
+    const rec = fx.concat.find((c) => c.perRankBatch.length > 1)!;
+    const { group } = simulatedGroup(0, rec.steps[0]!.ranks, rec.numFeatures);
+    initProcessGroup(group);
+    const m = new SyncBatchNorm(rec.numFeatures, { processGroup: group, dtype: rec.dtype });
+    const x = toTensor(rec.steps[0]!.ranks[0]!.input);
+    expect(captureEngine(() => m.forward(x)).error).toBeNull();
+    SyncBatchNorm.strictDeviceParity = true;
+    try {
+      expect(captureEngine(() => m.forward(x)).error).toEqual({
+        type: 'ValueError',
+        message: 'SyncBatchNorm expected input tensor to be on GPU or privateuseone',
+      });
+      m.eval(); // no sync in eval: no device check either (seed)
+      expect(captureEngine(() => m.forward(x)).error).toBeNull();
+    } finally {
+      SyncBatchNorm.strictDeviceParity = false;
+    }
+  });
+});
+
 describe.each(availableBackends())('SyncBatchNorm over simulated ranks equals BatchNorm on the concatenation (%s backend)', (backend) => {
   for (const c of fx.concat) {
     it(`${c.name} (batches ${c.perRankBatch.join(', ')})`, () => {

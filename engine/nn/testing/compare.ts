@@ -17,6 +17,12 @@ export function toleranceFor(dtype: string): number {
   return TOLERANCE[dtype] ?? 0;
 }
 
+/**
+ * The worst |a−b|/max(1,|b|) seen by compareValues per tolerance since the last reset, so a test
+ * can report how much headroom the tolerance had (not only that it held).
+ */
+export const worstScaledError = new Map<number, number>();
+
 export function close(a: number, b: number, tol: number): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
   return Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -63,6 +69,8 @@ export function compareValues(problems: string[], what: string, got: ArrayLike<n
     problems.push(`${what}: ${got.length} values, expected ${want.length}`);
     return;
   }
+  const worst = maxScaledError(got, want);
+  if (worst > (worstScaledError.get(tol) ?? 0)) worstScaledError.set(tol, worst);
   const bad: string[] = [];
   let count = 0;
   for (let i = 0; i < want.length; i++) {
@@ -73,7 +81,7 @@ export function compareValues(problems: string[], what: string, got: ArrayLike<n
   }
   if (count) {
     problems.push(
-      `${what}: ${count}/${want.length} values outside tol ${tol} (max scaled err ${maxScaledError(got, want).toExponential(2)}): ${bad.join('; ')}`,
+      `${what}: ${count}/${want.length} values outside tol ${tol} (max scaled err ${worst.toExponential(2)}): ${bad.join('; ')}`,
     );
   }
 }
