@@ -301,6 +301,8 @@ def main():
     bsd['bn1d.num_batches_tracked'].fill_(5)
     save('health_problems.pt', bsd, note='NaN/inf, negative and tiny running_var, fp16 overflow, untouched stats, counter 0')
 
+    make_protocol_pickles()
+
     import torchvision
     torch.manual_seed(0)
     net = torchvision.models.shufflenet_v2_x0_5()
@@ -316,6 +318,27 @@ def main():
     for root, _, files in os.walk(OUT):
         total += sum(os.path.getsize(os.path.join(root, x)) for x in files)
     print(f'wrote {len(manifest)} corpus files to {OUT} ({total / 1e6:.2f} MB)')
+
+
+def make_protocol_pickles():
+    """The same plain object pickled with every protocol 0-5, and its expected JSON form."""
+    obj = {'int': 7, 'neg': -300, 'big': 2 ** 70, 'negbig': -(2 ** 65), 'i32': 2 ** 31 - 1, 'float': 0.25, 'intfloat': 2.0,
+           'str': 'h\u00e9llo \u2603', 'bytes': b'\x00\xffab', 'list': [1, [2, 3], (4, 5)], 'tuple': (1, 'a', None, True, False),
+           'empty': ((), [], {}), 'set': {3}, 'frozen': frozenset([9]), 'od': collections.OrderedDict([('b', 1), ('a', 2)]),
+           'nested': {'x': {'y': {'z': [0.5]}}}, 'shared': None}
+    shared = [1, 2]
+    obj['shared'] = (shared, shared)
+    expected = {'int': 7, 'neg': -300, 'big': str(2 ** 70), 'negbig': str(-(2 ** 65)), 'i32': 2 ** 31 - 1, 'float': 0.25,
+                'intfloat': 2.0, 'str': obj['str'], 'bytes': [0, 255, 97, 98], 'list': [1, [2, 3], [4, 5]],
+                'tuple': [1, 'a', None, True, False], 'empty': [[], [], {}], 'set': [3], 'frozen': [9], 'od': {'b': 1, 'a': 2},
+                'nested': {'x': {'y': {'z': [0.5]}}}, 'shared': [[1, 2], [1, 2]]}
+    pdir = os.path.join(OUT, 'pickles')
+    os.makedirs(pdir, exist_ok=True)
+    for proto in range(6):
+        with open(os.path.join(pdir, f'protocol{proto}.pkl'), 'wb') as f:
+            pickle.dump(obj, f, protocol=proto)
+    with open(os.path.join(pdir, 'expected.json'), 'w') as f:
+        json.dump(expected, f, indent=1)
 
 
 def bench_file(path, mb=100):

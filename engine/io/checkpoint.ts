@@ -13,6 +13,7 @@ import type { TensorRef } from './tensorRef.js';
 import { readTorchZip } from './torchZip.js';
 import { findStateDicts, stateDictToPy, toStateDict, walkTensors, type FoundStateDict } from './tree.js';
 import { unpickle } from './unpickler.js';
+import { scanPickle } from './pickleScan.js';
 import type { StateDict } from '../nn/stateDict.js';
 
 export type CheckpointFormat = 'torch-zip' | 'torch-legacy' | 'safetensors' | 'safetensors-sharded' | 'pickle';
@@ -78,7 +79,19 @@ export function detectFormat(src: ByteSource): CheckpointFormat | 'safetensors-i
   if (src.size > 262 && new TextDecoder().decode(src.read(257, 5)) === 'ustar') {
     throw new CheckpointError(`${src.name} is a tar archive (the pre-0.4 torch.save tar format is not supported)`);
   }
+  if (looksLikePickle(src)) return 'pickle';
   throw new CheckpointError(`${src.name}: unrecognized format (not a torch.save zip, legacy torch file, pickle or safetensors)`);
+}
+
+/** Protocol 0/1 pickles have no PROTO header: accept them when the opcodes parse up to STOP. */
+function looksLikePickle(src: ByteSource): boolean {
+  const window = Math.min(src.size, 1 << 20);
+  try {
+    scanPickle(src.read(0, window));
+    return true;
+  } catch (e) {
+    return window < src.size && e instanceof Error && /past the end|without STOP/.test(e.message);
+  }
 }
 
 /** Opens and parses a checkpoint file. */
