@@ -1,0 +1,72 @@
+/**
+ * How the loader reports backends: the reasons it gives when CUDA (or the whole addon) cannot run,
+ * and that on a machine without a GPU the CUDA path says so cleanly instead of failing.
+ */
+import { describe, expect, it } from 'vitest';
+import { cudaReason, loadNativeBackends, type AddonInfo } from './nativeLoader.js';
+import { backendInfo, getBackend, setBackend } from './registry.js';
+import { ValueError } from '../errors.js';
+
+const base: AddonInfo = { cpuThreads: 2, isa: 'avx2', cudaCompiled: true };
+
+describe('cudaReason', () => {
+  it('names a build without nvcc, from the build record when there is one', () => {
+    expect(cudaReason({ ...base, cudaCompiled: false }, null)).toBe('nvcc not found at build');
+    expect(
+      cudaReason({ ...base, cudaCompiled: false }, { cpu: true, cuda: false, reason: null, cudaReason: 'CUDA build failed: x' }),
+    ).toBe('CUDA build failed: x');
+  });
+
+  it("classifies cudaGetDeviceCount's error with its own text", () => {
+    const driver = 'CUDA driver version is insufficient for CUDA runtime version';
+    expect(cudaReason({ ...base, cudaError: driver, cudaErrorCode: 35 }, null)).toBe(
+      `no CUDA driver (cudaGetDeviceCount: ${driver})`,
+    );
+    const device = 'no CUDA-capable device is detected';
+    expect(cudaReason({ ...base, cudaError: device, cudaErrorCode: 100 }, null)).toBe(
+      `no CUDA device (cudaGetDeviceCount: ${device})`,
+    );
+    expect(cudaReason({ ...base, cudaError: 'odd', cudaErrorCode: 999 }, null)).toBe(
+      'CUDA unavailable (cudaGetDeviceCount: odd)',
+    );
+    expect(cudaReason({ ...base, cudaDeviceCount: 0 }, null)).toMatch(/^no CUDA device/);
+    expect(cudaReason({ ...base, cudaDeviceCount: 1, cudaDevice: 'NVIDIA H200' }, null)).toBeNull();
+  });
+});
+
+const nb = loadNativeBackends();
+
+describe.skipIf(nb.cuda.backend !== null)('CUDA on a machine without a usable GPU', () => {
+  it('reports itself unavailable with a reason, and auto falls back', () => {
+    console.log(`cuda backend here: ${nb.cuda.reason}`);
+    expect(nb.cuda.status).toMatchObject({ name: 'cuda', available: false });
+    expect(nb.cuda.reason).toMatch(/^(nvcc not found at build|no CUDA driver \(cudaGetDeviceCount: .+\)|no CUDA device|CUDA build failed|CUDA unavailable|native addon)/);
+    const info = backendInfo();
+    const cudaStatus = info.backends.find((b) => b.name === 'cuda')!;
+    expect(cudaStatus.available).toBe(false);
+    expect(cudaStatus.reason).toBe(nb.cuda.reason);
+    const prev = info.requested;
+    try {
+      expect(() => setBackend('cuda')).toThrow(ValueError);
+      expect(() => setBackend('cuda')).toThrow(`backend 'cuda' is unavailable: ${nb.cuda.reason}`);
+      setBackend('auto');
+      expect(getBackend().name).toBe(nb.cpu.backend ? 'cpu' : 'ts');
+    } finally {
+      setBackend(prev);
+    }
+  });
+});
+
+describe.skipIf(!nb.cpu.backend)('native cpu status', () => {
+  it('reports threads and the CPU it runs on', () => {
+    expect(nb.cpu.status.available).toBe(true);
+    expect(nb.cpu.status.threads).toBeGreaterThanOrEqual(1);
+    expect(nb.cpu.status.device ?? '').toMatch(/\((avx2|baseline)\)$/);
+  });
+});
+
+describe.skipIf(!!nb.cpu.backend)('without the addon', () => {
+  it('says why', () => {
+    expect(nb.cpu.reason).toMatch(/^native addon (not built|failed to load)/);
+  });
+});

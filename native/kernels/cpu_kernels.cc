@@ -1,0 +1,290 @@
+// The CPU kernels' C ABI: argument checks, work plans, per-channel finalisation, and run-time dispatch
+// between a baseline x86-64 build and an AVX2+FMA build of the same kernel bodies
+// (cpu_kernels_impl.inc). The addon is shipped, so it is compiled for a portable baseline; the AVX2
+// copy is chosen only when the CPU reports AVX2 and FMA.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "normscope_kernels.h"
+#include "ns_error.h"
+#include "thread_pool.h"
+
+namespace ns {
+
+// Row plans (S < kRowSmallS) keep one accumulator per column of a channel block; a block spans at most
+// kRowWidth columns so the accumulators live on the stack.
+static const int64_t kRowWidth = 256;
+static const int64_t kRowSmallS = 16;
+// Below this many elements a call runs on the calling thread only (waking the pool costs more).
+static const int64_t kParallelMin = 32768;
+
+struct Plan {
+  int64_t cper, cblocks, rper, rblocks;
+  bool row, parallel;
+};
+
+struct Moments {
+  double n, mean, m2;
+};
+
+// Chan's parallel merge of (nb, meanb, m2b) into a.
+static inline void chan_merge(Moments &a, double nb, double meanb, double m2b) {
+  if (nb == 0) return;
+  double tot = a.n + nb, delta = meanb - a.mean;
+  a.mean += delta * nb / tot;
+  a.m2 += m2b + delta * delta * a.n * nb / tot;
+  a.n = tot;
+}
+
+// part is [rblocks × C]; afterwards part[0 .. C) holds each channel's merged moments.
+static inline void merge_row_blocks(Moments *part, int64_t c, int64_t rblocks) {
+  for (int64_t rb = 1; rb < rblocks; rb++) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      const Moments &o = part[rb * c + ch];
+      chan_merge(part[ch], o.n, o.mean, o.m2);
+    }
+  }
+}
+
+struct TrainParams {
+  double count;
+  const double *w, *b;
+  double *rm, *rv;
+  double mom, eps;
+  double *mean_out, *invstd_out, *alpha, *beta;
+};
+
+// Batch statistics → saved mean/invstd, running-stat update (unbiased variance), folded α/β.
+static inline void finalize_train(const TrainParams &tp, int64_t ch, const Moments &m) {
+  const double mean = m.mean, var = m.m2 / tp.count;
+  const double inv = 1.0 / std::sqrt(var + tp.eps);
+  if (tp.rm) tp.rm[ch] = tp.mom * mean + (1 - tp.mom) * tp.rm[ch];
+  if (tp.rv) {
+    const double unbias = tp.count / (tp.count - 1);
+    tp.rv[ch] = tp.mom * var * unbias + (1 - tp.mom) * tp.rv[ch];
+  }
+  tp.mean_out[ch] = mean;
+  tp.invstd_out[ch] = inv;
+  const double a = inv * (tp.w ? tp.w[ch] : 1.0);
+  tp.alpha[ch] = a;
+  tp.beta[ch] = (tp.b ? tp.b[ch] : 0.0) - mean * a;
+}
+
+namespace base {
+#include "cpu_kernels_impl.inc"
+}  // namespace base
+
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+#define NS_HAVE_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace avx2 {
+#include "cpu_kernels_impl.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+#endif
+
+static bool use_avx2() {
+#ifdef NS_HAVE_AVX2
+  // NORMSCOPE_CPU_ISA=baseline forces the portable build (tests run both).
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          !(std::getenv("NORMSCOPE_CPU_ISA") && std::strcmp(std::getenv("NORMSCOPE_CPU_ISA"), "baseline") == 0);
+  return yes;
+#else
+  return false;
+#endif
+}
+
+static Plan make_plan(int64_t n, int64_t c, int64_t s) {
+  const int64_t T = pool_threads();
+  Plan p;
+  p.row = s < kRowSmallS;
+  p.parallel = T > 1 && n * c * s >= kParallelMin;
+  p.cper = p.row ? kRowWidth / s : 1;
+  if (p.row && p.parallel) {  // keep at least two channel blocks per thread when there are channels enough
+    int64_t want = (c + 2 * T - 1) / (2 * T);
+    if (want < 1) want = 1;
+    if (p.cper > want) p.cper = want;
+  }
+  p.cblocks = (c + p.cper - 1) / p.cper;
+  p.rblocks = 1;
+  p.rper = n;
+  if (p.parallel && p.cblocks < T && n > 1) {  // too few channels: split the batch (N×C planes) too
+    int64_t rb = 4 * T / p.cblocks;
+    if (rb > n) rb = n;
+    p.rper = (n + rb - 1) / rb;
+    p.rblocks = (n + p.rper - 1) / p.rper;
+  }
+  return p;
+}
+
+static bool check_dims(int64_t n, int64_t c, int64_t s) {
+  if (n < 0 || c < 0 || s < 0) return set_error(NS_EINVAL, "negative dimension"), false;
+  if (c > 0 && s > 0 && n > INT64_MAX / c / s) return set_error(NS_EINVAL, "tensor too large"), false;
+  return true;
+}
+
+#define NS_DISPATCH(fn, ...) (use_avx2() ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
+#define NS_GUARD_BEGIN try {
+#define NS_GUARD_END                                                   \
+  }                                                                    \
+  catch (const std::bad_alloc &) {                                     \
+    return set_error(NS_ENOMEM, "out of memory for kernel scratch");   \
+  }
+
+template <typename T>
+static int batch_stats(const T *x, int64_t n, int64_t c, int64_t s, double *mean, double *var) {
+  if (!check_dims(n, c, s)) return NS_EINVAL;
+  NS_GUARD_BEGIN
+  const int64_t count = n * s;
+  if (count == 0 || c == 0) {
+    for (int64_t ch = 0; ch < c; ch++) mean[ch] = var[ch] = 0;
+    return clear_error();
+  }
+  Plan p = make_plan(n, c, s);
+  std::vector<Moments> part((size_t)(p.rblocks * c));
+  NS_DISPATCH(batch_moments<T>, x, n, c, s, p, part.data());
+  for (int64_t ch = 0; ch < c; ch++) {
+    mean[ch] = part[ch].mean;
+    var[ch] = part[ch].m2 / (double)count;
+  }
+  return clear_error();
+  NS_GUARD_END
+}
+
+template <typename T>
+static int forward_train(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w, const double *b,
+                         double *rm, double *rv, double mom, double eps, double *mean_out, double *invstd_out) {
+  if (!check_dims(n, c, s)) return NS_EINVAL;
+  NS_GUARD_BEGIN
+  const int64_t count = n * s;
+  if (count == 0 || c == 0) {  // no elements: zero statistics, running stats untouched (as the reference)
+    for (int64_t ch = 0; ch < c; ch++) {
+      mean_out[ch] = 0;
+      invstd_out[ch] = 1.0 / std::sqrt(eps);
+    }
+    return clear_error();
+  }
+  Plan p = make_plan(n, c, s);
+  std::vector<Moments> part((size_t)(p.rblocks * c));
+  std::vector<double> ab((size_t)(2 * c));
+  TrainParams tp = {(double)count, w, b, rm, rv, mom, eps, mean_out, invstd_out, ab.data(), ab.data() + c};
+  NS_DISPATCH(forward_train<T>, x, y, n, c, s, p, tp, part.data());
+  return clear_error();
+  NS_GUARD_END
+}
+
+template <typename T>
+static int forward_eval(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w, const double *b,
+                        const double *mean, const double *invstd) {
+  if (!check_dims(n, c, s)) return NS_EINVAL;
+  NS_GUARD_BEGIN
+  if (n * c * s == 0) return clear_error();
+  std::vector<double> ab((size_t)(2 * c));
+  for (int64_t ch = 0; ch < c; ch++) {
+    const double a = invstd[ch] * (w ? w[ch] : 1.0);
+    ab[ch] = a;
+    ab[c + ch] = (b ? b[ch] : 0.0) - mean[ch] * a;
+  }
+  NS_DISPATCH(affine<T>, x, y, n, c, s, make_plan(n, c, s), ab.data(), ab.data() + c);
+  return clear_error();
+  NS_GUARD_END
+}
+
+template <typename T>
+static int backward_reduce(const T *dy, const T *x, int64_t n, int64_t c, int64_t s, const double *mean,
+                           double *sum_dy, double *sum_dy_xmu) {
+  if (!check_dims(n, c, s)) return NS_EINVAL;
+  NS_GUARD_BEGIN
+  if (n * c * s == 0) {
+    for (int64_t ch = 0; ch < c; ch++) sum_dy[ch] = sum_dy_xmu[ch] = 0;
+    return clear_error();
+  }
+  Plan p = make_plan(n, c, s);
+  std::vector<double> r((size_t)(2 * p.rblocks * c));
+  double *r1 = r.data(), *r2 = r.data() + p.rblocks * c;
+  NS_DISPATCH(backward_reduce<T>, dy, x, n, c, s, p, mean, r1, r2);
+  std::memcpy(sum_dy, r1, (size_t)c * sizeof(double));
+  std::memcpy(sum_dy_xmu, r2, (size_t)c * sizeof(double));
+  return clear_error();
+  NS_GUARD_END
+}
+
+template <typename T>
+static int backward_elemt(const T *dy, const T *x, T *dx, int64_t n, int64_t c, int64_t s, const double *mean,
+                          const double *invstd, const double *w, const double *sum_dy, const double *sum_dy_xmu,
+                          double count) {
+  if (!check_dims(n, c, s)) return NS_EINVAL;
+  NS_GUARD_BEGIN
+  if (n * c * s == 0) return clear_error();
+  std::vector<double> k((size_t)(3 * c));
+  double *g = k.data(), *ps = g + c, *sc = ps + c;
+  for (int64_t ch = 0; ch < c; ch++) {
+    const double inv = invstd[ch];
+    sc[ch] = inv * (w ? w[ch] : 1.0);
+    g[ch] = sum_dy[ch] / count;
+    ps[ch] = (sum_dy_xmu[ch] / count) * inv * inv;
+  }
+  NS_DISPATCH(backward_elemt<T>, dy, x, dx, n, c, s, make_plan(n, c, s), g, mean, ps, sc);
+  return clear_error();
+  NS_GUARD_END
+}
+
+template <typename T>
+static int backward_eval_elemt(const T *dy, T *dx, int64_t n, int64_t c, int64_t s, const double *invstd,
+                               const double *w) {
+  if (!check_dims(n, c, s)) return NS_EINVAL;
+  NS_GUARD_BEGIN
+  if (n * c * s == 0) return clear_error();
+  std::vector<double> k((size_t)c);
+  for (int64_t ch = 0; ch < c; ch++) k[ch] = invstd[ch] * (w ? w[ch] : 1.0);
+  NS_DISPATCH(scale<T>, dy, dx, n, c, s, make_plan(n, c, s), k.data());
+  return clear_error();
+  NS_GUARD_END
+}
+
+}  // namespace ns
+
+// ---------------------------------------------------------------- C ABI
+
+NS_API int ns_cpu_set_threads(int threads) { return ns::pool_set_threads(threads); }
+NS_API int ns_cpu_threads(void) { return ns::pool_threads(); }
+NS_API const char *ns_cpu_isa(void) { return ns::use_avx2() ? "avx2" : "baseline"; }
+
+#define NS_DEFINE_CPU(T, SUF)                                                                              \
+  NS_API int ns_cpu_batch_stats_##SUF(const T *x, int64_t n, int64_t c, int64_t s, double *mean,           \
+                                      double *var_biased) {                                               \
+    return ns::batch_stats<T>(x, n, c, s, mean, var_biased);                                              \
+  }                                                                                                       \
+  NS_API int ns_cpu_forward_train_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s,                 \
+                                        const double *weight, const double *bias, double *running_mean,   \
+                                        double *running_var, double momentum, double eps,                 \
+                                        double *mean_out, double *invstd_out) {                           \
+    return ns::forward_train<T>(x, y, n, c, s, weight, bias, running_mean, running_var, momentum, eps,    \
+                                mean_out, invstd_out);                                                    \
+  }                                                                                                       \
+  NS_API int ns_cpu_forward_eval_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s,                  \
+                                       const double *weight, const double *bias, const double *mean,      \
+                                       const double *invstd) {                                            \
+    return ns::forward_eval<T>(x, y, n, c, s, weight, bias, mean, invstd);                                \
+  }                                                                                                       \
+  NS_API int ns_cpu_backward_reduce_##SUF(const T *dy, const T *x, int64_t n, int64_t c, int64_t s,        \
+                                          const double *mean, double *sum_dy, double *sum_dy_xmu) {       \
+    return ns::backward_reduce<T>(dy, x, n, c, s, mean, sum_dy, sum_dy_xmu);                              \
+  }                                                                                                       \
+  NS_API int ns_cpu_backward_elemt_##SUF(const T *dy, const T *x, T *dx, int64_t n, int64_t c, int64_t s,  \
+                                         const double *mean, const double *invstd, const double *weight,  \
+                                         const double *sum_dy, const double *sum_dy_xmu, double count) {  \
+    return ns::backward_elemt<T>(dy, x, dx, n, c, s, mean, invstd, weight, sum_dy, sum_dy_xmu, count);    \
+  }                                                                                                       \
+  NS_API int ns_cpu_backward_eval_elemt_##SUF(const T *dy, T *dx, int64_t n, int64_t c, int64_t s,         \
+                                              const double *invstd, const double *weight) {               \
+    return ns::backward_eval_elemt<T>(dy, dx, n, c, s, invstd, weight);                                   \
+  }
+
+NS_DEFINE_CPU(float, f32)
+NS_DEFINE_CPU(double, f64)

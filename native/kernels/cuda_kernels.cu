@@ -1,0 +1,756 @@
+// CUDA BatchNorm kernels behind the same C ABI as the CPU kernels (normscope_kernels.h).
+//
+// Reductions (statistics; backward Σdy, Σ(x−mean)·dy) launch a 2-D grid of channel tiles × slices, not
+// one block per channel: with few channels (or few rows) many blocks still share each channel. Every
+// block reduces its slice in double (shifted sums Σ(x−K), Σ(x−K)² with K the channel's first element),
+// writes a partial, and the last block to finish (atomic counter + threadfence) merges the partials with
+// Chan's formula and finalises: saved mean/invstd, running stats (unbiased variance), folded α/β. No
+// second launch and no host round trip. Elementwise passes apply per-channel coefficients in T.
+//
+// Two layouts: "plane" (S ≥ 32: a block walks a contiguous range of one channel's N·S elements plane by
+// plane) and "row" (S < 32: 32 consecutive columns of a row × 8 rows per block, coalesced across channels).
+//
+// ns_cudadev_* take device pointers (used by native/gpu-check on torch tensors, and the seam for keeping
+// tensors on the device); ns_cuda_* take host pointers and copy through grow-only device buffers.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "normscope_kernels.h"
+#include "ns_error.h"
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kRowCols = 32, kRowRows = 8;
+constexpr int64_t kRowMaxS = 32;
+
+enum RedMode { kStats = 0, kDot = 1 };
+enum Finalize { kFinStats = 0, kFinTrain = 1, kFinDot = 2 };
+
+struct RedArgs {
+  int64_t n, c, s;
+  int slices;  // blocks per channel (plane) or row slices (row)
+  int row;
+  double *p1, *p2, *pn;    // partials
+  unsigned int *counter;   // zero before launch; reset by the last block
+  const double *mean_in;   // kDot
+  int fin;
+  // outputs / train params (device, per channel)
+  double *o1, *o2;         // kFinStats: mean, var; kFinDot: sum_dy, sum_dy_xmu; kFinTrain: mean_out, invstd_out
+  const double *w, *b;
+  double *rm, *rv;
+  double mom, eps;
+  double *alpha, *beta;    // kFinTrain
+};
+
+__device__ __forceinline__ double warp_sum(double v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Sums a and b over the block; thread 0 gets the totals.
+__device__ __forceinline__ void block_sum2(double &a, double &b) {
+  __shared__ double sa[32], sb[32];
+  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+  a = warp_sum(a);
+  b = warp_sum(b);
+  if (lane == 0) {
+    sa[wid] = a;
+    sb[wid] = b;
+  }
+  __syncthreads();
+  if (wid == 0) {
+    a = lane < nw ? sa[lane] : 0;
+    b = lane < nw ? sb[lane] : 0;
+    a = warp_sum(a);
+    b = warp_sum(b);
+  }
+}
+
+template <typename T, int MODE>
+__device__ __forceinline__ void acc(const T *x, const T *dy, int64_t i, double k, double &s1, double &s2) {
+  if (MODE == kStats) {
+    const double d = (double)x[i] - k;
+    s1 += d;
+    s2 += d * d;
+  } else {
+    const double g = (double)dy[i];
+    s1 += g;
+    s2 += ((double)x[i] - k) * g;
+  }
+}
+
+// The last block: merge partials per channel, finalise.
+template <typename T>
+__device__ void merge_and_finalize(const RedArgs &a, const T *x) {
+  const int64_t C = a.c, S = a.s, L = C * S;
+  for (int64_t ch = threadIdx.x; ch < C; ch += blockDim.x) {
+    const double k = a.fin == kFinDot ? 0.0 : (double)x[ch * S];
+    double n = 0, mean = 0, m2 = 0, t1 = 0, t2 = 0;
+    const int parts_per_slice = a.row ? (int)S : 1;
+    for (int sl = 0; sl < a.slices; sl++) {
+      for (int q = 0; q < parts_per_slice; q++) {
+        const int64_t idx = a.row ? (int64_t)sl * L + ch * S + q : ch * a.slices + sl;
+        const double s1 = __ldcg(a.p1 + idx), s2 = __ldcg(a.p2 + idx), nb = __ldcg(a.pn + idx);
+        if (a.fin == kFinDot) {
+          t1 += s1;
+          t2 += s2;
+          continue;
+        }
+        if (nb == 0) continue;
+        // the block's (mean, M2) from its shifted sums, then Chan's merge
+        const double mb = s1 / nb, m2b = fmax(0.0, s2 - s1 * mb);
+        const double tot = n + nb, delta = (k + mb) - mean;
+        mean += delta * nb / tot;
+        m2 += m2b + delta * delta * n * nb / tot;
+        n = tot;
+      }
+    }
+    if (a.fin == kFinDot) {
+      a.o1[ch] = t1;
+      a.o2[ch] = t2;
+      continue;
+    }
+    const double count = (double)(a.n * S);
+    const double var = m2 / count;
+    if (a.fin == kFinStats) {
+      a.o1[ch] = mean;
+      a.o2[ch] = var;
+      continue;
+    }
+    const double inv = 1.0 / sqrt(var + a.eps);
+    if (a.rm) a.rm[ch] = a.mom * mean + (1 - a.mom) * a.rm[ch];
+    if (a.rv) a.rv[ch] = a.mom * var * (count / (count - 1)) + (1 - a.mom) * a.rv[ch];
+    a.o1[ch] = mean;
+    a.o2[ch] = inv;
+    const double al = inv * (a.w ? a.w[ch] : 1.0);
+    a.alpha[ch] = al;
+    a.beta[ch] = (a.b ? a.b[ch] : 0.0) - mean * al;
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ void finish_block(const RedArgs &a, const T *x) {
+  __shared__ bool last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const unsigned total = gridDim.x * gridDim.y;
+    last = atomicAdd(a.counter, 1u) == total - 1;
+  }
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  merge_and_finalize<T>(a, x);
+  if (threadIdx.x == 0) *a.counter = 0;
+}
+
+// Plane layout: grid (slices, channel tiles); block (k, cy) handles channels cy, cy+gridDim.y, …
+template <typename T, int MODE>
+__global__ void reduce_plane(const T *x, const T *dy, RedArgs a) {
+  const int64_t C = a.c, S = a.s, len = a.n * S;
+  for (int64_t ch = blockIdx.y; ch < C; ch += gridDim.y) {
+    const double k = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
+    const int64_t j0 = len * blockIdx.x / a.slices, j1 = len * (blockIdx.x + 1) / a.slices;
+    double s1 = 0, s2 = 0;
+    int64_t j = j0, nn = j0 / S, s0 = j0 - nn * S;
+    while (j < j1) {
+      const int64_t seg = min(S - s0, j1 - j);
+      const int64_t base = (nn * C + ch) * S + s0;
+      int64_t t = threadIdx.x;
+      for (; t + 3 * kThreads < seg; t += 4 * kThreads) {
+        acc<T, MODE>(x, dy, base + t, k, s1, s2);
+        acc<T, MODE>(x, dy, base + t + kThreads, k, s1, s2);
+        acc<T, MODE>(x, dy, base + t + 2 * kThreads, k, s1, s2);
+        acc<T, MODE>(x, dy, base + t + 3 * kThreads, k, s1, s2);
+      }
+      for (; t < seg; t += kThreads) acc<T, MODE>(x, dy, base + t, k, s1, s2);
+      j += seg;
+      nn++;
+      s0 = 0;
+    }
+    block_sum2(s1, s2);
+    if (threadIdx.x == 0) {
+      const int64_t idx = ch * a.slices + blockIdx.x;
+      a.p1[idx] = s1;
+      a.p2[idx] = s2;
+      a.pn[idx] = (double)(j1 - j0);
+    }
+    __syncthreads();
+  }
+  finish_block<T>(a, x);
+}
+
+// Row layout: grid (column tiles, row slices), block 32 columns × 8 rows.
+template <typename T, int MODE>
+__global__ void reduce_row(const T *x, const T *dy, RedArgs a) {
+  const int64_t C = a.c, S = a.s, L = C * S;
+  const int tx = threadIdx.x % kRowCols, ty = threadIdx.x / kRowCols;
+  const int64_t col = (int64_t)blockIdx.x * kRowCols + tx;
+  const int64_t r0 = a.n * blockIdx.y / a.slices, r1 = a.n * (blockIdx.y + 1) / a.slices;
+  double s1 = 0, s2 = 0;
+  if (col < L) {
+    const int64_t ch = col / S;
+    const double k = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
+    for (int64_t r = r0 + ty; r < r1; r += kRowRows) acc<T, MODE>(x, dy, r * L + col, k, s1, s2);
+  }
+  __shared__ double sh1[kRowRows][kRowCols], sh2[kRowRows][kRowCols];
+  sh1[ty][tx] = s1;
+  sh2[ty][tx] = s2;
+  __syncthreads();
+  if (ty == 0 && col < L) {
+    for (int q = 1; q < kRowRows; q++) {
+      s1 += sh1[q][tx];
+      s2 += sh2[q][tx];
+    }
+    const int64_t idx = (int64_t)blockIdx.y * L + col;
+    a.p1[idx] = s1;
+    a.p2[idx] = s2;
+    a.pn[idx] = (double)(r1 - r0);
+  }
+  finish_block<T>(a, x);
+}
+
+enum ElemMode { kAffine = 0, kBwd = 1, kScale = 2 };
+
+template <typename T, int MODE>
+__device__ __forceinline__ T elem(T a, T b, double k0, double k1, double k2, double k3) {
+  if (MODE == kAffine) return a * (T)k0 + (T)k1;
+  if (MODE == kBwd) return (a - (T)k0 - (b - (T)k1) * (T)k2) * (T)k3;
+  return a * (T)k0;
+}
+
+// Large planes: one block per (plane, chunk); one division per block.
+template <typename T, int MODE>
+__global__ void elem_plane(const T *a, const T *b, T *out, int64_t C, int64_t S, int64_t chunks,
+                           const double *k0, const double *k1, const double *k2, const double *k3) {
+  const int64_t plane = blockIdx.x / chunks, chunk = blockIdx.x - plane * chunks;
+  const int64_t ch = plane % C;
+  const double c0 = k0[ch], c1 = k1 ? k1[ch] : 0, c2 = k2 ? k2[ch] : 0, c3 = k3 ? k3[ch] : 0;
+  const int64_t per = (S + chunks - 1) / chunks;
+  const int64_t lo = chunk * per, hi = min(S, lo + per);
+  const int64_t base = plane * S;
+  for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x)
+    out[base + i] = elem<T, MODE>(a[base + i], b ? b[base + i] : (T)0, c0, c1, c2, c3);
+}
+
+// Small planes: flat grid-stride loop, channel from the index.
+template <typename T, int MODE>
+__global__ void elem_flat(const T *a, const T *b, T *out, int64_t total, int64_t C, int64_t S,
+                          const double *k0, const double *k1, const double *k2, const double *k3) {
+  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+    const int64_t ch = total < 4294967296LL ? (int64_t)(((uint32_t)i / (uint32_t)S) % (uint32_t)C) : (i / S) % C;
+    out[i] = elem<T, MODE>(a[i], b ? b[i] : (T)0, k0[ch], k1 ? k1[ch] : 0, k2 ? k2[ch] : 0, k3 ? k3[ch] : 0);
+  }
+}
+
+enum CoefMode { kCoefAffine = 0, kCoefBwd = 1, kCoefScale = 2, kCoefEmpty = 3 };
+
+// Per-channel coefficients on the device (device-pointer API: the sums may live there).
+__global__ void coef_kernel(int mode, int64_t C, const double *mean, const double *invstd, const double *w,
+                            const double *b, const double *sum_dy, const double *sum_dy_xmu, double count, double eps,
+                            double *o0, double *o1, double *o2) {
+  for (int64_t ch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; ch < C; ch += (int64_t)gridDim.x * blockDim.x) {
+    if (mode == kCoefEmpty) {  // forward-train on an empty batch
+      o0[ch] = 0;
+      o1[ch] = 1.0 / sqrt(eps);
+      continue;
+    }
+    const double inv = invstd[ch], sc = inv * (w ? w[ch] : 1.0);
+    if (mode == kCoefAffine) {
+      o0[ch] = sc;
+      o1[ch] = (b ? b[ch] : 0.0) - mean[ch] * sc;
+    } else if (mode == kCoefBwd) {
+      o0[ch] = sum_dy[ch] / count;
+      o1[ch] = (sum_dy_xmu[ch] / count) * inv * inv;
+      o2[ch] = sc;
+    } else {
+      o0[ch] = sc;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- host side
+
+std::mutex g_mu;  // the host-pointer API shares its buffers
+
+struct Buf {
+  void *p = nullptr;
+  size_t cap = 0;
+};
+
+bool grow(Buf &b, size_t bytes, cudaError_t &err) {
+  if (bytes <= b.cap) return true;
+  if (b.p) cudaFree(b.p);
+  b.p = nullptr;
+  b.cap = 0;
+  err = cudaMalloc(&b.p, bytes < 256 ? 256 : bytes);
+  if (err != cudaSuccess) return false;
+  b.cap = bytes < 256 ? 256 : bytes;
+  return true;
+}
+
+// Device scratch for partials, counter and coefficients (device API), and host-API staging.
+Buf g_part, g_counter, g_coef, g_x, g_y, g_dy, g_chan;
+bool g_counter_zeroed = false;
+int g_sms = 0;
+std::mutex g_scratch_mu;
+
+int cuda_fail(cudaError_t e, const char *what) {
+  char msg[400];
+  std::snprintf(msg, sizeof msg, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
+  cudaGetLastError();  // clear a sticky launch error where possible
+  return ns::set_error(NS_ECUDA, msg);
+}
+
+int sm_count() {
+  if (g_sms > 0) return g_sms;
+  int dev = 0, v = 0;
+  if (cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess)
+    g_sms = v;
+  return g_sms > 0 ? g_sms : 1;
+}
+
+int64_t clampi(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Launches one reduction (statistics or backward sums) with the last-block merge.
+template <typename T, int MODE>
+int launch_reduce(const T *x, const T *dy, RedArgs a) {
+  std::lock_guard<std::mutex> lk(g_scratch_mu);
+  cudaError_t err = cudaSuccess;
+  const int64_t C = a.c, S = a.s, L = C * S;
+  const int64_t target = 8LL * sm_count();
+  dim3 grid, block;
+  int64_t parts;
+  a.row = S < kRowMaxS;
+  if (a.row) {
+    const int64_t tiles = (L + kRowCols - 1) / kRowCols;
+    a.slices = (int)clampi((target + tiles - 1) / tiles, 1, clampi((a.n + kRowRows - 1) / kRowRows, 1, 1024));
+    if (tiles > 2147483647LL) return ns::set_error(NS_EINVAL, "too many columns for the CUDA row kernel");
+    grid = dim3((unsigned)tiles, (unsigned)a.slices);
+    block = dim3(kRowCols * kRowRows);
+    parts = (int64_t)a.slices * L;
+  } else {
+    const int64_t cy = clampi(C, 1, 65535);
+    a.slices = (int)clampi((target + cy - 1) / cy, 1, clampi(a.n * S / (4 * kThreads), 1, 1024));
+    grid = dim3((unsigned)a.slices, (unsigned)cy);
+    block = dim3(kThreads);
+    parts = C * a.slices;
+  }
+  if (!grow(g_part, (size_t)parts * 3 * sizeof(double), err)) return cuda_fail(err, "cudaMalloc (partials)");
+  if (!grow(g_counter, sizeof(unsigned), err)) return cuda_fail(err, "cudaMalloc (counter)");
+  if (!g_counter_zeroed) {
+    if ((err = cudaMemset(g_counter.p, 0, sizeof(unsigned))) != cudaSuccess) return cuda_fail(err, "cudaMemset");
+    g_counter_zeroed = true;
+  }
+  a.p1 = (double *)g_part.p;
+  a.p2 = a.p1 + parts;
+  a.pn = a.p2 + parts;
+  a.counter = (unsigned *)g_counter.p;
+  if (a.row)
+    reduce_row<T, MODE><<<grid, block>>>(x, dy, a);
+  else
+    reduce_plane<T, MODE><<<grid, block>>>(x, dy, a);
+  if ((err = cudaGetLastError()) != cudaSuccess) return cuda_fail(err, "reduction kernel launch");
+  return NS_OK;
+}
+
+template <typename T, int MODE>
+int launch_elem(const T *a, const T *b, T *out, int64_t n, int64_t C, int64_t S, const double *k0, const double *k1,
+                const double *k2, const double *k3) {
+  const int64_t total = n * C * S;
+  if (total == 0) return NS_OK;
+  if (S >= 1024) {
+    const int64_t chunks = (S + 4 * kThreads - 1) / (4 * kThreads);
+    const int64_t blocks = n * C * chunks;
+    if (blocks > 2147483647LL) return ns::set_error(NS_EINVAL, "tensor too large for the CUDA elementwise kernel");
+    elem_plane<T, MODE><<<(unsigned)blocks, kThreads>>>(a, b, out, C, S, chunks, k0, k1, k2, k3);
+  } else {
+    const int64_t blocks = clampi((total + kThreads - 1) / kThreads, 1, 32LL * sm_count());
+    elem_flat<T, MODE><<<(unsigned)blocks, kThreads>>>(a, b, out, total, C, S, k0, k1, k2, k3);
+  }
+  cudaError_t err = cudaGetLastError();
+  return err == cudaSuccess ? NS_OK : cuda_fail(err, "elementwise kernel launch");
+}
+
+// Device coefficient scratch: 3 arrays of C doubles.
+double *coef_scratch(int64_t C, int &rc) {
+  std::lock_guard<std::mutex> lk(g_scratch_mu);
+  cudaError_t err = cudaSuccess;
+  if (!grow(g_coef, (size_t)(3 * C) * sizeof(double), err)) {
+    rc = cuda_fail(err, "cudaMalloc (coefficients)");
+    return nullptr;
+  }
+  rc = NS_OK;
+  return (double *)g_coef.p;
+}
+
+bool bad_dims(int64_t n, int64_t c, int64_t s) {
+  if (n < 0 || c < 0 || s < 0) return ns::set_error(NS_EINVAL, "negative dimension"), true;
+  if (c > 0 && s > 0 && n > INT64_MAX / c / s) return ns::set_error(NS_EINVAL, "tensor too large"), true;
+  return false;
+}
+
+// ---------------- device-pointer API bodies
+
+template <typename T>
+int dev_stats(const T *x, int64_t n, int64_t c, int64_t s, double *mean, double *var) {
+  RedArgs a = {};
+  a.n = n;
+  a.c = c;
+  a.s = s;
+  a.fin = kFinStats;
+  a.o1 = mean;
+  a.o2 = var;
+  return launch_reduce<T, kStats>(x, nullptr, a);
+}
+
+template <typename T>
+int dev_train(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w, const double *b, double *rm,
+              double *rv, double mom, double eps, double *mean_out, double *invstd_out) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  if (c == 0) return ns::clear_error();
+  int rc;
+  double *coef = coef_scratch(c, rc);
+  if (!coef) return rc;
+  if (n * s == 0) {
+    coef_kernel<<<(unsigned)((c + 255) / 256), 256>>>(kCoefEmpty, c, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                                      nullptr, 0, eps, mean_out, invstd_out, nullptr);
+    cudaError_t err = cudaGetLastError();
+    return err == cudaSuccess ? ns::clear_error() : cuda_fail(err, "coefficient kernel launch");
+  }
+  RedArgs a = {};
+  a.n = n;
+  a.c = c;
+  a.s = s;
+  a.fin = kFinTrain;
+  a.o1 = mean_out;
+  a.o2 = invstd_out;
+  a.w = w;
+  a.b = b;
+  a.rm = rm;
+  a.rv = rv;
+  a.mom = mom;
+  a.eps = eps;
+  a.alpha = coef;
+  a.beta = coef + c;
+  if ((rc = launch_reduce<T, kStats>(x, nullptr, a)) != NS_OK) return rc;
+  if ((rc = launch_elem<T, kAffine>(x, nullptr, y, n, c, s, coef, coef + c, nullptr, nullptr)) != NS_OK) return rc;
+  return ns::clear_error();
+}
+
+template <typename T>
+int dev_eval(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w, const double *b, const double *mean,
+             const double *invstd) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  if (n * c * s == 0) return ns::clear_error();
+  int rc;
+  double *coef = coef_scratch(c, rc);
+  if (!coef) return rc;
+  coef_kernel<<<(unsigned)((c + 255) / 256), 256>>>(kCoefAffine, c, mean, invstd, w, b, nullptr, nullptr, 0, 0, coef,
+                                                    coef + c, nullptr);
+  if ((rc = launch_elem<T, kAffine>(x, nullptr, y, n, c, s, coef, coef + c, nullptr, nullptr)) != NS_OK) return rc;
+  return ns::clear_error();
+}
+
+template <typename T>
+int dev_reduce(const T *dy, const T *x, int64_t n, int64_t c, int64_t s, const double *mean, double *sum_dy,
+               double *sum_dy_xmu) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  if (c == 0) return ns::clear_error();
+  if (n * s == 0) {
+    cudaMemset(sum_dy, 0, (size_t)c * sizeof(double));
+    cudaMemset(sum_dy_xmu, 0, (size_t)c * sizeof(double));
+    return ns::clear_error();
+  }
+  RedArgs a = {};
+  a.n = n;
+  a.c = c;
+  a.s = s;
+  a.fin = kFinDot;
+  a.mean_in = mean;
+  a.o1 = sum_dy;
+  a.o2 = sum_dy_xmu;
+  int rc = launch_reduce<T, kDot>(x, dy, a);
+  return rc == NS_OK ? ns::clear_error() : rc;
+}
+
+template <typename T>
+int dev_elemt(const T *dy, const T *x, T *dx, int64_t n, int64_t c, int64_t s, const double *mean,
+              const double *invstd, const double *w, const double *sum_dy, const double *sum_dy_xmu, double count) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  if (n * c * s == 0) return ns::clear_error();
+  int rc;
+  double *coef = coef_scratch(c, rc);
+  if (!coef) return rc;
+  coef_kernel<<<(unsigned)((c + 255) / 256), 256>>>(kCoefBwd, c, mean, invstd, w, nullptr, sum_dy, sum_dy_xmu, count,
+                                                    0, coef, coef + c, coef + 2 * c);
+  if ((rc = launch_elem<T, kBwd>(dy, x, dx, n, c, s, coef, mean, coef + c, coef + 2 * c)) != NS_OK) return rc;
+  return ns::clear_error();
+}
+
+template <typename T>
+int dev_eval_elemt(const T *dy, T *dx, int64_t n, int64_t c, int64_t s, const double *invstd, const double *w) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  if (n * c * s == 0) return ns::clear_error();
+  int rc;
+  double *coef = coef_scratch(c, rc);
+  if (!coef) return rc;
+  coef_kernel<<<(unsigned)((c + 255) / 256), 256>>>(kCoefScale, c, nullptr, invstd, w, nullptr, nullptr, nullptr, 0, 0,
+                                                    coef, nullptr, nullptr);
+  if ((rc = launch_elem<T, kScale>(dy, nullptr, dx, n, c, s, coef, nullptr, nullptr, nullptr)) != NS_OK) return rc;
+  return ns::clear_error();
+}
+
+// ---------------- host-pointer API: stage through device buffers
+
+struct Stage {
+  int rc = NS_OK;
+  cudaError_t err = cudaSuccess;
+  bool up(Buf &b, const void *src, size_t bytes, const char *what) {
+    if (rc != NS_OK) return false;
+    if (!grow(b, bytes, err)) return rc = cuda_fail(err, what), false;
+    if (src && bytes && (err = cudaMemcpy(b.p, src, bytes, cudaMemcpyHostToDevice)) != cudaSuccess)
+      return rc = cuda_fail(err, "cudaMemcpy to device"), false;
+    return true;
+  }
+  bool down(void *dst, const void *src, size_t bytes) {
+    if (rc != NS_OK) return false;
+    if (dst && bytes && (err = cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost)) != cudaSuccess)
+      return rc = cuda_fail(err, "cudaMemcpy to host"), false;
+    return true;
+  }
+};
+
+// Packs up to 8 per-channel host arrays (null allowed) into one device buffer; returns device pointers.
+struct ChanPack {
+  double *dev[8] = {};
+  int rc = NS_OK;
+  ChanPack(int64_t c, std::initializer_list<const double *> host) {
+    Stage st;
+    const size_t one = (size_t)c * sizeof(double);
+    if (!st.up(g_chan, nullptr, one * 8, "cudaMalloc (per-channel arrays)")) {
+      rc = st.rc;
+      return;
+    }
+    int i = 0;
+    for (const double *h : host) {
+      double *d = (double *)g_chan.p + (size_t)i * c;
+      dev[i] = h ? d : nullptr;
+      if (h && c && (st.err = cudaMemcpy(d, h, one, cudaMemcpyHostToDevice)) != cudaSuccess) {
+        rc = cuda_fail(st.err, "cudaMemcpy to device");
+        return;
+      }
+      i++;
+    }
+  }
+  // A slot used for output only.
+  double *out(int i, int64_t c) { return (double *)g_chan.p + (size_t)i * c; }
+};
+
+template <typename T>
+int host_train(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w, const double *b, double *rm,
+               double *rv, double mom, double eps, double *mean_out, double *invstd_out) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  std::lock_guard<std::mutex> lk(g_mu);
+  const size_t bytes = (size_t)(n * c * s) * sizeof(T), cb = (size_t)c * sizeof(double);
+  Stage st;
+  if (!st.up(g_x, x, bytes, "cudaMalloc (x)") || !st.up(g_y, nullptr, bytes, "cudaMalloc (y)")) return st.rc;
+  ChanPack cp(c, {w, b, rm, rv});
+  if (cp.rc != NS_OK) return cp.rc;
+  int rc = dev_train<T>((const T *)g_x.p, (T *)g_y.p, n, c, s, cp.dev[0], cp.dev[1], cp.dev[2], cp.dev[3], mom, eps,
+                        cp.out(4, c), cp.out(5, c));
+  if (rc != NS_OK) return rc;
+  st.down(y, g_y.p, bytes);
+  if (rm) st.down(rm, cp.dev[2], cb);
+  if (rv) st.down(rv, cp.dev[3], cb);
+  st.down(mean_out, cp.out(4, c), cb);
+  st.down(invstd_out, cp.out(5, c), cb);
+  return st.rc == NS_OK ? ns::clear_error() : st.rc;
+}
+
+template <typename T>
+int host_stats(const T *x, int64_t n, int64_t c, int64_t s, double *mean, double *var) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  std::lock_guard<std::mutex> lk(g_mu);
+  if (n * s == 0 || c == 0) {
+    for (int64_t ch = 0; ch < c; ch++) mean[ch] = var[ch] = 0;
+    return ns::clear_error();
+  }
+  const size_t bytes = (size_t)(n * c * s) * sizeof(T), cb = (size_t)c * sizeof(double);
+  Stage st;
+  if (!st.up(g_x, x, bytes, "cudaMalloc (x)")) return st.rc;
+  ChanPack cp(c, {});
+  if (cp.rc != NS_OK) return cp.rc;
+  int rc = dev_stats<T>((const T *)g_x.p, n, c, s, cp.out(0, c), cp.out(1, c));
+  if (rc != NS_OK) return rc;
+  st.down(mean, cp.out(0, c), cb);
+  st.down(var, cp.out(1, c), cb);
+  return st.rc == NS_OK ? ns::clear_error() : st.rc;
+}
+
+template <typename T>
+int host_eval(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w, const double *b, const double *mean,
+              const double *invstd) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  std::lock_guard<std::mutex> lk(g_mu);
+  if (n * c * s == 0) return ns::clear_error();
+  const size_t bytes = (size_t)(n * c * s) * sizeof(T);
+  Stage st;
+  if (!st.up(g_x, x, bytes, "cudaMalloc (x)") || !st.up(g_y, nullptr, bytes, "cudaMalloc (y)")) return st.rc;
+  ChanPack cp(c, {w, b, mean, invstd});
+  if (cp.rc != NS_OK) return cp.rc;
+  int rc = dev_eval<T>((const T *)g_x.p, (T *)g_y.p, n, c, s, cp.dev[0], cp.dev[1], cp.dev[2], cp.dev[3]);
+  if (rc != NS_OK) return rc;
+  st.down(y, g_y.p, bytes);
+  return st.rc == NS_OK ? ns::clear_error() : st.rc;
+}
+
+template <typename T>
+int host_reduce(const T *dy, const T *x, int64_t n, int64_t c, int64_t s, const double *mean, double *sum_dy,
+                double *sum_dy_xmu) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  std::lock_guard<std::mutex> lk(g_mu);
+  if (n * s == 0 || c == 0) {
+    for (int64_t ch = 0; ch < c; ch++) sum_dy[ch] = sum_dy_xmu[ch] = 0;
+    return ns::clear_error();
+  }
+  const size_t bytes = (size_t)(n * c * s) * sizeof(T), cb = (size_t)c * sizeof(double);
+  Stage st;
+  if (!st.up(g_x, x, bytes, "cudaMalloc (x)") || !st.up(g_dy, dy, bytes, "cudaMalloc (dy)")) return st.rc;
+  ChanPack cp(c, {mean});
+  if (cp.rc != NS_OK) return cp.rc;
+  int rc = dev_reduce<T>((const T *)g_dy.p, (const T *)g_x.p, n, c, s, cp.dev[0], cp.out(1, c), cp.out(2, c));
+  if (rc != NS_OK) return rc;
+  st.down(sum_dy, cp.out(1, c), cb);
+  st.down(sum_dy_xmu, cp.out(2, c), cb);
+  return st.rc == NS_OK ? ns::clear_error() : st.rc;
+}
+
+template <typename T>
+int host_elemt(const T *dy, const T *x, T *dx, int64_t n, int64_t c, int64_t s, const double *mean,
+               const double *invstd, const double *w, const double *sum_dy, const double *sum_dy_xmu, double count) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  std::lock_guard<std::mutex> lk(g_mu);
+  if (n * c * s == 0) return ns::clear_error();
+  const size_t bytes = (size_t)(n * c * s) * sizeof(T);
+  Stage st;
+  if (!st.up(g_x, x, bytes, "cudaMalloc (x)") || !st.up(g_dy, dy, bytes, "cudaMalloc (dy)") ||
+      !st.up(g_y, nullptr, bytes, "cudaMalloc (dx)"))
+    return st.rc;
+  ChanPack cp(c, {mean, invstd, w, sum_dy, sum_dy_xmu});
+  if (cp.rc != NS_OK) return cp.rc;
+  int rc = dev_elemt<T>((const T *)g_dy.p, (const T *)g_x.p, (T *)g_y.p, n, c, s, cp.dev[0], cp.dev[1], cp.dev[2],
+                        cp.dev[3], cp.dev[4], count);
+  if (rc != NS_OK) return rc;
+  st.down(dx, g_y.p, bytes);
+  return st.rc == NS_OK ? ns::clear_error() : st.rc;
+}
+
+template <typename T>
+int host_eval_elemt(const T *dy, T *dx, int64_t n, int64_t c, int64_t s, const double *invstd, const double *w) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  std::lock_guard<std::mutex> lk(g_mu);
+  if (n * c * s == 0) return ns::clear_error();
+  const size_t bytes = (size_t)(n * c * s) * sizeof(T);
+  Stage st;
+  if (!st.up(g_dy, dy, bytes, "cudaMalloc (dy)") || !st.up(g_y, nullptr, bytes, "cudaMalloc (dx)")) return st.rc;
+  ChanPack cp(c, {invstd, w});
+  if (cp.rc != NS_OK) return cp.rc;
+  int rc = dev_eval_elemt<T>((const T *)g_dy.p, (T *)g_y.p, n, c, s, cp.dev[0], cp.dev[1]);
+  if (rc != NS_OK) return rc;
+  st.down(dx, g_y.p, bytes);
+  return st.rc == NS_OK ? ns::clear_error() : st.rc;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- C ABI
+
+NS_API int ns_cuda_compiled(void) { return 1; }
+
+NS_API int ns_cuda_device_count(int *cuda_error) {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (cuda_error) *cuda_error = (int)e;
+  if (e != cudaSuccess) {
+    ns::set_error(NS_ECUDA, cudaGetErrorString(e));
+    cudaGetLastError();
+    return NS_ECUDA;
+  }
+  ns::clear_error();
+  return count;
+}
+
+NS_API int ns_cuda_device_info(char *name, size_t name_len, uint64_t *total_mem, int *sm_count_out) {
+  int dev = 0;
+  cudaDeviceProp prop;
+  cudaError_t e = cudaGetDevice(&dev);
+  if (e == cudaSuccess) e = cudaGetDeviceProperties(&prop, dev);
+  if (e != cudaSuccess) return cuda_fail(e, "cudaGetDeviceProperties");
+  if (name && name_len) {
+    std::strncpy(name, prop.name, name_len - 1);
+    name[name_len - 1] = '\0';
+  }
+  if (total_mem) *total_mem = (uint64_t)prop.totalGlobalMem;
+  if (sm_count_out) *sm_count_out = prop.multiProcessorCount;
+  return ns::clear_error();
+}
+
+NS_API int ns_cuda_sync(void) {
+  cudaError_t e = cudaDeviceSynchronize();
+  return e == cudaSuccess ? ns::clear_error() : cuda_fail(e, "cudaDeviceSynchronize");
+}
+
+#define NS_DEFINE_CUDA(T, SUF)                                                                                    \
+  NS_API int ns_cuda_batch_stats_##SUF(const T *x, int64_t n, int64_t c, int64_t s, double *mean, double *var) {   \
+    return host_stats<T>(x, n, c, s, mean, var);                                                                  \
+  }                                                                                                               \
+  NS_API int ns_cuda_forward_train_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w,       \
+                                         const double *b, double *rm, double *rv, double mom, double eps,          \
+                                         double *mean_out, double *invstd_out) {                                  \
+    return host_train<T>(x, y, n, c, s, w, b, rm, rv, mom, eps, mean_out, invstd_out);                            \
+  }                                                                                                               \
+  NS_API int ns_cuda_forward_eval_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w,        \
+                                        const double *b, const double *mean, const double *invstd) {              \
+    return host_eval<T>(x, y, n, c, s, w, b, mean, invstd);                                                       \
+  }                                                                                                               \
+  NS_API int ns_cuda_backward_reduce_##SUF(const T *dy, const T *x, int64_t n, int64_t c, int64_t s,               \
+                                           const double *mean, double *sum_dy, double *sum_dy_xmu) {              \
+    return host_reduce<T>(dy, x, n, c, s, mean, sum_dy, sum_dy_xmu);                                              \
+  }                                                                                                               \
+  NS_API int ns_cuda_backward_elemt_##SUF(const T *dy, const T *x, T *dx, int64_t n, int64_t c, int64_t s,         \
+                                          const double *mean, const double *invstd, const double *w,              \
+                                          const double *sum_dy, const double *sum_dy_xmu, double count) {         \
+    return host_elemt<T>(dy, x, dx, n, c, s, mean, invstd, w, sum_dy, sum_dy_xmu, count);                         \
+  }                                                                                                               \
+  NS_API int ns_cuda_backward_eval_elemt_##SUF(const T *dy, T *dx, int64_t n, int64_t c, int64_t s,                \
+                                               const double *invstd, const double *w) {                           \
+    return host_eval_elemt<T>(dy, dx, n, c, s, invstd, w);                                                        \
+  }                                                                                                               \
+  NS_API int ns_cudadev_forward_train_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w,    \
+                                            const double *b, double *rm, double *rv, double mom, double eps,       \
+                                            double *mean_out, double *invstd_out) {                               \
+    return dev_train<T>(x, y, n, c, s, w, b, rm, rv, mom, eps, mean_out, invstd_out);                             \
+  }                                                                                                               \
+  NS_API int ns_cudadev_forward_eval_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w,     \
+                                           const double *b, const double *mean, const double *invstd) {           \
+    return dev_eval<T>(x, y, n, c, s, w, b, mean, invstd);                                                        \
+  }                                                                                                               \
+  NS_API int ns_cudadev_backward_reduce_##SUF(const T *dy, const T *x, int64_t n, int64_t c, int64_t s,            \
+                                              const double *mean, double *sum_dy, double *sum_dy_xmu) {           \
+    return dev_reduce<T>(dy, x, n, c, s, mean, sum_dy, sum_dy_xmu);                                               \
+  }                                                                                                               \
+  NS_API int ns_cudadev_backward_elemt_##SUF(const T *dy, const T *x, T *dx, int64_t n, int64_t c, int64_t s,      \
+                                             const double *mean, const double *invstd, const double *w,           \
+                                             const double *sum_dy, const double *sum_dy_xmu, double count) {      \
+    return dev_elemt<T>(dy, x, dx, n, c, s, mean, invstd, w, sum_dy, sum_dy_xmu, count);                          \
+  }
+
+NS_DEFINE_CUDA(float, f32)
+NS_DEFINE_CUDA(double, f64)

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// Builds the native addon: native/build/Release/normscope.node (CPU kernels always; CUDA kernels when
+// nvcc is found) and records what it built and why in native/build/build-info.json:
+//   { cpu: true|false, cuda: true|false, reason, cudaReason, ... }
+// engine/backend/nativeLoader.ts reads that record to say why a backend is unavailable.
+//
+// CUDA: nvcc compiles native/kernels/cuda_kernels.cu into a static archive, linked into the addon with
+// the CUDA runtime linked statically (-lcudart_static), so the addon loads on machines without a driver.
+// Environment: NORMSCOPE_NO_CUDA=1 skips CUDA; NORMSCOPE_CUDA_ARCHS="80,90" picks GPU architectures
+// (default: machine code for 80 and 90, PTX for 75 that newer GPUs compile at load); NVCC / CUDA_HOME.
+//
+// Exits non-zero, with a clear message, when the CPU addon cannot be built (the engine then runs on
+// TypeScript); a CUDA failure alone only drops CUDA. Skips work when sources and options are unchanged.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const native = join(root, 'native');
+const buildDir = join(native, 'build');
+const addonPath = join(buildDir, 'Release', 'normscope.node');
+const infoPath = join(buildDir, 'build-info.json');
+const t0 = Date.now();
+
+function log(msg) {
+  console.log(`build-native: ${msg}`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20, ...opts });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
+}
+
+function lastLines(text, n = 15) {
+  return text.trim().split('\n').slice(-n).join('\n');
+}
+
+function writeInfo(info) {
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(infoPath, `${JSON.stringify({ ...info, seconds: (Date.now() - t0) / 1000, date: new Date().toISOString() }, null, 2)}\n`);
+}
+
+function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function findNvcc() {
+  if (process.env.NVCC && existsSync(process.env.NVCC)) return process.env.NVCC;
+  const onPath = which('nvcc');
+  if (onPath) return onPath;
+  for (const home of [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda'].filter(Boolean)) {
+    const p = join(home, 'bin', 'nvcc');
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+function findCudartStatic(nvcc) {
+  const homes = [resolve(dirname(realpathSync(nvcc)), '..'), process.env.CUDA_HOME, '/usr/local/cuda'].filter(Boolean);
+  const dirs = homes.flatMap((h) => [join(h, 'lib64'), join(h, 'targets', 'x86_64-linux', 'lib'), join(h, 'lib')]);
+  for (const d of [...dirs, '/usr/lib/x86_64-linux-gnu']) {
+    if (existsSync(join(d, 'libcudart_static.a'))) return d;
+  }
+  return null;
+}
+
+// Node headers without a download: the running node's own include/node, else whatever node-gyp finds.
+function nodeDir() {
+  const d = resolve(dirname(process.execPath), '..');
+  return existsSync(join(d, 'include', 'node', 'node_api.h')) ? d : null;
+}
+
+function sourceHash(extra) {
+  const h = createHash('sha256');
+  for (const sub of ['kernels', 'addon']) {
+    const dir = join(native, sub);
+    for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));
+  }
+  h.update(readFileSync(join(native, 'binding.gyp')));
+  h.update(readFileSync(fileURLToPath(import.meta.url)));
+  h.update(JSON.stringify(extra));
+  return h.digest('hex').slice(0, 16);
+}
+
+// ---- what to build
+const archs = (process.env.NORMSCOPE_CUDA_ARCHS ?? '80,90').split(',').map((s) => s.trim()).filter(Boolean);
+const wantCuda = !process.env.NORMSCOPE_NO_CUDA;
+const nvcc = wantCuda ? findNvcc() : null;
+const hash = sourceHash({ archs, nvcc, node: process.version });
+
+if (existsSync(addonPath) && existsSync(infoPath)) {
+  try {
+    const prev = JSON.parse(readFileSync(infoPath, 'utf8'));
+    if (prev.hash === hash && prev.cpu) {
+      log(`up to date (cpu: ${prev.cpu}, cuda: ${prev.cuda}${prev.cudaReason ? `, ${prev.cudaReason}` : ''})`);
+      process.exit(0);
+    }
+  } catch {
+    // rebuild
+  }
+}
+
+const gypJs = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+if (!existsSync(gypJs)) {
+  const reason = 'node-gyp is not installed (run npm install)';
+  writeInfo({ cpu: false, cuda: false, reason, cudaReason: reason, hash: null });
+  console.error(`build-native: cannot build the native addon: ${reason}`);
+  process.exit(1);
+}
+const cxx = process.env.CXX || which('c++') || which('g++') || which('clang++');
+if (!cxx) {
+  const reason = 'no C++ compiler found (install g++ or clang, e.g. apt-get install build-essential)';
+  writeInfo({ cpu: false, cuda: false, reason, cudaReason: reason, hash: null });
+  console.error(`build-native: cannot build the native addon: ${reason}`);
+  process.exit(1);
+}
+
+const gypBase = [gypJs];
+const nd = nodeDir();
+const gypOpts = nd ? [`--nodedir=${nd}`] : [];
+
+// node-gyp clean first: the CUDA archive goes inside native/build, which `rebuild` would delete.
+run(process.execPath, [...gypBase, 'clean', '--directory', native]);
+mkdirSync(join(buildDir, 'cuda'), { recursive: true });
+
+let cuda = false;
+let cudaReason = null;
+let cudaDefs = [];
+if (!wantCuda) {
+  cudaReason = 'CUDA disabled at build (NORMSCOPE_NO_CUDA)';
+} else if (!nvcc) {
+  cudaReason = 'nvcc not found at build';
+} else {
+  const libdir = findCudartStatic(nvcc);
+  if (!libdir) {
+    cudaReason = `CUDA build failed: libcudart_static.a not found next to ${nvcc}`;
+  } else {
+    const obj = join(buildDir, 'cuda', 'cuda_kernels.o');
+    const archive = join(buildDir, 'cuda', 'libnormscope_cuda.a');
+    const gencode = archs.flatMap((a) => ['-gencode', `arch=compute_${a},code=sm_${a}`]);
+    gencode.push('-gencode', 'arch=compute_75,code=compute_75');
+    log(`compiling CUDA kernels with ${nvcc} (sm_${archs.join(', sm_')} + PTX 7.5)…`);
+    const r = run(nvcc, ['-O3', '-std=c++17', '-Xcompiler', '-fPIC,-fvisibility=hidden', ...gencode, '-c', join(native, 'kernels', 'cuda_kernels.cu'), '-o', obj]);
+    const ar = r.ok ? run('ar', ['rcs', archive, obj]) : r;
+    if (!ar.ok) {
+      cudaReason = `CUDA build failed: ${lastLines(ar.out, 5)}`;
+      log(cudaReason);
+    } else {
+      cuda = true;
+      cudaDefs = ['-Dns_cuda=1', `-Dns_cuda_archive=${archive}`, `-Dns_cuda_libdir=${libdir}`];
+    }
+  }
+}
+if (!cuda) log(`building without CUDA: ${cudaReason}`);
+
+function gyp(defs) {
+  const conf = run(process.execPath, [...gypBase, 'configure', '--directory', native, ...gypOpts, '--', ...defs]);
+  if (!conf.ok) return conf;
+  return run(process.execPath, [...gypBase, 'build', '--directory', native, '--jobs', '2']);
+}
+
+let r = gyp(cudaDefs);
+if (!r.ok && cuda) {
+  cudaReason = `CUDA link failed: ${lastLines(r.out, 5)}`;
+  log(`${cudaReason}; retrying without CUDA`);
+  cuda = false;
+  r = gyp([]);
+}
+if (!r.ok || !existsSync(addonPath)) {
+  const reason = `addon compile failed: ${lastLines(r.out, 20)}`;
+  writeInfo({ cpu: false, cuda: false, reason, cudaReason: cudaReason ?? reason, hash: null });
+  console.error(`build-native: cannot build the native addon; the engine will use the TypeScript backend.\n${reason}`);
+  process.exit(1);
+}
+
+// Load it once in a child process: a build that links but cannot load counts as a failed build.
+const probe = run(process.execPath, ['-e', `const a=require(${JSON.stringify(addonPath)});console.log(JSON.stringify(a.info()))`]);
+if (!probe.ok) {
+  const reason = `addon built but failed to load: ${lastLines(probe.out, 10)}`;
+  writeInfo({ cpu: false, cuda: false, reason, cudaReason: cudaReason ?? reason, hash: null });
+  console.error(`build-native: ${reason}`);
+  process.exit(1);
+}
+writeInfo({ cpu: true, cuda, reason: null, cudaReason, hash, archs: cuda ? archs : [], probe: JSON.parse(probe.out.trim()) });
+log(`built ${addonPath} in ${((Date.now() - t0) / 1000).toFixed(1)}s (cpu: true, cuda: ${cuda}${cudaReason ? `, ${cudaReason}` : ''})`);
