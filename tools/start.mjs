@@ -15,18 +15,25 @@ const passThrough = args.filter((a) => a !== '--browser');
 function electronBinary() {
   const pkg = join(root, 'node_modules', 'electron');
   const pathFile = join(pkg, 'path.txt');
-  if (!existsSync(pathFile)) return { path: null, why: 'the Electron binary is not installed (node_modules/electron has no downloaded dist)' };
+  if (!existsSync(pathFile))
+    return { path: null, why: 'the Electron binary is not installed (node_modules/electron has no downloaded dist)' };
   const bin = join(pkg, 'dist', readFileSync(pathFile, 'utf8').trim());
   return existsSync(bin) ? { path: bin, why: null } : { path: null, why: `the Electron binary is missing at ${bin}` };
 }
 
 function displayMissing() {
   if (process.platform !== 'linux') return null;
-  return process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? null : 'no display is available (neither DISPLAY nor WAYLAND_DISPLAY is set)';
+  return process.env.DISPLAY || process.env.WAYLAND_DISPLAY
+    ? null
+    : 'no display is available (neither DISPLAY nor WAYLAND_DISPLAY is set)';
 }
 
 function ensureBuilt() {
-  const need = [join(root, 'dist', 'app', 'main', 'main.js'), join(root, 'dist', 'app', 'cli', 'serve.js'), join(root, 'dist', 'renderer', 'index.html')];
+  const need = [
+    join(root, 'dist', 'app', 'main', 'main.js'),
+    join(root, 'dist', 'app', 'cli', 'serve.js'),
+    join(root, 'dist', 'renderer', 'index.html'),
+  ];
   if (need.every((f) => existsSync(f))) return;
   console.log('NormScope: building the app first (npm run build)…');
   const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });

@@ -27,7 +27,8 @@ export function parseServeArgs(argv: readonly string[]): { port: number } | { er
     const v = a.startsWith('--port=') ? a.slice(7) : a === '--port' ? argv[++i] : undefined;
     if (v !== undefined) {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) return { error: `--port must be an integer 0–65535 (got ${JSON.stringify(v)})` };
+      if (!Number.isInteger(n) || n < 0 || n > 65535)
+        return { error: `--port must be an integer 0–65535 (got ${JSON.stringify(v)})` };
       port = n;
     } else return { error: `unknown option ${JSON.stringify(a)} (usage: normscope serve [--port N])` };
   }
@@ -45,7 +46,9 @@ export const serveCommand = {
     }
     const rendererDir = join(packageRoot(), 'dist', 'renderer');
     if (!existsSync(join(rendererDir, 'index.html'))) {
-      process.stderr.write(`normscope serve: the window is not built (${rendererDir}/index.html missing); run \`npm run build\` first\n`);
+      process.stderr.write(
+        `normscope serve: the window is not built (${rendererDir}/index.html missing); run \`npm run build\` first\n`,
+      );
       return 2;
     }
     const connection = await startHostWorker('browser');
@@ -57,7 +60,9 @@ export const serveCommand = {
       process.stderr.write(`normscope serve: cannot listen on 127.0.0.1:${args.port}: ${(e as Error).message}\n`);
       return 2;
     }
-    process.stdout.write(`NormScope is serving at ${server.url}\n(open it in a browser on this machine, or forward the port over SSH; Ctrl-C stops)\n`);
+    process.stdout.write(
+      `NormScope is serving at ${server.url}\n(open it in a browser on this machine, or forward the port over SSH; Ctrl-C stops)\n`,
+    );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

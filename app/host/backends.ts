@@ -61,15 +61,51 @@ export async function runBench(ctx: BenchCtx): Promise<BenchRow[]> {
   try {
     for (const name of names) {
       const be: Backend = setBackend(name);
-      const fwd = be.forwardTrain({ x, y, dims, weight: w, bias: b, runningMean: null, runningVar: null, momentum: 0.1, eps: 1e-5 });
+      const fwd = be.forwardTrain({
+        x,
+        y,
+        dims,
+        weight: w,
+        bias: b,
+        runningMean: null,
+        runningVar: null,
+        momentum: 0.1,
+        eps: 1e-5,
+      });
       const cases: Array<[string, () => void, number]> = [
-        ['train forward', () => be.forwardTrain({ x, y, dims, weight: w, bias: b, runningMean: rm, runningVar: rv, momentum: 0.1, eps: 1e-5 }), 3],
+        [
+          'train forward',
+          () =>
+            be.forwardTrain({
+              x,
+              y,
+              dims,
+              weight: w,
+              bias: b,
+              runningMean: rm,
+              runningVar: rv,
+              momentum: 0.1,
+              eps: 1e-5,
+            }),
+          3,
+        ],
         ['eval forward', () => be.forwardEval({ x, y, dims, weight: w, bias: b, mean: rm, invstd: fwd.invstd }), 2],
         [
           'train backward',
           () => {
             const red = be.backwardReduce({ x, dy, dims, mean: fwd.mean });
-            be.backwardElemt({ x, dy, dx, dims, mean: fwd.mean, invstd: fwd.invstd, weight: w, sumDy: red.sumDy, sumDyXmu: red.sumDyXmu, count: N * S });
+            be.backwardElemt({
+              x,
+              dy,
+              dx,
+              dims,
+              mean: fwd.mean,
+              invstd: fwd.invstd,
+              weight: w,
+              sumDy: red.sumDy,
+              sumDyXmu: red.sumDyXmu,
+              count: N * S,
+            });
           },
           5,
         ],

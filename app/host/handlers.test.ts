@@ -17,7 +17,13 @@ function ctx(): HostContext & { events: Array<[string, unknown]> } {
   };
 }
 
-const mlp = { layers: [{ type: 'Linear' as const, inFeatures: 4, outFeatures: 3 }, { type: 'BatchNorm1d' as const, numFeatures: 3 }, { type: 'ReLU' as const }] };
+const mlp = {
+  layers: [
+    { type: 'Linear' as const, inFeatures: 4, outFeatures: 3 },
+    { type: 'BatchNorm1d' as const, numFeatures: 3 },
+    { type: 'ReLU' as const },
+  ],
+};
 
 describe('host handlers', () => {
   it('has a handler and a payload check for every contract method', async () => {
@@ -29,8 +35,13 @@ describe('host handlers', () => {
   it('refuses unknown methods and malformed payloads with a PayloadError', async () => {
     const h = await createHandlers(ctx());
     expect(await dispatch(h, 'fs.readFile', {})).toMatchObject({ ok: false, error: { name: 'PayloadError' } });
-    expect(await dispatch(h, 'step.train', { lr: 'fast' })).toMatchObject({ ok: false, error: { name: 'PayloadError', message: 'step.train: lr must be a finite number' } });
-    expect(await dispatch(h, 'stack.validate', { spec: { layers: [{ type: 'Evil' }] }, inputShape: [2, 4] })).toMatchObject({ ok: false, error: { name: 'PayloadError' } });
+    expect(await dispatch(h, 'step.train', { lr: 'fast' })).toMatchObject({
+      ok: false,
+      error: { name: 'PayloadError', message: 'step.train: lr must be a finite number' },
+    });
+    expect(
+      await dispatch(h, 'stack.validate', { spec: { layers: [{ type: 'Evil' }] }, inputShape: [2, 4] }),
+    ).toMatchObject({ ok: false, error: { name: 'PayloadError' } });
     expect(await dispatch(h, 'app.info', { extra: 1 })).toMatchObject({ ok: false });
   });
 
@@ -92,6 +103,12 @@ describe('host handlers', () => {
     const h = await createHandlers(ctx());
     await h['stack.build']({ spec: mlp, inputShape: [1, 4], seed: 1 });
     const out = await dispatch(h, 'step.train', { lr: 0.1 });
-    expect(out).toEqual({ ok: false, error: { name: 'ValueError', message: 'Expected more than 1 value per channel when training, got input size torch.Size([1, 3])' } });
+    expect(out).toEqual({
+      ok: false,
+      error: {
+        name: 'ValueError',
+        message: 'Expected more than 1 value per channel when training, got input size torch.Size([1, 3])',
+      },
+    });
   });
 });

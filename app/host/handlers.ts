@@ -4,7 +4,16 @@
  * here throw NotAvailableError with the reason, and `app.info` reports the same, so the window shows an
  * honest "not available" state rather than fake data.
  */
-import type { AppInfo, EventName, Events, FeatureName, FeatureStatus, MethodName, Req, Res } from '../shared/contract.js';
+import type {
+  AppInfo,
+  EventName,
+  Events,
+  FeatureName,
+  FeatureStatus,
+  MethodName,
+  Req,
+  Res,
+} from '../shared/contract.js';
 import { backendsView, chooseBackend, runBench } from './backends.js';
 import { NotAvailableError } from './errors.js';
 import { validateStack } from './shapeFlow.js';
@@ -26,7 +35,10 @@ const VERSION = '0.1.0';
 /** Which engine parts this host can drive; each entry says why not when it cannot. */
 export function features(session: Session): Record<FeatureName, FeatureStatus> {
   const engine = session.engineStatus();
-  const pending = (what: string): FeatureStatus => ({ available: false, reason: `${what} has not landed in the engine yet` });
+  const pending = (what: string): FeatureStatus => ({
+    available: false,
+    reason: `${what} has not landed in the engine yet`,
+  });
   return {
     stack: { available: true, reason: null },
     stepping: engine,
@@ -47,7 +59,12 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     throw new NotAvailableError(features(session)[f].reason ?? `${f} is not available`);
   };
   return {
-    'app.info': async (): Promise<AppInfo> => ({ version: VERSION, runtime: ctx.runtime, platform: process.platform, features: features(session) }),
+    'app.info': async (): Promise<AppInfo> => ({
+      version: VERSION,
+      runtime: ctx.runtime,
+      platform: process.platform,
+      features: features(session),
+    }),
     'job.cancel': async ({ jobId }) => ({ cancelled: ctx.cancel(jobId) }),
 
     'stack.validate': async ({ spec, inputShape }) => validateStack(spec, inputShape, true),

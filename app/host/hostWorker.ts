@@ -23,9 +23,14 @@ export interface HostConnection {
  */
 function spawnWorker(runtime: 'electron' | 'browser'): Worker {
   const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return new Worker(here.replace(/hostWorker\.js$/, 'worker.js'), { workerData: { runtime } });
+  if (!here.endsWith('.ts'))
+    return new Worker(here.replace(/hostWorker\.js$/, 'worker.js'), { workerData: { runtime } });
   // tsx's ESM API entry (its CommonJS build cannot register the hooks from inside a worker).
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/index\.cjs$/, 'index.mjs'),
+  ).href;
   const entry = pathToFileURL(here.replace(/hostWorker\.ts$/, 'worker.ts')).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(boot, { eval: true, workerData: { runtime } });

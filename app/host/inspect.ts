@@ -47,7 +47,13 @@ export function whyPanel(m: NormLike, rec: LayerRecord | null, firstNonFinite: s
   };
 }
 
-export function inspectLayer(path: string, m: NormLike, rec: LayerRecord | null, tl: Timeline | null, firstNonFinite: string | null): LayerInspection {
+export function inspectLayer(
+  path: string,
+  m: NormLike,
+  rec: LayerRecord | null,
+  tl: Timeline | null,
+  firstNonFinite: string | null,
+): LayerInspection {
   const weight = m.weight;
   const bias = m.bias;
   return {

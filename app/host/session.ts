@@ -4,7 +4,15 @@
  */
 import { buildStack, Generator, manualSeed, mseLoss, noGrad, SGD, Tensor, type Module } from '../../engine/index.js';
 import type {
-  CompareResult, FeatureStatus, InputConfig, LayerInspection, RunResult, SessionState, StackSummary, StateDictView, StepResult,
+  CompareResult,
+  FeatureStatus,
+  InputConfig,
+  LayerInspection,
+  RunResult,
+  SessionState,
+  StackSummary,
+  StateDictView,
+  StepResult,
 } from '../shared/contract.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 import { CancelledError, NotAvailableError } from './errors.js';
@@ -68,16 +76,30 @@ export class Session {
     let parameterCount = 0;
     for (const p of model.parameters()) parameterCount += p.isUninitialized() ? 0 : p.numel();
     const tree = specTree(spec);
-    return { tree, repr: model.toString?.() ?? treeRepr(tree), parameterCount, normLayers, inputShape: [...inputShape] };
+    return {
+      tree,
+      repr: model.toString?.() ?? treeRepr(tree),
+      parameterCount,
+      normLayers,
+      inputShape: [...inputShape],
+    };
   }
 
   state(): SessionState {
-    return { built: this.model !== null, step: this.step, training: this.training, input: this.input, snapshots: this.snapshots.length, lastLoss: this.lastLoss };
+    return {
+      built: this.model !== null,
+      step: this.step,
+      training: this.training,
+      input: this.input,
+      snapshots: this.snapshots.length,
+      lastLoss: this.lastLoss,
+    };
   }
 
   setInput(cfg: InputConfig): SessionState {
     const n = cfg.shape.reduce((a, b) => a * b, 1);
-    if (n > 1 << 24) throw new RangeError(`input of ${n} elements is too large for the stepping view (limit 16,777,216)`);
+    if (n > 1 << 24)
+      throw new RangeError(`input of ${n} elements is too large for the stepping view (limit 16,777,216)`);
     const g = new Generator(cfg.seed);
     const data = new Float32Array(n);
     const C = cfg.shape.length > 1 ? cfg.shape[1]! : 1;
@@ -97,7 +119,9 @@ export class Session {
   private makeTarget(): void {
     if (!this.spec || !this.input) return;
     const v = validateStack(this.spec, this.input.shape, false);
-    this.target = v.outputShape ? new Tensor(new Float32Array(v.outputShape.reduce((a, b) => a * b, 1)), v.outputShape) : null;
+    this.target = v.outputShape
+      ? new Tensor(new Float32Array(v.outputShape.reduce((a, b) => a * b, 1)), v.outputShape)
+      : null;
   }
 
   setMode(training: boolean): SessionState {
@@ -110,7 +134,14 @@ export class Session {
     this.lastTrace = trace;
     this.lastLoss = loss;
     this.recordTimeline(trace);
-    return { step: this.step, mode: this.training ? 'train' : 'eval', kind, loss, layers: layerTraces(trace), elapsedMs: performance.now() - t0 };
+    return {
+      step: this.step,
+      mode: this.training ? 'train' : 'eval',
+      kind,
+      loss,
+      layers: layerTraces(trace),
+      elapsedMs: performance.now() - t0,
+    };
   }
 
   private recordTimeline(trace: Trace): void {
@@ -139,7 +170,10 @@ export class Session {
     model.zeroGrad();
     const trace = tracedForward(model, this.x!);
     // MSE against a fixed zero target of the output's shape, then torch.optim.SGD(lr) (no momentum).
-    const lossT = mseLoss(trace.output, this.target ?? new Tensor(new Float32Array(trace.output.numel()), trace.output.shape));
+    const lossT = mseLoss(
+      trace.output,
+      this.target ?? new Tensor(new Float32Array(trace.output.numel()), trace.output.shape),
+    );
     const loss = lossT.item();
     if (lossT.requiresGrad) lossT.backward();
     // Built after the forward so Lazy layers' parameters are materialized by then.
@@ -172,13 +206,20 @@ export class Session {
       }
     }
     const secs = (performance.now() - t0) / 1000;
-    return { stepsDone: done, cancelled, last, losses: losses.slice(0, done), stepsPerSecond: secs > 0 ? done / secs : 0 };
+    return {
+      stepsDone: done,
+      cancelled,
+      last,
+      losses: losses.slice(0, done),
+      stepsPerSecond: secs > 0 ? done / secs : 0,
+    };
   }
 
   reset(what: 'stats' | 'params' | 'all'): SessionState {
     const model = this.need();
     if (what === 'stats') {
-      for (const m of model.modules()) if (isNorm(m) && 'resetRunningStats' in m) (m as unknown as { resetRunningStats(): void }).resetRunningStats();
+      for (const m of model.modules())
+        if (isNorm(m) && 'resetRunningStats' in m) (m as unknown as { resetRunningStats(): void }).resetRunningStats();
     } else {
       const keepBuffers = what === 'params' ? this.capture(model, 'buffers') : null;
       manualSeed(this.seed);
@@ -237,8 +278,15 @@ export class Session {
       const rows = train.records.map((r, i) => {
         const e = ev.records[i]!;
         let maxAbsDiff = 0;
-        for (let k = 0; k < r.output.numel(); k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(r.output.getFlat(k) - e.output.getFlat(k)));
-        return { path: r.path, type: r.module.getName(), train: summarize(r.output), eval: summarize(e.output), maxAbsDiff };
+        for (let k = 0; k < r.output.numel(); k++)
+          maxAbsDiff = Math.max(maxAbsDiff, Math.abs(r.output.getFlat(k) - e.output.getFlat(k)));
+        return {
+          path: r.path,
+          type: r.module.getName(),
+          train: summarize(r.output),
+          eval: summarize(e.output),
+          maxAbsDiff,
+        };
       });
       const first = rows.find((r) => !(r.maxAbsDiff <= 1e-6));
       return { rows, firstDivergent: first ? first.path : null };
@@ -263,10 +311,18 @@ export class Session {
   stateDictView(): StateDictView {
     const model = this.need();
     const sd = model.stateDict();
-    const entries = [...sd].map(([key, t]) => ({ key, shape: [...t.shape], dtype: t.dtype, kind: t.isParameter ? ('parameter' as const) : ('buffer' as const) }));
+    const entries = [...sd].map(([key, t]) => ({
+      key,
+      shape: [...t.shape],
+      dtype: t.dtype,
+      kind: t.isParameter ? ('parameter' as const) : ('buffer' as const),
+    }));
     const params = new Set([...model.namedParameters()].map(([k]) => k));
     for (const e of entries) e.kind = params.has(e.key) ? 'parameter' : 'buffer';
-    const metadata = [...sd.metadata].map(([prefix, md]) => ({ prefix, version: typeof md.version === 'number' ? md.version : null }));
+    const metadata = [...sd.metadata].map(([prefix, md]) => ({
+      prefix,
+      version: typeof md.version === 'number' ? md.version : null,
+    }));
     return { entries, metadata };
   }
 }

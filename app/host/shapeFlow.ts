@@ -29,7 +29,8 @@ function positiveInt(v: unknown): v is number {
 export function specProblem(layer: LayerSpec, path: string): string | null {
   if (!LAYER_TYPES.includes(layer.type)) return `layer ${path}: unknown type ${JSON.stringify(layer.type)}`;
   const need = (...keys: (keyof LayerSpec)[]): string | null => {
-    for (const k of keys) if (!positiveInt(layer[k])) return `layer ${path} (${layer.type}): ${k} must be a positive integer`;
+    for (const k of keys)
+      if (!positiveInt(layer[k])) return `layer ${path} (${layer.type}): ${k} must be a positive integer`;
     return null;
   };
   switch (layer.type) {
@@ -97,7 +98,9 @@ function flowLayer(layer: LayerSpec, path: string, shape: number[], training: bo
       const s = layer.stride ?? 1;
       const p = layer.padding ?? 0;
       if (d !== 3 && d !== 4) {
-        return fail(`Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [${shape.join(', ')}]`);
+        return fail(
+          `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [${shape.join(', ')}]`,
+        );
       }
       const c = shape[d - 3]!;
       if (c !== layer.inChannels) {
@@ -112,7 +115,12 @@ function flowLayer(layer: LayerSpec, path: string, shape: number[], training: bo
           `Calculated padded input size per channel: (${h} x ${w}). Kernel size: (${k} x ${k}). Kernel size can't be greater than actual input size`,
         );
       }
-      const out = [...shape.slice(0, d - 3), layer.outChannels!, Math.floor((h - k) / s) + 1, Math.floor((w - k) / s) + 1];
+      const out = [
+        ...shape.slice(0, d - 3),
+        layer.outChannels!,
+        Math.floor((h - k) / s) + 1,
+        Math.floor((w - k) / s) + 1,
+      ];
       check.outShape = out;
       return out;
     }
@@ -120,7 +128,8 @@ function flowLayer(layer: LayerSpec, path: string, shape: number[], training: bo
       const rule = NORM_RANK[layer.type]!;
       if (!rule.ok(d)) return fail(rule.msg(d));
       const c = shape[1]!;
-      if (layer.type === 'SyncBatchNorm' && c === 0) return fail('SyncBatchNorm number of input channels should be non-zero');
+      if (layer.type === 'SyncBatchNorm' && c === 0)
+        return fail('SyncBatchNorm number of input channels should be non-zero');
       const lazy = layer.type.startsWith('Lazy');
       const track = layer.trackRunningStats ?? true;
       const affine = layer.affine ?? true;
@@ -128,7 +137,9 @@ function flowLayer(layer: LayerSpec, path: string, shape: number[], training: bo
         // F.batch_norm checks running_mean, running_var, weight, bias in that order, each only when present.
         const first = track ? 'running_mean' : affine ? 'weight' : null;
         if (first) return fail(`${first} should contain ${c} elements not ${layer.numFeatures}`);
-        check.warnings.push(`num_features=${layer.numFeatures} but the input has ${c} channels (no buffer or weight checks it)`);
+        check.warnings.push(
+          `num_features=${layer.numFeatures} but the input has ${c} channels (no buffer or weight checks it)`,
+        );
       }
       if (lazy) check.warnings.push(`num_features will be inferred as ${c} on the first forward`);
       const perChannel = shape[0]! * prod(shape.slice(2));
@@ -136,7 +147,8 @@ function flowLayer(layer: LayerSpec, path: string, shape: number[], training: bo
         return fail(`Expected more than 1 value per channel when training, got input size ${torchSize(shape)}`);
       }
       if (perChannel === 0) check.warnings.push('empty batch: the forward returns an empty output');
-      if (layer.momentum === null) check.warnings.push('momentum=None: running stats are a cumulative average (factor 1/n)');
+      if (layer.momentum === null)
+        check.warnings.push('momentum=None: running stats are a cumulative average (factor 1/n)');
       check.outShape = [...shape];
       return shape;
     }
@@ -161,7 +173,12 @@ export function validateStack(spec: StackSpec, inputShape: number[], training = 
   const specError = collectSpecProblems(spec.layers, '');
   if (specError) return { ok: false, layers: [], outputShape: null, specError };
   if (inputShape.length < 1 || inputShape.some((n) => !Number.isInteger(n) || n < 0)) {
-    return { ok: false, layers: [], outputShape: null, specError: `input shape must be non-negative integers (got [${inputShape.join(', ')}])` };
+    return {
+      ok: false,
+      layers: [],
+      outputShape: null,
+      specError: `input shape must be non-negative integers (got [${inputShape.join(', ')}])`,
+    };
   }
   const flow: Flow = { checks: [], failed: false };
   let shape: number[] | null = inputShape;

@@ -50,7 +50,10 @@ export function extraRepr(l: LayerSpec): string {
 }
 
 function node(l: LayerSpec, name: string, path: string): ModuleNode {
-  const children = l.type === 'Sequential' ? (l.layers ?? []).map((c, i) => node(c, String(i), path ? `${path}.${i}` : String(i))) : [];
+  const children =
+    l.type === 'Sequential'
+      ? (l.layers ?? []).map((c, i) => node(c, String(i), path ? `${path}.${i}` : String(i)))
+      : [];
   return { path, name, type: l.type, extra: extraRepr(l), children };
 }
 

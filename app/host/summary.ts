@@ -36,7 +36,17 @@ export function summarize(t: TensorLike): TensorSummary {
   }
   const mean = finite ? sum / finite : NaN;
   const variance = finite > 1 ? Math.max(0, (sumSq - finite * mean * mean) / (finite - 1)) : finite === 1 ? 0 : NaN;
-  return { shape: [...t.shape], dtype: t.dtype, numel: n, min: finite ? min : NaN, max: finite ? max : NaN, mean, std: Math.sqrt(variance), nan, inf };
+  return {
+    shape: [...t.shape],
+    dtype: t.dtype,
+    numel: n,
+    min: finite ? min : NaN,
+    max: finite ? max : NaN,
+    mean,
+    std: Math.sqrt(variance),
+    nan,
+    inf,
+  };
 }
 
 export function histogram(t: TensorLike, bins = 40): Histogram {

@@ -40,7 +40,8 @@ function factorFor(m: NormLike): number | null {
 function walk(m: Module, path: string, x: Tensor, records: LayerRecord[], withBatchStats: boolean): Tensor {
   if (m.getName() === 'Sequential') {
     let y = x;
-    for (const [name, child] of m.namedChildren()) y = walk(child, path ? `${path}.${name}` : name, y, records, withBatchStats);
+    for (const [name, child] of m.namedChildren())
+      y = walk(child, path ? `${path}.${name}` : name, y, records, withBatchStats);
     return y;
   }
   const norm = isNorm(m);
@@ -68,7 +69,8 @@ export function layerTraces(trace: Trace, maxChannels = 256): LayerTrace[] {
   return trace.records.map((r) => {
     const m = r.module;
     const norm = isNorm(m);
-    const cap = (a: Float32Array | null): Float32Array | null => (a && a.length > maxChannels ? a.slice(0, maxChannels) : a);
+    const cap = (a: Float32Array | null): Float32Array | null =>
+      a && a.length > maxChannels ? a.slice(0, maxChannels) : a;
     return {
       path: r.path,
       type: m.getName(),

@@ -13,7 +13,8 @@ export class PayloadError extends Error {
 /** Returns a problem (with the path of the field) or null. */
 type Check = (v: unknown, at: string) => string | null;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 const num =
   (o: { int?: boolean; min?: number; max?: number } = {}): Check =>
@@ -87,7 +88,10 @@ const layerFields: Record<string, Check> = {
 };
 // Recursive: Sequential nests layers (depth bounded so a payload cannot blow the stack).
 const layer = (depth: number): Check => {
-  const fields = { ...layerFields, layers: optional(depth > 8 ? () => 'layers nest too deeply' : arr(layer(depth + 1), 256)) };
+  const fields = {
+    ...layerFields,
+    layers: optional(depth > 8 ? () => 'layers nest too deeply' : arr(layer(depth + 1), 256)),
+  };
   return obj(fields);
 };
 const spec = obj({ layers: arr(layer(0), 256) });
@@ -110,7 +114,12 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'step.setMode': obj({ training: bool }),
   'step.forward': empty,
   'step.train': obj({ lr: num({ min: 0, max: 100 }) }),
-  'step.run': obj({ jobId, steps: num({ int: true, min: 1, max: 1_000_000 }), lr: num({ min: 0, max: 100 }), train: bool }),
+  'step.run': obj({
+    jobId,
+    steps: num({ int: true, min: 1, max: 1_000_000 }),
+    lr: num({ min: 0, max: 100 }),
+    train: bool,
+  }),
   'step.reset': obj({ what: oneOf('stats', 'params', 'all') }),
   'step.snapshot': empty,
   'step.rollback': empty,
@@ -121,11 +130,19 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'stateDict.previewLoad': obj({ checkpointId: str(64), stateDictPath: str(512) }),
   'stateDict.load': obj({ checkpointId: str(64), stateDictPath: str(512), strict: bool }),
   'checkpoint.open': obj({ path: str(), jobId, tensorsOnly: bool }),
-  'checkpoint.tensors': obj({ id: str(64), offset: num({ int: true, min: 0 }), limit: num({ int: true, min: 1, max: 5000 }), filter: str(256) }),
+  'checkpoint.tensors': obj({
+    id: str(64),
+    offset: num({ int: true, min: 0 }),
+    limit: num({ int: true, min: 1, max: 5000 }),
+    filter: str(256),
+  }),
   'checkpoint.buildStack': obj({ id: str(64) }),
   'checkpoint.close': obj({ id: str(64) }),
   'diff.run': obj({ a: str(), b: str(), stripPrefix: nullable(str(256)), jobId }),
-  'ranks.start': obj({ worldSize: num({ int: true, min: 1, max: 16 }), shards: arr(num({ int: true, min: 0, max: 1 << 16 }), 16) }),
+  'ranks.start': obj({
+    worldSize: num({ int: true, min: 1, max: 16 }),
+    shards: arr(num({ int: true, min: 0, max: 1 << 16 }), 16),
+  }),
   'ranks.step': empty,
   'ranks.kill': obj({ rank: num({ int: true, min: 0, max: 15 }) }),
   'ranks.stop': empty,

@@ -8,7 +8,9 @@ function fakeIpc() {
   const ipc: IpcLike = {
     invoke: async (channel, ...args) => {
       calls.push([channel, ...args]);
-      return args[0] === 'app.info' ? { ok: true, value: { version: 'x' } } : { ok: false, error: { name: 'ValueError', message: 'bad' } };
+      return args[0] === 'app.info'
+        ? { ok: true, value: { version: 'x' } }
+        : { ok: false, error: { name: 'ValueError', message: 'bad' } };
     },
     on: (ch, l) => void (listeners.get(ch) ?? listeners.set(ch, new Set()).get(ch)!).add(l),
     removeListener: (ch, l) => void listeners.get(ch)?.delete(l),

@@ -4,7 +4,14 @@
  * Host errors cross contextBridge as an Error whose message ends with the WireError as JSON (names do
  * not survive the bridge); the renderer's client module turns it back into a typed error.
  */
-import { EVENT_NAMES, METHOD_NAMES, type ContractClient, type EventName, type MethodName, type WireError } from '../shared/contract.js';
+import {
+  EVENT_NAMES,
+  METHOD_NAMES,
+  type ContractClient,
+  type EventName,
+  type MethodName,
+  type WireError,
+} from '../shared/contract.js';
 
 export const CALL_CHANNEL = 'normscope:call';
 export const eventChannel = (e: EventName): string => `normscope:event:${e}`;
@@ -24,7 +31,8 @@ const EVENTS: ReadonlySet<string> = new Set<string>(EVENT_NAMES);
 export function createBridge(ipc: IpcLike): ContractClient {
   return {
     async call(method: MethodName, payload: unknown) {
-      if (!PRELOAD_METHODS.has(method)) throw new Error(JSON.stringify({ name: 'PayloadError', message: `unknown method ${String(method)}` }));
+      if (!PRELOAD_METHODS.has(method))
+        throw new Error(JSON.stringify({ name: 'PayloadError', message: `unknown method ${String(method)}` }));
       const out = (await ipc.invoke(CALL_CHANNEL, method, payload)) as Outcome;
       if (out && out.ok) return out.value as never;
       throw new Error(JSON.stringify(out?.error ?? { name: 'Error', message: 'no answer from the host' }));

@@ -61,11 +61,15 @@ describe('browser-mode server', () => {
 
   it('refuses sockets without the token or from another origin', async () => {
     await expect(open(`ws://127.0.0.1:${server.port}/ws`)).rejects.toThrow('403');
-    await expect(open(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`, { Origin: 'http://evil.example' })).rejects.toThrow('403');
+    await expect(
+      open(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`, { Origin: 'http://evil.example' }),
+    ).rejects.toThrow('403');
   });
 
   it('answers every contract method (a result or a typed error, never silence)', async () => {
-    const ws = await open(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` });
+    const ws = await open(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`, {
+      Origin: `http://127.0.0.1:${server.port}`,
+    });
     let id = 1;
     for (const m of METHOD_NAMES) {
       const out = await call(ws, id++, m, {});

@@ -60,7 +60,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const root = normalize(opts.rendererDir);
   let port = opts.port ?? 0;
 
-  const send = (res: ServerResponse, code: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    code: number,
+    body: string | Buffer,
+    type = 'text/plain; charset=utf-8',
+    extra: Record<string, string> = {},
+  ) => {
     res.writeHead(code, {
       'Content-Type': type,
       'X-Content-Type-Options': 'nosniff',
@@ -76,7 +82,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
       const given = url.searchParams.get('token');
       const viaQuery = tokensEqual(given, token);
-      if (!viaQuery && !tokensEqual(cookieToken(req), token)) return send(res, 403, 'NormScope: missing or wrong token. Open the URL printed by `normscope serve`.\n');
+      if (!viaQuery && !tokensEqual(cookieToken(req), token))
+        return send(res, 403, 'NormScope: missing or wrong token. Open the URL printed by `normscope serve`.\n');
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
       const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
       const file = normalize(join(root, rel));
@@ -103,7 +110,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   http.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const origin = req.headers.origin;
-    const originOk = origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+    const originOk =
+      origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
     if (url.pathname !== '/ws' || !tokensEqual(url.searchParams.get('token'), token) || !originOk) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
@@ -117,7 +125,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         try {
           msg = decodeMessage<ClientMessage>(data.toString());
         } catch {
-          ws.send(encodeMessage({ t: 'result', id: -1, ok: false, error: { name: 'PayloadError', message: 'malformed message' } }));
+          ws.send(
+            encodeMessage({
+              t: 'result',
+              id: -1,
+              ok: false,
+              error: { name: 'PayloadError', message: 'malformed message' },
+            }),
+          );
           return;
         }
         if (msg?.t !== 'call' || typeof msg.id !== 'number') return;

@@ -44,7 +44,8 @@ export interface ModuleNode {
   children: ModuleNode[];
 }
 
-export type FeatureName = 'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';
+export type FeatureName =
+  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';
 
 export interface FeatureStatus {
   available: boolean;
@@ -394,7 +395,10 @@ export interface Methods {
   'stateDict.load': [{ checkpointId: string; stateDictPath: string; strict: boolean }, LoadReport];
 
   'checkpoint.open': [{ path: string; jobId: string; tensorsOnly: boolean }, CheckpointView];
-  'checkpoint.tensors': [{ id: string; offset: number; limit: number; filter: string }, { total: number; rows: TensorRow[] }];
+  'checkpoint.tensors': [
+    { id: string; offset: number; limit: number; filter: string },
+    { total: number; rows: TensorRow[] },
+  ];
   'checkpoint.buildStack': [{ id: string }, { spec: StackSpec; inputShape: number[] }];
   'checkpoint.close': [{ id: string }, { closed: boolean }];
 
@@ -421,6 +425,8 @@ export interface Events {
   /** A live step result during `step.run` (throttled to ~20 per second). */
   step: StepResult;
   ranks: RanksState;
+  /** Electron: a file arrived from the menu, a drop, the command line or a file association. */
+  open: { path: string };
 }
 export type EventName = keyof Events;
 
@@ -461,7 +467,7 @@ export const METHOD_NAMES = [
   'backend.bench',
 ] as const satisfies readonly MethodName[];
 
-export const EVENT_NAMES = ['progress', 'step', 'ranks'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['progress', 'step', 'ranks', 'open'] as const satisfies readonly EventName[];
 
 /** An error as it crosses the contract: PyTorch's type and text where the engine raised one. */
 export interface WireError {

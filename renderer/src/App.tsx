@@ -24,7 +24,11 @@ export const WORKSPACES: Array<{ id: WorkspaceId; label: string; view: () => Rea
 ];
 
 /** Global shortcuts; letter keys are ignored while typing in a field. */
-export function handleShortcut(store: AppStore, e: Pick<KeyboardEvent, 'key' | 'altKey' | 'ctrlKey' | 'metaKey' | 'shiftKey'>, typing: boolean): boolean {
+export function handleShortcut(
+  store: AppStore,
+  e: Pick<KeyboardEvent, 'key' | 'altKey' | 'ctrlKey' | 'metaKey' | 'shiftKey'>,
+  typing: boolean,
+): boolean {
   const s = store.getState();
   const mod = e.ctrlKey || e.metaKey;
   if (e.altKey && /^[1-8]$/.test(e.key)) {
@@ -85,14 +89,24 @@ export function App({ store }: { store: AppStore }) {
         {WORKSPACES.map((w, i) => {
           const feature = info?.features[w.id];
           return (
-            <button key={w.id} className={`nav${w.id === workspace ? ' active' : ''}${feature && !feature.available ? ' unavailable' : ''}`} onClick={() => setWorkspace(w.id)} data-testid={`nav-${w.id}`} title={`Alt+${i + 1}`}>
+            <button
+              key={w.id}
+              className={`nav${w.id === workspace ? ' active' : ''}${feature && !feature.available ? ' unavailable' : ''}`}
+              onClick={() => setWorkspace(w.id)}
+              data-testid={`nav-${w.id}`}
+              title={`Alt+${i + 1}`}
+            >
               {w.label}
               <kbd>{i + 1}</kbd>
             </button>
           );
         })}
         <div className="sidebar-foot">
-          <button onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} data-testid="theme-toggle" title="Ctrl+Shift+L">
+          <button
+            onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+            data-testid="theme-toggle"
+            title="Ctrl+Shift+L"
+          >
             {theme === 'dark' ? 'Light theme' : 'Dark theme'}
           </button>
           <div className={`conn ${connection}`} data-testid="connection">
@@ -101,7 +115,9 @@ export function App({ store }: { store: AppStore }) {
         </div>
       </nav>
       <main className="content">
-        {connection === 'closed' && <div className="error">Lost the connection to the NormScope host. Restart `normscope serve` and reload.</div>}
+        {connection === 'closed' && (
+          <div className="error">Lost the connection to the NormScope host. Restart `normscope serve` and reload.</div>
+        )}
         <ErrorBox error={infoError} />
         <View />
       </main>

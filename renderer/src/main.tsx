@@ -10,10 +10,13 @@ let store: AppStore | null = null;
 const client = createClient((status) => store?.getState().setConnection(status));
 const prefersLight = window.matchMedia?.('(prefers-color-scheme: light)').matches;
 store = createAppStore(client, { theme: prefersLight ? 'light' : 'dark' });
-void store.getState().init().then(() => {
-  if (client && window.normscope) store!.getState().setConnection('open');
-  document.body.dataset.ready = 'true';
-});
+void store
+  .getState()
+  .init()
+  .then(() => {
+    if (client && window.normscope) store!.getState().setConnection('open');
+    document.body.dataset.ready = 'true';
+  });
 
 createRoot(document.getElementById('root')!).render(
   <StoreContext.Provider value={store}>

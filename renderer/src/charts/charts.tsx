@@ -24,9 +24,22 @@ function extent(values: ArrayLike<number>[]): [number, number] {
   return [lo, hi];
 }
 
-const fmt = (v: number): string => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
+const fmt = (v: number): string =>
+  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(3);
 
-function Frame({ title, lo, hi, children, testId }: { title: string; lo: number; hi: number; children: React.ReactNode; testId?: string }) {
+function Frame({
+  title,
+  lo,
+  hi,
+  children,
+  testId,
+}: {
+  title: string;
+  lo: number;
+  hi: number;
+  children: React.ReactNode;
+  testId?: string;
+}) {
   return (
     <figure className="chart" data-testid={testId}>
       <figcaption>
@@ -43,7 +56,17 @@ function Frame({ title, lo, hi, children, testId }: { title: string; lo: number;
 }
 
 /** One bar per channel (values around zero draw up or down from the zero line). */
-export const ChannelBars = memo(function ChannelBars({ title, values, highlight, testId }: { title: string; values: ArrayLike<number> | null; highlight?: number[]; testId?: string }) {
+export const ChannelBars = memo(function ChannelBars({
+  title,
+  values,
+  highlight,
+  testId,
+}: {
+  title: string;
+  values: ArrayLike<number> | null;
+  highlight?: number[];
+  testId?: string;
+}) {
   if (!values || values.length === 0) return <div className="chart empty">{title}: no values</div>;
   const [lo0, hi0] = extent([values]);
   const lo = Math.min(0, lo0);
@@ -57,7 +80,16 @@ export const ChannelBars = memo(function ChannelBars({ title, values, highlight,
     const bad = !Number.isFinite(v);
     const top = bad ? PAD : Math.min(y(v), y(0));
     const h = bad ? H - 2 * PAD : Math.max(1, Math.abs(y(v) - y(0)));
-    bars.push(<rect key={i} x={PAD + i * bw} y={top} width={Math.max(1, bw - 1)} height={h} className={bad ? 'bar bad' : marked.has(i) ? 'bar marked' : 'bar'} />);
+    bars.push(
+      <rect
+        key={i}
+        x={PAD + i * bw}
+        y={top}
+        width={Math.max(1, bw - 1)}
+        height={h}
+        className={bad ? 'bar bad' : marked.has(i) ? 'bar marked' : 'bar'}
+      />,
+    );
   }
   return (
     <Frame title={title} lo={lo} hi={hi} testId={testId}>
@@ -68,7 +100,15 @@ export const ChannelBars = memo(function ChannelBars({ title, values, highlight,
 });
 
 /** Line series sharing one y range (e.g. running mean vs batch mean per channel, or a timeline). */
-export const Lines = memo(function Lines({ title, series, testId }: { title: string; series: Array<{ label: string; values: ArrayLike<number>; cls: string }>; testId?: string }) {
+export const Lines = memo(function Lines({
+  title,
+  series,
+  testId,
+}: {
+  title: string;
+  series: Array<{ label: string; values: ArrayLike<number>; cls: string }>;
+  testId?: string;
+}) {
   const usable = series.filter((s) => s.values.length > 0);
   if (usable.length === 0) return <div className="chart empty">{title}: nothing yet</div>;
   const [lo, hi] = extent(usable.map((s) => s.values));
@@ -97,7 +137,17 @@ export const Lines = memo(function Lines({ title, series, testId }: { title: str
   );
 });
 
-export const HistogramChart = memo(function HistogramChart({ title, edges, counts, testId }: { title: string; edges: ArrayLike<number>; counts: ArrayLike<number>; testId?: string }) {
+export const HistogramChart = memo(function HistogramChart({
+  title,
+  edges,
+  counts,
+  testId,
+}: {
+  title: string;
+  edges: ArrayLike<number>;
+  counts: ArrayLike<number>;
+  testId?: string;
+}) {
   if (counts.length === 0) return <div className="chart empty">{title}: no data</div>;
   let max = 1;
   for (let i = 0; i < counts.length; i++) max = Math.max(max, counts[i]!);
@@ -105,7 +155,9 @@ export const HistogramChart = memo(function HistogramChart({ title, edges, count
   const rects = [];
   for (let i = 0; i < counts.length; i++) {
     const h = ((H - 2 * PAD) * counts[i]!) / max;
-    rects.push(<rect key={i} x={PAD + i * bw} y={H - PAD - h} width={Math.max(1, bw - 1)} height={h} className="bar" />);
+    rects.push(
+      <rect key={i} x={PAD + i * bw} y={H - PAD - h} width={Math.max(1, bw - 1)} height={h} className="bar" />,
+    );
   }
   return (
     <Frame title={title} lo={edges[0] ?? 0} hi={edges[edges.length - 1] ?? 1} testId={testId}>

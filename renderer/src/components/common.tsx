@@ -20,7 +20,14 @@ export function Progress({ jobId }: { jobId: string | null }) {
   if (!jobId) return null;
   const pct = job && job.total > 0 ? (100 * job.done) / job.total : 0;
   return (
-    <div className="progress" role="progressbar" aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100} data-testid="progress">
+    <div
+      className="progress"
+      role="progressbar"
+      aria-valuenow={Math.round(pct)}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      data-testid="progress"
+    >
       <div className="progress-fill" style={{ width: `${pct}%` }} />
       <span className="progress-label">{job ? `${job.label} (${job.done}/${job.total})` : 'starting…'}</span>
     </div>
@@ -40,7 +47,21 @@ export function FeatureGate({ feature, children }: { feature: FeatureName; child
   return <>{children}</>;
 }
 
-export function NumberField({ label, value, onChange, step, min, testId }: { label: string; value: number | null; onChange: (v: number) => void; step?: number; min?: number; testId?: string }) {
+export function NumberField({
+  label,
+  value,
+  onChange,
+  step,
+  min,
+  testId,
+}: {
+  label: string;
+  value: number | null;
+  onChange: (v: number) => void;
+  step?: number;
+  min?: number;
+  testId?: string;
+}) {
   return (
     <label className="field">
       <span>{label}</span>
@@ -63,7 +84,9 @@ export const fmtNum = (v: number | null | undefined, digits = 4): string => {
   if (v === null || v === undefined) return '—';
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-4 && v !== 0) ? v.toExponential(3) : Number(v.toFixed(digits)).toString();
+  return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-4 && v !== 0)
+    ? v.toExponential(3)
+    : Number(v.toFixed(digits)).toString();
 };
 
 export const shapeText = (s: readonly number[] | null | undefined): string => (s ? `[${s.join(', ')}]` : '—');

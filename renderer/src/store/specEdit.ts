@@ -105,7 +105,14 @@ const mlp = (width: number, blocks: number, inF: number, out: number): LayerSpec
   let f = inF;
   for (let b = 0; b < blocks; b++) {
     layers.push({ type: 'Linear', inFeatures: f, outFeatures: width });
-    layers.push({ type: 'BatchNorm1d', numFeatures: width, eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: true });
+    layers.push({
+      type: 'BatchNorm1d',
+      numFeatures: width,
+      eps: 1e-5,
+      momentum: 0.1,
+      affine: true,
+      trackRunningStats: true,
+    });
     layers.push({ type: 'ReLU' });
     f = width;
   }

@@ -5,15 +5,35 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
-  AppInfo, BackendsView, BenchRow, CheckpointView, CompareResult, ContractClient, DiffResult, InputConfig, LayerInspection,
-  RanksState, SessionState, StackSummary, StackValidation, StateDictView, StepResult, SyncConversionPreview, TensorRow,
+  AppInfo,
+  BackendsView,
+  BenchRow,
+  CheckpointView,
+  CompareResult,
+  ContractClient,
+  DiffResult,
+  InputConfig,
+  LayerInspection,
+  RanksState,
+  SessionState,
+  StackSummary,
+  StackValidation,
+  StateDictView,
+  StepResult,
+  SyncConversionPreview,
+  TensorRow,
 } from '../../../app/shared/contract';
 import type { LayerSpec, LayerType, StackSpec } from '../../../app/shared/stackSpec';
 import * as edit from './specEdit';
 
-export type WorkspaceId = 'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';
+export type WorkspaceId =
+  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';
 export type Theme = 'dark' | 'light';
-export interface Job { done: number; total: number; label: string }
+export interface Job {
+  done: number;
+  total: number;
+  label: string;
+}
 
 export interface AppState {
   // app
@@ -139,9 +159,17 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       await get().validate();
     };
 
-    client.on('progress', (p) => set((s) => ({ jobs: { ...s.jobs, [p.jobId]: { done: p.done, total: p.total, label: p.label } } })));
-    client.on('step', (r) => set((s) => ({ lastStep: r, losses: r.loss === null ? s.losses : [...s.losses.slice(-499), r.loss] })));
+    client.on('progress', (p) =>
+      set((s) => ({ jobs: { ...s.jobs, [p.jobId]: { done: p.done, total: p.total, label: p.label } } })),
+    );
+    client.on('step', (r) =>
+      set((s) => ({ lastStep: r, losses: r.loss === null ? s.losses : [...s.losses.slice(-499), r.loss] })),
+    );
     client.on('ranks', (r) => set({ ranks: r }));
+    client.on('open', ({ path }) => {
+      set({ workspace: 'checkpoints' });
+      void get().openCheckpoint(path, false);
+    });
 
     return {
       info: null,
@@ -196,7 +224,15 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
         const summary = await attempt('stackError', () => client.call('stack.build', { spec, inputShape, seed: 0 }));
         set({ stackBusy: false });
         if (summary) {
-          set({ summary, lastStep: null, losses: [], compare: null, inspection: null, selectedLayer: summary.normLayers[0] ?? null, stateDict: null });
+          set({
+            summary,
+            lastStep: null,
+            losses: [],
+            compare: null,
+            inspection: null,
+            selectedLayer: summary.normLayers[0] ?? null,
+            stateDict: null,
+          });
           const session = await attempt('steppingError', () => client.call('step.state', {}));
           if (session) set({ session });
         }
@@ -235,21 +271,31 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       },
       async trainStep() {
         const r = await attempt('steppingError', () => client.call('step.train', { lr: get().lr }));
-        if (r) set((s) => ({ lastStep: r, losses: [...s.losses.slice(-499), r.loss ?? NaN], session: s.session && { ...s.session, step: r.step } }));
+        if (r)
+          set((s) => ({
+            lastStep: r,
+            losses: [...s.losses.slice(-499), r.loss ?? NaN],
+            session: s.session && { ...s.session, step: r.step },
+          }));
       },
       async runN() {
         if (get().runJob) return;
         const jobId = newJobId('run');
         const train = get().session?.training ?? true;
         set({ runJob: jobId });
-        const r = await attempt('steppingError', () => client.call('step.run', { jobId, steps: get().runSteps, lr: get().lr, train }));
+        const r = await attempt('steppingError', () =>
+          client.call('step.run', { jobId, steps: get().runSteps, lr: get().lr, train }),
+        );
         set((s) => {
           const jobs = { ...s.jobs };
           delete jobs[jobId];
           return { runJob: null, jobs };
         });
         if (r) {
-          set({ lastRun: { steps: r.stepsDone, stepsPerSecond: r.stepsPerSecond, cancelled: r.cancelled }, lastStep: r.last ?? get().lastStep });
+          set({
+            lastRun: { steps: r.stepsDone, stepsPerSecond: r.stepsPerSecond, cancelled: r.cancelled },
+            lastStep: r.last ?? get().lastStep,
+          });
           const session = await attempt('steppingError', () => client.call('step.state', {}));
           if (session) set({ session });
         }
@@ -296,10 +342,14 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       checkpointError: null,
       async openCheckpoint(path, tensorsOnly) {
         const jobId = newJobId('open');
-        const checkpoint = await attempt('checkpointError', () => client.call('checkpoint.open', { path, jobId, tensorsOnly }));
+        const checkpoint = await attempt('checkpointError', () =>
+          client.call('checkpoint.open', { path, jobId, tensorsOnly }),
+        );
         if (!checkpoint) return;
         set({ checkpoint });
-        const rows = await attempt('checkpointError', () => client.call('checkpoint.tensors', { id: checkpoint.id, offset: 0, limit: 500, filter: '' }));
+        const rows = await attempt('checkpointError', () =>
+          client.call('checkpoint.tensors', { id: checkpoint.id, offset: 0, limit: 500, filter: '' }),
+        );
         if (rows) set({ checkpointRows: rows });
       },
 

@@ -32,7 +32,13 @@ export function Checkpoints() {
       </header>
       <FeatureGate feature="checkpoints">
         <div className="toolbar">
-          <input className="wide" placeholder="path to a .pt / .pth / .ckpt / .bin / .safetensors file on the host" value={path} onChange={(e) => setPath(e.target.value)} data-testid="ck-path" />
+          <input
+            className="wide"
+            placeholder="path to a .pt / .pth / .ckpt / .bin / .safetensors file on the host"
+            value={path}
+            onChange={(e) => setPath(e.target.value)}
+            data-testid="ck-path"
+          />
           <button className="primary" onClick={() => void open(path, false)} disabled={!path} data-testid="ck-open">
             Open
           </button>
@@ -45,7 +51,9 @@ export function Checkpoints() {
             <p className="note">
               {ck.path} · {ck.format} · {ck.tensorCount} tensors
             </p>
-            {ck.refusedGlobals.length > 0 && <div className="error">Refused pickle globals: {ck.refusedGlobals.join(', ')}</div>}
+            {ck.refusedGlobals.length > 0 && (
+              <div className="error">Refused pickle globals: {ck.refusedGlobals.join(', ')}</div>
+            )}
             <div className="two-col">
               <ul className="tree">
                 <Node node={ck.tree} />

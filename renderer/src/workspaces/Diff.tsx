@@ -36,7 +36,9 @@ export function Diff() {
           <Empty>Choose two checkpoints to compare.</Empty>
         ) : (
           <>
-            {diff.frozen.length > 0 && <p className="warn">Frozen BatchNorm layers (running stats unchanged): {diff.frozen.join(', ')}</p>}
+            {diff.frozen.length > 0 && (
+              <p className="warn">Frozen BatchNorm layers (running stats unchanged): {diff.frozen.join(', ')}</p>
+            )}
             <table className="grid">
               <tbody>
                 {rows.map((r) => (
@@ -54,7 +56,14 @@ export function Diff() {
             </table>
             <div className="charts">
               {diff.overlays.slice(0, 6).map((o) => (
-                <Lines key={o.key} title={o.key} series={[{ label: 'A', values: o.a, cls: 'a' }, { label: 'B', values: o.b, cls: 'b' }]} />
+                <Lines
+                  key={o.key}
+                  title={o.key}
+                  series={[
+                    { label: 'A', values: o.a, cls: 'a' },
+                    { label: 'B', values: o.b, cls: 'b' },
+                  ]}
+                />
               ))}
             </div>
           </>

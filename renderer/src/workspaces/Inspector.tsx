@@ -12,14 +12,16 @@ function Why({ why }: { why: WhyPanel }) {
     <div className="panel why" data-testid="why-panel">
       <h3>Why these numbers</h3>
       <p data-testid="why-summary">
-        training={yes(why.training)}, track_running_stats={yes(why.trackRunningStats)}, buffers {why.buffersPresent ? 'present' : 'None'} →{' '}
-        <strong>bn_training={yes(why.bnTraining)}</strong>: this batch was normalized with <strong>{why.normalizedWith}</strong>; running stats{' '}
+        training={yes(why.training)}, track_running_stats={yes(why.trackRunningStats)}, buffers{' '}
+        {why.buffersPresent ? 'present' : 'None'} → <strong>bn_training={yes(why.bnTraining)}</strong>: this batch was
+        normalized with <strong>{why.normalizedWith}</strong>; running stats{' '}
         <strong>{why.buffersUpdated ? 'were updated' : 'were not updated'}</strong>.
       </p>
       <p>
         momentum={why.momentum === null ? 'None (cumulative average, factor 1/n)' : fmtNum(why.momentum)} · factor used:{' '}
-        <span data-testid="factor-used">{why.factorUsed === null ? '— (no update)' : fmtNum(why.factorUsed, 6)}</span> · next factor: {fmtNum(why.nextFactor, 6)} · in Keras/TF terms
-        momentum={why.kerasMomentum === null ? '—' : fmtNum(why.kerasMomentum, 6)} · eps={fmtNum(why.eps)}
+        <span data-testid="factor-used">{why.factorUsed === null ? '— (no update)' : fmtNum(why.factorUsed, 6)}</span> ·
+        next factor: {fmtNum(why.nextFactor, 6)} · in Keras/TF terms momentum=
+        {why.kerasMomentum === null ? '—' : fmtNum(why.kerasMomentum, 6)} · eps={fmtNum(why.eps)}
       </p>
       <p className={why.epsDominated.length ? 'warn' : ''}>
         {why.epsDominated.length
@@ -27,7 +29,9 @@ function Why({ why }: { why: WhyPanel }) {
           : 'eps is small against running_var in every channel.'}
       </p>
       <p className={why.firstNonFinite ? 'bad' : ''} data-testid="first-nonfinite">
-        {why.firstNonFinite ? `NaN/inf first appeared at layer ${why.firstNonFinite}` : 'No NaN or inf in the last forward.'}
+        {why.firstNonFinite
+          ? `NaN/inf first appeared at layer ${why.firstNonFinite}`
+          : 'No NaN or inf in the last forward.'}
       </p>
       <table className="grid truth" data-testid="truth-table">
         <caption>bn_training = training or (running_mean is None and running_var is None)</caption>
@@ -45,7 +49,11 @@ function Why({ why }: { why: WhyPanel }) {
           {why.truthTable.map((r) => {
             const current = r.current;
             return (
-              <tr key={`${r.training}${r.tracking}${r.buffers}`} className={current ? 'current' : ''} data-testid={current ? 'truth-current' : undefined}>
+              <tr
+                key={`${r.training}${r.tracking}${r.buffers}`}
+                className={current ? 'current' : ''}
+                data-testid={current ? 'truth-current' : undefined}
+              >
                 <td>{yes(r.training)}</td>
                 <td>{yes(r.tracking)}</td>
                 <td>{r.buffers ? 'present' : 'None'}</td>
@@ -97,7 +105,8 @@ export function Inspector() {
         ) : (
           <>
             <p className="note" data-testid="inspect-head">
-              {inspection.path}: {inspection.type}({inspection.numFeatures}) · num_batches_tracked = {inspection.numBatchesTracked ?? 'None'} · grad norms: weight {fmtNum(inspection.gradNorms.weight)}, bias{' '}
+              {inspection.path}: {inspection.type}({inspection.numFeatures}) · num_batches_tracked ={' '}
+              {inspection.numBatchesTracked ?? 'None'} · grad norms: weight {fmtNum(inspection.gradNorms.weight)}, bias{' '}
               {fmtNum(inspection.gradNorms.bias)}
             </p>
             <div className="charts">
@@ -119,7 +128,16 @@ export function Inspector() {
                   { label: 'running_var', values: inspection.runningVar ?? [], cls: 'b' },
                 ]}
               />
-              {inspection.outputHistogram ? <HistogramChart title="output histogram" edges={inspection.outputHistogram.edges} counts={inspection.outputHistogram.counts} testId="histogram" /> : <div className="chart empty">output histogram: step once</div>}
+              {inspection.outputHistogram ? (
+                <HistogramChart
+                  title="output histogram"
+                  edges={inspection.outputHistogram.edges}
+                  counts={inspection.outputHistogram.counts}
+                  testId="histogram"
+                />
+              ) : (
+                <div className="chart empty">output histogram: step once</div>
+              )}
               <Lines
                 title="timeline: mean of running_mean / running_var over steps"
                 series={[

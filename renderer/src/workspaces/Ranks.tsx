@@ -42,7 +42,8 @@ export function Ranks() {
           <div className="lanes">
             {ranks.lanes.map((l) => (
               <div key={l.rank} className={`lane ${l.alive ? '' : 'dead'}`}>
-                <strong>rank {l.rank}</strong> {l.alive ? 'alive' : 'dead'} · {l.count} samples · {l.collectiveCalls} collectives · {fmtNum(l.collectiveMs, 1)} ms
+                <strong>rank {l.rank}</strong> {l.alive ? 'alive' : 'dead'} · {l.count} samples · {l.collectiveCalls}{' '}
+                collectives · {fmtNum(l.collectiveMs, 1)} ms
                 {l.error && <div className="error">{l.error}</div>}
                 <ChannelBars title="local mean" values={l.localMean} />
                 {l.alive && <button onClick={() => void kill(l.rank)}>Kill</button>}

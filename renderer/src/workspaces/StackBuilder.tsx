@@ -7,25 +7,60 @@ import { useApp } from '../store/hooks';
 import { flattenSpec, PRESETS } from '../store/specEdit';
 
 const NUM_FIELDS: Partial<Record<LayerType, Array<[keyof LayerSpec, string]>>> = {
-  Linear: [['inFeatures', 'in'], ['outFeatures', 'out']],
-  Conv2d: [['inChannels', 'in ch'], ['outChannels', 'out ch'], ['kernelSize', 'kernel'], ['stride', 'stride'], ['padding', 'pad']],
+  Linear: [
+    ['inFeatures', 'in'],
+    ['outFeatures', 'out'],
+  ],
+  Conv2d: [
+    ['inChannels', 'in ch'],
+    ['outChannels', 'out ch'],
+    ['kernelSize', 'kernel'],
+    ['stride', 'stride'],
+    ['padding', 'pad'],
+  ],
 };
-const NORM_FIELDS: Array<[keyof LayerSpec, string]> = [['numFeatures', 'num_features'], ['eps', 'eps']];
+const NORM_FIELDS: Array<[keyof LayerSpec, string]> = [
+  ['numFeatures', 'num_features'],
+  ['eps', 'eps'],
+];
 
-function LayerRow({ path, depth, layer, check }: { path: string; depth: number; layer: LayerSpec; check: LayerCheck | undefined }) {
+function LayerRow({
+  path,
+  depth,
+  layer,
+  check,
+}: {
+  path: string;
+  depth: number;
+  layer: LayerSpec;
+  check: LayerCheck | undefined;
+}) {
   const update = useApp((s) => s.updateLayer);
   const remove = useApp((s) => s.removeLayer);
   const move = useApp((s) => s.moveLayer);
   const add = useApp((s) => s.addLayer);
   const isNorm = layer.type.includes('BatchNorm');
-  const fields = isNorm ? NORM_FIELDS.filter(([k]) => !(k === 'numFeatures' && layer.type.startsWith('Lazy'))) : (NUM_FIELDS[layer.type] ?? []);
+  const fields = isNorm
+    ? NORM_FIELDS.filter(([k]) => !(k === 'numFeatures' && layer.type.startsWith('Lazy')))
+    : (NUM_FIELDS[layer.type] ?? []);
   return (
-    <li className={`layer-row${check?.error ? ' has-error' : ''}`} style={{ marginLeft: depth * 20 }} data-testid={`layer-${path}`}>
+    <li
+      className={`layer-row${check?.error ? ' has-error' : ''}`}
+      style={{ marginLeft: depth * 20 }}
+      data-testid={`layer-${path}`}
+    >
       <div className="layer-head">
         <span className="layer-path">{path}</span>
         <strong className="layer-type">{layer.type}</strong>
         {fields.map(([k, label]) => (
-          <NumberField key={k} label={label} value={(layer[k] as number) ?? null} step={k === 'eps' ? 1e-5 : 1} onChange={(v) => void update(path, { [k]: v })} testId={`field-${path}-${k}`} />
+          <NumberField
+            key={k}
+            label={label}
+            value={(layer[k] as number) ?? null}
+            step={k === 'eps' ? 1e-5 : 1}
+            onChange={(v) => void update(path, { [k]: v })}
+            testId={`field-${path}-${k}`}
+          />
         ))}
         {isNorm && (
           <>
@@ -43,10 +78,20 @@ function LayerRow({ path, depth, layer, check }: { path: string; depth: number; 
               />
             </label>
             <label className="check">
-              <input type="checkbox" checked={layer.affine ?? true} onChange={(e) => void update(path, { affine: e.target.checked })} /> affine
+              <input
+                type="checkbox"
+                checked={layer.affine ?? true}
+                onChange={(e) => void update(path, { affine: e.target.checked })}
+              />{' '}
+              affine
             </label>
             <label className="check">
-              <input type="checkbox" checked={layer.trackRunningStats ?? true} onChange={(e) => void update(path, { trackRunningStats: e.target.checked })} /> track_running_stats
+              <input
+                type="checkbox"
+                checked={layer.trackRunningStats ?? true}
+                onChange={(e) => void update(path, { trackRunningStats: e.target.checked })}
+              />{' '}
+              track_running_stats
             </label>
           </>
         )}
@@ -118,7 +163,13 @@ export function StackBuilder() {
   const [shapeText_, setShapeText] = useState(inputShape.join(', '));
   const rows = flattenSpec(spec);
   const checks = new Map((validation?.layers ?? []).map((c) => [c.path, c]));
-  const shownShape = shapeText_.split(',').map((s) => s.trim()).join(', ') === inputShape.join(', ') ? shapeText_ : inputShape.join(', ');
+  const shownShape =
+    shapeText_
+      .split(',')
+      .map((s) => s.trim())
+      .join(', ') === inputShape.join(', ')
+      ? shapeText_
+      : inputShape.join(', ');
 
   return (
     <section className="workspace" data-testid="ws-stack">
@@ -176,9 +227,19 @@ export function StackBuilder() {
           Add layer
         </button>
         <span className={`status ${validation?.ok ? 'ok' : 'bad'}`} data-testid="validation-status">
-          {validation ? (validation.ok ? `✓ shapes flow: output ${shapeText(validation.outputShape)}` : '✗ fix the marked layer') : 'checking…'}
+          {validation
+            ? validation.ok
+              ? `✓ shapes flow: output ${shapeText(validation.outputShape)}`
+              : '✗ fix the marked layer'
+            : 'checking…'}
         </span>
-        <button className="primary" disabled={busy || !validation?.ok} onClick={() => void build()} data-testid="build" title="Build (Ctrl+B)">
+        <button
+          className="primary"
+          disabled={busy || !validation?.ok}
+          onClick={() => void build()}
+          data-testid="build"
+          title="Build (Ctrl+B)"
+        >
           {busy ? 'Building…' : 'Build stack'}
         </button>
         <button onClick={() => void previewSync()} data-testid="preview-sync">

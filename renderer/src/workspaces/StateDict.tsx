@@ -18,7 +18,12 @@ export function StateDict() {
     <section className="workspace" data-testid="ws-stateDict">
       <header className="ws-header">
         <h2>State dict</h2>
-        <input placeholder="filter keys" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="sd-filter" />
+        <input
+          placeholder="filter keys"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          data-testid="sd-filter"
+        />
       </header>
       <FeatureGate feature="stateDict">
         <ErrorBox error={error} testId="sd-error" />
@@ -75,7 +80,9 @@ export function StateDict() {
       </FeatureGate>
       <h3>Export and load</h3>
       <FeatureGate feature="checkpoints">
-        <Empty>Export to .pt / .safetensors and loading a checkpoint's state dict use the Checkpoint browser's file.</Empty>
+        <Empty>
+          Export to .pt / .safetensors and loading a checkpoint's state dict use the Checkpoint browser's file.
+        </Empty>
       </FeatureGate>
     </section>
   );

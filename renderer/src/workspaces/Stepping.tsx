@@ -9,21 +9,51 @@ function InputGenerator() {
   const session = useApp((s) => s.session);
   const inputShape = useApp((s) => s.inputShape);
   const setInput = useApp((s) => s.setInput);
-  const base: InputConfig = session?.input ?? { shape: inputShape, distribution: 'normal', mean: 0, std: 1, channelShift: 0, seed: 0 };
+  const base: InputConfig = session?.input ?? {
+    shape: inputShape,
+    distribution: 'normal',
+    mean: 0,
+    std: 1,
+    channelShift: 0,
+    seed: 0,
+  };
   const [cfg, setCfg] = useState<InputConfig>(base);
   return (
     <fieldset className="panel">
       <legend>Input batch {shapeText(cfg.shape)}</legend>
       <label className="field">
         <span>distribution</span>
-        <select value={cfg.distribution} onChange={(e) => setCfg({ ...cfg, distribution: e.target.value as Distribution })} data-testid="input-dist">
+        <select
+          value={cfg.distribution}
+          onChange={(e) => setCfg({ ...cfg, distribution: e.target.value as Distribution })}
+          data-testid="input-dist"
+        >
           <option value="normal">normal</option>
           <option value="uniform">uniform</option>
         </select>
       </label>
-      <NumberField label="mean" value={cfg.mean} step={0.1} onChange={(mean) => setCfg({ ...cfg, mean })} testId="input-mean" />
-      <NumberField label="std" value={cfg.std} step={0.1} min={0} onChange={(std) => setCfg({ ...cfg, std })} testId="input-std" />
-      <NumberField label="shift per channel" value={cfg.channelShift} step={0.1} onChange={(channelShift) => setCfg({ ...cfg, channelShift })} testId="input-shift" />
+      <NumberField
+        label="mean"
+        value={cfg.mean}
+        step={0.1}
+        onChange={(mean) => setCfg({ ...cfg, mean })}
+        testId="input-mean"
+      />
+      <NumberField
+        label="std"
+        value={cfg.std}
+        step={0.1}
+        min={0}
+        onChange={(std) => setCfg({ ...cfg, std })}
+        testId="input-std"
+      />
+      <NumberField
+        label="shift per channel"
+        value={cfg.channelShift}
+        step={0.1}
+        onChange={(channelShift) => setCfg({ ...cfg, channelShift })}
+        testId="input-shift"
+      />
       <NumberField label="seed" value={cfg.seed} min={0} onChange={(seed) => setCfg({ ...cfg, seed })} />
       <button onClick={() => void setInput({ ...cfg, shape: inputShape })} data-testid="apply-input">
         New batch
@@ -40,7 +70,12 @@ function LiveCharts() {
     <div className="charts" data-testid="live-charts">
       <Lines title="loss per train step" series={[{ label: 'loss', values: losses, cls: 'a' }]} testId="loss-chart" />
       {norms.slice(0, 3).map((l) => (
-        <ChannelBars key={l.path} title={`${l.path} ${l.type} running_mean (n=${l.numBatchesTracked ?? '—'})`} values={l.runningMean} testId={`rm-chart-${l.path}`} />
+        <ChannelBars
+          key={l.path}
+          title={`${l.path} ${l.type} running_mean (n=${l.numBatchesTracked ?? '—'})`}
+          values={l.runningMean}
+          testId={`rm-chart-${l.path}`}
+        />
       ))}
     </div>
   );
@@ -52,7 +87,8 @@ function LayerTable() {
   return (
     <table className="grid" data-testid="step-table">
       <caption>
-        step {last.step} · {last.mode} · {last.kind} {last.loss !== null && `· loss ${fmtNum(last.loss)}`} · {fmtNum(last.elapsedMs, 1)} ms
+        step {last.step} · {last.mode} · {last.kind} {last.loss !== null && `· loss ${fmtNum(last.loss)}`} ·{' '}
+        {fmtNum(last.elapsedMs, 1)} ms
       </caption>
       <thead>
         <tr>
@@ -94,7 +130,11 @@ function Compare() {
       </button>
       {compare && (
         <table className="grid" data-testid="compare-table">
-          <caption>{compare.firstDivergent === null ? 'train and eval agree at every layer' : `first divergence at layer ${compare.firstDivergent}`}</caption>
+          <caption>
+            {compare.firstDivergent === null
+              ? 'train and eval agree at every layer'
+              : `first divergence at layer ${compare.firstDivergent}`}
+          </caption>
           <thead>
             <tr>
               <th>layer</th>
@@ -106,7 +146,11 @@ function Compare() {
           </thead>
           <tbody>
             {compare.rows.map((r) => (
-              <tr key={r.path} className={r.path === compare.firstDivergent ? 'diverge' : ''} data-testid={r.path === compare.firstDivergent ? 'first-divergent' : undefined}>
+              <tr
+                key={r.path}
+                className={r.path === compare.firstDivergent ? 'diverge' : ''}
+                data-testid={r.path === compare.firstDivergent ? 'first-divergent' : undefined}
+              >
                 <td>{r.path}</td>
                 <td>{r.type}</td>
                 <td>{fmtNum(r.train.mean)}</td>
@@ -128,7 +172,18 @@ export function Stepping() {
   const lastRun = useApp((s) => s.lastRun);
   const lr = useApp((s) => s.lr);
   const runSteps = useApp((s) => s.runSteps);
-  const a = useAppShallow((s) => ({ setLr: s.setLr, setRunSteps: s.setRunSteps, setMode: s.setMode, forward: s.forward, trainStep: s.trainStep, runN: s.runN, cancelRun: s.cancelRun, reset: s.reset, snapshot: s.snapshot, rollback: s.rollback }));
+  const a = useAppShallow((s) => ({
+    setLr: s.setLr,
+    setRunSteps: s.setRunSteps,
+    setMode: s.setMode,
+    forward: s.forward,
+    trainStep: s.trainStep,
+    runN: s.runN,
+    cancelRun: s.cancelRun,
+    reset: s.reset,
+    snapshot: s.snapshot,
+    rollback: s.rollback,
+  }));
   return (
     <section className="workspace" data-testid="ws-stepping">
       <header className="ws-header">
@@ -147,10 +202,18 @@ export function Stepping() {
           <>
             <div className="toolbar">
               <div className="segmented" role="group" aria-label="mode">
-                <button className={session.training ? 'on' : ''} onClick={() => void a.setMode(true)} data-testid="mode-train">
+                <button
+                  className={session.training ? 'on' : ''}
+                  onClick={() => void a.setMode(true)}
+                  data-testid="mode-train"
+                >
                   train
                 </button>
-                <button className={!session.training ? 'on' : ''} onClick={() => void a.setMode(false)} data-testid="mode-eval">
+                <button
+                  className={!session.training ? 'on' : ''}
+                  onClick={() => void a.setMode(false)}
+                  data-testid="mode-eval"
+                >
                   eval
                 </button>
               </div>
@@ -161,7 +224,13 @@ export function Stepping() {
                 Train step
               </button>
               <NumberField label="lr" value={lr} step={0.01} min={0} onChange={a.setLr} />
-              <NumberField label="N" value={runSteps} min={1} onChange={(n) => a.setRunSteps(Math.max(1, Math.floor(n)))} testId="run-steps" />
+              <NumberField
+                label="N"
+                value={runSteps}
+                min={1}
+                onChange={(n) => a.setRunSteps(Math.max(1, Math.floor(n)))}
+                testId="run-steps"
+              />
               {runJob ? (
                 <button onClick={() => void a.cancelRun()} data-testid="cancel-run" title="Esc">
                   Cancel
@@ -186,7 +255,8 @@ export function Stepping() {
             <Progress jobId={runJob} />
             {lastRun && (
               <div className="note" data-testid="run-result">
-                {lastRun.cancelled ? 'cancelled after' : 'ran'} {lastRun.steps} steps · {fmtNum(lastRun.stepsPerSecond, 1)} steps/s
+                {lastRun.cancelled ? 'cancelled after' : 'ran'} {lastRun.steps} steps ·{' '}
+                {fmtNum(lastRun.stepsPerSecond, 1)} steps/s
               </div>
             )}
             <InputGenerator />

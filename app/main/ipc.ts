@@ -1,0 +1,37 @@
+/**
+ * The IPC side of the contract in Electron: one invoke channel. Each call is checked twice before the
+ * host sees it: the sender must be the app's own top frame, and the payload must fit the method's
+ * schema (the host worker validates again). Host events are forwarded to the window.
+ */
+import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { CALL_CHANNEL, eventChannel } from '../preload/bridge.js';
+import type { HostConnection } from '../host/hostWorker.js';
+import { validatePayload } from '../host/validate.js';
+import { toWireError } from '../host/errors.js';
+import { isTrustedSender } from './security.js';
+
+export function wireIpc(connection: HostConnection, windowOf: () => BrowserWindow | null): () => void {
+  ipcMain.handle(CALL_CHANNEL, async (event: IpcMainInvokeEvent, method: unknown, payload: unknown) => {
+    const frame = event.senderFrame;
+    if (!frame || !isTrustedSender(frame.url, frame.parent === null)) {
+      return {
+        ok: false,
+        error: { name: 'Forbidden', message: 'contract calls are accepted only from the NormScope window' },
+      };
+    }
+    try {
+      validatePayload(method, payload);
+    } catch (e) {
+      return { ok: false, error: toWireError(e) };
+    }
+    return connection.request(method, payload);
+  });
+  const off = connection.onEvent((name, payload) => {
+    const win = windowOf();
+    if (win && !win.isDestroyed()) win.webContents.send(eventChannel(name), payload);
+  });
+  return () => {
+    ipcMain.removeHandler(CALL_CHANNEL);
+    off();
+  };
+}

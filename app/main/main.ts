@@ -1,0 +1,189 @@
+/**
+ * Electron main: one secure window (see security.ts), the renderer from the app:// scheme with CSP,
+ * the host on a worker thread (this thread only does windows and IPC), menus, dialogs, drops, recent
+ * files, file associations, a single instance, and remembered window bounds.
+ */
+import { app, BrowserWindow, dialog, Menu, net, protocol, session } from 'electron';
+import { existsSync } from 'node:fs';
+import { dirname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startHostWorker, type HostConnection } from '../host/hostWorker.js';
+import { eventChannel } from '../preload/bridge.js';
+import { wireIpc } from './ipc.js';
+import { buildMenu } from './menu.js';
+import { addRecent, loadRecent, loadWindowState, saveWindowState } from './persist.js';
+import {
+  APP_ENTRY,
+  APP_SCHEME,
+  ELECTRON_CSP,
+  isAllowedNavigation,
+  isCheckpointPath,
+  permissionPolicy,
+  rendererFileFor,
+  secureWebPreferences,
+  windowOpenPolicy,
+} from './security.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/app/main
+const distRoot = resolve(here, '..', '..');
+const rendererDir = join(distRoot, 'renderer');
+const preloadPath = join(distRoot, 'app', 'preload', 'preload.cjs');
+const devTools = !app.isPackaged && process.env.NORMSCOPE_DEVTOOLS === '1';
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+let win: BrowserWindow | null = null;
+let host: HostConnection | null = null;
+const pendingOpens: string[] = [];
+
+function checkpointArgs(argv: readonly string[]): string[] {
+  return argv
+    .slice(1)
+    .filter((a) => !a.startsWith('-') && isCheckpointPath(a) && existsSync(a))
+    .map((a) => resolve(a));
+}
+
+function openPath(p: string): void {
+  if (!win || win.webContents.isLoading()) {
+    pendingOpens.push(p);
+    return;
+  }
+  addRecent(app.getPath('userData'), p);
+  app.addRecentDocument(p);
+  refreshMenu();
+  win.webContents.send(eventChannel('open'), { path: p });
+}
+
+async function openDialog(): Promise<void> {
+  if (!win) return;
+  const r = await dialog.showOpenDialog(win, {
+    title: 'Open checkpoint',
+    properties: ['openFile'],
+    filters: [
+      { name: 'Checkpoints', extensions: ['pt', 'pth', 'ckpt', 'bin', 'safetensors', 'json'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  });
+  if (!r.canceled && r.filePaths[0]) openPath(r.filePaths[0]);
+}
+
+async function exportDialog(): Promise<void> {
+  if (!win || !host) return;
+  const r = await dialog.showSaveDialog(win, {
+    title: 'Export state dict',
+    filters: [
+      { name: 'PyTorch', extensions: ['pt'] },
+      { name: 'safetensors', extensions: ['safetensors'] },
+    ],
+  });
+  if (r.canceled || !r.filePath) return;
+  const format = r.filePath.endsWith('.safetensors') ? 'safetensors' : 'pt';
+  const out = await host.request('stateDict.export', { path: r.filePath, format });
+  await dialog.showMessageBox(
+    win,
+    out.ok
+      ? { type: 'info', message: `Saved ${r.filePath}` }
+      : { type: 'error', message: `${out.error.name}: ${out.error.message}` },
+  );
+}
+
+function refreshMenu(): void {
+  if (!win) return;
+  Menu.setApplicationMenu(
+    buildMenu(win, {
+      open: () => void openDialog(),
+      openPath,
+      exportStateDict: () => void exportDialog(),
+      recent: loadRecent(app.getPath('userData')),
+      devTools,
+    }),
+  );
+}
+
+function createWindow(): void {
+  const userData = app.getPath('userData');
+  const state = loadWindowState(userData);
+  win = new BrowserWindow({
+    ...state,
+    minWidth: 1024,
+    minHeight: 640,
+    show: false,
+    title: 'NormScope',
+    backgroundColor: '#14161a',
+    webPreferences: secureWebPreferences(preloadPath, devTools),
+  });
+  if (state.maximized) win.maximize();
+  const wc = win.webContents;
+  wc.setWindowOpenHandler(() => windowOpenPolicy());
+  // Navigation away from the app is denied; a dropped file shows up as a file:// navigation and is opened instead.
+  wc.on('will-navigate', (e, url) => {
+    if (isAllowedNavigation(url)) return;
+    e.preventDefault();
+    if (url.startsWith('file://')) {
+      const p = fileURLToPath(url);
+      if (isCheckpointPath(p)) openPath(p);
+    }
+  });
+  wc.on('will-attach-webview', (e) => e.preventDefault());
+  wc.on('did-finish-load', () => {
+    for (const p of pendingOpens.splice(0)) openPath(p);
+  });
+  win.once('ready-to-show', () => win?.show());
+  win.on('close', () => {
+    if (!win) return;
+    const b = win.getNormalBounds();
+    saveWindowState(userData, { ...b, maximized: win.isMaximized() });
+  });
+  win.on('closed', () => (win = null));
+  refreshMenu();
+  void win.loadURL(APP_ENTRY);
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  pendingOpens.push(...checkpointArgs(process.argv));
+  app.on('second-instance', (_e, argv) => {
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+    for (const p of checkpointArgs(argv)) openPath(p);
+  });
+  app.on('open-file', (e, p) => {
+    e.preventDefault();
+    openPath(p);
+  });
+  app.on('web-contents-created', (_e, contents) => {
+    contents.setWindowOpenHandler(() => windowOpenPolicy());
+  });
+
+  void app.whenReady().then(async () => {
+    session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
+      callback(permissionPolicy(permission)),
+    );
+    session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionPolicy(permission));
+    protocol.handle(APP_SCHEME, async (request) => {
+      const file = rendererFileFor(request.url, rendererDir, join, normalize, sep);
+      if (!file || !existsSync(file)) return new Response('not found', { status: 404 });
+      const res = await net.fetch(pathToFileURL(file).href);
+      const headers = new Headers(res.headers);
+      headers.set('Content-Security-Policy', ELECTRON_CSP);
+      headers.set('X-Content-Type-Options', 'nosniff');
+      return new Response(res.body, { status: res.status, headers });
+    });
+    host = await startHostWorker('electron');
+    wireIpc(host, () => win);
+    createWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    });
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => void host?.close());
+}
