@@ -283,7 +283,8 @@ export class RankCoordinator {
     if (died.length > 0) {
       blamed = died[0]!.rank;
       const d = died[0]!;
-      if (!message.includes(`rank ${d.rank}`)) message = `rank ${d.rank} ${this.ranks[d.rank]!.liveness.ended}; ${message}`;
+      const ended = this.ranks[d.rank]!.liveness.ended ?? 'ended';
+      if (!message.includes(ended)) message = `rank ${d.rank} ${ended}; ${message}`;
     }
     const killed = ranks.filter((r) => !r.alive && this.ranks[r.rank]!.killedByCoordinator).map((r) => r.rank);
     if (killed.length) message += ` (killed after the timeout: rank ${killed.join(', rank ')})`;
