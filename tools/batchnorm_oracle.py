@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ next to the committed sources
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'parity_fixtures'))
 
 import torch  # noqa: E402

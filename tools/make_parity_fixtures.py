@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the golden BatchNorm parity fixtures (engine/nn/fixtures/*.json) from real PyTorch.
 
-Run with Debian's interpreter (python3-torch 1.13): `/usr/bin/python3 tools/make_parity_fixtures.py`.
+Run with Debian's interpreter (python3-torch 1.13): `/usr/bin/python3 tools/make_parity_fixtures.py [--out DIR]`.
 The output is deterministic (fixed seeds), so rerunning it on the same torch writes identical files.
 Each file covers an area of SPEC.md's "Parity suite checklist"; engine/nn/*.parity.test.ts replays them.
 
@@ -15,6 +15,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ next to the committed sources
 sys.path.insert(0, os.path.join(HERE, 'parity_fixtures'))
 
 import torch  # noqa: E402
@@ -54,13 +55,15 @@ FILES = {
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
+    # `--out DIR` writes elsewhere (the freshness test regenerates into a temporary folder).
+    out = sys.argv[sys.argv.index('--out') + 1] if '--out' in sys.argv else OUT
+    os.makedirs(out, exist_ok=True)
     total = 0
     for name, (area, build) in FILES.items():
         body = {'generator': 'tools/make_parity_fixtures.py', 'torch': torch.__version__, 'area': area}
         body.update(build())
         text = json.dumps(body, allow_nan=False, separators=(',', ':'))
-        with open(os.path.join(OUT, name), 'w') as f:
+        with open(os.path.join(out, name), 'w') as f:
             f.write(text + '\n')
         total += len(text)
         print(f'{name}: {len(text) / 1024:.1f} KiB')

@@ -14,10 +14,12 @@ def next_seed():
     return _seed[0]
 
 
-def fwd(mode, shape, dtype='float64', grad=True, scale=2.0, shift=0.5):
+def fwd(mode, shape, dtype='float64', grad=True, scale=2.0, shift=0.5, accumulate=False):
     s = next_seed()
     step = {'op': 'forward', 'mode': mode, 'input': enc(gen_input(s, shape, dtype, scale, shift))}
     step['gradOut'] = enc(gen_input(s + 50000, shape, dtype, 1.0, 0.0)) if grad else None
+    if accumulate:
+        step['accumulate'] = True
     return step
 
 
@@ -176,6 +178,14 @@ def backward():
                                       {'numFeatures': c, 'affine': affine, 'trackRunningStats': track,
                                        'dtype': 'float64'},
                                       [fwd('train', shape), fwd('eval', shape)], init=init))
+    for cls in CLASSES:
+        shape = SHAPES[cls][0]
+        c = shape[1]
+        for dt in ('float32', 'float64'):
+            cases.append(case(f'{cls} {shape} {dt} weight/bias grads accumulate over train, train, eval backward', 6,
+                              cls, {'numFeatures': c, 'dtype': dt},
+                              [fwd('train', shape, dt), fwd('train', shape, dt, accumulate=True),
+                               fwd('eval', shape, dt, accumulate=True)], init=affine_init(c, dt)))
     return cases
 
 

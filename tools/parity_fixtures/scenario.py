@@ -8,14 +8,15 @@ TypeScript side has one replay loop for both (engine/nn/testing/scenario.ts).
    "affine": true, "trackRunningStats": true, "dtype": "float32"},
    "init": {"weight": T, "bias": T, "runningMean": T, "runningVar": T, "numBatchesTracked": 4},
    "steps": [
-     {"op": "forward", "mode": "train" | "eval", "input": T, "gradOut": T | null},
+     {"op": "forward", "mode": "train" | "eval", "input": T, "gradOut": T | null, "accumulate": bool},
      {"op": "set", "attr": "trackRunningStats" | "momentum" | "eps", "value": ...},
      {"op": "setBuffer", "name": "runningMean" | "runningVar", "value": T},
      {"op": "resetRunningStats"}, {"op": "resetParameters"}]}
 
 Each step's result: {output, gradInput, gradWeight, gradBias} or {error: {type, message}}, plus
-`state` (weight, bias, running stats, counter) after the step. Gradients are cleared before every
-forward step, and the input is a fresh leaf, so results do not depend on accumulation.
+`state` (weight, bias, running stats, counter) after the step. Weight/bias gradients are cleared
+before every forward step unless the step says `accumulate` (then they add up over backward passes,
+as PyTorch's .grad does); the input is always a fresh leaf.
 
 SyncBatchNorm: the seed (PyTorch 2.x) runs plain batch norm when no process group is initialized;
 PyTorch 1.13 instead refuses any CPU input ("SyncBatchNorm expected input tensor to be on GPU").
@@ -79,8 +80,9 @@ def _forward_step(m, step):
     g = dec(step.get('gradOut'))
     if g is not None:
         x.requires_grad_(True)
-    for p in m.parameters():
-        p.grad = None
+    if not step.get('accumulate'):
+        for p in m.parameters():
+            p.grad = None
     y, err = capture(lambda: seed_forward(m, x))
     if err is not None:
         return {'error': err}

@@ -36,7 +36,15 @@ export interface StepResult {
 }
 
 export type ScenarioStep =
-  | { op: 'forward'; mode: 'train' | 'eval'; input: EncTensor; gradOut?: EncTensor | null; expect?: StepResult }
+  | {
+      op: 'forward';
+      mode: 'train' | 'eval';
+      input: EncTensor;
+      gradOut?: EncTensor | null;
+      /** Keep weight/bias grads from earlier steps (they add up, as PyTorch's .grad does). */
+      accumulate?: boolean;
+      expect?: StepResult;
+    }
   | { op: 'set'; attr: 'trackRunningStats' | 'momentum' | 'eps'; value: number | boolean | null; expect?: StepResult }
   | { op: 'setBuffer'; name: 'runningMean' | 'runningVar'; value: EncTensor; expect?: StepResult }
   | { op: 'resetRunningStats' | 'resetParameters'; expect?: StepResult };
@@ -101,7 +109,7 @@ function forwardStep(m: BatchNorm, step: Extract<ScenarioStep, { op: 'forward' }
   else m.eval();
   const grad = step.gradOut ?? null;
   const x = toTensor(step.input, grad !== null);
-  m.zeroGrad();
+  if (!step.accumulate) m.zeroGrad();
   const r = captureEngine(() => m.forward(x));
   compareError(problems, `${label} error`, r.error, want.error ?? null);
   if (r.error || !r.value) return;
