@@ -1,0 +1,96 @@
+/**
+ * Per-tensor summaries (min, max, mean, std, finite) and histograms, computed in float64 in one pass
+ * (Welford) over the finite values; NaN/inf are counted, not folded into the statistics.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { TensorRef } from '../io/tensorRef.js';
+import { halfToFloat, bfloat16ToFloat } from '../tensor/dtype.js';
+
+export interface TensorSummary {
+  numel: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  /** Unbiased (n − 1), like torch.std; null below two finite values. */
+  std: number | null;
+  /** True when every value is finite. */
+  finite: boolean;
+  nanCount: number;
+  infCount: number;
+}
+
+export type TensorLike = Tensor | TensorRef;
+
+export function asTensor(t: TensorLike, cache = true): Tensor {
+  return t instanceof TensorRef ? t.materialize({ cache }) : t;
+}
+
+/** A fast element reader for any dtype (half types decoded, int64 converted). */
+export function reader(t: Tensor): (i: number) => number {
+  const d = t.data;
+  if (t.dtype === 'float16') return (i) => halfToFloat(d[i] as number);
+  if (t.dtype === 'bfloat16') return (i) => bfloat16ToFloat(d[i] as number);
+  if (d instanceof BigInt64Array) return (i) => Number(d[i]!);
+  return (i) => d[i] as number;
+}
+
+export function summarize(t: Tensor): TensorSummary {
+  const n = t.numel();
+  const get = reader(t);
+  let min = Infinity;
+  let max = -Infinity;
+  let mean = 0;
+  let m2 = 0;
+  let count = 0;
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < n; i++) {
+    const v = get(i);
+    if (Number.isNaN(v)) {
+      nan++;
+      continue;
+    }
+    if (!Number.isFinite(v)) {
+      inf++;
+      continue;
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    count++;
+    const delta = v - mean;
+    mean += delta / count;
+    m2 += delta * (v - mean);
+  }
+  return {
+    numel: n,
+    min: count ? min : null,
+    max: count ? max : null,
+    mean: count ? mean : null,
+    std: count > 1 ? Math.sqrt(m2 / (count - 1)) : null,
+    finite: nan === 0 && inf === 0,
+    nanCount: nan,
+    infCount: inf,
+  };
+}
+
+export interface Histogram {
+  /** bins + 1 edges */
+  edges: number[];
+  counts: number[];
+}
+
+/** Equal-width histogram of the finite values (range: min..max unless given). */
+export function histogram(t: Tensor, bins = 32, range?: [number, number]): Histogram {
+  const s = range ? null : summarize(t);
+  const lo = range ? range[0] : (s!.min ?? 0);
+  const hi = range ? range[1] : (s!.max ?? 0);
+  const width = hi > lo ? (hi - lo) / bins : 1;
+  const counts = new Array<number>(bins).fill(0);
+  const get = reader(t);
+  for (let i = 0; i < t.numel(); i++) {
+    const v = get(i);
+    if (!Number.isFinite(v) || v < lo || v > hi) continue;
+    counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
+  }
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
+}
