@@ -1,0 +1,74 @@
+/**
+ * `normscope ranks` end to end (in process, real rank processes): JSON lines per step whose running
+ * statistics equal the engine's plain BatchNorm over the whole .npy batch, and exit code 2 with a
+ * message for malformed input.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { evenShards, parseRanksArgs, runRanks } from './ranks.js';
+import { writeNpy } from '../ranks/npy.js';
+import { values } from '../ranks/testSupport.js';
+import { BatchNorm2d } from '../../engine/nn/batchnorm.js';
+import { Tensor } from '../../engine/tensor/tensor.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'normscope-cli-ranks-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture() {
+  let text = '';
+  return { write: (s: string) => (text += s), get text() { return text; } };
+}
+
+describe('normscope ranks', () => {
+  it('parses arguments and refuses bad ones', () => {
+    expect(evenShards(10, 4)).toEqual([3, 3, 2, 2]);
+    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x', '--steps', '1'])).toMatchObject({ world: 2, backend: 'ipc', shards: null });
+    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x'])).toEqual({ error: expect.stringMatching(/--steps is required/) });
+    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x', '--steps', '1', '--shards', '1,2,3'])).toEqual({ error: '--shards has 3 counts but --world is 2' });
+    expect(parseRanksArgs(['--world=0'])).toEqual({ error: '--world must be an integer >= 1 (got "0")' });
+    expect(parseRanksArgs(['--backend', 'nccl'])).toEqual({ error: '--backend must be gloo or ipc (got "nccl")' });
+  });
+
+  it('exits 2 with a message when the shards do not add up or the input is not .npy', async () => {
+    const stack = path.join(dir, 'bn.json');
+    writeFileSync(stack, JSON.stringify({ layers: [{ type: 'BatchNorm2d', numFeatures: 2 }] }));
+    const x = path.join(dir, 'small.npy');
+    writeFileSync(x, writeNpy({ shape: [4, 2, 1, 1], dtype: 'float32', data: new Float32Array(8) }));
+    const err = capture();
+    expect(await runRanks(['--world', '2', '--stack', stack, '--input', x, '--steps', '1', '--shards', '1,1'], capture(), err)).toBe(2);
+    expect(err.text).toContain('--shards add up to 2 but the input batch has 4 samples');
+    const bad = path.join(dir, 'bad.npy');
+    writeFileSync(bad, 'not numpy');
+    const err2 = capture();
+    expect(await runRanks(['--world', '2', '--stack', stack, '--input', bad, '--steps', '1'], capture(), err2)).toBe(2);
+    expect(err2.text).toContain('is not a NumPy .npy file');
+  });
+
+  it('prints one JSON line per step with running stats equal to BatchNorm over the whole batch', async () => {
+    const stack = path.join(dir, 'stack.json');
+    writeFileSync(stack, JSON.stringify({ layers: [{ type: 'BatchNorm2d', numFeatures: 3, momentum: 0.3 }] }));
+    const data = Float32Array.from(values(7 * 3 * 2 * 2, 42));
+    const input = path.join(dir, 'x.npy');
+    writeFileSync(input, writeNpy({ shape: [7, 3, 2, 2], dtype: 'float32', data }));
+    const out = capture();
+    const err = capture();
+    const code = await runRanks(['--world', '3', '--stack', stack, '--input', input, '--shards', '4,0,3', '--steps', '2', '--json'], out, err);
+    expect(err.text).toBe('');
+    expect(code).toBe(0);
+    const lines = out.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([1, 2]);
+    expect(lines[0].ranks).toEqual([{ rank: 0, count: 4 }, { rank: 1, count: 0 }, { rank: 2, count: 3 }]);
+    const bn = new BatchNorm2d(3, { momentum: 0.3 });
+    bn.train();
+    for (const line of lines) {
+      bn.forward(new Tensor(data, [7, 3, 2, 2]));
+      const [layer] = line.layers;
+      expect(layer.name).toBe('0');
+      expect(layer.numBatchesTracked).toBe(Number(bn.numBatchesTracked!.data[0]));
+      layer.runningMean.forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(bn.runningMean!.data[i]), 5));
+      layer.runningVar.forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(bn.runningVar!.data[i]), 5));
+    }
+  }, 60_000);
+});

@@ -1,0 +1,231 @@
+/**
+ * `normscope ranks --world W --stack STACK.json --input X.npy [--shards 5,0,3,8] [--backend gloo|ipc]
+ *  --steps N [--json] [--timeout MS] [--lr LR] [--seed S] [--fault RANK:KIND[:LAYER[:MS]]]`
+ *
+ * Runs the stack as W rank processes (every BatchNorm becomes a SyncBatchNorm of the world group),
+ * feeds each rank its shard of the .npy batch every step (forward, backward of L = mean(y²)/2 per
+ * shard, gradients averaged over the ranks, SGD) and prints per-step statistics: with --json one line
+ * per step {step, ranks: [{rank, count}], layers: [{name, runningMean, runningVar, numBatchesTracked}]}.
+ * Exit codes: 0 success; 2 refused or malformed input (message on stderr); 3 a step failed on the
+ * ranks (the error names the rank and the layer; the state was rolled back).
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { RankCoordinator } from '../ranks/coordinator.js';
+import { glooAvailability } from '../ranks/glooAddon.js';
+import { NpyError, readNpy, type NpyArray } from '../ranks/npy.js';
+import type { FaultPlan, WireState, WireTensor } from '../ranks/protocol.js';
+
+export interface RanksArgs {
+  world: number;
+  stack: string;
+  input: string;
+  shards: number[] | null;
+  backend: 'ipc' | 'gloo';
+  steps: number;
+  json: boolean;
+  timeoutMs: number;
+  lr: number;
+  seed: number;
+  fault: FaultPlan | null;
+}
+
+const USAGE =
+  'usage: normscope ranks --world W --stack STACK.json --input X.npy [--shards 5,0,3,8] [--backend gloo|ipc] --steps N [--json] ' +
+  '[--timeout MS] [--lr LR] [--seed S] [--fault RANK:crash|exit|sleep|skip[:LAYER[:MS]]]';
+
+export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: string } {
+  const a: Partial<RanksArgs> & { json: boolean } = { json: false, backend: 'ipc', shards: null, timeoutMs: 10_000, lr: 0.1, seed: 0, fault: null };
+  const int = (name: string, v: string | undefined, min: number): number | { error: string } => {
+    const n = Number(v);
+    return v !== undefined && Number.isInteger(n) && n >= min ? n : { error: `${name} must be an integer >= ${min} (got ${JSON.stringify(v)})` };
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.indexOf('=');
+    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string | undefined => (raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : argv[++i]);
+    let r: number | { error: string };
+    switch (flag) {
+      case '--json':
+        a.json = true;
+        break;
+      case '--world':
+        if (typeof (r = int('--world', value(), 1)) !== 'number') return r;
+        a.world = r;
+        break;
+      case '--steps':
+        if (typeof (r = int('--steps', value(), 1)) !== 'number') return r;
+        a.steps = r;
+        break;
+      case '--timeout':
+        if (typeof (r = int('--timeout', value(), 1)) !== 'number') return r;
+        a.timeoutMs = r;
+        break;
+      case '--seed':
+        if (typeof (r = int('--seed', value(), 0)) !== 'number') return r;
+        a.seed = r;
+        break;
+      case '--lr': {
+        const v = value();
+        const n = Number(v);
+        if (v === undefined || !Number.isFinite(n)) return { error: `--lr must be a number (got ${JSON.stringify(v)})` };
+        a.lr = n;
+        break;
+      }
+      case '--stack':
+      case '--input': {
+        const v = value();
+        if (!v) return { error: `${flag} needs a file` };
+        if (flag === '--stack') a.stack = v;
+        else a.input = v;
+        break;
+      }
+      case '--backend': {
+        const v = value();
+        if (v !== 'ipc' && v !== 'gloo') return { error: `--backend must be gloo or ipc (got ${JSON.stringify(v)})` };
+        a.backend = v;
+        break;
+      }
+      case '--shards': {
+        const v = value() ?? '';
+        const parts = v.split(',').map((s) => Number(s.trim()));
+        if (!v || parts.some((n) => !Number.isInteger(n) || n < 0)) return { error: `--shards must be comma-separated counts >= 0 (got ${JSON.stringify(v)})` };
+        a.shards = parts;
+        break;
+      }
+      case '--fault': {
+        const v = value() ?? '';
+        const [rank, kind, layer, ms] = v.split(':');
+        if (!['crash', 'exit', 'sleep', 'skip'].includes(kind ?? '') || !Number.isInteger(Number(rank))) {
+          return { error: `--fault must be RANK:crash|exit|sleep|skip[:LAYER[:MS]] (got ${JSON.stringify(v)})` };
+        }
+        a.fault = { rank: Number(rank), kind: kind as FaultPlan['kind'], layer: layer || undefined, ms: ms ? Number(ms) : undefined };
+        break;
+      }
+      default:
+        return { error: `unknown option ${JSON.stringify(raw)}\n${USAGE}` };
+    }
+  }
+  for (const k of ['world', 'stack', 'input', 'steps'] as const) if (a[k] === undefined) return { error: `--${k} is required\n${USAGE}` };
+  if (a.shards && a.shards.length !== a.world) return { error: `--shards has ${a.shards.length} counts but --world is ${a.world}` };
+  if (a.fault && a.fault.rank >= a.world!) return { error: `--fault rank ${a.fault.rank} is outside 0..${a.world! - 1}` };
+  return a as RanksArgs;
+}
+
+/** Even split with the remainder going to the first ranks (like torch's DistributedSampler without padding). */
+export function evenShards(n: number, world: number): number[] {
+  return Array.from({ length: world }, (_, r) => Math.floor(n / world) + (r < n % world ? 1 : 0));
+}
+
+function splitInput(x: NpyArray, counts: number[], dtype: 'float32' | 'float64'): WireTensor[] {
+  const per = x.shape.slice(1).reduce((p, d) => p * d, 1);
+  let off = 0;
+  return counts.map((n) => {
+    const part = x.data.subarray(off * per, (off + n) * per);
+    off += n;
+    return { shape: [n, ...x.shape.slice(1)], dtype, data: dtype === 'float32' ? Float32Array.from(part) : Float64Array.from(part) };
+  });
+}
+
+function layerStats(state: WireState, names: string[]) {
+  const m = new Map(state.entries);
+  const arr = (k: string) => (m.has(k) ? [...m.get(k)!.data].map(Number) : null);
+  return names.map((name) => ({
+    name,
+    runningMean: arr(`${name}.running_mean`),
+    runningVar: arr(`${name}.running_var`),
+    numBatchesTracked: arr(`${name}.num_batches_tracked`)?.[0] ?? null,
+  }));
+}
+
+interface Sink {
+  write(s: string): unknown;
+}
+
+export async function runRanks(argv: readonly string[], out: Sink = process.stdout, err: Sink = process.stderr): Promise<number> {
+  const args = parseRanksArgs(argv);
+  if ('error' in args) {
+    err.write(`normscope ranks: ${args.error}\n`);
+    return 2;
+  }
+  let spec: { layers?: unknown; dtype?: string };
+  let x: NpyArray;
+  try {
+    spec = JSON.parse(readFileSync(args.stack, 'utf8')) as typeof spec;
+  } catch (e) {
+    err.write(`normscope ranks: cannot read the stack spec ${args.stack}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  try {
+    x = readNpy(readFileSync(args.input), args.input);
+  } catch (e) {
+    err.write(`normscope ranks: ${e instanceof NpyError ? e.message : `cannot read ${args.input}: ${(e as Error).message}`}\n`);
+    return 2;
+  }
+  if (x.shape.length < 2) {
+    err.write(`normscope ranks: the input must be a batch with at least 2 dimensions (N, C, ...), got shape (${x.shape.join(', ')})\n`);
+    return 2;
+  }
+  const counts = args.shards ?? evenShards(x.shape[0]!, args.world);
+  const total = counts.reduce((p, n) => p + n, 0);
+  if (total !== x.shape[0]) {
+    err.write(`normscope ranks: --shards add up to ${total} but the input batch has ${x.shape[0]} samples\n`);
+    return 2;
+  }
+  if (args.backend === 'gloo' && !glooAvailability().available) {
+    err.write(`normscope ranks: the gloo backend is unavailable: ${glooAvailability().reason}\n`);
+    return 2;
+  }
+  const dtype = spec.dtype === 'float64' ? 'float64' : 'float32';
+  const inputs = splitInput(x, counts, dtype);
+  const c = new RankCoordinator({ world: args.world, backend: args.backend, timeoutMs: args.timeoutMs });
+  try {
+    await c.start();
+    let layers: string[];
+    try {
+      layers = await c.build(spec, { seed: args.seed, lr: args.lr });
+    } catch (e) {
+      err.write(`normscope ranks: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (!args.json) out.write(`ranks: world ${args.world} (${args.backend}), shards [${counts.join(', ')}], SyncBatchNorm layers: ${layers.join(', ') || 'none'}\n`);
+    for (let step = 1; step <= args.steps; step++) {
+      const rep = await c.step({ step, inputs, fault: step === 1 ? (args.fault ?? undefined) : undefined });
+      if (!rep.ok) {
+        err.write(`normscope ranks: ${rep.error}\n`);
+        return 3;
+      }
+      const stats = layerStats(c.hostState!, layers);
+      if (args.json) {
+        out.write(JSON.stringify({ step, ranks: rep.ranks.map((r) => ({ rank: r.rank, count: r.count })), layers: stats }) + '\n');
+      } else {
+        const ms = Math.max(...rep.ranks.map((r) => r.telemetry?.stepMs ?? 0));
+        out.write(`step ${step} (${ms.toFixed(1)} ms)\n`);
+        for (const l of stats) {
+          const fmt = (v: number[] | null) => (v ? `[${v.map((n) => n.toPrecision(5)).join(', ')}]` : 'none');
+          out.write(`  ${l.name}: running_mean ${fmt(l.runningMean)} running_var ${fmt(l.runningVar)} num_batches_tracked ${l.numBatchesTracked}\n`);
+        }
+      }
+    }
+    return 0;
+  } catch (e) {
+    err.write(`normscope ranks: ${(e as Error).message}\n`);
+    return 2;
+  } finally {
+    await c.stop();
+  }
+}
+
+export const ranksCommand = {
+  name: 'ranks',
+  summary: 'run a stack as W SyncBatchNorm rank processes on a .npy batch and print per-step stats',
+  run: (argv: readonly string[]): Promise<number> => runRanks(argv),
+};
+
+export default ranksCommand;
+
+// Run directly (`tsx app/cli/ranks.ts …`, `node dist/app/cli/ranks.js …`) as well as through the dispatcher.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void ranksCommand.run(process.argv.slice(2)).then((code) => process.exit(code));
+}
