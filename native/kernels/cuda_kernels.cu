@@ -7,8 +7,9 @@
 // Chan's formula and finalises: saved mean/invstd, running stats (unbiased variance), folded α/β. No
 // second launch and no host round trip. Elementwise passes apply per-channel coefficients in T.
 //
-// Two layouts: "plane" (S ≥ 32: a block walks a contiguous range of one channel's N·S elements plane by
-// plane) and "row" (S < 32: 32 consecutive columns of a row × 8 rows per block, coalesced across channels).
+// Two layouts: "plane" (S ≥ 256: a block walks a contiguous range of one channel's N·S elements plane by
+// plane) and "row" (S < 256: 32 consecutive columns of a row × 8 rows per block, coalesced across
+// channels; the first column of each channel in a tile folds that channel's columns into one partial).
 //
 // ns_cudadev_* take device pointers (used by native/gpu-check on torch tensors, and the seam for keeping
 // tensors on the device); ns_cuda_* take host pointers and copy through grow-only device buffers.
@@ -26,7 +27,7 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kRowCols = 32, kRowRows = 8;
-constexpr int64_t kRowMaxS = 32;
+constexpr int64_t kRowMaxS = 256;
 
 enum RedMode { kStats = 0, kDot = 1 };
 enum Finalize { kFinStats = 0, kFinTrain = 1, kFinDot = 2 };
@@ -91,10 +92,11 @@ __device__ void merge_and_finalize(const RedArgs &a, const T *x) {
   for (int64_t ch = threadIdx.x; ch < C; ch += blockDim.x) {
     const double k = a.fin == kFinDot ? 0.0 : (double)x[ch * S];
     double n = 0, mean = 0, m2 = 0, t1 = 0, t2 = 0;
-    const int parts_per_slice = a.row ? (int)S : 1;
     for (int sl = 0; sl < a.slices; sl++) {
-      for (int q = 0; q < parts_per_slice; q++) {
-        const int64_t idx = a.row ? (int64_t)sl * L + ch * S + q : ch * a.slices + sl;
+      // plane layout: one partial per slice; row layout: one per 32-column tile the channel touches
+      const int64_t first = ch * S, end = a.row ? first + S : first + 1;
+      for (int64_t col = first; col < end; col = (col / kRowCols + 1) * kRowCols) {
+        const int64_t idx = a.row ? (int64_t)sl * L + col : ch * a.slices + sl;
         const double s1 = __ldcg(a.p1 + idx), s2 = __ldcg(a.p2 + idx), nb = __ldcg(a.pn + idx);
         if (a.fin == kFinDot) {
           t1 += s1;
@@ -207,10 +209,25 @@ __global__ void reduce_row(const T *x, const T *dy, RedArgs a) {
       s1 += sh1[q][tx];
       s2 += sh2[q][tx];
     }
-    const int64_t idx = (int64_t)blockIdx.y * L + col;
-    a.p1[idx] = s1;
-    a.p2[idx] = s2;
-    a.pn[idx] = (double)(r1 - r0);
+    sh1[0][tx] = s1;
+    sh2[0][tx] = s2;
+  }
+  __syncthreads();
+  // The first column of each channel within the tile sums that channel's columns (same shift K), so
+  // the merge reads one partial per (slice, tile) a channel touches.
+  if (ty == 0 && col < L) {
+    const int64_t ch = col / S;
+    if (tx == 0 || (col - 1) / S != ch) {
+      int q = tx + 1;
+      for (; q < kRowCols && (int64_t)blockIdx.x * kRowCols + q < L && ((int64_t)blockIdx.x * kRowCols + q) / S == ch; q++) {
+        s1 += sh1[0][q];
+        s2 += sh2[0][q];
+      }
+      const int64_t idx = (int64_t)blockIdx.y * L + col;
+      a.p1[idx] = s1;
+      a.p2[idx] = s2;
+      a.pn[idx] = (double)((r1 - r0) * (q - tx));
+    }
   }
   finish_block<T>(a, x);
 }

@@ -1,0 +1,150 @@
+// GPU harness over the C ABI: every CUDA kernel (host-pointer entry points, which stage through the
+// device) against the CPU kernels (themselves checked against a long-double reference by
+// native/test/test_kernels.cc), float32 and float64, on shapes that exercise both CUDA layouts (plane
+// S ≥ 32, row S < 32), more channels than a grid's y dimension allows (> 65535), slices that split
+// planes, and empty batches. Prints one line per failure and a summary; exit status 0 when all pass.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "../kernels/normscope_kernels.h"
+
+static int failures = 0;
+static long long checks = 0;
+static double worst_f32 = 0, worst_f64 = 0;
+
+static void cmp(const char *what, const char *ctx, const double *a, const double *b, size_t n, bool f32) {
+  const double rtol = f32 ? 1e-5 : 1e-9;
+  for (size_t i = 0; i < n; i++) {
+    checks++;
+    const double d = std::fabs(a[i] - b[i]) / std::fmax(1.0, std::fabs(b[i]));
+    double &w = f32 ? worst_f32 : worst_f64;
+    if (d > w) w = d;
+    if (!(d <= rtol) && failures++ < 40) std::printf("FAIL %s %s[%zu]: cuda %.17g cpu %.17g\n", ctx, what, i, a[i], b[i]);
+  }
+}
+
+template <typename T>
+static std::vector<double> dbl(const std::vector<T> &v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+
+template <typename T>
+struct K;
+#define NS_K(T, SUF)                                                             \
+  template <>                                                                    \
+  struct K<T> {                                                                  \
+    static constexpr bool f32 = sizeof(T) == 4;                                  \
+    static constexpr auto cpu_train = ns_cpu_forward_train_##SUF;                \
+    static constexpr auto gpu_train = ns_cuda_forward_train_##SUF;               \
+    static constexpr auto cpu_stats = ns_cpu_batch_stats_##SUF;                  \
+    static constexpr auto gpu_stats = ns_cuda_batch_stats_##SUF;                 \
+    static constexpr auto cpu_eval = ns_cpu_forward_eval_##SUF;                  \
+    static constexpr auto gpu_eval = ns_cuda_forward_eval_##SUF;                 \
+    static constexpr auto cpu_reduce = ns_cpu_backward_reduce_##SUF;             \
+    static constexpr auto gpu_reduce = ns_cuda_backward_reduce_##SUF;            \
+    static constexpr auto cpu_elemt = ns_cpu_backward_elemt_##SUF;               \
+    static constexpr auto gpu_elemt = ns_cuda_backward_elemt_##SUF;              \
+    static constexpr auto cpu_evelemt = ns_cpu_backward_eval_elemt_##SUF;        \
+    static constexpr auto gpu_evelemt = ns_cuda_backward_eval_elemt_##SUF;       \
+  };
+NS_K(float, f32)
+NS_K(double, f64)
+
+template <typename T>
+static void check(int64_t n, int64_t c, int64_t s, bool affine, std::mt19937_64 &rng) {
+  using k = K<T>;
+  char ctx[128];
+  std::snprintf(ctx, sizeof ctx, "%s (%lld,%lld,%lld) affine=%d", k::f32 ? "f32" : "f64", (long long)n,
+                (long long)c, (long long)s, affine);
+  const int64_t total = n * c * s;
+  std::normal_distribution<double> nd;
+  std::vector<T> x(total), dy(total), ya(total), yb(total);
+  for (auto &v : x) v = (T)(2 * nd(rng) + 3);
+  for (auto &v : dy) v = (T)nd(rng);
+  std::vector<double> w(c), b(c), rma(c), rva(c), rmb, rvb, ma(c), ia(c), mb(c), ib(c);
+  for (int64_t i = 0; i < c; i++) {
+    w[i] = 1 + 0.3 * nd(rng);
+    b[i] = 0.3 * nd(rng);
+    rma[i] = 0.1 * nd(rng);
+    rva[i] = 1 + 0.1 * std::fabs(nd(rng));
+  }
+  rmb = rma;
+  rvb = rva;
+  const double *W = affine ? w.data() : nullptr, *B = affine ? b.data() : nullptr;
+  int rc1 = k::gpu_train(x.data(), ya.data(), n, c, s, W, B, rma.data(), rva.data(), 0.1, 1e-5, ma.data(), ia.data());
+  int rc2 = k::cpu_train(x.data(), yb.data(), n, c, s, W, B, rmb.data(), rvb.data(), 0.1, 1e-5, mb.data(), ib.data());
+  if (rc1 || rc2) {
+    failures++;
+    std::printf("FAIL %s forward_train rc %d/%d: %s\n", ctx, rc1, rc2, ns_last_error());
+    return;
+  }
+  cmp("y", ctx, dbl(ya).data(), dbl(yb).data(), total, k::f32);
+  cmp("mean", ctx, ma.data(), mb.data(), c, false);
+  cmp("invstd", ctx, ia.data(), ib.data(), c, k::f32);
+  cmp("running_mean", ctx, rma.data(), rmb.data(), c, false);
+  cmp("running_var", ctx, rva.data(), rvb.data(), c, k::f32);
+
+  std::vector<double> sm(c), sv(c), cm(c), cv(c);
+  k::gpu_stats(x.data(), n, c, s, sm.data(), sv.data());
+  k::cpu_stats(x.data(), n, c, s, cm.data(), cv.data());
+  cmp("batch_stats mean", ctx, sm.data(), cm.data(), c, false);
+  cmp("batch_stats var", ctx, sv.data(), cv.data(), c, k::f32);
+
+  k::gpu_eval(x.data(), ya.data(), n, c, s, W, B, rma.data(), ib.data());
+  k::cpu_eval(x.data(), yb.data(), n, c, s, W, B, rma.data(), ib.data());
+  cmp("eval y", ctx, dbl(ya).data(), dbl(yb).data(), total, k::f32);
+
+  std::vector<double> s1a(c), s2a(c), s1b(c), s2b(c);
+  k::gpu_reduce(dy.data(), x.data(), n, c, s, mb.data(), s1a.data(), s2a.data());
+  k::cpu_reduce(dy.data(), x.data(), n, c, s, mb.data(), s1b.data(), s2b.data());
+  const double scale = std::sqrt((double)(n * s > 0 ? n * s : 1));
+  for (int64_t i = 0; i < c; i++) {  // sums of n·s terms: compare relative to √(n·s)
+    s1a[i] /= scale;
+    s1b[i] /= scale;
+    s2a[i] /= scale;
+    s2b[i] /= scale;
+  }
+  cmp("sum_dy/√n", ctx, s1a.data(), s1b.data(), c, k::f32);
+  cmp("sum_dy_xmu/√n", ctx, s2a.data(), s2b.data(), c, k::f32);
+  k::cpu_reduce(dy.data(), x.data(), n, c, s, mb.data(), s1b.data(), s2b.data());
+  if (n * s > 0) {
+    k::gpu_elemt(dy.data(), x.data(), ya.data(), n, c, s, mb.data(), ib.data(), W, s1b.data(), s2b.data(), (double)(n * s));
+    k::cpu_elemt(dy.data(), x.data(), yb.data(), n, c, s, mb.data(), ib.data(), W, s1b.data(), s2b.data(), (double)(n * s));
+    cmp("dx", ctx, dbl(ya).data(), dbl(yb).data(), total, k::f32);
+  }
+  k::gpu_evelemt(dy.data(), ya.data(), n, c, s, ib.data(), W);
+  k::cpu_evelemt(dy.data(), yb.data(), n, c, s, ib.data(), W);
+  cmp("eval dx", ctx, dbl(ya).data(), dbl(yb).data(), total, k::f32);
+}
+
+int main() {
+  int err = 0;
+  const int count = ns_cuda_device_count(&err);
+  if (count <= 0) {
+    std::printf("no CUDA device: %s (cudaError %d)\n", ns_last_error(), err);
+    return 2;
+  }
+  char name[256];
+  uint64_t mem = 0;
+  int sms = 0;
+  ns_cuda_device_info(name, sizeof name, &mem, &sms);
+  std::printf("device: %s, %.1f GiB, %d SMs\n", name, mem / 1073741824.0, sms);
+  std::mt19937_64 rng(42);
+  const int64_t shapes[][3] = {{4, 3, 1},     {256, 1024, 1}, {5, 7, 9},     {8, 64, 31},   {8, 64, 32},
+                               {32, 64, 3136}, {8, 256, 784}, {4, 32, 16384}, {1, 5, 100000}, {64, 1, 700},
+                               {2, 70000, 1}, {2, 70000, 40}, {3, 2, 0},      {2, 3, 1025},  {1000, 3, 2},
+                               {16, 96, 64},  {8, 50, 300},   {7, 9, 255},   {4, 5, 33}};
+  for (auto &sh : shapes) {
+    for (bool affine : {true, false}) {
+      check<float>(sh[0], sh[1], sh[2], affine, rng);
+      check<double>(sh[0], sh[1], sh[2], affine, rng);
+    }
+  }
+  std::printf("cuda harness: checks=%lld failures=%d worst_rel_f32=%.3g worst_rel_f64=%.3g\n", checks, failures,
+              worst_f32, worst_f64);
+  return failures == 0 ? 0 : 1;
+}
