@@ -87,12 +87,15 @@ describe.skipIf(!onLinux)('packaging rules (scratch project with placeholder out
     write(proj, 'dist/renderer/index.html', '<!doctype html><title>NormScope</title>\n');
     write(proj, 'dist/renderer/assets/index-abc123.js', '// placeholder bundle\n');
     write(proj, 'native/build/Release/normscope.node', addonBytes);
+    write(proj, 'native/build/build-info.json', '{"cpu": true, "cuda": false}\n');
     write(proj, 'native/gloo/build/Release/normscope_gloo.node', 'placeholder gloo addon\n');
     write(proj, 'native/gloo/build/Release/libgloo.so.0', 'placeholder bundled library\n');
     // Bait: none of this may ship.
     for (const bait of [
       'dist/app/main/main.test.js',
       'dist/app/host/host.spec.js',
+      'dist/app/ranks/testSupport.js',
+      'dist/app/preload/vite.config.js',
       'dist/app/main/security.ts',
       'dist/app/main/main.js.map',
       'dist/renderer/assets/index-abc123.js.map',
@@ -110,6 +113,8 @@ describe.skipIf(!onLinux)('packaging rules (scratch project with placeholder out
       'native/kernels/bn.cu',
       'native/binding.gyp',
       'native/build/Release/obj.target/normscope/addon.o',
+      'native/build/config.gypi',
+      'native/build/Makefile',
       'docs/index.md',
     ]) {
       write(proj, bait, 'bait\n');
@@ -150,6 +155,7 @@ describe.skipIf(!onLinux)('packaging rules (scratch project with placeholder out
   it('stores the native addons and their libraries outside the asar, byte for byte', () => {
     for (const p of [
       'native/build/Release/normscope.node',
+      'native/build/build-info.json',
       'native/gloo/build/Release/normscope_gloo.node',
       'native/gloo/build/Release/libgloo.so.0',
     ]) {
@@ -190,7 +196,11 @@ const APP_OUTPUTS = {
   preload: 'dist/app/preload/preload.cjs',
   renderer: 'dist/renderer/index.html',
 } as const;
-const ADDONS = ['native/build/Release/normscope.node', 'native/gloo/build/Release/normscope_gloo.node'];
+const ADDONS = [
+  'native/build/Release/normscope.node',
+  'native/build/build-info.json',
+  'native/gloo/build/Release/normscope_gloo.node',
+];
 
 describe.skipIf(!onLinux)('the real app bundle', () => {
   let app: PackagedApp | null = null;

@@ -113,6 +113,7 @@ export function forbiddenEntries(entries: Iterable<string>): string[] {
   const rules: [RegExp, string][] = [
     [/\.(ts|tsx|mts|cts)$/, 'TypeScript source'],
     [/\.(test|spec)\.[cm]?[jt]sx?$/, 'test file'],
+    [/(^|\/)(testSupport|vite\.config)\.[cm]?[jt]s$/, 'test helper or build config'],
     [/\.map$/, 'source map'],
     [/(^|\/)(fixtures|__fixtures__|testdata|test-fixtures|artifacts)(\/|$)/, 'test fixture folder'],
     [/\.(pt|pth|ckpt|safetensors|npy|npz)$/, 'tensor/checkpoint file'],
@@ -120,8 +121,9 @@ export function forbiddenEntries(entries: Iterable<string>): string[] {
     [/^dist\/(tools|bench|e2e)(\/|$)/, 'build output of dev-only code'],
     [/\.(cc|cpp|cu|cuh|h|hpp|gyp|o|a|mk)$/, 'native source or object'],
   ];
-  // The only native paths that may ship: the Release folders of the two addon builds and their files.
-  const nativeAllowed = /^native(\/gloo)?(\/build(\/Release(\/[^/]+)?)?)?$/;
+  // The only native paths that may ship: the Release folders of the two addon builds and their files,
+  // and the native build's record of what it built.
+  const nativeAllowed = /^native(\/gloo)?(\/build(\/Release(\/[^/]+)?|\/build-info\.json)?)?$/;
   for (const e of entries) {
     if (e === 'node_modules' || e.startsWith('node_modules/')) continue;
     if ((e === 'native' || e.startsWith('native/')) && !nativeAllowed.test(e)) {
