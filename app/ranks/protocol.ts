@@ -138,6 +138,14 @@ export type FromRank =
       stateHash: string;
       state?: WireState;
     }
-  | { type: 'rawResult'; id: number; ok: boolean; results: Float64Array[]; ms: number[]; error?: { message: string; blamedRank: number | null } }
+  | {
+      type: 'rawResult';
+      id: number;
+      ok: boolean;
+      results: Float64Array[];
+      /** Median and fastest time per op over its repeats (ms). */
+      ms: number[];
+      minMs: number[];
+      error?: { message: string; blamedRank: number | null } }
   | { type: 'state'; id: number; state: WireState }
   | { type: 'failed'; id: number; message: string };

@@ -19,10 +19,12 @@ function send(msg: FromRank): void {
   process.send?.(msg);
 }
 
-function runRaw(ops: RawOp[]): { results: Float64Array[]; ms: number[] } {
+/** Runs raw collectives; per op: the result, and the median and fastest time over its repeats (ms). */
+function runRaw(ops: RawOp[]): { results: Float64Array[]; ms: number[]; minMs: number[] } {
   const g = groups!;
   const results: Float64Array[] = [];
   const ms: number[] = [];
+  const minMs: number[] = [];
   for (const op of ops) {
     const group = op.group === undefined ? g.world : g.subgroups[op.group];
     if (!group) throw new Error(`rank is not a member of subgroup ${op.group}`);
@@ -30,17 +32,21 @@ function runRaw(ops: RawOp[]): { results: Float64Array[]; ms: number[] } {
     const o = { tag: op.tag, timeoutMs: op.timeoutMs };
     let out: Float64Array = new Float64Array(0);
     const reps = op.repeat ?? 1;
-    const t0 = performance.now();
+    const times: number[] = [];
     for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
       if (op.op === 'all_gather') out = group.allGather(data, o);
       else if (op.op === 'all_reduce') out = group.allReduceSum(data, o);
       else if (op.op === 'broadcast') out = group.broadcast(data, op.src ?? 0, o);
       else group.barrier(o);
+      times.push(performance.now() - t0);
     }
-    ms.push((performance.now() - t0) / reps);
+    times.sort((a, b) => a - b);
+    ms.push(times[Math.floor(times.length / 2)]!);
+    minMs.push(times[0]!);
     results.push(out);
   }
-  return { results, ms };
+  return { results, ms, minMs };
 }
 
 function handle(msg: ToRank): void {
@@ -97,10 +103,10 @@ function handle(msg: ToRank): void {
       telemetry.reset();
       for (const g of groups!.all) g.plan = msg.fault ?? null;
       try {
-        const { results, ms } = runRaw(msg.ops);
-        send({ type: 'rawResult', id: msg.id, ok: true, results, ms });
+        const { results, ms, minMs } = runRaw(msg.ops);
+        send({ type: 'rawResult', id: msg.id, ok: true, results, ms, minMs });
       } catch (e) {
-        send({ type: 'rawResult', id: msg.id, ok: false, results: [], ms: [], error: errorInfo(e) });
+        send({ type: 'rawResult', id: msg.id, ok: false, results: [], ms: [], minMs: [], error: errorInfo(e) });
       }
       for (const g of groups!.all) g.plan = null;
       return;
