@@ -43,17 +43,8 @@ export async function startHostWorker(runtime: 'electron' | 'browser'): Promise<
   let nextId = 1;
   let dead: WireError | null = null;
 
-  await new Promise<void>((resolve, reject) => {
-    const onMsg = (m: { t: string }) => {
-      if (m?.t === 'ready') {
-        worker.off('message', onMsg);
-        resolve();
-      }
-    };
-    worker.on('message', onMsg);
-    worker.once('error', reject);
-  });
-
+  // Requests are not held until the worker has loaded the engine: a worker's port queues messages
+  // until its listener is attached, so the server can listen (and the window load) meanwhile.
   worker.on('message', (m: { t: string; id?: number; event?: EventName; payload?: unknown } & Outcome) => {
     if (m.t === 'result' && typeof m.id === 'number') {
       const done = pending.get(m.id);

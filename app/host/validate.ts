@@ -57,7 +57,8 @@ const obj =
   (fields: Record<string, Check>): Check =>
   (v, at) => {
     if (!isObj(v)) return `${at} must be an object`;
-    for (const k of Object.keys(v)) if (!(k in fields)) return `${at}.${k} is not an accepted field`;
+    // Own keys only: `k in fields` would accept "constructor", "toString", "__proto__" (from Object.prototype).
+    for (const k of Object.keys(v)) if (!Object.hasOwn(fields, k)) return `${at}.${k} is not an accepted field`;
     for (const [k, c] of Object.entries(fields)) {
       const p = c(v[k], at ? `${at}.${k}` : k);
       if (p) return p;

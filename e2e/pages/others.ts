@@ -1,0 +1,37 @@
+/** Page objects: State dict, Checkpoints, Diff, Ranks, Backends. */
+import type { Page } from 'playwright-core';
+
+export class StateDictPage {
+  constructor(readonly page: Page) {}
+  async keys(): Promise<string[]> {
+    await this.page.getByTestId('sd-table').waitFor({ timeout: 10_000 });
+    return this.page.getByTestId('sd-table').locator('tbody tr td:first-child').allTextContents();
+  }
+  async metadata(): Promise<string[]> {
+    return this.page.getByTestId('sd-metadata').locator('tbody tr').allTextContents();
+  }
+}
+
+export class CheckpointsPage {
+  constructor(readonly page: Page) {}
+  async open(path: string): Promise<void> {
+    await this.page.getByTestId('ck-path').fill(path);
+    await this.page.getByTestId('ck-open').click();
+  }
+}
+
+export class BackendsPage {
+  constructor(readonly page: Page) {}
+  async active(): Promise<string> {
+    await this.page.getByTestId('active-backend').waitFor();
+    return (await this.page.getByTestId('active-backend').textContent()) ?? '';
+  }
+  async rows(): Promise<string[]> {
+    return this.page.getByTestId('backends-table').locator('tbody tr').allTextContents();
+  }
+  async runBench(): Promise<string[]> {
+    await this.page.getByTestId('run-bench').click();
+    await this.page.getByTestId('bench-table').waitFor({ timeout: 60_000 });
+    return this.page.getByTestId('bench-table').locator('tbody tr').allTextContents();
+  }
+}

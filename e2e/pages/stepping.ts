@@ -1,0 +1,63 @@
+/** Page object: Stepping. */
+import type { Page } from 'playwright-core';
+
+export class SteppingPage {
+  constructor(readonly page: Page) {}
+
+  async stepCount(): Promise<string> {
+    return (await this.page.getByTestId('step-count').textContent()) ?? '';
+  }
+
+  async waitStep(n: number): Promise<void> {
+    await this.page
+      .getByTestId('step-count')
+      .filter({ hasText: `step ${n} ` })
+      .waitFor({ timeout: 15_000 });
+  }
+
+  async mode(m: 'train' | 'eval'): Promise<void> {
+    await this.page.getByTestId(`mode-${m}`).click();
+    await this.page.getByTestId('step-count').filter({ hasText: m }).waitFor();
+  }
+
+  async forward(): Promise<void> {
+    await this.page.getByTestId('forward').click();
+  }
+
+  async trainStep(): Promise<void> {
+    await this.page.getByTestId('train-step').click();
+  }
+
+  async setRunSteps(n: number): Promise<void> {
+    await this.page.getByTestId('run-steps').fill(String(n));
+  }
+
+  /** Clicks Run and waits for the run's summary line; returns it. */
+  async runAndWait(timeout = 120_000): Promise<string> {
+    await this.page.getByTestId('run').click();
+    await this.page
+      .getByTestId('cancel-run')
+      .waitFor({ timeout: 5000 })
+      .catch(() => undefined);
+    await this.page.getByTestId('run').waitFor({ timeout });
+    return (await this.page.getByTestId('run-result').textContent()) ?? '';
+  }
+
+  async newBatch(opts: { mean?: number; shift?: number }): Promise<void> {
+    if (opts.mean !== undefined) await this.page.getByTestId('input-mean').fill(String(opts.mean));
+    if (opts.shift !== undefined) await this.page.getByTestId('input-shift').fill(String(opts.shift));
+    await this.page.getByTestId('apply-input').click();
+  }
+
+  async compare(): Promise<string | null> {
+    await this.page.getByTestId('compare').click();
+    await this.page.getByTestId('compare-table').waitFor();
+    const first = this.page.getByTestId('first-divergent');
+    return (await first.count()) ? ((await first.locator('td').first().textContent()) ?? null) : null;
+  }
+
+  async error(): Promise<string | null> {
+    const e = this.page.getByTestId('stepping-error');
+    return (await e.count()) ? await e.textContent() : null;
+  }
+}

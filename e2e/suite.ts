@@ -1,0 +1,32 @@
+/**
+ * The e2e suite: browser mode against the built app in Debian's Chromium, then the Electron project.
+ * Prints the measured numbers and a closing `N passed, N failed` line; exits non-zero on any failure.
+ */
+import { closeWorld, launchWorld, runSpecs, type World } from './harness.js';
+import { coreSpecs } from './specs/core.js';
+import { moreSpecs } from './specs/more.js';
+import { electronSpecs } from './electron.js';
+
+const t0 = performance.now();
+let world: World | null = null;
+let result = { passed: 0, failed: 0, skipped: 0 };
+try {
+  console.log('e2e — browser mode (Chromium, headless)');
+  world = await launchWorld();
+  const r1 = await runSpecs(world, [...coreSpecs, ...moreSpecs]);
+  console.log('e2e — Electron');
+  const r2 = await runSpecs(world, electronSpecs);
+  result = { passed: r1.passed + r2.passed, failed: r1.failed + r2.failed, skipped: r1.skipped + r2.skipped };
+  console.log('\nmeasured:');
+  for (const [k, v] of Object.entries(world.metrics)) console.log(`  ${k}: ${v}`);
+} catch (e) {
+  console.error(`e2e: could not run the suite: ${(e as Error).stack ?? e}`);
+  result.failed++;
+} finally {
+  if (world) await closeWorld(world);
+}
+console.log(
+  `\nscreenshots: e2e/artifacts/ · ${result.skipped} skipped · ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
+console.log(`${result.passed} passed, ${result.failed} failed`);
+process.exit(result.failed > 0 ? 1 : 0);
