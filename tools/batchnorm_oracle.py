@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Live PyTorch oracle for the BatchNorm differential test (engine/nn/batchnorm.differential.test.ts).
 
-Reads one JSON object {"cases": [scenario, ...]} on stdin (scenario format: tools/parity_fixtures/
-scenario.py), replays every scenario on real PyTorch and writes {"torch": version, "results":
-[[step result, ...], ...]} on stdout. One process answers the whole batch, so torch is imported once.
-A scenario the runner cannot replay yields {"oracleError": text} in its slot instead of results.
+Reads one JSON object {"cases": [scenario, ...], "concat": [concat spec, ...]} on stdin (formats:
+tools/parity_fixtures/scenario.py and sync_cases.concat_run), replays every scenario on real PyTorch,
+fills every SyncBatchNorm concatenation case, and writes {"torch": version, "results": [[step
+result, ...], ...], "concat": [filled case, ...]} on stdout. One process answers the whole batch, so
+torch is imported once. A case the oracle cannot run yields {"oracleError": text} in its slot.
 """
 import json
 import os
@@ -16,19 +17,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'par
 import torch  # noqa: E402
 
 from scenario import run_scenario  # noqa: E402
+from sync_cases import concat_run  # noqa: E402
 
 torch.set_num_threads(1)
 
 
+def answer(fn, spec):
+    try:
+        return fn(spec)
+    except Exception as e:  # noqa: BLE001 - reported per case to the test, which fails on it
+        return {'oracleError': f'{type(e).__name__}: {e}'}
+
+
 def main():
     req = json.load(sys.stdin)
-    results = []
-    for spec in req['cases']:
-        try:
-            results.append(run_scenario(spec))
-        except Exception as e:  # noqa: BLE001 - reported per case to the test, which fails on it
-            results.append({'oracleError': f'{type(e).__name__}: {e}'})
-    json.dump({'torch': torch.__version__, 'results': results}, sys.stdout, allow_nan=False, separators=(',', ':'))
+    results = [answer(run_scenario, spec) for spec in req.get('cases', [])]
+    concat = [answer(concat_run, spec) for spec in req.get('concat', [])]
+    json.dump({'torch': torch.__version__, 'results': results, 'concat': concat}, sys.stdout, allow_nan=False,
+              separators=(',', ':'))
 
 
 if __name__ == '__main__':

@@ -3,7 +3,9 @@
  * testing/randomScenarios.ts) are generated here with a seeded generator, sent in ONE batch to one
  * Python process running real torch (tools/batchnorm_oracle.py), and replayed on the engine on
  * every available backend. Forward outputs, running stats, counters, input grads and weight/bias
- * grads are compared step by step (tolerance: testing/compare.ts).
+ * grads are compared step by step (tolerance: testing/compare.ts). The same process also answers
+ * random SyncBatchNorm cases over 1–5 simulated ranks (uneven and empty shards), which the engine's
+ * real SyncBatchNorm must reproduce rank by rank (testing/simulatedRanks.ts).
  *
  * Skips with a printed reason when no python3 with torch is found. NORMSCOPE_DIFF_CASES and
  * NORMSCOPE_DIFF_SEED change the count and the seed (the seed is printed, so a failure can be rerun).
@@ -11,12 +13,14 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findTorchPython, runTorchPython } from '../../tools/torchPython.js';
-import { randomScenarios } from './testing/randomScenarios.js';
+import { randomConcatSpecs, randomScenarios } from './testing/randomScenarios.js';
+import { runConcat, type ConcatCase } from './testing/simulatedRanks.js';
 import { replayScenario, type StepResult } from './testing/scenario.js';
 import { availableBackends, withBackend } from './testing/backends.js';
 import { worstScaledError } from './testing/compare.js';
 
 const COUNT = Number(process.env.NORMSCOPE_DIFF_CASES ?? 300);
+const SYNC_COUNT = Math.max(1, Math.round(COUNT / 5));
 const SEED = Number(process.env.NORMSCOPE_DIFF_SEED ?? 20261129);
 const ORACLE = fileURLToPath(new URL('../../tools/batchnorm_oracle.py', import.meta.url));
 
@@ -25,19 +29,24 @@ if (!python) console.log('differential: skipped — no python3 that can import t
 
 describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () => {
   const scenarios = randomScenarios(SEED, COUNT);
+  const concatSpecs = randomConcatSpecs(SEED + 1, SYNC_COUNT);
   let torchVersion = '';
   let results: (StepResult[] | { oracleError: string })[] = [];
+  let concat: (ConcatCase | { oracleError: string })[] = [];
 
-  it('gets one answer per scenario from one PyTorch process', () => {
+  it('gets one answer per case from one PyTorch process', () => {
     const script = `import runpy, sys; sys.argv = [${JSON.stringify(ORACLE)}]; runpy.run_path(sys.argv[0], run_name='__main__')`;
-    const out = JSON.parse(runTorchPython(script, JSON.stringify({ cases: scenarios }))) as {
+    const out = JSON.parse(runTorchPython(script, JSON.stringify({ cases: scenarios, concat: concatSpecs }))) as {
       torch: string;
       results: typeof results;
+      concat: typeof concat;
     };
     torchVersion = out.torch;
     results = out.results;
+    concat = out.concat;
     expect(results.length).toBe(scenarios.length);
-    expect(results.filter((r) => 'oracleError' in r)).toEqual([]);
+    expect(concat.length).toBe(concatSpecs.length);
+    expect([...results, ...concat].filter((r) => 'oracleError' in r)).toEqual([]);
   });
 
   for (const backend of availableBackends()) {
@@ -61,6 +70,24 @@ describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () 
           `against torch ${torchVersion} on the ${backend} backend; ${failures.length} mismatched; ` +
           `worst |a-b|/max(1,|b|): float64 ${(worstScaledError.get(1e-6) ?? 0).toExponential(1)} (tol 1e-6), ` +
           `float32 ${(worstScaledError.get(1e-5) ?? 0).toExponential(1)} (tol 1e-5)`,
+      );
+      expect(failures).toEqual([]);
+    });
+
+    it(`SyncBatchNorm over simulated ranks matches PyTorch on the concatenation (${backend} backend)`, () => {
+      expect(concat.length).toBe(concatSpecs.length);
+      const failures: string[] = [];
+      let rankSteps = 0;
+      withBackend(backend, () => {
+        for (const c of concat as ConcatCase[]) {
+          rankSteps += c.steps.length * c.perRankBatch.length;
+          const problems = runConcat(c);
+          if (problems.length) failures.push(`${c.name} (seed ${SEED + 1}): ${problems.slice(0, 3).join(' | ')}`);
+        }
+      });
+      console.log(
+        `differential: compared ${concat.length} SyncBatchNorm cases (${rankSteps} rank-steps over 1-5 simulated ranks) ` +
+          `against torch ${torchVersion} on the ${backend} backend; ${failures.length} mismatched`,
       );
       expect(failures).toEqual([]);
     });

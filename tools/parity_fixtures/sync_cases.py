@@ -11,7 +11,7 @@ the per-rank inputs through the engine's halves and compare with these numbers.
 import torch
 from torch import nn
 
-from common import capture, enc, gen_input, gen_vector, metadata_of, module_state, state_dict_entries
+from common import DTYPES, capture, dec, enc, gen_input, gen_vector, metadata_of, module_state, state_dict_entries
 from state_cases import NESTED_SPEC, nested_model
 
 
@@ -104,20 +104,24 @@ def _per_channel_sum(t):
     return t.transpose(0, 1).reshape(c, -1).double().sum(dim=1)
 
 
-def concat_case(name, per_rank, spatial, c, momentum, dtype, steps, eps=1e-5, seed=0):
-    """`per_rank`: batch size of each rank. Runs `steps` training steps of BatchNorm on the concatenation."""
+def concat_run(spec):
+    """Fills a concatenation case: `spec` holds numFeatures, eps, momentum, dtype, perRankBatch,
+    spatial, init {weight, bias} and steps [{ranks: [{input, gradOut}]}]. Every step trains real
+    BatchNorm on the concatenation of the ranks' inputs; each rank record gets its slice of the
+    output and input grad, its local statistics and gradient sums, and the step gets the global ones.
+    Shared by the fixture generator and the live differential oracle."""
+    c, eps, momentum, dtype = spec['numFeatures'], spec['eps'], spec['momentum'], spec['dtype']
+    spatial = tuple(spec['spatial'])
     dt = {'float32': torch.float32, 'float64': torch.float64}[dtype]
     bn = nn.BatchNorm1d(c, eps=eps, momentum=momentum, dtype=dt) if not spatial else \
         {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[len(spatial)](c, eps=eps, momentum=momentum, dtype=dt)
     with torch.no_grad():
-        bn.weight.copy_(gen_vector(seed + 1, c, 'float64', 1.0, 0.3))
-        bn.bias.copy_(gen_vector(seed + 2, c, 'float64', 0.0, 0.2))
-    init = {'weight': enc(bn.weight), 'bias': enc(bn.bias)}
+        bn.weight.copy_(dec(spec['init']['weight']))
+        bn.bias.copy_(dec(spec['init']['bias']))
     out_steps = []
-    for step in range(steps):
-        xs = [gen_input(seed * 100 + step * 10 + r, (n, c, *spatial), dtype) for r, n in enumerate(per_rank)]
-        gs = [gen_input(seed * 100 + step * 10 + r + 5000, (n, c, *spatial), dtype, 1.0, 0.0)
-              for r, n in enumerate(per_rank)]
+    for step in spec['steps']:
+        xs = [dec(r['input']) for r in step['ranks']]
+        gs = [dec(r['gradOut']) for r in step['ranks']]
         x = torch.cat(xs).requires_grad_(True)
         bn.weight.grad = None
         bn.bias.grad = None
@@ -128,8 +132,9 @@ def concat_case(name, per_rank, spatial, c, momentum, dtype, steps, eps=1e-5, se
         view = [1, c] + [1] * len(spatial)
         ranks = []
         offset = 0
-        for r, n in enumerate(per_rank):
-            xr, gr = xs[r].double(), gs[r].double()
+        for r, xr_in in enumerate(xs):
+            n = xr_in.shape[0]
+            xr, gr = xr_in.double(), gs[r].double()
             lmean, linvstd, lcount = _local_stats(xr, eps)
             xmu = xr - gmean.reshape(view)
             sum_dy = _per_channel_sum(gr)
@@ -147,8 +152,22 @@ def concat_case(name, per_rank, spatial, c, momentum, dtype, steps, eps=1e-5, se
                                      'sumDyXmu': enc(_per_channel_sum((xd - gmean.reshape(view)) * torch.cat(gs).double())),
                                      'gradWeight': enc(bn.weight.grad), 'gradBias': enc(bn.bias.grad),
                                      'state': module_state(bn)}})
-    return {'name': name, 'numFeatures': c, 'eps': eps, 'momentum': momentum, 'dtype': dtype,
-            'perRankBatch': per_rank, 'spatial': list(spatial), 'init': init, 'steps': out_steps}
+    return {'name': spec['name'], 'numFeatures': c, 'eps': eps, 'momentum': momentum, 'dtype': dtype,
+            'perRankBatch': spec['perRankBatch'], 'spatial': list(spatial), 'init': spec['init'], 'steps': out_steps}
+
+
+def concat_case(name, per_rank, spatial, c, momentum, dtype, steps, eps=1e-5, seed=0):
+    """A fixture case with generated inputs: `per_rank` batch sizes, `steps` training steps."""
+    init = {'weight': enc(gen_vector(seed + 1, c, 'float64', 1.0, 0.3).to(DTYPES[dtype])),
+            'bias': enc(gen_vector(seed + 2, c, 'float64', 0.0, 0.2).to(DTYPES[dtype]))}
+    step_specs = []
+    for step in range(steps):
+        step_specs.append({'ranks': [
+            {'input': enc(gen_input(seed * 100 + step * 10 + r, (n, c, *spatial), dtype)),
+             'gradOut': enc(gen_input(seed * 100 + step * 10 + r + 5000, (n, c, *spatial), dtype, 1.0, 0.0))}
+            for r, n in enumerate(per_rank)]})
+    return concat_run({'name': name, 'numFeatures': c, 'eps': eps, 'momentum': momentum, 'dtype': dtype,
+                       'perRankBatch': per_rank, 'spatial': list(spatial), 'init': init, 'steps': step_specs})
 
 
 def concat_cases():

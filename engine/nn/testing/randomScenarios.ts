@@ -106,3 +106,48 @@ export function randomScenarios(seed: number, count: number): Scenario[] {
   const rng = new TestRng(seed);
   return Array.from({ length: count }, (_, i) => randomScenario(rng, i));
 }
+
+/** What the differential test sends for one SyncBatchNorm concatenation case (the oracle fills the rest). */
+export interface ConcatSpec {
+  name: string;
+  numFeatures: number;
+  eps: number;
+  momentum: number | null;
+  dtype: 'float32' | 'float64';
+  perRankBatch: number[];
+  spatial: number[];
+  init: { weight: EncTensor; bias: EncTensor };
+  steps: { ranks: { input: EncTensor; gradOut: EncTensor }[] }[];
+}
+
+/**
+ * Random SyncBatchNorm runs over 1–5 simulated ranks: uneven and empty per-rank batches (the
+ * concatenation always holds more than one value per channel, four for float32), 2D–5D inputs,
+ * momentum (including null), eps, 1–3 training steps.
+ */
+export function randomConcatSpecs(seed: number, count: number): ConcatSpec[] {
+  const rng = new TestRng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const dtype = rng.pick(['float32', 'float64'] as const);
+    const c = rng.int(1, 4);
+    const spatial = Array.from({ length: rng.int(0, 3) }, () => rng.int(1, 3));
+    const inner = spatial.reduce((p, d) => p * d, 1);
+    const world = rng.int(1, 5);
+    const perRankBatch = Array.from({ length: world }, () => (rng.bool(0.2) ? 0 : rng.int(1, 4)));
+    const minTotal = dtype === 'float32' ? 4 : 2;
+    while (perRankBatch.reduce((p, n) => p + n, 0) * inner < minTotal) perRankBatch[rng.int(0, world - 1)]! += 1;
+    const momentum = rng.pick([null, 0.1, rng.uniform(0, 1)]);
+    const eps = rng.bool(0.6) ? 1e-5 : 10 ** rng.uniform(-6, -1);
+    const vec = (center: number, spread: number) =>
+      encode(Array.from({ length: c }, () => center + spread * rng.normal()), [c], dtype);
+    const init = { weight: vec(1, 0.4), bias: vec(0, 0.4) };
+    const steps = Array.from({ length: rng.int(1, 3) }, () => ({
+      ranks: perRankBatch.map((n) => {
+        const shape = [n, c, ...spatial];
+        return { input: randomInput(rng, shape, dtype), gradOut: randomGrad(rng, shape, dtype) };
+      }),
+    }));
+    const name = `random sync #${i} ${dtype} C=${c} spatial [${spatial.join(',')}] batches ${perRankBatch.join(',')}`;
+    return { name, numFeatures: c, eps, momentum, dtype, perRankBatch, spatial, init, steps };
+  });
+}
