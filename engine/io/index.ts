@@ -13,4 +13,5 @@ export { readSafetensors, writeSafetensors, parseShardIndex, METADATA_KEY } from
 export { findStateDicts, walkTensors, toStateDict, stateDictToPy, replaceAtPath, metadataOf, refStateDict, type FoundStateDict, type RefStateDict } from './tree.js';
 export { MemorySource, memorySink, type ByteSource, type ByteSink } from './byteSource.js';
 export { openFile, writeFileAtomic } from './fileAdapter.js';
+export { scanCheckpointFile, type FileScan } from './scan.js';
 export * from './pyobjects.js';

@@ -1,0 +1,44 @@
+/**
+ * `normscope convert IN OUT [--state-dict PATH] [--overwrite]`: rewrites a checkpoint in the format of
+ * OUT's extension (torch zip or safetensors), keeping `_metadata`. Torch → torch keeps the whole tree
+ * (legacy files become zip files); safetensors output holds the chosen state dict only.
+ */
+import { loadCheckpoint, saveTorch } from '../../engine/io/index.js';
+import { parseArgs, UsageError } from './args.js';
+import { guarded, printJson, EXIT_OK, type Command } from './command.js';
+import { checkNotSource, formatFromExtension, writeOutput } from './output.js';
+
+const USAGE = 'normscope convert IN OUT [--state-dict PATH] [--overwrite] [--json]';
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary: 'convert between torch.save (zip or legacy) and safetensors, keeping _metadata',
+  usage: USAGE,
+  run: (argv) =>
+    guarded('convert', USAGE, () => {
+      const a = parseArgs(argv, ['overwrite', 'json', 'placeholders'], ['state-dict']);
+      if (a.positionals.length !== 2) throw new UsageError('expected IN and OUT');
+      const [input, out] = a.positionals as [string, string];
+      const overwrite = a.flags.has('overwrite');
+      checkNotSource(input, out, overwrite);
+      const fmt = formatFromExtension(out);
+      const ck = loadCheckpoint(input, { placeholders: a.flags.has('placeholders') });
+      try {
+        let warnings: string[] = [];
+        const sdPath = a.options.get('state-dict');
+        if (fmt === 'torch' && sdPath === undefined && ck.format !== 'safetensors' && ck.format !== 'safetensors-sharded') {
+          saveTorch(out, ck.root, { overwrite });
+        } else {
+          const found = ck.found(sdPath);
+          warnings = writeOutput(ck, found.path, ck.stateDict(found.path), out, overwrite);
+        }
+        if (a.flags.has('json')) printJson({ input, output: out, from: ck.format, to: fmt, warnings });
+        else process.stdout.write([`${input} (${ck.format}) → ${out} (${fmt})`, ...warnings.map((w) => `warning: ${w}`)].join('\n') + '\n');
+        return EXIT_OK;
+      } finally {
+        ck.close();
+      }
+    }),
+};
+
+export default convertCommand;

@@ -1,0 +1,42 @@
+/**
+ * Writing a checkpoint for `migrate` and `convert`: the format comes from OUT's extension, writes are
+ * atomic, and the source is never replaced unless --overwrite is given.
+ */
+import * as path from 'node:path';
+import { saveSafetensors, saveTorch, replaceAtPath, stateDictToPy, type Checkpoint } from '../../engine/io/index.js';
+import type { StateDict } from '../../engine/nn/stateDict.js';
+import { UsageError } from './args.js';
+
+export type OutFormat = 'torch' | 'safetensors';
+
+export function formatFromExtension(out: string): OutFormat {
+  const ext = path.extname(out).toLowerCase();
+  if (ext === '.safetensors') return 'safetensors';
+  if (['.pt', '.pth', '.bin', '.ckpt', '.tar', '.pkl'].includes(ext)) return 'torch';
+  throw new UsageError(`cannot tell the output format from '${ext || out}' (use .pt/.pth/.bin/.ckpt for torch, .safetensors)`);
+}
+
+export function checkNotSource(input: string, out: string, overwrite: boolean): void {
+  if (path.resolve(input) === path.resolve(out) && !overwrite) {
+    throw new UsageError('OUT is the input file; pass --overwrite to replace it (the write is atomic)');
+  }
+}
+
+/**
+ * Writes `sd` to `out`. For torch output from a checkpoint whose state dict sits inside a larger tree
+ * (epoch, optimizer, …), the rest of the tree is kept and only that state dict is replaced.
+ * Returns warnings (e.g. what safetensors cannot hold).
+ */
+export function writeOutput(ck: Checkpoint, sdPath: string, sd: StateDict, out: string, overwrite: boolean): string[] {
+  const fmt = formatFromExtension(out);
+  const warnings: string[] = [];
+  if (fmt === 'safetensors') {
+    const others = ck.tensors().length - ck.found(sdPath).keys.length;
+    if (sdPath !== '' || others > 0) warnings.push(`safetensors holds one flat state dict: only '${sdPath || '<root>'}' was written; the rest of the checkpoint is dropped`);
+    saveSafetensors(out, sd, { overwrite });
+  } else {
+    const root = sdPath === '' ? stateDictToPy(sd) : replaceAtPath(ck.root, sdPath, stateDictToPy(sd));
+    saveTorch(out, root, { overwrite });
+  }
+  return warnings;
+}
