@@ -39,8 +39,11 @@ FILES = {
     'forward_eval.json': ('4: eval forward, track_running_stats=False, flag flipped after construction',
                           lambda: {'cases': bn_cases.forward_eval()}),
     'zero_batch.json': ('5: empty batches', lambda: {'cases': bn_cases.zero_batch()}),
-    'functional.json': ('5: functional batch_norm checks and order, eval without stats; numbers and grads',
-                        lambda: {'cases': functional_cases.functional_cases()}),
+    'functional.json': ('5: functional batch_norm checks and order, eval without stats; numbers and grads; '
+                        'mixed float dtypes refused', lambda: {
+                            'cases': functional_cases.functional_cases(),
+                            'mixedDtype': {'functional': functional_cases.mixed_dtype_cases(),
+                                           'modules': bn_cases.mixed_dtype_modules()}}),
     'backward.json': ('6: backward in train and eval, affine x tracking', lambda: {'cases': bn_cases.backward()}),
     'dtypes.json': ('7: float32 and float64', lambda: {'cases': bn_cases.dtypes()}),
     'load_state_dict.json': ('8: load_state_dict messages, strict, size mismatch, 1-dim counter, migration',

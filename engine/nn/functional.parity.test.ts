@@ -8,6 +8,7 @@ import { functional } from '../index.js';
 import { captureEngine, loadFixture, toTensor, type EncError, type EncTensor } from './testing/fixtures.js';
 import { compareError, compareTensor } from './testing/compare.js';
 import { availableBackends, withBackend } from './testing/backends.js';
+import { replayScenario, type Scenario } from './testing/scenario.js';
 
 interface FnCase {
   name: string;
@@ -57,7 +58,7 @@ function run(c: FnCase): string[] {
   return problems;
 }
 
-const fx = loadFixture<{ cases: FnCase[] }>('functional.json');
+const fx = loadFixture<{ cases: FnCase[]; mixedDtype: { functional: FnCase[]; modules: Scenario[] } }>('functional.json');
 
 describe.each(availableBackends())('functional.batchNorm parity on the %s backend', (backend) => {
   it('has cases', () => {
@@ -66,6 +67,29 @@ describe.each(availableBackends())('functional.batchNorm parity on the %s backen
   for (const c of fx.cases) {
     it(c.name, () => {
       expect(withBackend(backend, () => run(c))).toEqual([]);
+    });
+  }
+});
+
+/**
+ * Mixed float dtypes in one call (a float64 input into a float32 module, or the reverse): PyTorch
+ * refuses every combination with a RuntimeError (1.13's texts: "mixed dtype (CPU): expect input to
+ * have scalar type of BFloat16" / "... expect parameter to have scalar type of Float"), after the
+ * module has bumped its counter, and leaves the running stats untouched.
+ *
+ * SKIPPED: the engine currently computes instead of refusing (output in the input's dtype, running
+ * stats updated) — reported to the engine owner as a parity gap. Remove `.skip` once
+ * functional.batchNorm checks that running stats, weight and bias share the input's dtype.
+ */
+describe.skip('mixed float dtypes are refused like PyTorch', () => {
+  for (const c of fx.mixedDtype.functional) {
+    it(`functional: ${c.name}`, () => {
+      expect(run(c)).toEqual([]);
+    });
+  }
+  for (const sc of fx.mixedDtype.modules) {
+    it(`module: ${sc.name}`, () => {
+      expect(replayScenario(sc)).toEqual([]);
     });
   }
 });

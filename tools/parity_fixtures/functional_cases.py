@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from common import capture, enc, gen_input, gen_vector
+from common import capture, dec, enc, gen_input, gen_vector
 
 
 def _vec(seed, n, center, spread, positive=False):
@@ -68,3 +68,25 @@ def functional_cases():
     cases.append(fn_case('training with weight only, eps 0.5', (5, c), rm, rv, w, None, True, 0.1, 0.5, seed=46))
     cases.append(fn_case('training, zero batch', (0, c, 3), rm, rv, w, b, True, seed=47))
     return cases
+
+
+def mixed_dtype_cases():
+    """Tensors of different float dtypes in one call: PyTorch refuses every combination (RuntimeError).
+    The texts are 1.13's ATen messages ("mixed dtype (CPU): ..."), which differ between versions."""
+    c = 3
+    f32 = lambda t: None if t is None else t.float()  # noqa: E731
+    rm, rv = _vec(1, c, 0, 0.5), _vec(2, c, 1.0, 0.5, positive=True)
+    w = _vec(3, c, 1.0, 0.3)
+    fns = [
+        fn_case('float64 input, float32 running stats, training', (4, c), f32(rm), f32(rv), None, None, True,
+                grad=False, seed=60),
+        fn_case('float64 input, float32 weight, no running stats', (4, c), None, None, f32(w), None, True, grad=False,
+                seed=61),
+        fn_case('float64 input, float32 running stats, eval', (4, c), f32(rm), f32(rv), None, None, False, grad=False,
+                seed=62),
+    ]
+    x32 = fn_case('float32 input, float64 weight', (4, c), None, None, w, None, True, grad=False, seed=63)
+    x32['input'] = enc(dec(x32['input']).float())
+    x32['expect'] = {'error': capture(lambda: F.batch_norm(dec(x32['input']), None, None, w, None, True))[1]}
+    fns.append(x32)
+    return fns

@@ -217,6 +217,10 @@ def _lazy_sd_desc(m):
     return out
 
 
+def _uninitialized(m):
+    return any(isinstance(t, nn.parameter.UninitializedTensorMixin) for t in [*m.parameters(), *m.buffers()])
+
+
 def lazy_cases():
     cases = []
     for name, (lazy_cls, eager_cls, shape) in LAZY.items():
@@ -255,6 +259,17 @@ def lazy_cases():
                       'input': enc(x),
                       'expect': {'classAfterLoad': class_after_load, 'state': module_state(m), 'output': enc(y),
                                  'outputEager': enc(eager(x)), 'classAfterForward': type(m).__name__}})
+        # A bad first input: PyTorch materializes from input.shape[1] before forward checks the
+        # dimensions, so a wrong-rank input leaves a materialized, concrete module behind; a 1-D
+        # input fails inside the materialization (input.shape[1] does not exist).
+        for bad in ((4, 3, 2, 2, 2, 2), (5,)):
+            m3 = lazy_cls()
+            x3 = torch.zeros(bad)
+            _, err = capture(lambda: m3(x3))
+            cases.append({'name': f'{name} first input of shape {list(bad)}', 'kind': 'badInput', 'class': name,
+                          'shape': list(bad), 'expect': {'error': err, 'classAfter': type(m3).__name__,
+                                                         'numFeaturesAfter': m3.num_features,
+                                                         'state': None if _uninitialized(m3) else module_state(m3)}})
         # Lazy (uninitialized) state into an eager module: refused.
         m2 = lazy_cls()
         e2 = eager_cls(3)
