@@ -47,7 +47,7 @@ describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () 
     expect(results.length).toBe(scenarios.length);
     expect(concat.length).toBe(concatSpecs.length);
     expect([...results, ...concat].filter((r) => 'oracleError' in r)).toEqual([]);
-  });
+  }, 300_000); // one torch process for every case; generous for a loaded 2-core CI machine
 
   for (const backend of availableBackends()) {
     it(`matches PyTorch on the ${backend} backend`, () => {
