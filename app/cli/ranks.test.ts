@@ -6,11 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { glooAvailability } from '../ranks/glooAddon.js';
 import { evenShards, parseRanksArgs, runRanks } from './ranks.js';
 import { writeNpy } from '../ranks/npy.js';
 import { values } from '../ranks/testSupport.js';
-import { BatchNorm2d } from '../../engine/nn/batchnorm.js';
+import { BatchNorm1d, BatchNorm2d } from '../../engine/nn/batchnorm.js';
 import { Tensor } from '../../engine/tensor/tensor.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'normscope-cli-ranks-'));
@@ -71,4 +73,35 @@ describe('normscope ranks', () => {
       layer.runningVar.forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(bn.runningVar!.data[i]), 5));
     }
   }, 60_000);
+});
+
+describe.skipIf(!glooAvailability().available)('normscope ranks on two nodes (gloo, TCP store)', () => {
+  it('both nodes print the same statistics, equal to BatchNorm over the whole batch', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const stack = path.join(dir, 'stack2.json');
+    writeFileSync(stack, JSON.stringify({ layers: [{ type: 'BatchNorm1d', numFeatures: 2, momentum: null }] }));
+    const data = Float32Array.from(values(9 * 2, 7));
+    const input = path.join(dir, 'x2.npy');
+    writeFileSync(input, writeNpy({ shape: [9, 2], dtype: 'float32', data }));
+    const common = ['--world', '4', '--stack', stack, '--input', input, '--shards', '2,3,0,4', '--backend', 'gloo', '--steps', '1', '--json', '--nodes', '2', '--master', `127.0.0.1:${port}`];
+    const outs = [capture(), capture()];
+    const errs = [capture(), capture()];
+    const codes = await Promise.all([0, 1].map((k) => runRanks([...common, '--node-rank', String(k)], outs[k], errs[k])));
+    expect(errs.map((e) => e.text)).toEqual(['', '']);
+    expect(codes).toEqual([0, 0]);
+    const lines = outs.map((o) => JSON.parse(o.text.trim()));
+    expect(lines[0].ranks).toEqual([{ rank: 0, count: 2 }, { rank: 1, count: 3 }]);
+    expect(lines[1].ranks).toEqual([{ rank: 2, count: 0 }, { rank: 3, count: 4 }]);
+    expect(lines[0].layers).toEqual(lines[1].layers);
+    const bn = new BatchNorm1d(2, { momentum: null });
+    bn.train();
+    bn.forward(new Tensor(data, [9, 2]));
+    lines[0].layers[0].runningMean.forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(bn.runningMean!.data[i]), 5));
+    lines[0].layers[0].runningVar.forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(bn.runningVar!.data[i]), 5));
+  }, 90_000);
 });

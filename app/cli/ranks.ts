@@ -6,6 +6,9 @@
  * feeds each rank its shard of the .npy batch every step (forward, backward of L = mean(y²)/2 per
  * shard, gradients averaged over the ranks, SGD) and prints per-step statistics: with --json one line
  * per step {step, ranks: [{rank, count}], layers: [{name, runningMean, runningVar, numBatchesTracked}]}.
+ * Several machines (gloo): run the same command on each with --nodes M --node-rank K --master HOST:PORT
+ * (node 0 serves the rendezvous store at HOST:PORT; --hostname is the address other nodes reach this
+ * one at); node K hosts ranks K·W/M .. (K+1)·W/M − 1 and prints the stats its ranks saw.
  * Exit codes: 0 success; 2 refused or malformed input (message on stderr); 3 a step failed on the
  * ranks (the error names the rank and the layer; the state was rolled back).
  */
@@ -28,14 +31,32 @@ export interface RanksArgs {
   lr: number;
   seed: number;
   fault: FaultPlan | null;
+  /** Several machines (gloo): this machine is node `nodeRank` of `nodes`, meeting at `master`. */
+  nodes: number;
+  nodeRank: number;
+  master: { host: string; port: number } | null;
+  hostname: string | undefined;
 }
 
 const USAGE =
   'usage: normscope ranks --world W --stack STACK.json --input X.npy [--shards 5,0,3,8] [--backend gloo|ipc] --steps N [--json] ' +
-  '[--timeout MS] [--lr LR] [--seed S] [--fault RANK:crash|exit|sleep|skip[:LAYER[:MS]]]';
+  '[--timeout MS] [--lr LR] [--seed S] [--fault RANK:crash|exit|sleep|skip[:LAYER[:MS]]] ' +
+  '[--nodes M --node-rank K --master HOST:PORT [--hostname THIS_HOST]]';
 
 export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: string } {
-  const a: Partial<RanksArgs> & { json: boolean } = { json: false, backend: 'ipc', shards: null, timeoutMs: 10_000, lr: 0.1, seed: 0, fault: null };
+  const a: Partial<RanksArgs> & { json: boolean } = {
+    json: false,
+    backend: 'ipc',
+    shards: null,
+    timeoutMs: 10_000,
+    lr: 0.1,
+    seed: 0,
+    fault: null,
+    nodes: 1,
+    nodeRank: 0,
+    master: null,
+    hostname: undefined,
+  };
   const int = (name: string, v: string | undefined, min: number): number | { error: string } => {
     const n = Number(v);
     return v !== undefined && Number.isInteger(n) && n >= min ? n : { error: `${name} must be an integer >= ${min} (got ${JSON.stringify(v)})` };
@@ -61,6 +82,25 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
       case '--timeout':
         if (typeof (r = int('--timeout', value(), 1)) !== 'number') return r;
         a.timeoutMs = r;
+        break;
+      case '--nodes':
+        if (typeof (r = int('--nodes', value(), 1)) !== 'number') return r;
+        a.nodes = r;
+        break;
+      case '--node-rank':
+        if (typeof (r = int('--node-rank', value(), 0)) !== 'number') return r;
+        a.nodeRank = r;
+        break;
+      case '--master': {
+        const v = value() ?? '';
+        const m = /^(.+):(\d+)$/.exec(v);
+        if (!m || Number(m[2]) > 65535) return { error: `--master must be HOST:PORT (got ${JSON.stringify(v)})` };
+        a.master = { host: m[1]!, port: Number(m[2]) };
+        break;
+      }
+      case '--hostname':
+        a.hostname = value();
+        if (!a.hostname) return { error: '--hostname needs an address' };
         break;
       case '--seed':
         if (typeof (r = int('--seed', value(), 0)) !== 'number') return r;
@@ -110,6 +150,12 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
   for (const k of ['world', 'stack', 'input', 'steps'] as const) if (a[k] === undefined) return { error: `--${k} is required\n${USAGE}` };
   if (a.shards && a.shards.length !== a.world) return { error: `--shards has ${a.shards.length} counts but --world is ${a.world}` };
   if (a.fault && a.fault.rank >= a.world!) return { error: `--fault rank ${a.fault.rank} is outside 0..${a.world! - 1}` };
+  if (a.nodes! > 1) {
+    if (a.backend !== 'gloo') return { error: 'several nodes need --backend gloo (ipc works on one machine only)' };
+    if (!a.master) return { error: '--nodes > 1 needs --master HOST:PORT (node 0 serves the rendezvous store there)' };
+    if (a.world! % a.nodes! !== 0) return { error: `--world ${a.world} is not divisible by --nodes ${a.nodes}` };
+    if (a.nodeRank! >= a.nodes!) return { error: `--node-rank ${a.nodeRank} is outside 0..${a.nodes! - 1}` };
+  }
   return a as RanksArgs;
 }
 
@@ -178,8 +224,19 @@ export async function runRanks(argv: readonly string[], out: Sink = process.stdo
     return 2;
   }
   const dtype = spec.dtype === 'float64' ? 'float64' : 'float32';
-  const inputs = splitInput(x, counts, dtype);
-  const c = new RankCoordinator({ world: args.world, backend: args.backend, timeoutMs: args.timeoutMs });
+  // With several nodes every node reads the same batch and feeds only the ranks it hosts.
+  const perNode = args.world / args.nodes;
+  const firstRank = args.nodeRank * perNode;
+  const inputs = splitInput(x, counts, dtype).slice(firstRank, firstRank + perNode);
+  const multi = args.nodes > 1 && args.master;
+  const c = new RankCoordinator({
+    world: args.world,
+    backend: args.backend,
+    timeoutMs: args.timeoutMs,
+    ...(multi
+      ? { rendezvous: 'tcp' as const, storeHost: args.master!.host, storePort: args.master!.port, firstRank, localRanks: perNode, serveStore: args.nodeRank === 0, hostname: args.hostname }
+      : {}),
+  });
   try {
     await c.start();
     let layers: string[];
@@ -189,9 +246,13 @@ export async function runRanks(argv: readonly string[], out: Sink = process.stdo
       err.write(`normscope ranks: ${(e as Error).message}\n`);
       return 2;
     }
-    if (!args.json) out.write(`ranks: world ${args.world} (${args.backend}), shards [${counts.join(', ')}], SyncBatchNorm layers: ${layers.join(', ') || 'none'}\n`);
+    if (!args.json) {
+      const where = multi ? `, node ${args.nodeRank}/${args.nodes} hosting ranks ${firstRank}..${firstRank + perNode - 1}` : '';
+      out.write(`ranks: world ${args.world} (${args.backend}${where}), shards [${counts.join(', ')}], SyncBatchNorm layers: ${layers.join(', ') || 'none'}\n`);
+    }
     for (let step = 1; step <= args.steps; step++) {
-      const rep = await c.step({ step, inputs, fault: step === 1 ? (args.fault ?? undefined) : undefined });
+      const fault = step === 1 && args.fault && args.fault.rank >= firstRank && args.fault.rank < firstRank + perNode ? args.fault : undefined;
+      const rep = await c.step({ step, inputs, fault });
       if (!rep.ok) {
         err.write(`normscope ranks: ${rep.error}\n`);
         return 3;

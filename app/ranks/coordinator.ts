@@ -36,6 +36,17 @@ export interface CoordinatorOptions {
   storePort?: number;
   /** Longest a healthy step may take before ranks are declared stuck (ms). */
   stepTimeoutMs?: number;
+  /**
+   * Several machines (gloo + tcp rendezvous only): this coordinator hosts global ranks
+   * firstRank .. firstRank+localRanks-1 of the world; the others run on other machines under their
+   * own coordinators, joined through the same TCP store (storeHost:storePort).
+   */
+  firstRank?: number;
+  localRanks?: number;
+  /** Serve the TCP store here (default: when this coordinator hosts rank 0). */
+  serveStore?: boolean;
+  /** The address other machines reach this machine's ranks at (gloo TCP transport; default 127.0.0.1). */
+  hostname?: string;
 }
 
 export interface StepRequest {
@@ -79,6 +90,9 @@ export class RankCoordinator {
   readonly world: number;
   readonly backend: ProcessGroupBackend;
   readonly timeoutMs: number;
+  /** Global rank of the first rank hosted here, and how many are hosted here. */
+  readonly firstRank: number;
+  readonly localRanks: number;
   private ranks: RankProcess[] = [];
   private broker: CollectiveBroker;
   private storeDir: string | null = null;
@@ -95,6 +109,14 @@ export class RankCoordinator {
     this.world = opts.world;
     this.backend = opts.backend;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.firstRank = opts.firstRank ?? 0;
+    this.localRanks = opts.localRanks ?? opts.world - this.firstRank;
+    if (!Number.isInteger(this.firstRank) || this.firstRank < 0 || !Number.isInteger(this.localRanks) || this.localRanks < 1 || this.firstRank + this.localRanks > opts.world) {
+      throw new Error(`local ranks ${this.firstRank}..${this.firstRank + this.localRanks - 1} do not fit a world of ${opts.world}`);
+    }
+    if (this.localRanks !== opts.world && (opts.backend !== 'gloo' || opts.rendezvous !== 'tcp')) {
+      throw new Error('ranks on several machines need the gloo backend with a TCP store (rendezvous "tcp"); ipc works on one machine only');
+    }
     for (const g of opts.subgroups ?? []) {
       if (g.some((r) => !Number.isInteger(r) || r < 0 || r >= opts.world)) throw new Error(`subgroup [${g}] has ranks outside 0..${opts.world - 1}`);
     }
@@ -104,15 +126,20 @@ export class RankCoordinator {
   private newBroker(): CollectiveBroker {
     return new CollectiveBroker(
       (rank, header, payload) => {
-        const rp = this.ranks[rank];
+        const rp = this.proc(rank);
         if (rp && rp.liveness.alive && !rp.data.destroyed) rp.data.write(encodeFrame(header, payload));
       },
       (rank) => this.describeLiveness(rank),
     );
   }
 
+  /** The local process of a global rank (undefined when it runs elsewhere). */
+  private proc(rank: number): RankProcess | undefined {
+    return this.ranks[rank - this.firstRank];
+  }
+
   private describeLiveness(rank: number): string {
-    const l = this.ranks[rank]?.liveness;
+    const l = this.proc(rank)?.liveness;
     if (!l) return 'not started';
     return l.alive ? `alive, pid ${l.pid}, but silent` : `${l.ended}`;
   }
@@ -127,13 +154,21 @@ export class RankCoordinator {
     this.broker.reset();
     let rendezvous: GlooRendezvous | undefined;
     if (this.backend === 'gloo') {
+      const prefix = `run${this.generation}/`;
       if (this.opts.rendezvous === 'tcp') {
-        this.tcpStore = await TcpStoreServer.listen(this.opts.storeHost ?? '127.0.0.1', this.opts.storePort ?? 0);
-        const a = this.tcpStore.address;
-        rendezvous = { storeHost: a.host, storePort: a.port };
+        let host = this.opts.storeHost ?? '127.0.0.1';
+        let port = this.opts.storePort ?? 0;
+        if (this.opts.serveStore ?? this.firstRank === 0) {
+          this.tcpStore = await TcpStoreServer.listen(host === '127.0.0.1' || host === 'localhost' ? host : '0.0.0.0', port);
+          port = this.tcpStore.address.port;
+        } else if (!port) {
+          throw new Error('joining another machine\'s group needs the store address (storeHost and storePort)');
+        }
+        if (host === '0.0.0.0') host = '127.0.0.1';
+        rendezvous = { storeHost: host, storePort: port, prefix, hostname: this.opts.hostname };
       } else {
         this.storeDir = mkdtempSync(path.join(os.tmpdir(), 'normscope-gloo-'));
-        rendezvous = { storePath: this.storeDir };
+        rendezvous = { storePath: this.storeDir, prefix, hostname: this.opts.hostname };
       }
     }
     const entry = await rankEntryCommand();
@@ -141,7 +176,8 @@ export class RankCoordinator {
     const addon = glooAvailability();
     // A bundled rank entry cannot find the addon relative to itself: tell it where it is.
     if (addon.available && addon.path) extraEnv.NORMSCOPE_GLOO_ADDON = addon.path;
-    this.ranks = Array.from({ length: this.world }, (_, r) => {
+    this.ranks = Array.from({ length: this.localRanks }, (_, i) => {
+      const r = this.firstRank + i;
       const rp = new RankProcess(r, entry, extraEnv, (rank, how) => {
         if (!rp.killedByCoordinator) this.broker.rankExited(rank, how);
         else this.broker.rankExited(rank, `${how} (stopped by the coordinator)`);
@@ -180,7 +216,7 @@ export class RankCoordinator {
     const replies = await Promise.all(this.ranks.map((rp) => rp.request({ type: 'build', spec, state, ...this.buildOpts })));
     for (const [i, r] of replies.entries()) if (r.type !== 'built') throw new Error(`rank ${i} could not build the stack: ${r.type === 'failed' ? r.message : r.type}`);
     const st = await this.ranks[0]!.request({ type: 'getState' });
-    if (st.type !== 'state') throw new Error('rank 0 did not return its state');
+    if (st.type !== 'state') throw new Error(`rank ${this.firstRank} did not return its state`);
     this.hostState = st.state;
     return (replies[0] as Extract<FromRank, { type: 'built' }>).syncLayers;
   }
@@ -188,10 +224,10 @@ export class RankCoordinator {
   /** Runs one training step on every rank; never hangs, never changes the host state on failure. */
   async step(req: StepRequest): Promise<StepReport> {
     if (this.broken) throw new Error(`the group must be restarted: ${this.broken}`);
-    if (req.inputs.length !== this.world) throw new Error(`need ${this.world} input shards, got ${req.inputs.length}`);
+    if (req.inputs.length !== this.localRanks) throw new Error(`need ${this.localRanks} input shards (one per local rank), got ${req.inputs.length}`);
     this.broker.startStep();
     const gen = this.generation;
-    const n = this.world;
+    const n = this.localRanks;
     const settled: (FromRank | Error | null)[] = new Array(n).fill(null);
     let failed = false;
     let deadline = Date.now() + (this.opts.stepTimeoutMs ?? Math.max(120_000, this.timeoutMs * 4));
@@ -234,7 +270,7 @@ export class RankCoordinator {
     for (let r = 0; r < n; r++) {
       if (settled[r] === null) {
         this.ranks[r]!.kill();
-        settled[r] = new Error(`rank ${r} did not finish the step within the timeout and was killed`);
+        settled[r] = new Error(`rank ${this.firstRank + r} did not finish the step within the timeout and was killed`);
         failed = true;
       }
     }
@@ -246,7 +282,7 @@ export class RankCoordinator {
   private report(req: StepRequest, settled: (FromRank | Error | null)[], failed: boolean): StepReport {
     const ranks: RankStepReport[] = settled.map((s, r) => {
       const live = this.ranks[r]!.liveness;
-      const base = { rank: r, pid: live.pid, alive: live.alive, count: req.inputs[r]!.shape[0] ?? 0 };
+      const base = { rank: this.firstRank + r, pid: live.pid, alive: live.alive, count: req.inputs[r]!.shape[0] ?? 0 };
       if (s && !(s instanceof Error) && s.type === 'stepResult') {
         return { ...base, ok: s.ok, error: s.error?.message ?? null, blames: s.error?.blamedRank ?? null, telemetry: s.telemetry, outputs: s.outputs, stateHash: s.stateHash, state: s.state };
       }
@@ -267,7 +303,7 @@ export class RankCoordinator {
 
   /** One message naming the rank (and, through the collective's tag, the layer). */
   private explainFailure(ranks: RankStepReport[]): { message: string; blamed: number | null } {
-    const died = ranks.filter((r) => !r.alive && !this.ranks[r.rank]!.killedByCoordinator);
+    const died = ranks.filter((r) => !r.alive && !this.proc(r.rank)!.killedByCoordinator);
     const b = this.broker.failure;
     const reported = ranks.filter((r) => r.alive && r.error).map((r) => r.error!);
     const votes = new Map<number, number>();
@@ -283,20 +319,21 @@ export class RankCoordinator {
     if (died.length > 0) {
       blamed = died[0]!.rank;
       const d = died[0]!;
-      const ended = this.ranks[d.rank]!.liveness.ended ?? 'ended';
+      const ended = this.proc(d.rank)!.liveness.ended ?? 'ended';
       if (!message.includes(ended)) message = `rank ${d.rank} ${ended}; ${message}`;
     }
-    const killed = ranks.filter((r) => !r.alive && this.ranks[r.rank]!.killedByCoordinator).map((r) => r.rank);
+    const killed = ranks.filter((r) => !r.alive && this.proc(r.rank)!.killedByCoordinator).map((r) => r.rank);
     if (killed.length) message += ` (killed after the timeout: rank ${killed.join(', rank ')})`;
     return { message, blamed };
   }
 
   private statesIdentical(ranks: RankStepReport[]): boolean {
     const groups = this.opts.subgroups?.length ? this.opts.subgroups : [Array.from({ length: this.world }, (_, i) => i)];
-    return groups.every((g) => new Set(g.map((r) => ranks[r]?.stateHash).filter((h) => h)).size <= 1);
+    const hash = new Map(ranks.map((r) => [r.rank, r.stateHash]));
+    return groups.every((g) => new Set(g.map((r) => hash.get(r)).filter((h) => h)).size <= 1);
   }
 
-  /** Raw collectives on every rank (tests, benchmarks): ops[r] is rank r's list. */
+  /** Raw collectives on every local rank (tests, benchmarks): ops[i] is local rank i's list. */
   async raw(ops: RawOp[][], fault?: FaultPlan): Promise<(FromRank | Error)[]> {
     this.broker.startStep();
     return Promise.all(this.ranks.map((rp, r) => rp.request({ type: 'raw', ops: ops[r] ?? [], fault }).catch((e: Error) => e)));
@@ -316,7 +353,7 @@ export class RankCoordinator {
   }
 
   killRank(rank: number): void {
-    this.ranks[rank]?.child.kill('SIGKILL');
+    this.proc(rank)?.child.kill('SIGKILL');
   }
 
   /** Stops every rank and respawns the group from the host state. */

@@ -41,6 +41,8 @@ export interface GlooRendezvous {
   storePort?: number;
   /** This rank's address as its peers reach it (default 127.0.0.1). */
   hostname?: string;
+  /** Prefix for every store key (a fresh one per group incarnation, so a reused store never mixes runs). */
+  prefix?: string;
 }
 
 export type GlooContextFactory = (opts: GlooRendezvous & { rank: number; size: number; prefix: string; timeoutMs: number }) => GlooContextHandle;
@@ -79,7 +81,7 @@ export class GlooProcessGroup implements ProcessGroup {
         ...opts.rendezvous,
         rank: this.rank,
         size: this.size,
-        prefix: opts.name,
+        prefix: `${opts.rendezvous.prefix ?? ''}${opts.name}`,
         timeoutMs: opts.defaultTimeoutMs,
       });
     } catch (e) {
