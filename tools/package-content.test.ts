@@ -246,8 +246,14 @@ describe.skipIf(!onLinux)('the real app bundle', () => {
       [...a.entries].some((e) => /^dist\/renderer\/assets\/[^/]+\.js$/.test(e)),
       'a renderer script bundle',
     ).toBe(true);
-    const pkg = JSON.parse(readFromAsar(a.asarPath, 'package.json').toString('utf8')) as { main: string };
+    const pkg = JSON.parse(readFromAsar(a.asarPath, 'package.json').toString('utf8')) as {
+      main: string;
+      type?: string;
+    };
     expect(a.entries).toContain(pkg.main);
+    // main.js is an ES module: the packaged package.json must keep "type": "module".
+    const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { type?: string };
+    expect(pkg.type).toBe(own.type);
   });
 
   it('contains no sources, tests, source maps, fixtures or dev-only packages', (ctx) => {
@@ -273,6 +279,24 @@ describe.skipIf(!onLinux)('the real app bundle', () => {
     for (const p of built) {
       expect(a.unpacked, p).toContain(p);
       expect(sha256(join(a.unpackedDir, p)), p).toBe(sha256(join(ROOT, p)));
+    }
+  });
+
+  it('loads each packaged addon from its unpacked place (no dependency on the build tree)', (ctx) => {
+    const a = packaged(ctx);
+    const addons = ADDONS.filter((p) => p.endsWith('.node') && existsSync(join(a.unpackedDir, p)));
+    if (addons.length === 0) {
+      console.log('[package-content] SKIPPED: no native addon is built here');
+      ctx.skip();
+    }
+    for (const p of addons) {
+      // A fresh Node process: dlopen resolves the addon's libraries from the packaged location only.
+      const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(a.unpackedDir, p))})`], {
+        cwd: scratch,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, `${p}: ${r.stderr}`).toBe(0);
     }
   });
 
