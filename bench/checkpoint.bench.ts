@@ -1,0 +1,207 @@
+/**
+ * Checkpoint reading vs torch.load, same file, same run. Generates a ResNet-50 state dict (≈100 MB,
+ * torchvision, float32) with real PyTorch into a temp folder (never committed), then measures:
+ *   - torch.load(path) and torch.load(path, weights_only=True) in one Python process
+ *   - NormScope full load (every tensor materialized), whole-file and windowed reads
+ *   - NormScope header-only inspect (zip directory + data.pkl; no tensor data read)
+ *   - NormScope full inspect (summaries of every tensor)
+ * and reports medians and ratios. Goals (issue 3): full load no slower than torch.load; header-only
+ * inspect under 50 ms.
+ *
+ *   npx tsx bench/checkpoint.bench.ts [--reps 7] [--file existing.pt] [--json bench/results/checkpoint.json]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { loadCheckpoint } from '../engine/io/index.js';
+import { inspectCheckpoint } from '../engine/inspect/index.js';
+import { findTorchPython } from '../tools/torchPython.js';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(reps: number, fn: () => void): number {
+  fn(); // warm-up (page cache, JIT)
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+// Repeated loads in one Python process get memory back from glibc's heap (no page faults after the
+// first), which a fresh process — what a user runs — does not. So both sides are timed both ways:
+// the first load in a fresh process (the headline ratio) and repeated loads in one process.
+const TORCH_TIMING = `
+import sys, time, json, torch
+torch.set_num_threads(1)
+p, reps = sys.argv[1], int(sys.argv[2])
+t0 = time.perf_counter(); first = torch.load(p); first_ms = (time.perf_counter() - t0) * 1000
+del first
+def med(f):
+    if reps == 0: return None
+    f()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); f(); ts.append((time.perf_counter() - t0) * 1000)
+    ts.sort(); return ts[len(ts) // 2]
+print(json.dumps({'firstMs': first_ms, 'torchLoadMs': med(lambda: torch.load(p)), 'torchLoadWeightsOnlyMs': med(lambda: torch.load(p, weights_only=True)), 'torch': torch.__version__}))
+`;
+
+/** One full load in this (fresh) process, for the cold-process comparison. */
+function childLoad(file: string): void {
+  const t0 = performance.now();
+  const ck = loadCheckpoint(file);
+  ck.stateDict();
+  ck.close();
+  process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }));
+}
+
+function freshProcessMs(file: string, reps: number, py: string | null): { normscope: number; torch: number | null } {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const n = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-load', file], { encoding: 'utf8' });
+    if (n.status !== 0) throw new Error(`child load failed: ${n.stderr}`);
+    ours.push((JSON.parse(n.stdout) as { ms: number }).ms);
+    if (py) {
+      const r = spawnSync(py, ['-c', TORCH_TIMING, file, '0'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      if (r.status !== 0) throw new Error(`torch timing failed: ${r.stderr}`);
+      theirs.push((JSON.parse(r.stdout) as { firstMs: number }).firstMs);
+    }
+  }
+  return { normscope: median(ours), torch: py ? median(theirs) : null };
+}
+
+export interface CheckpointBenchResult {
+  date: string;
+  file: string;
+  bytes: number;
+  tensors: number;
+  torch: string | null;
+  /** First torch.load in a fresh process (median over fresh processes). */
+  torchFirstLoadMs: number | null;
+  /** First NormScope full load in a fresh process (median over fresh processes). */
+  fullLoadFirstMs: number;
+  /** fullLoadFirstMs / torchFirstLoadMs: the headline ratio (< 1: NormScope is faster). */
+  firstLoadRatio: number | null;
+  /** Repeated torch.load in one process (allocator warm). */
+  torchLoadMs: number | null;
+  torchLoadWeightsOnlyMs: number | null;
+  fullLoadMs: number;
+  fullLoadWindowedMs: number;
+  headerInspectMs: number;
+  fullInspectMs: number;
+  /** fullLoadMs / torchLoadMs (< 1: NormScope is faster). */
+  fullLoadRatio: number | null;
+  fullLoadWindowedRatio: number | null;
+}
+
+export function runCheckpointBench(opts: { reps?: number; file?: string } = {}): CheckpointBenchResult {
+  const reps = opts.reps ?? 7;
+  const py = findTorchPython();
+  let tmp: string | null = null;
+  let file = opts.file;
+  try {
+    if (!file) {
+      if (!py) throw new Error('no python3 with torch: pass --file with an existing checkpoint');
+      tmp = mkdtempSync(path.join(os.tmpdir(), 'normscope-bench-'));
+      file = path.join(tmp, 'resnet50.pt');
+      const g = spawnSync(py, ['tools/make_checkpoints.py', '--bench', file], { encoding: 'utf8' });
+      if (g.status !== 0) throw new Error(`generating the benchmark file failed: ${g.stderr}`);
+    }
+    let torchT: { torchLoadMs: number; torchLoadWeightsOnlyMs: number; torch: string } | null = null;
+    if (py) {
+      const r = spawnSync(py, ['-c', TORCH_TIMING, file, String(reps)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      if (r.status !== 0) throw new Error(`torch timing failed: ${r.stderr}`);
+      torchT = JSON.parse(r.stdout);
+    }
+    const fresh = freshProcessMs(file, Math.max(3, Math.min(reps, 5)), py);
+    let tensors = 0;
+    let bytes = 0;
+    const fullLoadMs = time(reps, () => {
+      const ck = loadCheckpoint(file!);
+      const sd = ck.stateDict();
+      tensors = sd.size;
+      bytes = 0;
+      for (const t of sd.values()) bytes += t.data.byteLength;
+      ck.close();
+    });
+    const fullLoadWindowedMs = time(reps, () => {
+      const ck = loadCheckpoint(file!, { mode: 'windowed' });
+      ck.stateDict();
+      ck.close();
+    });
+    const headerInspectMs = time(reps, () => {
+      const ck = loadCheckpoint(file!, { mode: 'windowed' });
+      inspectCheckpoint(ck, { headerOnly: true });
+      ck.close();
+    });
+    const fullInspectMs = time(Math.max(1, Math.floor(reps / 2)), () => {
+      const ck = loadCheckpoint(file!);
+      inspectCheckpoint(ck);
+      ck.close();
+    });
+    return {
+      date: new Date().toISOString(),
+      file: opts.file ?? 'torchvision resnet50 state dict (generated)',
+      bytes,
+      tensors,
+      torch: torchT?.torch ?? null,
+      torchFirstLoadMs: fresh.torch,
+      fullLoadFirstMs: fresh.normscope,
+      firstLoadRatio: fresh.torch ? fresh.normscope / fresh.torch : null,
+      torchLoadMs: torchT?.torchLoadMs ?? null,
+      torchLoadWeightsOnlyMs: torchT?.torchLoadWeightsOnlyMs ?? null,
+      fullLoadMs,
+      fullLoadWindowedMs,
+      headerInspectMs,
+      fullInspectMs,
+      fullLoadRatio: torchT ? fullLoadMs / torchT.torchLoadMs : null,
+      fullLoadWindowedRatio: torchT ? fullLoadWindowedMs / torchT.torchLoadMs : null,
+    };
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export function formatCheckpointBench(r: CheckpointBenchResult): string {
+  const f = (v: number | null) => (v === null ? '—' : v.toFixed(1));
+  const ratio = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
+  return [
+    `checkpoint: ${r.file}, ${(r.bytes / 2 ** 20).toFixed(1)} MiB of tensors, ${r.tensors} tensors; torch ${r.torch ?? 'absent'}`,
+    `first load in a fresh process (median of fresh processes):`,
+    `  torch.load                       ${f(r.torchFirstLoadMs)} ms`,
+    `  NormScope full load              ${f(r.fullLoadFirstMs)} ms   ratio ${ratio(r.firstLoadRatio)}`,
+    `repeated loads in one process:`,
+    `torch.load                         ${f(r.torchLoadMs)} ms`,
+    `torch.load(weights_only=True)      ${f(r.torchLoadWeightsOnlyMs)} ms`,
+    `NormScope full load (whole file)   ${f(r.fullLoadMs)} ms   ratio vs torch.load ${ratio(r.fullLoadRatio)}`,
+    `NormScope full load (windowed)     ${f(r.fullLoadWindowedMs)} ms   ratio vs torch.load ${ratio(r.fullLoadWindowedRatio)}`,
+    `NormScope header-only inspect      ${f(r.headerInspectMs)} ms   (goal < 50 ms)`,
+    `NormScope full inspect (summaries) ${f(r.fullInspectMs)} ms`,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child-load') {
+  childLoad(process.argv[3]!);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  const argv = process.argv.slice(2);
+  const get = (k: string) => {
+    const i = argv.indexOf(k);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const result = runCheckpointBench({ reps: get('--reps') ? Number(get('--reps')) : undefined, file: get('--file') });
+  console.log(formatCheckpointBench(result));
+  const out = get('--json') ?? path.join('bench', 'results', 'checkpoint-latest.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
