@@ -19,6 +19,9 @@ import { NotAvailableError } from './errors.js';
 import { validateStack } from './shapeFlow.js';
 import { previewSync } from './specTree.js';
 import { Session } from './session.js';
+import { statSync } from 'node:fs';
+import { CheckpointStore, diffFiles } from './checkpoints.js';
+import { exportStateDict, loadInto, previewLoad } from './loadState.js';
 
 export interface HostContext {
   runtime: 'electron' | 'browser';
@@ -44,8 +47,8 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
     stepping: engine,
     inspect: engine,
     stateDict: engine,
-    checkpoints: pending('engine/io (checkpoint reader)'),
-    diff: pending('engine/inspect (diff)'),
+    checkpoints: { available: true, reason: null },
+    diff: { available: true, reason: null },
     ranks: pending('app/ranks (rank coordinator)'),
     backends: { available: true, reason: null },
   };
@@ -54,6 +57,7 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
 /** Builds the handlers (loading the engine's stack builder first). */
 export async function createHandlers(ctx: HostContext): Promise<Handlers> {
   const session = new Session(ctx);
+  const checkpoints = new CheckpointStore();
   const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
   const unavailable = (f: FeatureName): never => {
     throw new NotAvailableError(features(session)[f].reason ?? `${f} is not available`);
@@ -85,16 +89,40 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     'inspect.layer': async ({ path }) => session.inspect(path),
 
     'stateDict.view': async () => session.stateDictView(),
-    'stateDict.export': async () => unavailable('checkpoints'),
-    'stateDict.previewLoad': async () => unavailable('checkpoints'),
-    'stateDict.load': async () => unavailable('checkpoints'),
+    'stateDict.export': async ({ path, format }) => {
+      exportStateDict(session.current().model, path, format);
+      return { path, bytes: statSync(path).size };
+    },
+    'stateDict.previewLoad': async ({ checkpointId, stateDictPath }) => {
+      const { model, spec } = session.current();
+      return previewLoad(model, spec, checkpoints.get(checkpointId).ck.stateDict(stateDictPath || undefined));
+    },
+    'stateDict.load': async ({ checkpointId, stateDictPath, strict }) => {
+      const report = loadInto(
+        session.current().model,
+        checkpoints.get(checkpointId).ck.stateDict(stateDictPath || undefined),
+        strict,
+      );
+      session.invalidate();
+      return report;
+    },
 
-    'checkpoint.open': async () => unavailable('checkpoints'),
-    'checkpoint.tensors': async () => unavailable('checkpoints'),
-    'checkpoint.buildStack': async () => unavailable('checkpoints'),
-    'checkpoint.close': async () => unavailable('checkpoints'),
+    'checkpoint.open': async ({ path, jobId, tensorsOnly }) =>
+      checkpoints.openFile(path, tensorsOnly, (done, total) =>
+        ctx.emit('progress', { jobId, done, total, label: `reading tensors` }),
+      ),
+    'checkpoint.tensors': async ({ id, offset, limit, filter }) => checkpoints.tensors(id, offset, limit, filter),
+    'checkpoint.buildStack': async () => {
+      throw new NotAvailableError('building a stack from a checkpoint is not implemented yet');
+    },
+    'checkpoint.close': async ({ id }) => ({ closed: checkpoints.close(id) }),
 
-    'diff.run': async () => unavailable('diff'),
+    'diff.run': async ({ a, b, stripPrefix, jobId }) => {
+      ctx.emit('progress', { jobId, done: 0, total: 1, label: 'diffing' });
+      const d = diffFiles(a, b, stripPrefix);
+      ctx.emit('progress', { jobId, done: 1, total: 1, label: 'done' });
+      return d;
+    },
 
     'ranks.start': async () => unavailable('ranks'),
     'ranks.step': async () => unavailable('ranks'),

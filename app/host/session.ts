@@ -56,6 +56,16 @@ export class Session {
     return this.model;
   }
 
+  /** The built stack and its spec (for loading/exporting state dicts). */
+  current(): { model: Module; spec: StackSpec } {
+    return { model: this.need(), spec: this.spec! };
+  }
+
+  /** After a state dict was loaded into the stack: the last forward no longer describes it. */
+  invalidate(): void {
+    this.lastTrace = null;
+  }
+
   build(spec: StackSpec, inputShape: number[], seed: number): StackSummary {
     manualSeed(seed);
     const model = buildStack(spec);
@@ -262,6 +272,12 @@ export class Session {
     if (!snap) throw new RangeError('no snapshot to roll back to: take one first');
     this.restore(model, snap.tensors);
     this.step = snap.step;
+    // The timeline goes back with the buffers: drop what was recorded after the snapshot.
+    for (const tl of this.timelines.values()) {
+      let k = tl.steps.length;
+      while (k > 0 && tl.steps[k - 1]! > snap.step) k--;
+      tl.steps.length = tl.mean.length = tl.var.length = k;
+    }
     this.lastTrace = null;
     return this.state();
   }

@@ -14,6 +14,8 @@ import type {
   DiffResult,
   InputConfig,
   LayerInspection,
+  LoadPreview,
+  LoadReport,
   RanksState,
   SessionState,
   StackSummary,
@@ -103,13 +105,25 @@ export interface AppState {
 
   // checkpoints
   checkpoint: CheckpointView | null;
-  checkpointRows: { total: number; rows: TensorRow[] } | null;
+  checkpointRows: { total: number; rows: TensorRow[]; filter: string } | null;
   checkpointError: string | null;
+  checkpointJob: string | null;
   openCheckpoint(path: string, tensorsOnly: boolean): Promise<void>;
+  loadTensorRows(filter: string, upTo: number): Promise<void>;
+
+  // loading a checkpoint's state dict into the stack; exporting the stack's
+  loadPreview: LoadPreview | null;
+  loadReport: LoadReport | null;
+  loadError: string | null;
+  exported: string | null;
+  previewLoad(stateDictPath: string): Promise<void>;
+  loadIntoStack(stateDictPath: string, strict: boolean): Promise<void>;
+  exportStateDict(path: string, format: 'pt' | 'safetensors'): Promise<void>;
 
   // diff
   diff: DiffResult | null;
   diffError: string | null;
+  diffJob: string | null;
   runDiff(a: string, b: string, stripPrefix: string | null): Promise<void>;
 
   // ranks
@@ -340,25 +354,73 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       checkpoint: null,
       checkpointRows: null,
       checkpointError: null,
+      checkpointJob: null,
       async openCheckpoint(path, tensorsOnly) {
         const jobId = newJobId('open');
+        set({ checkpointJob: jobId });
         const checkpoint = await attempt('checkpointError', () =>
           client.call('checkpoint.open', { path, jobId, tensorsOnly }),
         );
+        set({ checkpointJob: null });
         if (!checkpoint) return;
-        set({ checkpoint });
-        const rows = await attempt('checkpointError', () =>
-          client.call('checkpoint.tensors', { id: checkpoint.id, offset: 0, limit: 500, filter: '' }),
+        const old = get().checkpoint;
+        if (old) void client.call('checkpoint.close', { id: old.id }).catch(() => undefined);
+        set({ checkpoint, checkpointRows: null, loadPreview: null, loadReport: null });
+        await get().loadTensorRows('', 500);
+      },
+      async loadTensorRows(filter, upTo) {
+        const ck = get().checkpoint;
+        if (!ck) return;
+        const have = get().checkpointRows;
+        const offset = have && have.filter === filter ? have.rows.length : 0;
+        if (offset >= upTo) return;
+        const page = await attempt('checkpointError', () =>
+          client.call('checkpoint.tensors', { id: ck.id, offset, limit: Math.min(5000, upTo - offset), filter }),
         );
-        if (rows) set({ checkpointRows: rows });
+        if (!page) return;
+        set((s) => ({
+          checkpointRows: {
+            total: page.total,
+            filter,
+            rows: offset && s.checkpointRows ? [...s.checkpointRows.rows, ...page.rows] : page.rows,
+          },
+        }));
+      },
+
+      loadPreview: null,
+      loadReport: null,
+      loadError: null,
+      exported: null,
+      async previewLoad(stateDictPath) {
+        const ck = get().checkpoint;
+        if (!ck) return set({ loadError: 'open a checkpoint in the Checkpoint browser first' });
+        const loadPreview = await attempt('loadError', () =>
+          client.call('stateDict.previewLoad', { checkpointId: ck.id, stateDictPath }),
+        );
+        set({ loadPreview: loadPreview ?? null, loadReport: null });
+      },
+      async loadIntoStack(stateDictPath, strict) {
+        const ck = get().checkpoint;
+        if (!ck) return set({ loadError: 'open a checkpoint in the Checkpoint browser first' });
+        const loadReport = await attempt('loadError', () =>
+          client.call('stateDict.load', { checkpointId: ck.id, stateDictPath, strict }),
+        );
+        set({ loadReport: loadReport ?? null });
+        if (loadReport) await get().loadStateDictView();
+      },
+      async exportStateDict(path, format) {
+        const r = await attempt('loadError', () => client.call('stateDict.export', { path, format }));
+        set({ exported: r ? `saved ${r.path} (${r.bytes.toLocaleString()} bytes)` : null });
       },
 
       diff: null,
       diffError: null,
+      diffJob: null,
       async runDiff(a, b, stripPrefix) {
         const jobId = newJobId('diff');
+        set({ diffJob: jobId });
         const diff = await attempt('diffError', () => client.call('diff.run', { a, b, stripPrefix, jobId }));
-        if (diff) set({ diff });
+        set({ diffJob: null, diff: diff ?? get().diff });
       },
 
       ranks: null,

@@ -1,17 +1,24 @@
 /** Workspace 5: open a checkpoint file (path on the host), its tree, tensor table and BatchNorm health. */
 import { useState } from 'react';
-import type { CheckpointNode } from '../../../app/shared/contract';
-import { Empty, ErrorBox, FeatureGate, fmtNum, shapeText } from '../components/common';
+import type { CheckpointNode, TensorRow } from '../../../app/shared/contract';
+import { Empty, ErrorBox, FeatureGate, fmtNum, Progress, shapeText } from '../components/common';
+import { VirtualTable } from '../components/VirtualTable';
 import { useApp } from '../store/hooks';
 
-function Node({ node }: { node: CheckpointNode }) {
+function Node({ node, depth }: { node: CheckpointNode; depth: number }) {
+  const [open, setOpen] = useState(depth < 2 && node.kind !== 'stateDict');
+  const expandable = node.children.length > 0;
   return (
     <li>
-      <code>{node.label}</code> <span className="muted">{node.kind}</span> {node.detail}
-      {node.children.length > 0 && (
+      <button className="tree-toggle" disabled={!expandable} onClick={() => setOpen(!open)} aria-expanded={open}>
+        {expandable ? (open ? '▾' : '▸') : '·'}
+      </button>
+      <code>{node.label}</code> <span className={`kind ${node.kind}`}>{node.kind}</span>{' '}
+      <span className="muted">{node.detail}</span>
+      {open && expandable && (
         <ul className="tree">
-          {node.children.slice(0, 200).map((c) => (
-            <Node key={c.path} node={c} />
+          {node.children.map((c) => (
+            <Node key={c.path} node={c} depth={depth + 1} />
           ))}
         </ul>
       )}
@@ -19,12 +26,28 @@ function Node({ node }: { node: CheckpointNode }) {
   );
 }
 
+const COLUMNS: Array<{ title: string; width: string; cell: (r: TensorRow) => React.ReactNode }> = [
+  { title: 'key', width: '3fr', cell: (r) => <code title={r.key}>{r.key}</code> },
+  { title: 'dtype', width: '90px', cell: (r) => r.dtype },
+  { title: 'shape', width: '120px', cell: (r) => shapeText(r.shape) },
+  { title: 'min', width: '90px', cell: (r) => fmtNum(r.min) },
+  { title: 'max', width: '90px', cell: (r) => fmtNum(r.max) },
+  { title: 'mean', width: '90px', cell: (r) => fmtNum(r.mean) },
+  { title: 'std', width: '90px', cell: (r) => fmtNum(r.std) },
+  { title: 'finite', width: '60px', cell: (r) => (r.finite ? 'yes' : <span className="bad">no</span>) },
+];
+
 export function Checkpoints() {
   const ck = useApp((s) => s.checkpoint);
   const rows = useApp((s) => s.checkpointRows);
   const error = useApp((s) => s.checkpointError);
+  const job = useApp((s) => s.checkpointJob);
   const open = useApp((s) => s.openCheckpoint);
+  const loadRows = useApp((s) => s.loadTensorRows);
+  const setWorkspace = useApp((s) => s.setWorkspace);
   const [path, setPath] = useState('');
+  const [filter, setFilter] = useState('');
+  const refused = error?.includes('refused global');
   return (
     <section className="workspace" data-testid="ws-checkpoints">
       <header className="ws-header">
@@ -37,61 +60,103 @@ export function Checkpoints() {
             placeholder="path to a .pt / .pth / .ckpt / .bin / .safetensors file on the host"
             value={path}
             onChange={(e) => setPath(e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && path && void open(path, false)}
             data-testid="ck-path"
           />
-          <button className="primary" onClick={() => void open(path, false)} disabled={!path} data-testid="ck-open">
+          <button
+            className="primary"
+            onClick={() => void open(path, false)}
+            disabled={!path || !!job}
+            data-testid="ck-open"
+          >
             Open
           </button>
         </div>
+        <Progress jobId={job} />
         <ErrorBox error={error} testId="ck-error" />
+        {refused && (
+          <div className="toolbar">
+            <span className="note">The file names a class outside the safe allow-list. Nothing was run.</span>
+            <button onClick={() => void open(path, true)} data-testid="ck-tensors-only">
+              Open tensors only (keep refused objects inert)
+            </button>
+          </div>
+        )}
         {!ck ? (
-          <Empty>Open a checkpoint (in Electron: File → Open, or drop a file on the window).</Empty>
+          <Empty>
+            Open a checkpoint: type its path here, or in Electron use File → Open (Ctrl+O) or drop a file on the window.
+          </Empty>
         ) : (
           <>
-            <p className="note">
-              {ck.path} · {ck.format} · {ck.tensorCount} tensors
+            <p className="note" data-testid="ck-summary">
+              {ck.path} · {ck.format} · {ck.tensorCount} tensors · {ck.stateDicts.length} state dict(s):{' '}
+              {ck.stateDicts.map((s) => `${s.path || '<root>'} (${s.keys} keys)`).join(', ')}
             </p>
             {ck.refusedGlobals.length > 0 && (
-              <div className="error">Refused pickle globals: {ck.refusedGlobals.join(', ')}</div>
+              <div className="warn" data-testid="ck-refused">
+                Opened tensors only. Refused globals kept inert: {ck.refusedGlobals.join(', ')}
+              </div>
             )}
+            {ck.warnings.map((w) => (
+              <div key={w} className="warn">
+                {w}
+              </div>
+            ))}
             <div className="two-col">
-              <ul className="tree">
-                <Node node={ck.tree} />
+              <ul className="tree root" data-testid="ck-tree">
+                <Node node={ck.tree} depth={0} />
               </ul>
-              <table className="grid">
-                <caption>BatchNorm health</caption>
-                <tbody>
-                  {ck.batchNorm.map((b) => (
-                    <tr key={b.prefix}>
-                      <td>{b.prefix}</td>
-                      <td>{b.numFeatures}</td>
-                      <td>v{b.version ?? '?'}</td>
-                      <td>{b.health.join('; ') || 'ok'}</td>
+              <div>
+                <table className="grid" data-testid="ck-health">
+                  <caption>BatchNorm health ({ck.batchNorm.length} layers)</caption>
+                  <thead>
+                    <tr>
+                      <th>layer</th>
+                      <th>C</th>
+                      <th>version</th>
+                      <th>num_batches_tracked</th>
+                      <th>health</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {ck.batchNorm.map((b) => (
+                      <tr key={b.prefix} className={b.health.length ? 'warn-row' : ''}>
+                        <td>
+                          <code>{b.prefix}</code>
+                        </td>
+                        <td>{b.numFeatures}</td>
+                        <td>{b.version ?? 'none'}</td>
+                        <td>{b.hasNumBatchesTracked ? b.numBatchesTracked : 'absent'}</td>
+                        <td>{b.health.join('; ') || 'ok'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                <button onClick={() => setWorkspace('stateDict')} data-testid="ck-to-load">
+                  Load a state dict from this file into the stack…
+                </button>
+              </div>
+            </div>
+            <div className="toolbar">
+              <input
+                placeholder="filter keys"
+                value={filter}
+                onChange={(e) => {
+                  setFilter(e.target.value);
+                  void loadRows(e.target.value, 500);
+                }}
+                data-testid="ck-filter"
+              />
             </div>
             {rows && (
-              <table className="grid">
-                <caption>
-                  {rows.rows.length} of {rows.total} tensors
-                </caption>
-                <tbody>
-                  {rows.rows.map((r) => (
-                    <tr key={r.key}>
-                      <td>
-                        <code>{r.key}</code>
-                      </td>
-                      <td>{r.dtype}</td>
-                      <td>{shapeText(r.shape)}</td>
-                      <td>{fmtNum(r.min)}</td>
-                      <td>{fmtNum(r.max)}</td>
-                      <td>{fmtNum(r.mean)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <VirtualTable
+                rows={rows.rows}
+                total={rows.total}
+                columns={COLUMNS}
+                rowKey={(r) => r.key}
+                onNeedMore={(n) => void loadRows(filter, n)}
+                testId="ck-tensors"
+              />
             )}
           </>
         )}

@@ -3,6 +3,130 @@ import { useEffect, useState } from 'react';
 import { Empty, ErrorBox, FeatureGate, shapeText } from '../components/common';
 import { useApp } from '../store/hooks';
 
+function LoadAndExport() {
+  const ck = useApp((s) => s.checkpoint);
+  const preview = useApp((s) => s.loadPreview);
+  const report = useApp((s) => s.loadReport);
+  const error = useApp((s) => s.loadError);
+  const exported = useApp((s) => s.exported);
+  const previewLoad = useApp((s) => s.previewLoad);
+  const load = useApp((s) => s.loadIntoStack);
+  const exportSd = useApp((s) => s.exportStateDict);
+  const [sdPath, setSdPath] = useState('');
+  const [strict, setStrict] = useState(true);
+  const [out, setOut] = useState('');
+  const bad = (preview?.rows ?? []).filter((r) => r.status !== 'match');
+  return (
+    <>
+      <h3>Load a checkpoint's state dict into the stack</h3>
+      <FeatureGate feature="checkpoints">
+        {!ck ? (
+          <Empty>
+            Open a checkpoint in the Checkpoint browser first; its state dicts can then be previewed and loaded here.
+          </Empty>
+        ) : (
+          <div className="toolbar">
+            <span className="note">from {ck.path}</span>
+            <select value={sdPath} onChange={(e) => setSdPath(e.target.value)} data-testid="load-sd-path">
+              {ck.stateDicts.map((s) => (
+                <option key={s.path} value={s.path}>
+                  {s.path || '<root>'} ({s.keys} keys)
+                </option>
+              ))}
+            </select>
+            <button onClick={() => void previewLoad(sdPath)} data-testid="load-preview">
+              Preview alignment and migration
+            </button>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={strict}
+                onChange={(e) => setStrict(e.target.checked)}
+                data-testid="load-strict"
+              />{' '}
+              strict
+            </label>
+            <button className="primary" onClick={() => void load(sdPath, strict)} data-testid="load-apply">
+              Load
+            </button>
+          </div>
+        )}
+        <ErrorBox error={error} testId="load-error" />
+        {preview && (
+          <div data-testid="load-preview-result">
+            {preview.migration.length > 0 && (
+              <table className="grid" data-testid="migration-plan">
+                <caption>Migration plan (what loading injects)</caption>
+                <tbody>
+                  {preview.migration.map((m) => (
+                    <tr key={m.prefix}>
+                      <td>
+                        <code>{m.prefix}</code>
+                      </td>
+                      <td>
+                        version {m.fromVersion ?? 'none'} → {m.toVersion}
+                      </td>
+                      <td>{m.injected.length ? `injects ${m.injected.join(', ')}` : ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <div className={preview.strictError ? 'error' : 'note'} data-testid="strict-message">
+              {preview.strictError ? `strict=True would raise: ${preview.strictError}` : 'strict=True loads cleanly.'}
+            </div>
+            <table className="grid" data-testid="alignment">
+              <caption>
+                Alignment: {preview.rows.length - bad.length} of {preview.rows.length} keys match
+              </caption>
+              <tbody>
+                {bad.slice(0, 200).map((r) => (
+                  <tr key={`${r.status}-${r.key}`}>
+                    <td>{r.status}</td>
+                    <td>
+                      <code>{r.key}</code>
+                    </td>
+                    <td>model {shapeText(r.shapeModel)}</td>
+                    <td>file {shapeText(r.shapeFile)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {report && (
+          <div className="note" data-testid="load-report">
+            Loaded {report.loaded} keys · coverage {(report.coverage * 100).toFixed(1)}% · missing{' '}
+            {report.missingKeys.length} · unexpected {report.unexpectedKeys.length}
+          </div>
+        )}
+        <h3>Export the stack's state dict</h3>
+        <div className="toolbar">
+          <input
+            className="wide"
+            placeholder="/path/on/the/host/model.pt or .safetensors"
+            value={out}
+            onChange={(e) => setOut(e.target.value)}
+            data-testid="export-path"
+          />
+          <button
+            disabled={!out}
+            onClick={() => void exportSd(out, out.endsWith('.safetensors') ? 'safetensors' : 'pt')}
+            data-testid="export"
+          >
+            Export
+          </button>
+          {exported && (
+            <span className="note" data-testid="exported">
+              {exported}
+            </span>
+          )}
+        </div>
+      </FeatureGate>
+    </>
+  );
+}
+
 export function StateDict() {
   const summary = useApp((s) => s.summary);
   const view = useApp((s) => s.stateDict);
@@ -78,12 +202,7 @@ export function StateDict() {
           </div>
         )}
       </FeatureGate>
-      <h3>Export and load</h3>
-      <FeatureGate feature="checkpoints">
-        <Empty>
-          Export to .pt / .safetensors and loading a checkpoint's state dict use the Checkpoint browser's file.
-        </Empty>
-      </FeatureGate>
+      {summary && <LoadAndExport />}
     </section>
   );
 }

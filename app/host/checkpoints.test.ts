@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CancelRegistry } from './cancel.js';
+import { dispatch } from './dispatch.js';
+import { createHandlers, type HostContext } from './handlers.js';
+
+const corpus = resolve('engine/io/fixtures/corpus');
+const ctx = (): HostContext => {
+  const c = new CancelRegistry();
+  return { runtime: 'browser', emit: () => undefined, cancelled: (j) => c.isCancelled(j), cancel: (j) => c.cancel(j) };
+};
+/** A pickle that names os.system: the host must refuse it, never run it. */
+const EVIL_PICKLE = Buffer.from(
+  '\x80\x02}q\x00X\x01\x00\x00\x00aq\x01cos\nsystem\nq\x02X\x04\x00\x00\x00trueq\x03\x85q\x04Rq\x05s.',
+  'latin1',
+);
+
+describe('checkpoint workspaces in the host', () => {
+  it('opens a PyTorch training checkpoint: tree, tensors, BatchNorm health', async () => {
+    const h = await createHandlers(ctx());
+    const v = await h['checkpoint.open']({
+      path: join(corpus, 'tiny_training_checkpoint.pt'),
+      jobId: 'j',
+      tensorsOnly: false,
+    });
+    expect(v.format).toBe('torch-zip');
+    expect(v.tree.children.map((c) => c.label)).toContain('state_dict');
+    expect(v.batchNorm.length).toBeGreaterThanOrEqual(3);
+    const page = await h['checkpoint.tensors']({ id: v.id, offset: 0, limit: 5, filter: 'running_var' });
+    expect(page.rows.length).toBeGreaterThan(0);
+    expect(page.rows.every((r) => r.key.includes('running_var'))).toBe(true);
+  });
+
+  it('refuses a pickle naming os.system and opens it tensors-only with the global kept inert', async () => {
+    const h = await createHandlers(ctx());
+    const dir = mkdtempSync(join(tmpdir(), 'ns-evil-'));
+    const file = join(dir, 'evil.pt');
+    writeFileSync(file, EVIL_PICKLE);
+    const out = await dispatch(h, 'checkpoint.open', { path: file, jobId: 'j', tensorsOnly: false });
+    expect(out.ok).toBe(false);
+    if (!out.ok) expect(out.error.message).toContain("refused global 'os.system'");
+    const v = await h['checkpoint.open']({ path: file, jobId: 'j', tensorsOnly: true });
+    expect(v.refusedGlobals).toEqual(['os.system']);
+  });
+
+  it('previews a version-1 load (migration + strict text) and loads non-strict with coverage', async () => {
+    const h = await createHandlers(ctx());
+    await h['stack.build']({
+      spec: {
+        layers: [
+          { type: 'Conv2d', inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1, bias: false },
+          { type: 'BatchNorm2d', numFeatures: 8 },
+        ],
+      },
+      inputShape: [2, 3, 4, 4],
+      seed: 0,
+    });
+    const v = await h['checkpoint.open']({ path: join(corpus, 'tiny_v1.pt'), jobId: 'j', tensorsOnly: false });
+    const p = await h['stateDict.previewLoad']({ checkpointId: v.id, stateDictPath: '' });
+    expect(p.migration.some((m) => m.fromVersion === null || m.fromVersion === 1)).toBe(true);
+    expect(p.strictError).toMatch(/^Error\(s\) in loading state_dict for Sequential:/);
+    const r = await h['stateDict.load']({ checkpointId: v.id, stateDictPath: '', strict: false });
+    expect(r.unexpectedKeys.length).toBeGreaterThan(0);
+    expect(r.coverage).toBeGreaterThanOrEqual(0);
+  });
+
+  it('diffs two state dicts made by PyTorch', async () => {
+    const h = await createHandlers(ctx());
+    const d = await h['diff.run']({
+      a: join(corpus, 'tiny_state_dict.pt'),
+      b: join(corpus, 'tiny_state_dict_next.pt'),
+      stripPrefix: null,
+      jobId: 'd',
+    });
+    expect(d.rows.some((r) => r.status === 'changed')).toBe(true);
+    expect(d.overlays.length).toBeGreaterThan(0);
+  });
+});

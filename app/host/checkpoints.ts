@@ -1,0 +1,216 @@
+/**
+ * Open checkpoints in the host: the file's object tree, every tensor's summary, the BatchNorm health
+ * scan (engine/inspect's report), and diffs of two files. Files are opened by path (dialogs, drops and
+ * the command line in Electron; a typed path in browser mode) and never executed: the engine's
+ * unpickler refuses unknown globals unless "tensors only" (placeholders) is asked for.
+ */
+import { basename } from 'node:path';
+import {
+  loadCheckpoint,
+  PyDict,
+  PyPlaceholder,
+  PyTuple,
+  refStateDict,
+  TensorRef,
+  type Checkpoint,
+  type PyValue,
+} from '../../engine/io/index.js';
+import { diffStateDicts, inspectCheckpoint, type InspectReport } from '../../engine/inspect/index.js';
+import type { CheckpointNode, CheckpointView, DiffResult, TensorRow } from '../shared/contract.js';
+
+const MAX_CHILDREN = 200;
+const MAX_DEPTH = 8;
+
+interface Open {
+  ck: Checkpoint;
+  view: CheckpointView;
+  report: InspectReport;
+}
+
+function scalarText(v: PyValue): string | null {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 120 ? `${v.slice(0, 120)}…` : v);
+  return null;
+}
+
+function treeOf(v: PyValue, label: string, path: string, depth: number, stateDictPaths: Set<string>): CheckpointNode {
+  const node = (kind: CheckpointNode['kind'], detail: string, children: CheckpointNode[] = []): CheckpointNode => ({
+    path,
+    label,
+    kind,
+    detail,
+    children,
+  });
+  if (v instanceof TensorRef) return node('tensor', `${v.dtype} [${v.shape.join(', ')}]`);
+  const s = scalarText(v);
+  if (s !== null) return node(typeof v === 'string' ? 'string' : 'scalar', s);
+  if (v instanceof PyPlaceholder) return node('placeholder', `refused global ${v.global} (kept inert)`);
+  const entries: Array<[string, PyValue]> =
+    v instanceof PyDict
+      ? [...v.entries].map(([k, x]) => [String(scalarText(k) ?? '?').replace(/^"|"$/g, ''), x])
+      : Array.isArray(v)
+        ? v.map((x, i) => [String(i), x])
+        : v instanceof PyTuple
+          ? v.items.map((x, i) => [String(i), x])
+          : [];
+  const kind: CheckpointNode['kind'] = stateDictPaths.has(path)
+    ? 'stateDict'
+    : v instanceof PyDict
+      ? 'dict'
+      : Array.isArray(v) || v instanceof PyTuple
+        ? 'list'
+        : 'other';
+  if (kind === 'other') return node('other', v && typeof v === 'object' ? v.constructor.name : typeof v);
+  const detail = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
+  if (depth >= MAX_DEPTH) return node(kind, `${detail} (not expanded)`);
+  const children = entries
+    .slice(0, MAX_CHILDREN)
+    .map(([k, x]) => treeOf(x, k, path ? `${path}.${k}` : k, depth + 1, stateDictPaths));
+  if (entries.length > MAX_CHILDREN)
+    children.push({
+      path: `${path}.…`,
+      label: '…',
+      kind: 'other',
+      detail: `${entries.length - MAX_CHILDREN} more (see the tensor table)`,
+      children: [],
+    });
+  return node(kind, detail, children);
+}
+
+const finiteOr = (v: number | null): number => (v === null ? NaN : v);
+
+export class CheckpointStore {
+  private readonly open = new Map<string, Open>();
+  private next = 1;
+
+  openFile(path: string, tensorsOnly: boolean, progress: (done: number, total: number) => void): CheckpointView {
+    const ck = loadCheckpoint(path, { placeholders: tensorsOnly });
+    let last = 0;
+    const report = inspectCheckpoint(ck, {
+      onProgress: (done, total) => {
+        const now = performance.now();
+        if (now - last > 100 || done === total) {
+          last = now;
+          progress(done, total);
+        }
+      },
+    });
+    const id = `ck${this.next++}`;
+    const sdPaths = new Set(report.stateDicts.map((s) => s.path));
+    const view: CheckpointView = {
+      id,
+      path,
+      format: report.format,
+      tree: treeOf(ck.root, basename(path), '', 0, sdPaths),
+      tensorCount: report.tensors.length,
+      stateDicts: report.stateDicts.map((s) => ({
+        path: s.path,
+        keys: s.keys,
+        metadata: s.metadata
+          ? Object.entries(s.metadata).map(([prefix, m]) => ({ prefix, version: m.version ?? null }))
+          : null,
+      })),
+      batchNorm: report.batchNorm.map((b) => ({
+        prefix: b.stateDict ? `${b.stateDict}.${b.prefix}` : b.prefix,
+        numFeatures: b.numFeatures,
+        version: b.version,
+        hasNumBatchesTracked: b.hasNumBatchesTracked,
+        numBatchesTracked: b.numBatchesTracked,
+        health: b.health,
+      })),
+      warnings: report.warnings,
+      refusedGlobals: [...new Set(ck.placeholders)],
+    };
+    this.open.set(id, { ck, view, report });
+    return view;
+  }
+
+  get(id: string): Open {
+    const o = this.open.get(id);
+    if (!o) throw new RangeError(`no open checkpoint with id ${JSON.stringify(id)} (open it again)`);
+    return o;
+  }
+
+  tensors(id: string, offset: number, limit: number, filter: string): { total: number; rows: TensorRow[] } {
+    const f = filter.toLowerCase();
+    const all = this.get(id).report.tensors.filter((t) => !f || t.key.toLowerCase().includes(f));
+    const rows = all.slice(offset, offset + limit).map((t) => ({
+      key: t.key,
+      dtype: t.dtype,
+      shape: t.shape,
+      min: finiteOr(t.min),
+      max: finiteOr(t.max),
+      mean: finiteOr(t.mean),
+      std: finiteOr(t.std),
+      finite: t.finite ?? false,
+    }));
+    return { total: all.length, rows };
+  }
+
+  close(id: string): boolean {
+    const o = this.open.get(id);
+    o?.ck.close();
+    return this.open.delete(id);
+  }
+}
+
+/** Diff of the first (most likely model) state dicts of two files, with per-channel BatchNorm overlays. */
+export function diffFiles(a: string, b: string, stripPrefix: string | null): DiffResult {
+  const ca = loadCheckpoint(a);
+  try {
+    const cb = loadCheckpoint(b);
+    try {
+      const d = diffStateDicts(refStateDict(ca.found()).tensors, refStateDict(cb.found()).tensors, {
+        stripPrefix: stripPrefix ?? 'auto',
+      });
+      const rows: DiffResult['rows'] = [
+        ...d.added.map((key) => ({
+          key,
+          status: 'added' as const,
+          shapeA: null,
+          shapeB: null,
+          dtypeA: null,
+          dtypeB: null,
+          maxAbsDiff: null,
+          relDiff: null,
+          cosine: null,
+        })),
+        ...d.removed.map((key) => ({
+          key,
+          status: 'removed' as const,
+          shapeA: null,
+          shapeB: null,
+          dtypeA: null,
+          dtypeB: null,
+          maxAbsDiff: null,
+          relDiff: null,
+          cosine: null,
+        })),
+        ...d.changed.map((c) => ({ ...c, status: 'changed' as const })),
+        ...d.unchangedKeys.map((key) => ({
+          key,
+          status: 'unchanged' as const,
+          shapeA: null,
+          shapeB: null,
+          dtypeA: null,
+          dtypeB: null,
+          maxAbsDiff: 0,
+          relDiff: 0,
+          cosine: null,
+        })),
+      ];
+      return {
+        rows,
+        prefixes: d.prefixes,
+        frozen: d.frozen,
+        overlays: d.channels.map((c) => ({ key: c.key, a: Float32Array.from(c.a), b: Float32Array.from(c.b) })),
+      };
+    } finally {
+      cb.close();
+    }
+  } finally {
+    ca.close();
+  }
+}
