@@ -5,7 +5,9 @@
  * every available backend. Forward outputs, running stats, counters, input grads and weight/bias
  * grads are compared step by step (tolerance: testing/compare.ts). The same process also answers
  * random SyncBatchNorm cases over 1–5 simulated ranks (uneven and empty shards), which the engine's
- * real SyncBatchNorm must reproduce rank by rank (testing/simulatedRanks.ts).
+ * real SyncBatchNorm must reproduce rank by rank (testing/simulatedRanks.ts), and 16 larger cases
+ * (10k–60k elements) that reach the native kernels' blocked and threaded paths; big tensors travel
+ * as base64 (testing/binaryJson.ts).
  *
  * Skips with a printed reason when no python3 with torch is found. NORMSCOPE_DIFF_CASES and
  * NORMSCOPE_DIFF_SEED change the count and the seed (the seed is printed, so a failure can be rerun).
@@ -13,7 +15,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findTorchPython, runTorchPython } from '../../tools/torchPython.js';
-import { randomConcatSpecs, randomScenarios } from './testing/randomScenarios.js';
+import { largeScenarios, randomConcatSpecs, randomScenarios } from './testing/randomScenarios.js';
+import { BINARY_MIN, parseBinary, stringifyBinary } from './testing/binaryJson.js';
 import { runConcat, type ConcatCase } from './testing/simulatedRanks.js';
 import { replayScenario, type StepResult } from './testing/scenario.js';
 import { availableBackends, withBackend } from './testing/backends.js';
@@ -28,7 +31,7 @@ const python = findTorchPython();
 if (!python) console.log('differential: skipped — no python3 that can import torch (apt-get install python3-torch)');
 
 describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () => {
-  const scenarios = randomScenarios(SEED, COUNT);
+  const scenarios = [...randomScenarios(SEED, COUNT), ...largeScenarios(SEED + 2)];
   const concatSpecs = randomConcatSpecs(SEED + 1, SYNC_COUNT);
   let torchVersion = '';
   let results: (StepResult[] | { oracleError: string })[] = [];
@@ -36,11 +39,12 @@ describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () 
 
   it('gets one answer per case from one PyTorch process', () => {
     const script = `import runpy, sys; sys.argv = [${JSON.stringify(ORACLE)}]; runpy.run_path(sys.argv[0], run_name='__main__')`;
-    const out = JSON.parse(runTorchPython(script, JSON.stringify({ cases: scenarios, concat: concatSpecs }))) as {
+    const request = stringifyBinary({ cases: scenarios, concat: concatSpecs, binaryMin: BINARY_MIN });
+    const out = parseBinary<{
       torch: string;
       results: typeof results;
       concat: typeof concat;
-    };
+    }>(runTorchPython(script, request));
     torchVersion = out.torch;
     results = out.results;
     concat = out.concat;

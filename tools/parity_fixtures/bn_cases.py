@@ -3,8 +3,8 @@
 Every case is a scenario (see scenario.py) whose steps get an `expect` filled in by real PyTorch.
 Seeds are fixed, so rerunning the generator writes the same files.
 """
-from common import DTYPES, dec, enc, gen_input, gen_vector
-from scenario import run_scenario
+from common import enc, gen_input, gen_vector
+from scenario import run_scenario, run_scenario_f64_reference
 
 _seed = [1000]
 
@@ -40,27 +40,14 @@ def case(name, area, cls, args, steps, init=None):
     return spec
 
 
-def _retype(obj, dtype):
-    """A copy of an encoded structure with every float tensor re-encoded in `dtype`."""
-    if isinstance(obj, list):
-        return [_retype(v, dtype) for v in obj]
-    if isinstance(obj, dict):
-        if set(obj) == {'dtype', 'shape', 'data'} and obj['dtype'] in ('float32', 'float64'):
-            return enc(dec(obj).to(DTYPES[dtype]))
-        return {k: (dtype if k == 'dtype' and isinstance(v, str) and v in ('float32', 'float64') else _retype(v, dtype))
-                for k, v in obj.items()}
-    return obj
-
-
 def case_f64_reference(name, area, cls, args, steps, init=None):
     """A float32 case whose expectations are PyTorch's float64 results on the same (float32) inputs,
     rounded to float32. Used where PyTorch's own float32 path drifts by ~1e-5 (large channel offsets:
     its float32 backward loses digits that the engine's double accumulation keeps), so the fixture
     holds the exact answer rather than 1.13's float32 rounding noise."""
-    spec64 = {'name': name, 'area': area, 'class': cls, 'args': _retype(args, 'float64'),
-              'init': _retype(init, 'float64'), 'steps': _retype(steps, 'float64')}
-    for step, res in zip(steps, run_scenario(spec64)):
-        step['expect'] = _retype(res, 'float32')
+    spec = {'name': name, 'area': area, 'class': cls, 'args': args, 'init': init, 'steps': steps}
+    for step, res in zip(steps, run_scenario_f64_reference(spec)):
+        step['expect'] = res
     return {'name': name, 'area': area, 'class': cls, 'args': args, 'init': init, 'steps': steps,
             'reference': 'PyTorch float64 on the float32 inputs, rounded to float32'}
 

@@ -62,6 +62,8 @@ export interface Scenario {
     numBatchesTracked?: number;
   } | null;
   steps: ScenarioStep[];
+  /** 'float64': the expectations are PyTorch's float64 results on these float32 inputs (see the generator). */
+  reference?: 'float64';
 }
 
 const CLASSES = { BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm };
