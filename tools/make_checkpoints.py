@@ -301,6 +301,15 @@ def main():
     bsd['bn1d.num_batches_tracked'].fill_(5)
     save('health_problems.pt', bsd, note='NaN/inf, negative and tiny running_var, fp16 overflow, untouched stats, counter 0')
 
+    # A model the engine can build from a stack spec (load-coverage tests).
+    torch.manual_seed(3)
+    mlp = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3), nn.BatchNorm1d(3, momentum=None))
+    mlp.train()
+    for _ in range(2):
+        mlp(torch.randn(5, 4))
+    save('mlp_bn.pt', mlp.state_dict(), note='Sequential(Linear, BatchNorm1d, ReLU, Linear, BatchNorm1d) after 2 batches')
+    save('mlp_bn_v1.pt', make_version1(mlp.state_dict()), note='the same, version-1 state')
+
     make_protocol_pickles()
 
     import torchvision

@@ -5,3 +5,4 @@ export { detectPrefix, alignKeys, previewMapping, applyMapping, mapKey, mapMetad
 export { planMigration, applyMigration, type MigrationPlan, type MigrationStep, type PlanOptions } from './migrate.js';
 export { diffStateDicts, hasDifferences, type DiffResult, type ChangedTensor, type ChannelDiff, type DiffOptions } from './diff.js';
 export { inspectCheckpoint, type InspectReport, type TensorReport, type InspectOptions } from './report.js';
+export { previewLoad, loadWithCoverage, type LoadPreview, type LoadCoverage, type CoverageRow, type CoverageStatus } from './coverage.js';
