@@ -5,6 +5,7 @@
 import { closeWorld, launchWorld, runSpecs, type World } from './harness.js';
 import { coreSpecs } from './specs/core.js';
 import { moreSpecs } from './specs/more.js';
+import { fileSpecs } from './specs/files.js';
 import { electronSpecs } from './electron.js';
 
 const t0 = performance.now();
@@ -13,7 +14,7 @@ let result = { passed: 0, failed: 0, skipped: 0 };
 try {
   console.log('e2e — browser mode (Chromium, headless)');
   world = await launchWorld();
-  const r1 = await runSpecs(world, [...coreSpecs, ...moreSpecs]);
+  const r1 = await runSpecs(world, [...coreSpecs, ...fileSpecs, ...moreSpecs]);
   console.log('e2e — Electron');
   const r2 = await runSpecs(world, electronSpecs);
   result = { passed: r1.passed + r2.passed, failed: r1.failed + r2.failed, skipped: r1.skipped + r2.skipped };

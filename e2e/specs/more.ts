@@ -6,7 +6,7 @@ import { StackPage } from '../pages/stack.js';
 import { SteppingPage } from '../pages/stepping.js';
 
 /** A workspace whose engine part is not wired: it must say so plainly (and the spec is reported skipped). */
-function honestOrSkip(id: 'checkpoints' | 'diff' | 'ranks', shot: string): Spec['run'] {
+function honestOrSkip(id: 'ranks', shot: string): Spec['run'] {
   return async (w) => {
     const shell = new Shell(w.page);
     if (!(await shell.featureAvailable(id))) {
@@ -21,8 +21,6 @@ function honestOrSkip(id: 'checkpoints' | 'diff' | 'ranks', shot: string): Spec[
 }
 
 export const moreSpecs: Spec[] = [
-  { name: 'checkpoint browser: open a PyTorch-made checkpoint', run: honestOrSkip('checkpoints', '07-checkpoints') },
-  { name: 'diff: two checkpoints aligned', run: honestOrSkip('diff', '08-diff') },
   { name: 'ranks: 4 ranks, kill one', run: honestOrSkip('ranks', '09-ranks') },
   {
     name: 'backends: active backend, reasons, benchmark table with progress',
