@@ -11,7 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { buildStack, type BatchNorm, type DType, type Module } from '../index.js';
 import { captureEngine, loadFixture, type EncError } from './testing/fixtures.js';
 import { compareError, compareExact } from './testing/compare.js';
-import { buildModule, compareState, type ModuleStateRecord, type Scenario, type ScenarioArgs } from './testing/scenario.js';
+import {
+  buildModule,
+  compareState,
+  type ModuleStateRecord,
+  type Scenario,
+  type ScenarioArgs,
+} from './testing/scenario.js';
 import {
   compareStateDict,
   metadataObject,
@@ -35,19 +41,39 @@ interface Described {
 interface InitFixture {
   modules: { name: string; class: Scenario['class']; args: ScenarioArgs; expect: Described }[];
   nested: { name: string; layers: unknown[]; expect: Described }[];
-  casts: { name: string; class: 'BatchNorm2d'; to: DType; expect: { dtypes: Record<string, string>; numBatchesTracked: number } }[];
+  casts: {
+    name: string;
+    class: 'BatchNorm2d';
+    to: DType;
+    expect: { dtypes: Record<string, string>; numBatchesTracked: number };
+  }[];
 }
 
 function describeModule(problems: string[], m: Module, want: Described): void {
   const sd = m.stateDict();
   compareStateDict(problems, 'stateDict', sd, want.stateDict);
   compareExact(problems, 'metadata', metadataObject(sd), want.metadata);
-  compareExact(problems, 'parameters', [...m.namedParameters()].map(([n]) => n), want.parameters);
-  compareExact(problems, 'buffers', [...m.namedBuffers()].map(([n]) => n), want.buffers);
+  compareExact(
+    problems,
+    'parameters',
+    [...m.namedParameters()].map(([n]) => n),
+    want.parameters,
+  );
+  compareExact(
+    problems,
+    'buffers',
+    [...m.namedBuffers()].map(([n]) => n),
+    want.buffers,
+  );
   compareExact(problems, 'extraRepr', m.extraRepr(), want.extraRepr);
   compareExact(problems, 'repr', m.toString(), want.repr);
   if (want.modules) {
-    compareExact(problems, 'modules', [...m.namedModules()].map(([n, x]) => [n, x.getName()]), want.modules);
+    compareExact(
+      problems,
+      'modules',
+      [...m.namedModules()].map(([n, x]) => [n, x.getName()]),
+      want.modules,
+    );
   }
   if (want.attrs) {
     const bn = m as BatchNorm;

@@ -38,7 +38,9 @@ function diff(a: unknown, b: unknown, path: string, out: string[]): void {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
     if (ka.join('\u0000') !== kb.join('\u0000')) out.push(`${path}: keys ${ka.join(',')} vs ${kb.join(',')}`);
-    else for (const k of ka) diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
+    else
+      for (const k of ka)
+        diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
     return;
   }
   if (a !== b) out.push(`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
@@ -65,7 +67,9 @@ describe.skipIf(skipReason !== null)('parity fixtures are what the generator wri
       env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
     });
     expect(r.status, r.stderr).toBe(0);
-    const committed = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+    const committed = readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(readdirSync(out).sort()).toEqual(committed);
     const problems: string[] = [];
     for (const f of committed) {

@@ -58,7 +58,9 @@ function run(c: FnCase): string[] {
   return problems;
 }
 
-const fx = loadFixture<{ cases: FnCase[]; mixedDtype: { functional: FnCase[]; modules: Scenario[] } }>('functional.json');
+const fx = loadFixture<{ cases: FnCase[]; mixedDtype: { functional: FnCase[]; modules: Scenario[] } }>(
+  'functional.json',
+);
 
 describe.each(availableBackends())('functional.batchNorm parity on the %s backend', (backend) => {
   it('has cases', () => {

@@ -63,7 +63,9 @@ describe.each(availableBackends())('gradient checks in float64 on the %s backend
       for (const affine of [true, false]) {
         for (const track of [true, false]) {
           it(`${cls} ${JSON.stringify(shape)} ${mode} affine=${affine} track=${track}`, () => {
-            const rng = new TestRng(shape.length * 100 + (mode === 'train' ? 1 : 2) + (affine ? 10 : 0) + (track ? 20 : 0));
+            const rng = new TestRng(
+              shape.length * 100 + (mode === 'train' ? 1 : 2) + (affine ? 10 : 0) + (track ? 20 : 0),
+            );
             const c = shape[1]!;
             const bn = new BN[cls](c, { affine, trackRunningStats: track, momentum: 0.3, dtype: 'float64' });
             if (affine) {
@@ -95,7 +97,8 @@ describe.each(availableBackends())('gradient checks in float64 on the %s backend
     const w = randTensor(rng, [3], 0.3, 1);
     const b = randTensor(rng, [3], 0.3, 0);
     const g = randTensor(rng, [4, 3, 2], 1, 0, false);
-    const loss = () => sum(mul(functional.batchNorm(x, null, null, { weight: w, bias: b, training: true, eps: 0.1 }), g));
+    const loss = () =>
+      sum(mul(functional.batchNorm(x, null, null, { weight: w, bias: b, training: true, eps: 0.1 }), g));
     expect(withBackend(backend, () => gradcheck(loss, { x, w, b }, rng))).toEqual([]);
   });
 
@@ -104,7 +107,9 @@ describe.each(availableBackends())('gradient checks in float64 on the %s backend
     const lin = new Linear(4, 3, { dtype: 'float64' });
     const x = randTensor(rng, [5, 4]);
     const g = randTensor(rng, [5, 3], 1, 0, false);
-    expect(withBackend(backend, () => gradcheck(weightedSum(lin, x, g), { x, weight: lin.weight, bias: lin.bias! }, rng))).toEqual([]);
+    expect(
+      withBackend(backend, () => gradcheck(weightedSum(lin, x, g), { x, weight: lin.weight, bias: lin.bias! }, rng)),
+    ).toEqual([]);
   });
 
   for (const [stride, padding] of [
@@ -118,7 +123,11 @@ describe.each(availableBackends())('gradient checks in float64 on the %s backend
       const x = randTensor(rng, [2, 2, 5, 4]);
       const y = conv.forward(x);
       const g = randTensor(rng, [...y.shape], 1, 0, false);
-      expect(withBackend(backend, () => gradcheck(weightedSum(conv, x, g), { x, weight: conv.weight, bias: conv.bias! }, rng))).toEqual([]);
+      expect(
+        withBackend(backend, () =>
+          gradcheck(weightedSum(conv, x, g), { x, weight: conv.weight, bias: conv.bias! }, rng),
+        ),
+      ).toEqual([]);
     });
   }
 
@@ -137,8 +146,16 @@ describe.each(availableBackends())('gradient checks in float64 on the %s backend
         lossName === 'mseLoss'
           ? randTensor(rng, [4, 4], 1, 0, false)
           : tensor(BigInt64Array.from([0n, 3n, 1n, 2n]), { shape: [4] });
-      const loss = () => (lossName === 'mseLoss' ? mseLoss(net.forward(x), target) : crossEntropy(net.forward(x), target));
-      const leaves = { x, convWeight: conv.weight, bnWeight: bn.weight!, bnBias: bn.bias!, linWeight: lin.weight, linBias: lin.bias! };
+      const loss = () =>
+        lossName === 'mseLoss' ? mseLoss(net.forward(x), target) : crossEntropy(net.forward(x), target);
+      const leaves = {
+        x,
+        convWeight: conv.weight,
+        bnWeight: bn.weight!,
+        bnBias: bn.bias!,
+        linWeight: lin.weight,
+        linBias: lin.bias!,
+      };
       expect(withBackend(backend, () => gradcheck(loss, leaves, rng))).toEqual([]);
     });
   }

@@ -19,7 +19,13 @@ import {
 import { captureEngine, loadFixture, toTensor, type EncError, type EncTensor } from './testing/fixtures.js';
 import { compareError, compareExact, compareTensor } from './testing/compare.js';
 import { compareState, type ModuleStateRecord } from './testing/scenario.js';
-import { compareStateDict, metadataObject, stateDictFromFixture, type EncEntry, type EncStateDict } from './testing/stateDicts.js';
+import {
+  compareStateDict,
+  metadataObject,
+  stateDictFromFixture,
+  type EncEntry,
+  type EncStateDict,
+} from './testing/stateDicts.js';
 import { availableBackends, withBackend } from './testing/backends.js';
 
 type LazyName = 'LazyBatchNorm1d' | 'LazyBatchNorm2d' | 'LazyBatchNorm3d';
@@ -59,7 +65,13 @@ type LazyCase =
       class: LazyName;
       stateDict: EncStateDict;
       input: EncTensor;
-      expect: { classAfterLoad: string; state: ModuleStateRecord; output: EncTensor; outputEager: EncTensor; classAfterForward: string };
+      expect: {
+        classAfterLoad: string;
+        state: ModuleStateRecord;
+        output: EncTensor;
+        outputEager: EncTensor;
+        classAfterForward: string;
+      };
     }
   | { kind: 'loadLazy'; name: string; class: LazyName; eager: { numFeatures: number }; expect: { error: EncError } }
   | {

@@ -27,7 +27,13 @@ import {
 } from '../index.js';
 import { captureEngine, loadFixture, toTensor, type EncError, type EncTensor } from './testing/fixtures.js';
 import { compareError, compareExact } from './testing/compare.js';
-import { buildModule, compareState, type ModuleStateRecord, type Scenario, type ScenarioArgs } from './testing/scenario.js';
+import {
+  buildModule,
+  compareState,
+  type ModuleStateRecord,
+  type Scenario,
+  type ScenarioArgs,
+} from './testing/scenario.js';
 import { compareStateDict, metadataObject, modulesByPath, type EncEntry } from './testing/stateDicts.js';
 import { availableBackends, withBackend } from './testing/backends.js';
 import { runConcat, simulatedGroup, type ConcatCase } from './testing/simulatedRanks.js';
@@ -145,7 +151,9 @@ function runConvert(c: ConvertCase): string[] {
 describe('convertSyncBatchnorm', () => {
   for (const c of fx.convert) {
     const differs = c.expect.modules.some((d) => d.training !== d.seedTraining);
-    const title = differs ? `${c.name} (pins the seed's training flag; PyTorch 1.13 leaves converted modules in training mode)` : c.name;
+    const title = differs
+      ? `${c.name} (pins the seed's training flag; PyTorch 1.13 leaves converted modules in training mode)`
+      : c.name;
     it(title, () => {
       expect(runConvert(c)).toEqual([]);
     });
@@ -174,10 +182,13 @@ describe('SyncBatchNorm device rule (seed vs engine)', () => {
   });
 });
 
-describe.each(availableBackends())('SyncBatchNorm over simulated ranks equals BatchNorm on the concatenation (%s backend)', (backend) => {
-  for (const c of fx.concat) {
-    it(`${c.name} (batches ${c.perRankBatch.join(', ')})`, () => {
-      expect(withBackend(backend, () => runConcat(c))).toEqual([]);
-    });
-  }
-});
+describe.each(availableBackends())(
+  'SyncBatchNorm over simulated ranks equals BatchNorm on the concatenation (%s backend)',
+  (backend) => {
+    for (const c of fx.concat) {
+      it(`${c.name} (batches ${c.perRankBatch.join(', ')})`, () => {
+        expect(withBackend(backend, () => runConcat(c))).toEqual([]);
+      });
+    }
+  },
+);

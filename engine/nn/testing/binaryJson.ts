@@ -9,7 +9,9 @@ import type { EncTensor } from './fixtures.js';
 export const BINARY_MIN = 4096;
 
 function isEnc(v: unknown): v is EncTensor {
-  return !!v && typeof v === 'object' && Array.isArray((v as EncTensor).data) && typeof (v as EncTensor).dtype === 'string';
+  return (
+    !!v && typeof v === 'object' && Array.isArray((v as EncTensor).data) && typeof (v as EncTensor).dtype === 'string'
+  );
 }
 
 function toBytes(e: EncTensor): Buffer {
@@ -22,7 +24,9 @@ function toBytes(e: EncTensor): Buffer {
 /** JSON.stringify with large encoded tensors as base64 (the machine is little-endian, like the oracle's). */
 export function stringifyBinary(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    isEnc(v) && v.data.length >= BINARY_MIN ? { dtype: v.dtype, shape: v.shape, b64: toBytes(v).toString('base64') } : v,
+    isEnc(v) && v.data.length >= BINARY_MIN
+      ? { dtype: v.dtype, shape: v.shape, b64: toBytes(v).toString('base64') }
+      : v,
   );
 }
 

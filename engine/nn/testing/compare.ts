@@ -64,7 +64,13 @@ export function compareTensor(
 }
 
 /** Value lists, with the first few offending indices reported. */
-export function compareValues(problems: string[], what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
+export function compareValues(
+  problems: string[],
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol: number,
+): void {
   if (got.length !== want.length) {
     problems.push(`${what}: ${got.length} values, expected ${want.length}`);
     return;
@@ -87,7 +93,12 @@ export function compareValues(problems: string[], what: string, got: ArrayLike<n
 }
 
 /** Exact comparison of an error (type and message), or of "no error". */
-export function compareError(problems: string[], what: string, got: EncError | null, want: EncError | null | undefined): void {
+export function compareError(
+  problems: string[],
+  what: string,
+  got: EncError | null,
+  want: EncError | null | undefined,
+): void {
   if (want === undefined) return;
   if (want === null && got === null) return;
   if (want === null) {

@@ -27,7 +27,10 @@ export function gradcheck(loss: () => Tensor, leaves: Record<string, Tensor>, rn
     }
     const analytic = t.grad.toArray();
     const data = t.data as Float64Array;
-    const idx = data.length <= MAX_ELEMENTS ? [...data.keys()] : Array.from({ length: MAX_ELEMENTS }, () => rng.int(0, data.length - 1));
+    const idx =
+      data.length <= MAX_ELEMENTS
+        ? [...data.keys()]
+        : Array.from({ length: MAX_ELEMENTS }, () => rng.int(0, data.length - 1));
     for (const i of idx) {
       const orig = data[i]!;
       data[i] = orig + H;
@@ -43,4 +46,3 @@ export function gradcheck(loss: () => Tensor, leaves: Record<string, Tensor>, rn
   }
   return problems;
 }
-

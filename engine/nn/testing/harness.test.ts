@@ -75,7 +75,11 @@ describe('gradcheck', () => {
     const g = tensor(Float64Array.from([1, 2, 3]), { shape: [3] });
     expect(gradcheck(() => sum(mul(x, g)), { x }, rng)).toEqual([]);
     // Σx² enters as a constant computed without autograd: its 2x never reaches x.grad.
-    const hiddenTerm = () => add(sum(mul(x, g)), noGrad(() => sum(mul(x, x))));
+    const hiddenTerm = () =>
+      add(
+        sum(mul(x, g)),
+        noGrad(() => sum(mul(x, x))),
+      );
     expect(gradcheck(hiddenTerm, { x }, rng)).toHaveLength(3);
   });
 });

@@ -39,7 +39,11 @@ function randomInput(rng: TestRng, shape: number[], dtype: 'float32' | 'float64'
 }
 
 function randomGrad(rng: TestRng, shape: number[], dtype: 'float32' | 'float64'): EncTensor {
-  return encode(Array.from({ length: numel(shape) }, () => rng.normal()), shape, dtype);
+  return encode(
+    Array.from({ length: numel(shape) }, () => rng.normal()),
+    shape,
+    dtype,
+  );
 }
 
 function rankFor(cls: Cls, rng: TestRng): number {
@@ -85,7 +89,8 @@ export function randomScenario(rng: TestRng, index: number): Scenario {
   const nSteps = rng.int(1, 4);
   for (let s = 0; s < nSteps; s++) {
     if (s > 0 && rng.bool(0.1)) steps.push({ op: 'set', attr: 'trackRunningStats', value: rng.bool() });
-    if (s > 0 && rng.bool(0.05)) steps.push({ op: 'set', attr: 'momentum', value: rng.pick([null, rng.uniform(0, 1)]) });
+    if (s > 0 && rng.bool(0.05))
+      steps.push({ op: 'set', attr: 'momentum', value: rng.pick([null, rng.uniform(0, 1)]) });
     // Mostly batches of 2–6; sometimes 1 (the one-value rule in 2D) or 0 (the empty batch).
     const inner = spatial.reduce((p, d) => p * d, 1);
     let n = rng.bool(0.06) ? 0 : rng.bool(0.08) ? 1 : rng.int(2, 6);
@@ -99,7 +104,13 @@ export function randomScenario(rng: TestRng, index: number): Scenario {
       accumulate: s > 0 && rng.bool(0.2),
     });
   }
-  return { name: `random #${index} ${cls} ${dtype} [${c}${spatial.map((d) => `,${d}`).join('')}]`, class: cls, args, init, steps };
+  return {
+    name: `random #${index} ${cls} ${dtype} [${c}${spatial.map((d) => `,${d}`).join('')}]`,
+    class: cls,
+    args,
+    init,
+    steps,
+  };
 }
 
 export function randomScenarios(seed: number, count: number): Scenario[] {
@@ -139,7 +150,11 @@ export function randomConcatSpecs(seed: number, count: number): ConcatSpec[] {
     const momentum = rng.pick([null, 0.1, rng.uniform(0, 1)]);
     const eps = rng.bool(0.6) ? 1e-5 : 10 ** rng.uniform(-6, -1);
     const vec = (center: number, spread: number) =>
-      encode(Array.from({ length: c }, () => center + spread * rng.normal()), [c], dtype);
+      encode(
+        Array.from({ length: c }, () => center + spread * rng.normal()),
+        [c],
+        dtype,
+      );
     const init = { weight: vec(1, 0.4), bias: vec(0, 0.4) };
     const steps = Array.from({ length: rng.int(1, 3) }, () => ({
       ranks: perRankBatch.map((n) => {
@@ -177,7 +192,11 @@ export function largeScenarios(seed: number): Scenario[] {
       const c = shape[1]!;
       const momentum = rng.pick([null, 0.1, 0.7]);
       const vec = (center: number, spread: number) =>
-        encode(Array.from({ length: c }, () => center + spread * rng.normal()), [c], dtype);
+        encode(
+          Array.from({ length: c }, () => center + spread * rng.normal()),
+          [c],
+          dtype,
+        );
       const steps: ScenarioStep[] = (['train', 'eval', 'train'] as const).map((mode) => ({
         op: 'forward',
         mode,

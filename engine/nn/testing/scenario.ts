@@ -86,7 +86,11 @@ function applyInit(m: BatchNorm, init: Scenario['init']): void {
 }
 
 /** The module's state in the fixture's terms. */
-export function moduleState(m: BatchNorm): { tensors: Record<string, Tensor | null>; counter: number | null; counterDtype: string | null } {
+export function moduleState(m: BatchNorm): {
+  tensors: Record<string, Tensor | null>;
+  counter: number | null;
+  counterDtype: string | null;
+} {
   const nbt = m.numBatchesTracked;
   return {
     tensors: { weight: m.weight, bias: m.bias, runningMean: m.runningMean, runningVar: m.runningVar },
@@ -105,7 +109,12 @@ export function compareState(problems: string[], what: string, m: BatchNorm, wan
   compareExact(problems, `${what} numBatchesTracked dtype`, s.counterDtype, want.numBatchesTrackedDtype);
 }
 
-function forwardStep(m: BatchNorm, step: Extract<ScenarioStep, { op: 'forward' }>, label: string, problems: string[]): void {
+function forwardStep(
+  m: BatchNorm,
+  step: Extract<ScenarioStep, { op: 'forward' }>,
+  label: string,
+  problems: string[],
+): void {
   const want = step.expect!;
   if (step.mode === 'train') m.train();
   else m.eval();

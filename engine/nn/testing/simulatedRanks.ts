@@ -34,7 +34,16 @@ export interface ConcatCase {
   init: { weight: EncTensor; bias: EncTensor };
   steps: {
     ranks: RankRecord[];
-    expect: { mean: EncTensor; invstd: EncTensor; count: number; sumDy: EncTensor; sumDyXmu: EncTensor; gradWeight: EncTensor; gradBias: EncTensor; state: ModuleStateRecord };
+    expect: {
+      mean: EncTensor;
+      invstd: EncTensor;
+      count: number;
+      sumDy: EncTensor;
+      sumDyXmu: EncTensor;
+      gradWeight: EncTensor;
+      gradBias: EncTensor;
+      state: ModuleStateRecord;
+    };
   }[];
 }
 
@@ -112,11 +121,11 @@ export function runConcat(c: ConcatCase): string[] {
         const row = [...rec.localMean.data, ...rec.localInvstd.data, rec.count];
         if (sent.gathered) compareValues(p, `${label} all-gather row`, sent.gathered, row, tol);
         else p.push(`${label}: no all-gather`);
-        if (sent.reduced) compareValues(p, `${label} all-reduce sums`, sent.reduced, [...rec.sumDy.data, ...rec.sumDyXmu.data], tol);
+        if (sent.reduced)
+          compareValues(p, `${label} all-reduce sums`, sent.reduced, [...rec.sumDy.data, ...rec.sumDyXmu.data], tol);
         else p.push(`${label}: no all-reduce`);
       }
     }
   });
   return p;
 }
-

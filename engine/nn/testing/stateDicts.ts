@@ -33,7 +33,12 @@ export function metadataObject(sd: StateDict): Record<string, unknown> {
 
 /** Keys in order, then per key dtype, shape and (where recorded) values. */
 export function compareStateDict(problems: string[], what: string, sd: StateDict, want: EncEntry[]): void {
-  compareExact(problems, `${what} keys`, [...sd.keys()], want.map((e) => e.key));
+  compareExact(
+    problems,
+    `${what} keys`,
+    [...sd.keys()],
+    want.map((e) => e.key),
+  );
   for (const e of want) {
     const t = sd.get(e.key);
     if (!t) continue;
