@@ -122,8 +122,8 @@ const gypBase = [gypJs];
 const nd = nodeDir();
 const gypOpts = nd ? [`--nodedir=${nd}`] : [];
 
-// node-gyp clean first: the CUDA archive goes inside native/build, which `rebuild` would delete.
-run(process.execPath, [...gypBase, 'clean', '--directory', native]);
+// configure + build (not `rebuild`, which deletes native/build and with it the cached CUDA archive);
+// make rebuilds what changed, including on changed command lines.
 mkdirSync(join(buildDir, 'cuda'), { recursive: true });
 
 let cuda = false;
@@ -142,9 +142,21 @@ if (!wantCuda) {
     const archive = join(buildDir, 'cuda', 'libnormscope_cuda.a');
     const gencode = archs.flatMap((a) => ['-gencode', `arch=compute_${a},code=sm_${a}`]);
     gencode.push('-gencode', 'arch=compute_75,code=compute_75');
-    log(`compiling CUDA kernels with ${nvcc} (sm_${archs.join(', sm_')} + PTX 7.5)…`);
-    const r = run(nvcc, ['-O3', '-std=c++17', '-Xcompiler', '-fPIC,-fvisibility=hidden', ...gencode, '-c', join(native, 'kernels', 'cuda_kernels.cu'), '-o', obj]);
-    const ar = r.ok ? run('ar', ['rcs', archive, obj]) : r;
+    // nvcc is slow: reuse the archive when the CUDA sources, architectures and nvcc are unchanged.
+    const stampPath = join(buildDir, 'cuda', 'stamp');
+    const ch = createHash('sha256').update(JSON.stringify({ archs, nvcc }));
+    for (const f of ['cuda_kernels.cu', 'normscope_kernels.h', 'ns_error.h']) ch.update(readFileSync(join(native, 'kernels', f)));
+    const cudaHash = ch.digest('hex').slice(0, 16);
+    const cached = existsSync(archive) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === cudaHash;
+    let ar = { ok: true, out: '' };
+    if (cached) {
+      log('CUDA kernels unchanged; reusing the archive');
+    } else {
+      log(`compiling CUDA kernels with ${nvcc} (sm_${archs.join(', sm_')} + PTX 7.5)…`);
+      const r = run(nvcc, ['-O3', '-std=c++17', '-Xcompiler', '-fPIC,-fvisibility=hidden', ...gencode, '-c', join(native, 'kernels', 'cuda_kernels.cu'), '-o', obj]);
+      ar = r.ok ? run('ar', ['rcs', archive, obj]) : r;
+      if (ar.ok) writeFileSync(stampPath, cudaHash);
+    }
     if (!ar.ok) {
       cudaReason = `CUDA build failed: ${lastLines(ar.out, 5)}`;
       log(cudaReason);

@@ -1,7 +1,7 @@
 /**
  * Builds the C++ harness of the kernels' C ABI (native/test/test_kernels.cc) with the system C++
  * compiler and runs it twice: with the run-time-dispatched instruction set (AVX2 where the CPU has it)
- * and forced to the portable baseline build. Skips, saying why, when no compiler is installed.
+ * forced to the portable baseline build, and with streaming stores forced on. Skips, saying why, when no compiler is installed.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ const cxx = ['c++', 'g++', 'clang++'].find((c) => spawnSync(c, ['--version']).st
 if (!cxx) console.log('native harness skipped: no C++ compiler (c++, g++ or clang++) on PATH');
 
 describe.skipIf(!cxx)('C ABI harness (native/test)', () => {
-  it('passes every check with the dispatched and the baseline kernels', () => {
+  it('passes every check with the dispatched, baseline and streaming-store kernels', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ns-harness-'));
     try {
       const exe = join(dir, 'test_kernels');
@@ -28,8 +28,14 @@ describe.skipIf(!cxx)('C ABI harness (native/test)', () => {
         { encoding: 'utf8', timeout: 180_000 },
       );
       expect(build.status, build.stderr).toBe(0);
-      for (const isa of ['auto', 'baseline']) {
-        const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NORMSCOPE_CPU_ISA: isa } });
+      // auto ISA; the portable baseline; streaming stores forced on for every plane-plan tensor
+      const runs: [string, Record<string, string>][] = [
+        ['auto', {}],
+        ['baseline', { NORMSCOPE_CPU_ISA: 'baseline' }],
+        ['streaming stores', { NORMSCOPE_STREAM_MIN_BYTES: '0' }],
+      ];
+      for (const [isa, env] of runs) {
+        const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
         console.log(`harness (${isa}): ${r.stdout.trim().split('\n').slice(-1)[0]}`);
         expect(r.status, r.stdout + r.stderr).toBe(0);
         expect(r.stdout).toMatch(/failures=0/);

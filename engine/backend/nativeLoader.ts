@@ -105,6 +105,8 @@ export interface Addon {
     varBiased: Float64Array,
   ): number;
   setThreads(n: number): number;
+  /** memcpy over the CPU pool (the benchmarks' bandwidth reference). */
+  copy(dst: FloatArray, src: FloatArray): void;
   info(): AddonInfo;
 }
 

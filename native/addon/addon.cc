@@ -267,6 +267,14 @@ Napi::Value GatherStats(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, total);
 }
 
+// copy(dst, src): memcpy over the thread pool (bandwidth reference for benchmarks).
+Napi::Value Copy(const Napi::CallbackInfo &info) {
+  Data dst = data_arg(info, 0, "dst"), src = data_arg(info, 1, "src");
+  if (dst.kind != src.kind || dst.len < src.len) range_error(info.Env(), "dst must be the same kind as src and at least as long");
+  check_rc(info.Env(), ns_cpu_copy(dst.ptr, src.ptr, src.len * (src.kind == Kind::F32 ? 4 : 8)));
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), ns_cpu_set_threads((int)dim_arg(info, 0, "threads")));
 }
@@ -330,6 +338,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #endif
   bind(exports, "gatherStatsWithCounts", GatherStats);
   bind(exports, "setThreads", SetThreads);
+  bind(exports, "copy", Copy);
   bind(exports, "info", Info);
   return exports;
 }

@@ -46,6 +46,8 @@ NS_API int ns_cpu_set_threads(int threads);
 NS_API int ns_cpu_threads(void);
 /* The instruction set the kernels dispatched to at run time: "avx2" or "baseline". */
 NS_API const char *ns_cpu_isa(void);
+/* memcpy spread over the pool: the bandwidth reference of the benchmarks. */
+NS_API int ns_cpu_copy(void *dst, const void *src, size_t bytes);
 
 #define NS_DECLARE_CPU(T, SUF)                                                                        \
   NS_API int ns_cpu_batch_stats_##SUF(const T *x, int64_t n, int64_t c, int64_t s, double *mean,       \

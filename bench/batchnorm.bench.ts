@@ -1,0 +1,376 @@
+/**
+ * BatchNorm kernels side by side, in one run on the same data: the TypeScript backend, the native CPU
+ * backend, PyTorch's CPU kernels at the same thread count (through /usr/bin/python3 or whichever
+ * python imports torch), and a memory-copy reference (TypedArray.set and the addon's pooled memcpy).
+ *
+ * Ops: forward-train (statistics + normalise + running stats), forward-eval, backward (Σdy and
+ * Σ(x−mean)·dy, then dx; PyTorch: native_batch_norm_backward, which also returns dw and db).
+ * Bandwidth floors, bytes per element (s = element size): train forward 3·s, eval forward 2·s,
+ * backward 5·s; copy moves 2·s. "of copy" = (floor bytes / time) ÷ (copy bytes / copy time).
+ * Times are medians of repeated runs after warm-up.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend, NCS } from '../engine/backend/backend.js';
+import type { FloatArray } from '../engine/tensor/dtype.js';
+import { tsBackend } from '../engine/backend/tsKernels.js';
+import { loadAddon, loadNativeBackends, setNativeThreads } from '../engine/backend/nativeLoader.js';
+import { findTorchPython } from '../tools/torchPython.js';
+
+export type Op = 'train' | 'eval' | 'backward';
+export const OPS: Op[] = ['train', 'eval', 'backward'];
+export const FLOOR: Record<Op, number> = { train: 3, eval: 2, backward: 5 };
+export const DEFAULT_SHAPES: number[][] = [
+  [32, 64, 56, 56],
+  [256, 1024],
+  [8, 256, 28, 28],
+  [4, 32, 16, 32, 32],
+];
+
+export interface BenchOptions {
+  shapes?: number[][];
+  dtype?: 'float32' | 'float64';
+  threads?: number;
+  /** Minimum seconds of timed repetitions per measurement. */
+  minSeconds?: number;
+  /** Skip PyTorch even when available. */
+  noTorch?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface OpResult {
+  /** Median milliseconds per call, per engine; null when that engine did not run. */
+  ms: Record<string, number | null>;
+  minMs: Record<string, number | null>;
+  /** engine ÷ PyTorch time. */
+  vsTorch: Record<string, number | null>;
+  /** Achieved floor bandwidth ÷ copy bandwidth. */
+  ofCopy: Record<string, number | null>;
+}
+
+export interface ShapeResult {
+  shape: number[];
+  dims: NCS;
+  elements: number;
+  bytesPerElement: number;
+  copy: { typedArraySetMs: number; nativeMs: number | null; bestGBps: number };
+  ops: Record<Op, OpResult>;
+  /** Max |native − PyTorch| / max(1, |PyTorch|) on this data (y of train, dx of backward). */
+  agreement: Record<string, number> | null;
+}
+
+export interface BenchResult {
+  date: string;
+  dtype: string;
+  threads: number;
+  machine: { cpus: number; nativeIsa: string | null; torch: string | null };
+  engines: string[];
+  shapes: ShapeResult[];
+  notes: string[];
+}
+
+function now(): number {
+  return performance.now();
+}
+
+/** Median and min ms of fn, after warm-up, repeated for at least minSeconds (and ≥ 5 times). */
+export function measure(fn: () => void, minSeconds: number): { median: number; min: number } {
+  fn();
+  fn();
+  const times: number[] = [];
+  const start = now();
+  while (times.length < 5 || (now() - start) / 1000 < minSeconds) {
+    const t0 = now();
+    fn();
+    times.push(now() - t0);
+    if (times.length >= 200) break;
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)]!, min: times[0]! };
+}
+
+function fill(a: FloatArray, seed: number, scale: number, offset: number): void {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < a.length; i += 2) {
+    // xorshift32 + Box–Muller: normal samples, fast enough for tens of millions of elements
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    const u1 = (s + 0.5) / 4294967296;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    const u2 = (s + 0.5) / 4294967296;
+    const r = Math.sqrt(-2 * Math.log(u1));
+    a[i] = offset + scale * r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < a.length) a[i + 1] = offset + scale * r * Math.sin(2 * Math.PI * u2);
+  }
+}
+
+interface Data {
+  x: FloatArray;
+  dy: FloatArray;
+  y: FloatArray;
+  dx: FloatArray;
+  w: FloatArray;
+  b: FloatArray;
+  rm: FloatArray;
+  rv: FloatArray;
+}
+
+function timeBackend(be: Backend, d: Data, dims: NCS, minSeconds: number): Record<Op, { median: number; min: number }> {
+  const rm = d.rm.slice();
+  const rv = d.rv.slice();
+  const st = be.forwardTrain({ x: d.x, y: d.y, dims, weight: d.w, bias: d.b, runningMean: rm, runningVar: rv, momentum: 0.1, eps: 1e-5 });
+  const train = measure(
+    () => be.forwardTrain({ x: d.x, y: d.y, dims, weight: d.w, bias: d.b, runningMean: rm, runningVar: rv, momentum: 0.1, eps: 1e-5 }),
+    minSeconds,
+  );
+  const evalInv = Float64Array.from(d.rv, (v) => 1 / Math.sqrt(v + 1e-5));
+  const evalT = measure(() => be.forwardEval({ x: d.x, y: d.y, dims, weight: d.w, bias: d.b, mean: d.rm, invstd: evalInv }), minSeconds);
+  const backward = measure(() => {
+    const r = be.backwardReduce({ dy: d.dy, x: d.x, dims, mean: st.mean });
+    be.backwardElemt({ dy: d.dy, x: d.x, dx: d.dx, dims, mean: st.mean, invstd: st.invstd, weight: d.w, sumDy: r.sumDy, sumDyXmu: r.sumDyXmu, count: dims.n * dims.s });
+  }, minSeconds);
+  return { train, eval: evalT, backward };
+}
+
+const TORCH_SCRIPT = String.raw`
+import json, sys, time, numpy as np, torch, torch.nn.functional as F
+cfg = json.load(sys.stdin)
+torch.set_num_threads(cfg["threads"])
+dt = {"float32": (np.float32, torch.float32), "float64": (np.float64, torch.float64)}[cfg["dtype"]]
+def load(name, shape):
+    return torch.from_numpy(np.fromfile(cfg["dir"] + "/" + name, dtype=dt[0]).reshape(shape))
+def measure(fn, min_s):
+    fn(); fn()
+    ts = []
+    t0 = time.perf_counter()
+    while len(ts) < 5 or time.perf_counter() - t0 < min_s:
+        a = time.perf_counter(); fn(); ts.append((time.perf_counter() - a) * 1e3)
+        if len(ts) >= 200: break
+    ts.sort()
+    return {"median": ts[len(ts) // 2], "min": ts[0]}
+out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "shapes": []}
+with torch.no_grad():
+    for i, sh in enumerate(cfg["shapes"]):
+        c = sh[1]
+        x, dy = load(f"x{i}.bin", sh), load(f"dy{i}.bin", sh)
+        w, b, rm, rv = (load(f"{k}{i}.bin", [c]) for k in ("w", "b", "rm", "rv"))
+        ours_y, ours_dx = load(f"y{i}.bin", sh), load(f"dx{i}.bin", sh)
+        rm1, rv1 = rm.clone(), rv.clone()
+        r = {}
+        r["train"] = measure(lambda: F.batch_norm(x, rm1, rv1, w, b, True, 0.1, 1e-5), cfg["min_s"])
+        r["eval"] = measure(lambda: F.batch_norm(x, rm, rv, w, b, False, 0.1, 1e-5), cfg["min_s"])
+        y, save_mean, save_invstd = torch.native_batch_norm(x, w, b, rm.clone(), rv.clone(), True, 0.1, 1e-5)
+        bw = lambda: torch.ops.aten.native_batch_norm_backward(dy, x, w, rm, rv, save_mean, save_invstd, True, 1e-5, [True, True, True])
+        r["backward"] = measure(bw, cfg["min_s"])
+        dx = bw()[0]
+        def rel(a, ref):
+            return float(((a.double() - ref.double()).abs() / ref.double().abs().clamp_min(1.0)).max())
+        agree = {"train y": rel(ours_y, y), "backward dx": rel(ours_dx, dx)}
+        out["shapes"].append({"times": r, "agreement": agree})
+print(json.dumps(out))
+`;
+
+interface TorchOut {
+  torch: string;
+  threads: number;
+  shapes: { times: Record<Op, { median: number; min: number }>; agreement: Record<string, number> }[];
+}
+
+function ncsOf(shape: number[]): NCS {
+  let s = 1;
+  for (let i = 2; i < shape.length; i++) s *= shape[i]!;
+  return { n: shape[0]!, c: shape[1]!, s };
+}
+
+export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const shapes = opts.shapes ?? DEFAULT_SHAPES;
+  const dtype = opts.dtype ?? 'float32';
+  const minSeconds = opts.minSeconds ?? 0.4;
+  const Arr = dtype === 'float32' ? Float32Array : Float64Array;
+  const size = Arr.BYTES_PER_ELEMENT;
+  const notes: string[] = [];
+
+  const native = loadNativeBackends();
+  const addon = loadAddon().addon;
+  const threads = opts.threads ?? native.cpu.status.threads ?? 1;
+  if (addon) setNativeThreads(threads);
+  else notes.push(`native cpu not measured: ${native.cpu.reason}`);
+  const py = opts.noTorch ? null : findTorchPython();
+  if (!py) notes.push(opts.noTorch ? 'PyTorch skipped (--no-torch)' : 'PyTorch not measured: no python3 that imports torch');
+
+  const engines = ['ts', ...(native.cpu.backend ? ['cpu'] : []), ...(py ? ['torch'] : [])];
+  const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
+  const results: ShapeResult[] = [];
+  const engineTimes: Record<Op, { median: number; min: number }>[][] = [];
+  try {
+    shapes.forEach((shape, i) => {
+      const dims = ncsOf(shape);
+      const total = dims.n * dims.c * dims.s;
+      log(`measuring (${shape.join(', ')}) ${dtype}…`);
+      const d: Data = {
+        x: new Arr(total),
+        dy: new Arr(total),
+        y: new Arr(total),
+        dx: new Arr(total),
+        w: new Arr(dims.c),
+        b: new Arr(dims.c),
+        rm: new Arr(dims.c),
+        rv: new Arr(dims.c),
+      };
+      fill(d.x, 11 + i, 2, 0.5);
+      fill(d.dy, 23 + i, 1, 0);
+      fill(d.w, 5, 0.2, 1);
+      fill(d.b, 7, 0.2, 0);
+      fill(d.rm, 9, 0.1, 0.5);
+      fill(d.rv, 13, 0.1, 4);
+      const per: Record<string, Record<Op, { median: number; min: number }>> = {};
+      per.ts = timeBackend(tsBackend, d, dims, minSeconds);
+      if (native.cpu.backend) per.cpu = timeBackend(native.cpu.backend, d, dims, minSeconds); // leaves y, dx for the agreement check
+      const copySet = measure(() => d.y.set(d.x), minSeconds).median;
+      const copyNative = addon ? measure(() => addon.copy(d.y, d.x), minSeconds).median : null;
+      if (native.cpu.backend) {
+        // restore native outputs overwritten by the copy measurement, for PyTorch's agreement check
+        const st = native.cpu.backend.forwardTrain({ x: d.x, y: d.y, dims, weight: d.w, bias: d.b, runningMean: null, runningVar: null, momentum: 0.1, eps: 1e-5 });
+        const r = native.cpu.backend.backwardReduce({ dy: d.dy, x: d.x, dims, mean: st.mean });
+        native.cpu.backend.backwardElemt({ dy: d.dy, x: d.x, dx: d.dx, dims, mean: st.mean, invstd: st.invstd, weight: d.w, sumDy: r.sumDy, sumDyXmu: r.sumDyXmu, count: dims.n * dims.s });
+      }
+      const bestCopyMs = Math.min(copySet, copyNative ?? Infinity);
+      for (const [k, v] of Object.entries({ x: d.x, dy: d.dy, y: d.y, dx: d.dx, w: d.w, b: d.b, rm: d.rm, rv: d.rv })) {
+        writeFileSync(join(dir, `${k}${i}.bin`), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      }
+      engineTimes.push([per.ts!, ...(per.cpu ? [per.cpu] : [])]);
+      results.push({
+        shape,
+        dims,
+        elements: total,
+        bytesPerElement: size,
+        copy: { typedArraySetMs: copySet, nativeMs: copyNative, bestGBps: (2 * total * size) / (bestCopyMs * 1e6) },
+        ops: Object.fromEntries(
+          OPS.map((op) => [
+            op,
+            {
+              ms: Object.fromEntries(Object.entries(per).map(([k, v]) => [k, v[op].median])),
+              minMs: Object.fromEntries(Object.entries(per).map(([k, v]) => [k, v[op].min])),
+              vsTorch: {},
+              ofCopy: {},
+            },
+          ]),
+        ) as Record<Op, OpResult>,
+        agreement: null,
+      });
+    });
+
+    let torchVersion: string | null = null;
+    if (py) {
+      log(`measuring PyTorch (${py}, ${threads} threads)…`);
+      const cfg = { dir, dtype, threads, min_s: minSeconds, shapes };
+      const r = spawnSync(py, ['-c', TORCH_SCRIPT], {
+        input: JSON.stringify(cfg),
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+        timeout: 900_000,
+        env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+      });
+      if (r.status !== 0) {
+        notes.push(`PyTorch run failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' ')}`);
+      } else {
+        const out = JSON.parse(r.stdout) as TorchOut;
+        torchVersion = `${out.torch} (${out.threads} threads)`;
+        out.shapes.forEach((t, i) => {
+          const res = results[i]!;
+          for (const op of OPS) {
+            res.ops[op].ms.torch = t.times[op].median;
+            res.ops[op].minMs.torch = t.times[op].min;
+          }
+          if (native.cpu.backend) res.agreement = t.agreement;
+        });
+      }
+    }
+    for (const res of results) {
+      const copyBps = res.copy.bestGBps * 1e9;
+      for (const op of OPS) {
+        const o = res.ops[op];
+        const floorBytes = FLOOR[op] * res.elements * res.bytesPerElement;
+        for (const [k, ms] of Object.entries(o.ms)) {
+          o.ofCopy[k] = ms === null ? null : floorBytes / (ms / 1000) / copyBps;
+          o.vsTorch[k] = ms === null || !o.ms.torch ? null : ms / o.ms.torch;
+        }
+      }
+    }
+    return {
+      date: new Date().toISOString(),
+      dtype,
+      threads,
+      machine: { cpus: availableParallelism(), nativeIsa: addon?.info().isa ?? null, torch: torchVersion },
+      engines,
+      shapes: results,
+      notes,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function f(v: number | null | undefined, digits = 2): string {
+  return v === null || v === undefined ? '—' : v.toFixed(digits);
+}
+
+/** The result as a plain-text table: times, engine ÷ PyTorch, and share of the copy bandwidth. */
+export function formatTable(r: BenchResult): string {
+  const lines: string[] = [];
+  lines.push(`BatchNorm kernels, ${r.dtype}, ${r.threads} thread(s); native ISA ${r.machine.nativeIsa ?? '—'}; PyTorch ${r.machine.torch ?? '—'}`);
+  lines.push('floors per element: train 3·s, eval 2·s, backward 5·s bytes; copy 2·s; times are medians (ms)');
+  const head = ['shape', 'op', 'ts ms', 'cpu ms', 'torch ms', 'ts/torch', 'cpu/torch', 'ts of copy', 'cpu of copy', 'torch of copy', 'copy GB/s'];
+  const rows: string[][] = [head];
+  for (const s of r.shapes) {
+    for (const op of OPS) {
+      const o = s.ops[op];
+      rows.push([
+        `(${s.shape.join(',')})`,
+        op,
+        f(o.ms.ts, 3),
+        f(o.ms.cpu, 3),
+        f(o.ms.torch, 3),
+        f(o.vsTorch.ts),
+        f(o.vsTorch.cpu),
+        f(o.ofCopy.ts),
+        f(o.ofCopy.cpu),
+        f(o.ofCopy.torch),
+        f(s.copy.bestGBps, 1),
+      ]);
+    }
+  }
+  const widths = head.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  // Best-of-run ratios: the machine is shared, and minima are the least disturbed by other load.
+  lines.push('');
+  lines.push('best-of-run (minimum times): engine ÷ PyTorch');
+  const head2 = ['shape', 'op', 'ts min ms', 'cpu min ms', 'torch min ms', 'ts/torch', 'cpu/torch'];
+  const rows2: string[][] = [head2];
+  for (const s of r.shapes) {
+    for (const op of OPS) {
+      const m = s.ops[op].minMs;
+      const ratio = (k: string): number | null => (m[k] && m.torch ? m[k]! / m.torch : null);
+      rows2.push([`(${s.shape.join(',')})`, op, f(m.ts, 3), f(m.cpu, 3), f(m.torch, 3), f(ratio('ts')), f(ratio('cpu'))]);
+    }
+  }
+  const widths2 = head2.map((_, i) => Math.max(...rows2.map((row) => row[i]!.length)));
+  for (const row of rows2) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths2[i]!) : c.padStart(widths2[i]!))).join('  '));
+  for (const s of r.shapes) {
+    if (s.agreement) {
+      lines.push(`agreement native vs PyTorch (${s.shape.join(',')}): ${Object.entries(s.agreement).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
+    }
+  }
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}

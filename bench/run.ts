@@ -1,0 +1,54 @@
+/**
+ * `npm run bench`: the BatchNorm kernels of every engine side by side with PyTorch on the same data
+ * (see bench/batchnorm.bench.ts). Prints a table and writes bench/results/batchnorm-<date>.json
+ * (and batchnorm-latest.json).
+ *
+ *   npm run bench -- [--dtype float32|float64] [--threads N] [--seconds S] [--shape 32,64,56,56]... [--no-torch]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatTable, runBatchNormBench, type BenchOptions } from './batchnorm.bench.js';
+
+function parseArgs(argv: string[]): BenchOptions {
+  const o: BenchOptions = {};
+  const shapes: number[][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--dtype') {
+      const v = next();
+      if (v !== 'float32' && v !== 'float64') throw new Error('--dtype must be float32 or float64');
+      o.dtype = v;
+    } else if (a === '--threads') o.threads = Number(next());
+    else if (a === '--seconds') o.minSeconds = Number(next());
+    else if (a === '--shape') shapes.push(next().split(',').map(Number));
+    else if (a === '--no-torch') o.noTorch = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (shapes.length) {
+    if (shapes.some((s) => s.length < 2 || s.some((d) => !Number.isInteger(d) || d < 1))) throw new Error('--shape takes positive integers, at least two');
+    o.shapes = shapes;
+  }
+  return o;
+}
+
+let opts: BenchOptions;
+try {
+  opts = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(2);
+}
+const result = runBatchNormBench(opts);
+console.log(`\n${formatTable(result)}`);
+const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `batchnorm-${result.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(dir, 'batchnorm-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nwrote ${file}`);
