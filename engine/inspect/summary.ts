@@ -35,6 +35,7 @@ export function reader(t: Tensor): (i: number) => number {
 }
 
 export function summarize(t: Tensor): TensorSummary {
+  if (t.data instanceof Float32Array || t.data instanceof Float64Array) return summarizeFloat(t.data);
   const n = t.numel();
   const get = reader(t);
   let min = Infinity;
@@ -93,4 +94,60 @@ export function histogram(t: Tensor, bins = 32, range?: [number, number]): Histo
     counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
   }
   return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
+}
+
+/**
+ * The same summary for float32/float64 storage without per-element closures (the common case, and the
+ * one that dominates a full inspect). Two passes: sum then centred squares, both in float64.
+ */
+function summarizeFloat(d: Float32Array | Float64Array): TensorSummary {
+  const n = d.length;
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let count = 0;
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < n; i++) {
+    const v = d[i]!;
+    if (v - v !== 0) {
+      if (v !== v) nan++;
+      else inf++;
+      continue;
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    count++;
+  }
+  const mean = count ? sum / count : 0;
+  let m2 = 0;
+  let comp = 0;
+  if (nan + inf === 0) {
+    for (let i = 0; i < n; i++) {
+      const c = d[i]! - mean;
+      m2 += c * c;
+      comp += c;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = d[i]!;
+      if (v - v !== 0) continue;
+      const c = v - mean;
+      m2 += c * c;
+      comp += c;
+    }
+  }
+  // Corrected two-pass algorithm (Chan, Golub & LeVeque): removes the rounding error of the mean.
+  if (count) m2 -= (comp * comp) / count;
+  return {
+    numel: n,
+    min: count ? min : null,
+    max: count ? max : null,
+    mean: count ? mean : null,
+    std: count > 1 ? Math.sqrt(Math.max(m2, 0) / (count - 1)) : null,
+    finite: nan === 0 && inf === 0,
+    nanCount: nan,
+    infCount: inf,
+  };
 }

@@ -77,7 +77,9 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
     }
     const entry: ZipEntry | undefined = dir.entries.get(`${prefix}data/${key}`);
     if (!entry) throw new TorchZipError(`storage ${key} has no record ${prefix}data/${key}`);
-    const start = entryDataOffset(src, entry);
+    // The local header is read on first access, so a header-only inspect touches no storage record.
+    let start = -1;
+    const dataStart = () => (start >= 0 ? start : (start = entryDataOffset(src, entry)));
     if (isSupportedDtype(type.dtype)) {
       const need = numelV * itemSize(type.dtype);
       if (need > entry.size) {
@@ -86,7 +88,7 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
     }
     const nbytes = isSupportedDtype(type.dtype) ? numelV * itemSize(type.dtype) : entry.size;
     const ref = new StorageRef(key, type.dtype, numelV, typeof location === 'string' ? location : 'cpu',
-      () => src.read(start, nbytes), bo === 'big');
+      () => src.read(dataStart(), nbytes), bo === 'big');
     storages.set(key, ref);
     return ref;
   };

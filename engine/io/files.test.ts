@@ -1,0 +1,71 @@
+// File handling: formats detected by bytes (not extension), windowed reads equal whole-file reads,
+// atomic writes that never replace an existing file unless asked and leave nothing behind on failure.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadCheckpoint } from './checkpoint.js';
+import { CheckpointError } from './errors.js';
+import { writeFileAtomic } from './fileAdapter.js';
+import { saveTorch } from './save.js';
+import { corpusFile, manifest, tempDir } from './testUtil.js';
+import { Tensor } from '../tensor/tensor.js';
+import { StateDict } from '../nn/stateDict.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = tempDir('normscope-files-');
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('format detection', () => {
+  it('ignores the extension', () => {
+    for (const [name, fmt] of [['tiny.safetensors', 'safetensors'], ['tiny_legacy.pt', 'torch-legacy'], ['tiny_state_dict.pt', 'torch-zip']]) {
+      const copy = path.join(dir, `${name}.misnamed.txt`);
+      fs.copyFileSync(corpusFile(name!), copy);
+      const ck = loadCheckpoint(copy);
+      expect(ck.format).toBe(fmt);
+      ck.close();
+    }
+  });
+});
+
+describe('windowed reading (what files over 512 MiB use)', () => {
+  it('gives the same tensors as a whole-file read, for every corpus file', () => {
+    for (const name of Object.keys(manifest())) {
+      if (name.includes('sharded')) continue;
+      const a = loadCheckpoint(corpusFile(name));
+      const b = loadCheckpoint(corpusFile(name), { mode: 'windowed' });
+      const ta = a.tensors();
+      const tb = b.tensors();
+      expect(tb.map((t) => t.key)).toEqual(ta.map((t) => t.key));
+      for (let i = 0; i < ta.length; i++) {
+        expect(Array.from(tb[i]!.ref.materialize().data as ArrayLike<unknown>), `${name} ${ta[i]!.key}`)
+          .toEqual(Array.from(ta[i]!.ref.materialize().data as ArrayLike<unknown>));
+      }
+      a.close();
+      b.close();
+    }
+  });
+});
+
+describe('atomic writes', () => {
+  const sd = new StateDict([['w', new Tensor(new Float32Array([1, 2]), [2])]]);
+  it('refuses to replace an existing file unless asked', () => {
+    const f = path.join(dir, 'exists.pt');
+    fs.writeFileSync(f, 'keep me');
+    expect(() => saveTorch(f, sd)).toThrow(CheckpointError);
+    expect(fs.readFileSync(f, 'utf8')).toBe('keep me');
+    saveTorch(f, sd, { overwrite: true });
+    expect(loadCheckpoint(f).stateDict().get('w')!.toArray()).toEqual([1, 2]);
+  });
+  it('a failing writer leaves neither the target nor a temp file', () => {
+    const f = path.join(dir, 'fails.pt');
+    expect(() =>
+      writeFileAtomic(f, (sink) => {
+        sink.write(new Uint8Array(10));
+        throw new CheckpointError('boom');
+      }),
+    ).toThrow('boom');
+    expect(fs.readdirSync(dir).filter((x) => x.includes('fails'))).toEqual([]);
+  });
+});
