@@ -28,6 +28,9 @@ export const convertCommand: Command = {
         const sdPath = a.options.get('state-dict');
         if (fmt === 'torch' && sdPath === undefined && ck.format !== 'safetensors' && ck.format !== 'safetensors-sharded') {
           saveTorch(out, ck.root, { overwrite });
+        } else if (fmt === 'torch' && sdPath !== undefined) {
+          // Only the chosen state dict, as a plain torch.save(state_dict) file.
+          saveTorch(out, ck.stateDict(ck.found(sdPath).path), { overwrite });
         } else {
           const found = ck.found(sdPath);
           warnings = writeOutput(ck, found.path, ck.stateDict(found.path), out, overwrite);

@@ -4,7 +4,7 @@
  * Exit 0: identical; 1: differences found; 2: refused or malformed input.
  */
 import { fileSize } from '../../engine/io/fileAdapter.js';
-import { loadCheckpoint, refStateDict, type Checkpoint } from '../../engine/io/index.js';
+import { loadCheckpoint, refStateDict, type Checkpoint, type TensorRef } from '../../engine/io/index.js';
 import { diffStateDicts, hasDifferences, type DiffResult } from '../../engine/inspect/index.js';
 import { parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_DIFFERENT, EXIT_OK, type Command } from './command.js';
@@ -37,6 +37,12 @@ function human(a: string, b: string, d: DiffResult): string {
   return out.join('\n') + '\n';
 }
 
+/** The state dict to compare; a file without one is compared tensor by tensor under its full keys. */
+function side(ck: Checkpoint, path: string | undefined): Map<string, TensorRef> {
+  if (path === undefined && ck.stateDicts().length === 0) return new Map(ck.tensors().map((t) => [t.key, t.ref]));
+  return refStateDict(ck.found(path)).tensors;
+}
+
 export const diffCommand: Command = {
   name: 'diff',
   summary: 'compare two checkpoints (after aligning key prefixes)',
@@ -52,9 +58,9 @@ export const diffCommand: Command = {
       let cb: Checkpoint | null = null;
       try {
         cb = open(fb);
-        const sa = refStateDict(ca.found(a.options.get('state-dict-a')));
-        const sb = refStateDict(cb.found(a.options.get('state-dict-b')));
-        const d = diffStateDicts(sa.tensors, sb.tensors, { stripPrefix: a.options.get('strip-prefix') ?? 'auto' });
+        const d = diffStateDicts(side(ca, a.options.get('state-dict-a')), side(cb, a.options.get('state-dict-b')), {
+          stripPrefix: a.options.get('strip-prefix') ?? 'auto',
+        });
         if (a.flags.has('json')) {
           printJson({ added: d.added, removed: d.removed, changed: d.changed, unchanged: d.unchanged, prefixes: d.prefixes });
         } else process.stdout.write(human(fa, fb, d));
