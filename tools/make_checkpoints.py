@@ -238,6 +238,11 @@ def main():
                  'optimizer_states': [opt.state_dict()], 'lr_schedulers': []}
     save('tiny_lightning.ckpt', lightning, state_dicts=['state_dict'], note='Lightning: model. prefix inside state_dict')
 
+    import argparse
+    ns_ckpt = {'epoch': 1, 'args': argparse.Namespace(lr=0.1, arch='TinyNet'), 'state_dict': sd}
+    save('tiny_with_namespace.pt', ns_ckpt, state_dicts=['state_dict'], note='argparse.Namespace: refused unless placeholders')
+    manifest['tiny_with_namespace.pt']['placeholders'] = ['argparse.Namespace']
+
     save('tiny_v1.pt', make_version1(sd), note='version-1 BatchNorm state (no counters)')
     save('tiny_legacy.pt', sd, legacy=True, note='legacy pre-1.6 stream')
     save('tiny_legacy_checkpoint.pt', ckpt, state_dicts=['state_dict'], legacy=True, note='legacy training checkpoint')

@@ -56,6 +56,12 @@ describe('normscope CLI', () => {
     expect(s.code).toBe(2);
     expect(s.stdout).toMatch(/posix\.system\s+REFUSED/);
     expect(fs.existsSync(marker)).toBe(false);
+    // A real training checkpoint with argparse args: refused by default, browsable with --placeholders.
+    const ns = corpusFile('tiny_with_namespace.pt');
+    expect(cli(['inspect', ns]).stderr).toContain("refused global 'argparse.Namespace'");
+    const p = cli(['inspect', ns, '--placeholders', '--json']);
+    expect(p.code).toBe(0);
+    expect((JSON.parse(p.stdout) as { warnings: string[] }).warnings).toContain('inert placeholders for: argparse.Namespace');
   });
 
   it('malformed input and usage errors exit 2', () => {

@@ -3,6 +3,7 @@
 // and their _metadata versions.
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from './checkpoint.js';
+import { RefusedGlobalError } from './errors.js';
 import { close, corpusFile, manifest, sums } from './testUtil.js';
 
 const files = manifest();
@@ -13,8 +14,14 @@ describe('corpus made by PyTorch', () => {
   });
   for (const [name, m] of Object.entries(files)) {
     it(`${name}: keys, shapes, dtypes and values match torch`, () => {
-      const ck = loadCheckpoint(corpusFile(name));
+      if (m.placeholders) {
+        // Files naming globals outside the allow-list are refused by default, with the global's name.
+        expect(() => loadCheckpoint(corpusFile(name))).toThrow(RefusedGlobalError);
+        expect(() => loadCheckpoint(corpusFile(name))).toThrow(m.placeholders[0]!);
+      }
+      const ck = loadCheckpoint(corpusFile(name), { placeholders: !!m.placeholders });
       try {
+        if (m.placeholders) expect([...new Set(ck.placeholders)]).toEqual(m.placeholders);
         expect(ck.format).toBe(m.format);
         const tensors = ck.tensors();
         expect(tensors.map((t) => t.key).sort()).toEqual(Object.keys(m.tensors).sort());

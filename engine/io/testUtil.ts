@@ -18,6 +18,8 @@ export interface ManifestFile {
   tensors: Record<string, ManifestTensor>;
   stateDicts: { path: string; keys: string[]; metadata: Record<string, { version?: number }> | null }[];
   note: string;
+  /** Globals this file names outside the allow-list (it loads only with placeholders). */
+  placeholders?: string[];
 }
 
 export function manifest(): Record<string, ManifestFile> {
