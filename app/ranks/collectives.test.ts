@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { RankCoordinator } from './coordinator.js';
-import { testBackends } from './testSupport.js';
+import { testBackends, testModes } from './testSupport.js';
 import type { FromRank, RawOp } from './protocol.js';
 
 type Raw = Extract<FromRank, { type: 'rawResult' }>;
@@ -28,9 +28,9 @@ afterAll(async () => {
   await Promise.all(started.map((c) => c.stop()));
 });
 
-describe.each(testBackends())('collectives over %s', (backend) => {
+describe.each(testModes())('collectives over $name', ({ backend, spawner }) => {
   it('all_gather, all_reduce, broadcast and barrier across 3 ranks', async () => {
-    const c = await group({ world: 3, backend, timeoutMs: 20_000 });
+    const c = await group({ world: 3, backend, spawner, timeoutMs: 20_000 });
     const ops = (r: number): RawOp[] => [
       { op: 'all_gather', data: [r, r * 10, -r], tag: 'g' },
       { op: 'all_reduce', data: [r + 1, 0.5, r * r], tag: 'r' },
@@ -49,7 +49,7 @@ describe.each(testBackends())('collectives over %s', (backend) => {
   });
 
   it('two groups of four sync only within themselves', async () => {
-    const c = await group({ world: 8, backend, timeoutMs: 20_000, subgroups: [[0, 1, 2, 3], [4, 5, 6, 7]] });
+    const c = await group({ world: 8, backend, spawner, timeoutMs: 20_000, subgroups: [[0, 1, 2, 3], [4, 5, 6, 7]] });
     const res = ok(
       await c.raw(
         Array.from({ length: 8 }, (_, r) => [
@@ -68,7 +68,7 @@ describe.each(testBackends())('collectives over %s', (backend) => {
   });
 
   it('reports ranks that make different calls as a mismatch naming the odd rank', async () => {
-    const c = await group({ world: 3, backend, timeoutMs: 5_000 });
+    const c = await group({ world: 3, backend, spawner, timeoutMs: 5_000 });
     const res = await c.raw([0, 1, 2].map((r) => [{ op: 'all_gather', data: [r], tag: r === 2 ? 'layers.4:forward' : 'layers.1:forward' }] as RawOp[]));
     for (const r of res) {
       if (r instanceof Error || r.type !== 'rawResult') throw new Error('expected a raw result');

@@ -14,11 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
 import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
-import type { IpcRequest } from '../../engine/dist/ipcProcessGroup.js';
 import { CollectiveBroker } from './collectiveBroker.js';
-import { encodeFrame, FrameDecoder } from './frames.js';
 import { glooAvailability } from './glooAddon.js';
-import { RankProcess, rankEntryCommand, type Liveness } from './rankProcess.js';
+import { RankProcess, rankEntryCommand, type Liveness, type RankSpawner } from './rankProcess.js';
 import { TcpStoreServer } from './tcpStore.js';
 import type { FaultPlan, FromRank, RankTelemetry, RawOp, StepOutputs, WireState, WireTensor } from './protocol.js';
 
@@ -47,6 +45,8 @@ export interface CoordinatorOptions {
   serveStore?: boolean;
   /** The address other machines reach this machine's ranks at (gloo TCP transport; default 127.0.0.1). */
   hostname?: string;
+  /** How ranks are started (default child_process with the fd data plane; Electron main injects utilityProcess). */
+  spawner?: RankSpawner;
 }
 
 export interface StepRequest {
@@ -125,10 +125,7 @@ export class RankCoordinator {
 
   private newBroker(): CollectiveBroker {
     return new CollectiveBroker(
-      (rank, header, payload) => {
-        const rp = this.proc(rank);
-        if (rp && rp.liveness.alive && !rp.data.destroyed) rp.data.write(encodeFrame(header, payload));
-      },
+      (rank, header, payload) => this.proc(rank)?.replyCollective(header, payload),
       (rank) => this.describeLiveness(rank),
     );
   }
@@ -178,19 +175,18 @@ export class RankCoordinator {
     if (addon.available && addon.path) extraEnv.NORMSCOPE_GLOO_ADDON = addon.path;
     this.ranks = Array.from({ length: this.localRanks }, (_, i) => {
       const r = this.firstRank + i;
-      const rp = new RankProcess(r, entry, extraEnv, (rank, how) => {
-        if (!rp.killedByCoordinator) this.broker.rankExited(rank, how);
-        else this.broker.rankExited(rank, `${how} (stopped by the coordinator)`);
-      });
-      const dec = new FrameDecoder<IpcRequest>();
-      rp.data.on('data', (chunk: Buffer) => {
-        try {
-          for (const f of dec.push(chunk)) this.broker.submit({ ...f.header, rank: r }, f.payload);
-        } catch (e) {
-          rp.kill();
-          this.broken = `rank ${r} sent a malformed collective frame: ${(e as Error).message}`;
-        }
-      });
+      const rp = new RankProcess(
+        r,
+        entry,
+        extraEnv,
+        (rank, how) => {
+          if (!rp.killedByCoordinator) this.broker.rankExited(rank, how);
+          else this.broker.rankExited(rank, `${how} (stopped by the coordinator)`);
+        },
+        this.opts.spawner,
+      );
+      // The sender's rank is the process's, whatever the header claims.
+      rp.onCollective = (header, payload) => this.broker.submit({ ...header, rank: r }, payload);
       return rp;
     });
     const replies = await Promise.allSettled(
@@ -352,8 +348,13 @@ export class RankCoordinator {
     return this.ranks.map((r) => ({ ...r.liveness }));
   }
 
+  /** Kills a rank from outside, as a crash would (fault scenarios). */
   killRank(rank: number): void {
-    this.proc(rank)?.child.kill('SIGKILL');
+    const rp = this.proc(rank);
+    if (!rp) return;
+    const was = rp.killedByCoordinator;
+    rp.kill();
+    rp.killedByCoordinator = was; // this is a fault, not the coordinator cleaning up
   }
 
   /** Stops every rank and respawns the group from the host state. */
@@ -368,13 +369,13 @@ export class RankCoordinator {
     for (const rp of ranks) {
       if (rp.liveness.alive) {
         rp.killedByCoordinator = true;
-        rp.child.send({ type: 'shutdown', id: 0 }, () => {});
+        rp.shutdown();
       }
     }
     await Promise.race([Promise.all(ranks.map((r) => r.exited)), new Promise((r) => setTimeout(r, 2000))]);
     for (const rp of ranks) rp.kill();
     await Promise.all(ranks.map((r) => r.exited));
-    for (const rp of ranks) rp.data.destroy();
+    for (const rp of ranks) rp.data?.destroy();
     this.broker.reset();
     if (this.tcpStore) await this.tcpStore.close();
     this.tcpStore = null;

@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { RankCoordinator } from './coordinator.js';
-import { shards, testBackends } from './testSupport.js';
+import { shards, testModes } from './testSupport.js';
 import { stateHash } from './wire.js';
 import type { FaultPlan } from './protocol.js';
 
@@ -53,9 +53,11 @@ afterAll(async () => {
   await Promise.all(groups.map((g) => g.stop()));
 });
 
-describe.each(testBackends())('faults over %s', (backend) => {
-  it.each(SCENARIOS)('$name', async (sc) => {
-    const c = new RankCoordinator({ world: 4, backend, timeoutMs: TIMEOUT_MS });
+describe.each(testModes())('faults over $name', ({ name: mode, backend, spawner }) => {
+  // The channel data plane shares everything but the transport with ipc: its two riskiest faults suffice.
+  const scenarios = spawner ? SCENARIOS.filter((s) => s.name.includes('blocked') || s.name.includes('exits')) : SCENARIOS;
+  it.each(scenarios)('$name', async (sc) => {
+    const c = new RankCoordinator({ world: 4, backend, spawner, timeoutMs: TIMEOUT_MS });
     groups.push(c);
     await c.start();
     await c.build(SPEC, { seed: 5, lr: 0.1 });
@@ -69,7 +71,7 @@ describe.each(testBackends())('faults over %s', (backend) => {
     const rep = await c.step({ step: 2, inputs: shards(COUNTS, [4], 2), fault: sc.fault });
     if (killer) clearTimeout(killer);
     const took = Date.now() - t0;
-    console.log(`[faults ${backend}] ${sc.name}: failed in ${took} ms: ${rep.error}`);
+    console.log(`[faults ${mode}] ${sc.name}: failed in ${took} ms: ${rep.error}`);
     expect(rep.ok).toBe(false);
     for (const re of rep.ranks) expect(re.ok, `rank ${re.rank} must fail too`).toBe(false);
     for (const re of sc.expect) expect(rep.error).toMatch(re);

@@ -4,6 +4,7 @@
  */
 import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
 import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
+import type { IpcRequest, IpcResponse } from '../../engine/dist/ipcProcessGroup.js';
 
 export interface WireTensor {
   shape: number[];
@@ -79,7 +80,9 @@ export type ToRank =
   | (StepMsg & { id: number })
   | { type: 'raw'; id: number; ops: RawOp[]; fault?: FaultPlan }
   | { type: 'getState'; id: number }
-  | { type: 'shutdown'; id: number };
+  | { type: 'shutdown'; id: number }
+  /** The coordinator's answer to a collective (channel data plane). */
+  | { type: 'collectiveReply'; id: 0; header: IpcResponse; payload: Float64Array };
 
 export interface CollectiveTiming {
   group: string;
@@ -148,4 +151,6 @@ export type FromRank =
       minMs: number[];
       error?: { message: string; blamedRank: number | null } }
   | { type: 'state'; id: number; state: WireState }
+  /** A collective request (channel data plane). */
+  | { type: 'collective'; id: 0; header: IpcRequest; payload: Float64Array }
   | { type: 'failed'; id: number; message: string };

@@ -1,16 +1,13 @@
 /**
  * Builds a rank's process groups from the coordinator's init message: the world group (ipc through
- * the coordinator's pipe on fd 3, or gloo through the addon), then every new_group in order.
+ * the coordinator, over the given blocking transport, or gloo through the addon), then every new_group in order.
  */
 import { initProcessGroup, destroyProcessGroup } from '../../engine/dist/processGroup.js';
-import { IpcProcessGroup, type CollectiveObserver } from '../../engine/dist/ipcProcessGroup.js';
+import { IpcProcessGroup, type CollectiveObserver, type SyncTransport } from '../../engine/dist/ipcProcessGroup.js';
 import { GlooProcessGroup } from '../../engine/dist/glooProcessGroup.js';
-import { FdTransport } from './fdTransport.js';
 import { glooContextFactory } from './glooAddon.js';
 import { FaultyGroup } from './faultyGroup.js';
 import type { InitMsg } from './protocol.js';
-
-export const DATA_FD = 3;
 
 export interface RankGroups {
   world: FaultyGroup;
@@ -23,12 +20,12 @@ export interface RankGroups {
   close(): void;
 }
 
-export function createRankGroups(init: InitMsg, observer: CollectiveObserver): RankGroups {
+export function createRankGroups(init: InitMsg, observer: CollectiveObserver, transport: SyncTransport): RankGroups {
   const worldRanks = Array.from({ length: init.world }, (_, i) => i);
   let world: IpcProcessGroup | GlooProcessGroup;
   if (init.backend === 'ipc') {
     world = new IpcProcessGroup({
-      transport: new FdTransport(DATA_FD),
+      transport,
       globalRank: init.rank,
       ranks: worldRanks,
       name: 'world',

@@ -1,125 +1,73 @@
 /**
- * Entry of a rank process. The coordinator (coordinator.ts) spawns one per rank with an IPC channel
- * (control: init, build, step, raw collectives, state) and a pipe on fd 3 (the `ipc` data plane).
- * Work is synchronous: while a step runs, the rank blocks in its collectives like a PyTorch rank.
- * If the coordinator goes away (the IPC channel closes) the rank exits instead of lingering.
+ * Entry of a rank process, spawned by the coordinator (coordinator.ts) one per rank.
+ *
+ * Control messages (init, build, step, raw collectives, state) arrive over the parent channel:
+ * Node's IPC channel under child_process, process.parentPort under Electron's utilityProcess.
+ * The `ipc` backend's collectives need a channel the engine can block on:
+ *  - fd data plane (child_process): a pipe on fd 3, read with fs.readSync on this thread;
+ *  - channel data plane (utilityProcess, or NORMSCOPE_RANK_DATAPLANE=channel): the engine runs on a
+ *    worker thread blocked in Atomics.wait while this thread relays collectives (channelTransport.ts).
+ * If the coordinator goes away the rank exits instead of lingering.
  */
-import { setSyncObserver } from '../../engine/dist/syncBatchNormFunction.js';
-import { createRankGroups, type RankGroups } from './rankGroups.js';
-import { RankModel, errorInfo } from './rankTraining.js';
-import { TelemetryRecorder } from './rankTelemetry.js';
-import { stateHash } from './wire.js';
-import type { FromRank, RawOp, ToRank } from './protocol.js';
+import { isMainThread, MessageChannel, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { configureRank, handleRankMessage } from './rankHandler.js';
+import { FdTransport } from './fdTransport.js';
+import { ChannelTransport, deliverReply } from './channelTransport.js';
+import type { FromRank, ToRank } from './protocol.js';
 
-let groups: RankGroups | null = null;
-let model: RankModel | null = null;
-let telemetry = new TelemetryRecorder(-1);
+const DATA_FD = 3;
 
-function send(msg: FromRank): void {
-  process.send?.(msg);
+interface ParentChannel {
+  send(msg: unknown): void;
+  onMessage(fn: (msg: ToRank) => void): void;
+  onDisconnect(fn: () => void): void;
 }
 
-/** Runs raw collectives; per op: the result, and the median and fastest time over its repeats (ms). */
-function runRaw(ops: RawOp[]): { results: Float64Array[]; ms: number[]; minMs: number[] } {
-  const g = groups!;
-  const results: Float64Array[] = [];
-  const ms: number[] = [];
-  const minMs: number[] = [];
-  for (const op of ops) {
-    const group = op.group === undefined ? g.world : g.subgroups[op.group];
-    if (!group) throw new Error(`rank is not a member of subgroup ${op.group}`);
-    const data = op.data instanceof Float64Array ? op.data : Float64Array.from(op.data);
-    const o = { tag: op.tag, timeoutMs: op.timeoutMs };
-    let out: Float64Array = new Float64Array(0);
-    const reps = op.repeat ?? 1;
-    const times: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      if (op.op === 'all_gather') out = group.allGather(data, o);
-      else if (op.op === 'all_reduce') out = group.allReduceSum(data, o);
-      else if (op.op === 'broadcast') out = group.broadcast(data, op.src ?? 0, o);
-      else group.barrier(o);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    ms.push(times[Math.floor(times.length / 2)]!);
-    minMs.push(times[0]!);
-    results.push(out);
+function parentChannel(): ParentChannel {
+  const pp = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', fn: (e: { data: unknown }) => void): void } }).parentPort;
+  if (pp) {
+    // Electron utilityProcess: the parent's death kills the utility process.
+    return { send: (m) => pp.postMessage(m), onMessage: (fn) => pp.on('message', (e) => fn(e.data as ToRank)), onDisconnect: () => {} };
   }
-  return { results, ms, minMs };
+  return {
+    send: (m) => process.send?.(m),
+    onMessage: (fn) => process.on('message', (m) => fn(m as ToRank)),
+    onDisconnect: (fn) => process.on('disconnect', fn),
+  };
 }
 
-function handle(msg: ToRank): void {
-  switch (msg.type) {
-    case 'init': {
-      try {
-        telemetry = new TelemetryRecorder(msg.rank);
-        groups = createRankGroups(msg, telemetry.onCollective);
-        setSyncObserver(telemetry.onSync);
-        send({ type: 'ready', id: msg.id, rank: msg.rank, pid: process.pid });
-      } catch (e) {
-        send({ type: 'failed', id: msg.id, message: `rank ${msg.rank} could not join the group: ${(e as Error).message}` });
-      }
-      return;
-    }
-    case 'build': {
-      try {
-        model = new RankModel(msg, groups!);
-        send({ type: 'built', id: msg.id, syncLayers: model.syncLayers.map(([n]) => n) });
-      } catch (e) {
-        send({ type: 'failed', id: msg.id, message: (e as Error).message });
-      }
-      return;
-    }
-    case 'step': {
-      telemetry.reset();
-      groups!.resetCallIndices();
-      for (const g of groups!.all) g.plan = msg.fault ?? null;
-      let ok = true;
-      let error: { message: string; blamedRank: number | null } | undefined;
-      let outputs;
-      try {
-        if (!model) throw new Error('no model: send build first');
-        outputs = model.step(msg);
-      } catch (e) {
-        ok = false;
-        error = errorInfo(e);
-      }
-      for (const g of groups!.all) g.plan = null;
-      const state = model?.stateWire();
-      send({
-        type: 'stepResult',
-        id: msg.id,
-        ok,
-        error,
-        telemetry: telemetry.snapshot(),
-        outputs,
-        stateHash: state ? stateHash(state) : '',
-        state,
-      });
-      return;
-    }
-    case 'raw': {
-      telemetry.reset();
-      for (const g of groups!.all) g.plan = msg.fault ?? null;
-      try {
-        const { results, ms, minMs } = runRaw(msg.ops);
-        send({ type: 'rawResult', id: msg.id, ok: true, results, ms, minMs });
-      } catch (e) {
-        send({ type: 'rawResult', id: msg.id, ok: false, results: [], ms: [], minMs: [], error: errorInfo(e) });
-      }
-      for (const g of groups!.all) g.plan = null;
-      return;
-    }
-    case 'getState':
-      if (!model) send({ type: 'failed', id: msg.id, message: 'no model' });
-      else send({ type: 'state', id: msg.id, state: model.stateWire() });
-      return;
-    case 'shutdown':
-      groups?.close();
-      process.exit(0);
+if (!isMainThread && (workerData as { role?: string } | null)?.role === 'rank-engine') {
+  // Engine thread of the channel data plane.
+  const wd = workerData as { flag: SharedArrayBuffer; replies: MessagePort };
+  const flag = new Int32Array(wd.flag);
+  const up = parentPort!;
+  configureRank({ send: (m) => up.postMessage(m), transport: new ChannelTransport((m) => up.postMessage(m), wd.replies, flag) });
+  up.on('message', (m: ToRank) => handleRankMessage(m));
+} else if (isMainThread) {
+  const parent = parentChannel();
+  const isUtility = 'parentPort' in process && (process as unknown as { parentPort?: unknown }).parentPort !== undefined;
+  const mode = process.env.NORMSCOPE_RANK_DATAPLANE ?? (isUtility ? 'channel' : 'fd');
+  parent.onDisconnect(() => process.exit(0));
+  if (mode === 'fd') {
+    configureRank({ send: (m: FromRank) => parent.send(m), transport: new FdTransport(DATA_FD) });
+    parent.onMessage((m) => handleRankMessage(m));
+  } else {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(new URL(import.meta.url), {
+      workerData: { role: 'rank-engine', flag: flag.buffer, replies: port2 },
+      transferList: [port2],
+      execArgv: process.execArgv,
+    });
+    worker.on('message', (m: FromRank) => parent.send(m));
+    worker.on('error', (e) => {
+      process.stderr.write(`rank engine thread failed: ${e.stack ?? e.message}\n`);
+      process.exit(1);
+    });
+    worker.on('exit', (code) => process.exit(code));
+    parent.onMessage((m) => {
+      if (m.type === 'collectiveReply') deliverReply(port1, flag, { header: m.header, payload: m.payload });
+      else worker.postMessage(m);
+    });
   }
 }
-
-process.on('message', (m) => handle(m as ToRank));
-process.on('disconnect', () => process.exit(0));

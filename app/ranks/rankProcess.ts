@@ -1,7 +1,7 @@
 /**
- * One rank process as the coordinator sees it: spawning (child_process; Electron runs the same entry
- * with ELECTRON_RUN_AS_NODE because utilityProcess offers no extra pipe for the synchronous data
- * plane), request/response over the control channel, the fd-3 data pipe, and liveness.
+ * One rank process as the coordinator sees it: spawning (child_process, or Electron's utilityProcess
+ * when the Electron main injects it), request/response over the control channel, the data plane
+ * (fd-3 pipe or control-channel messages) and liveness.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import type { FromRank, ToRank, ToRankBody } from './protocol.js';
+import type { IpcRequest, IpcResponse } from '../../engine/dist/ipcProcessGroup.js';
+import { encodeFrame, FrameDecoder } from './frames.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -63,9 +65,37 @@ export interface Liveness {
 
 type Waiter = { resolve: (m: FromRank) => void; reject: (e: Error) => void };
 
+/**
+ * Electron's utilityProcess.fork, injected by the Electron main process (app/ranks never imports
+ * electron). Its children speak over process.parentPort; the rank then uses the channel data plane.
+ */
+export type UtilityFork = (
+  modulePath: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; stdio: 'pipe'; serviceName: string; execArgv?: string[] },
+) => {
+  pid: number | undefined;
+  stderr: NodeJS.ReadableStream | null;
+  postMessage(message: unknown): void;
+  kill(): boolean;
+  on(event: 'message', fn: (m: unknown) => void): unknown;
+  on(event: 'exit', fn: (code: number) => void): unknown;
+};
+
+/** How ranks are started: child_process (fd or channel data plane), or Electron's utilityProcess. */
+export type RankSpawner = { kind: 'child_process'; dataPlane?: 'fd' | 'channel' } | { kind: 'utilityProcess'; fork: UtilityFork };
+
+/** What the coordinator needs from a rank's process, whichever way it was started. */
+interface RankChild {
+  pid: number | null;
+  send(msg: unknown, done?: (err: Error | null) => void): void;
+  kill(): void;
+}
+
 export class RankProcess {
-  readonly child: ChildProcess;
-  readonly data: Socket;
+  private readonly child: RankChild;
+  /** The fd data plane's pipe (null for the channel data plane). */
+  readonly data: Socket | null;
   private nextId = 1;
   private readonly waiters = new Map<number, Waiter>();
   private stderrTail = '';
@@ -73,50 +103,101 @@ export class RankProcess {
   /** Set by the coordinator when it kills the rank on purpose. */
   killedByCoordinator = false;
   readonly exited: Promise<void>;
+  /** Receives the rank's collective requests (both data planes). */
+  onCollective: (header: IpcRequest, payload: Float64Array) => void = () => {};
+  private readonly decoder = new FrameDecoder<IpcRequest>();
 
   constructor(
     readonly rank: number,
     entry: { file: string; args: string[] },
     extraEnv: Record<string, string>,
     onExit: (rank: number, how: string) => void,
+    spawner: RankSpawner = { kind: 'child_process' },
   ) {
-    const { file, args } = entry;
     const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, NORMSCOPE_RANK: String(rank) };
-    if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-    this.child = spawn(file, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
-      env,
-    });
-    this.data = this.child.stdio[3] as Socket;
-    this.data.on('error', () => {});
-    this.liveness = { rank, pid: this.child.pid ?? null, alive: true, ended: null, lastMessageAt: Date.now() };
-    this.child.stderr!.on('data', (d: Buffer) => {
-      this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-4000);
-    });
-    this.child.on('message', (m: FromRank) => {
-      this.liveness.lastMessageAt = Date.now();
-      const w = this.waiters.get(m.id);
-      if (w) {
-        this.waiters.delete(m.id);
-        w.resolve(m);
-      }
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        const how = signal ? `was killed by signal ${signal}` : `exited with code ${code}`;
-        this.liveness.alive = false;
-        this.liveness.ended = how;
-        const tail = this.stderrTail.trim() ? ` (stderr: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')})` : '';
-        for (const w of this.waiters.values()) w.reject(new Error(`rank ${rank} ${how}${tail}`));
-        this.waiters.clear();
-        onExit(rank, how);
-        resolve();
+    let exitResolve: () => void = () => {};
+    this.exited = new Promise((resolve) => (exitResolve = resolve));
+    const ended = (how: string) => {
+      if (!this.liveness.alive) return;
+      this.liveness.alive = false;
+      this.liveness.ended = how;
+      const tail = this.stderrTail.trim() ? ` (stderr: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')})` : '';
+      for (const w of this.waiters.values()) w.reject(new Error(`rank ${rank} ${how}${tail}`));
+      this.waiters.clear();
+      onExit(rank, how);
+      exitResolve();
+    };
+    const stderr = (d: Buffer | string) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
+    };
+    if (spawner.kind === 'utilityProcess') {
+      // utilityProcess runs JS only: the compiled or bundled entry, never `--import tsx`.
+      const modulePath = entry.args[entry.args.length - 1]!;
+      const up = spawner.fork(modulePath, [], { env: { ...env, NORMSCOPE_RANK_DATAPLANE: 'channel' }, stdio: 'pipe', serviceName: `NormScope rank ${rank}` });
+      up.stderr?.on('data', stderr);
+      up.on('message', (m) => this.receive(m as FromRank));
+      up.on('exit', (code) => ended(`exited with code ${code}`));
+      this.child = { pid: up.pid ?? null, send: (m, done) => (up.postMessage(m), done?.(null)), kill: () => void up.kill() };
+      this.data = null;
+    } else {
+      const fd = (spawner.dataPlane ?? 'fd') === 'fd';
+      if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+      if (!fd) env.NORMSCOPE_RANK_DATAPLANE = 'channel';
+      const cp: ChildProcess = spawn(entry.file, entry.args, {
+        stdio: fd ? ['ignore', 'ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
+        env,
       });
-    });
-    this.child.on('error', (e) => {
-      this.stderrTail += `\nspawn error: ${e.message}`;
-    });
+      cp.stderr!.on('data', stderr);
+      cp.on('message', (m: FromRank) => this.receive(m));
+      cp.on('exit', (code, signal) => ended(signal ? `was killed by signal ${signal}` : `exited with code ${code}`));
+      cp.on('error', (e) => {
+        this.stderrTail += `\nspawn error: ${e.message}`;
+        ended(`could not start (${e.message})`);
+      });
+      this.child = {
+        pid: cp.pid ?? null,
+        send: (m, done) => {
+          if (cp.connected) cp.send(m as never, (err) => done?.(err ?? null));
+          else done?.(new Error('the rank\'s channel is closed'));
+        },
+        kill: () => void cp.kill('SIGKILL'),
+      };
+      this.data = fd ? (cp.stdio[3] as Socket) : null;
+      this.data?.on('error', () => {});
+      this.data?.on('data', (chunk: Buffer) => {
+        try {
+          for (const f of this.decoder.push(chunk)) this.onCollective(f.header, f.payload);
+        } catch (e) {
+          this.stderrTail += `\nmalformed collective frame: ${(e as Error).message}`;
+          this.kill();
+        }
+      });
+    }
+    this.liveness = { rank, pid: this.child.pid, alive: true, ended: null, lastMessageAt: Date.now() };
+  }
+
+  private receive(m: FromRank): void {
+    this.liveness.lastMessageAt = Date.now();
+    if (m.type === 'collective') {
+      this.onCollective(m.header, m.payload);
+      return;
+    }
+    const w = this.waiters.get(m.id);
+    if (w) {
+      this.waiters.delete(m.id);
+      w.resolve(m);
+    }
+  }
+
+  /** Answers a collective on whichever data plane the rank uses. */
+  replyCollective(header: IpcResponse, payload: Float64Array): void {
+    if (!this.liveness.alive) return;
+    if (this.data) {
+      if (!this.data.destroyed) this.data.write(encodeFrame(header, payload));
+    } else {
+      this.child.send({ type: 'collectiveReply', id: 0, header, payload } satisfies ToRank);
+    }
   }
 
   /** Sends a control message and resolves with the rank's answer (rejects if the rank exits first). */
@@ -134,10 +215,15 @@ export class RankProcess {
     });
   }
 
+  /** Asks the rank to exit (no answer expected). */
+  shutdown(): void {
+    if (this.liveness.alive) this.child.send({ type: 'shutdown', id: 0 } satisfies ToRank);
+  }
+
   kill(): void {
     if (!this.liveness.alive) return;
     this.killedByCoordinator = true;
-    this.child.kill('SIGKILL');
+    this.child.kill();
   }
 
   get stderr(): string {

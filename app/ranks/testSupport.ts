@@ -2,6 +2,7 @@
 import type { WireTensor } from './protocol.js';
 import { glooAvailability } from './glooAddon.js';
 import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
+import type { RankSpawner } from './rankProcess.js';
 
 /** Backends to test; gloo is skipped with a printed reason when its addon is not built. */
 export function testBackends(): ProcessGroupBackend[] {
@@ -11,6 +12,25 @@ export function testBackends(): ProcessGroupBackend[] {
     return ['ipc'];
   }
   return ['ipc', 'gloo'];
+}
+
+export interface TestMode {
+  name: string;
+  backend: ProcessGroupBackend;
+  spawner?: RankSpawner;
+}
+
+/**
+ * ipc over the fd pipe, ipc over control-channel messages (the data plane Electron's utilityProcess
+ * ranks use, exercised here under child_process), and gloo when built.
+ */
+export function testModes(): TestMode[] {
+  const modes: TestMode[] = [
+    { name: 'ipc', backend: 'ipc' },
+    { name: 'ipc (channel data plane)', backend: 'ipc', spawner: { kind: 'child_process', dataPlane: 'channel' } },
+  ];
+  if (testBackends().includes('gloo')) modes.push({ name: 'gloo', backend: 'gloo' });
+  return modes;
 }
 
 /** Deterministic pseudo-random values (a small LCG, so tests need no engine RNG). */
