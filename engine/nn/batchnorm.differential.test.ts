@@ -64,13 +64,13 @@ describe.skipIf(!python)('BatchNorm differential test against live PyTorch', () 
         scenarios.forEach((sc, i) => {
           const res = results[i] as StepResult[];
           steps += sc.steps.filter((s) => s.op === 'forward').length;
-          errors += res.filter((r) => r.error).length;
+          errors += res.filter((r) => r.error || r.backwardError).length;
           const problems = replayScenario(sc, res);
           if (problems.length) failures.push(`${sc.name} (seed ${SEED}): ${problems.slice(0, 3).join(' | ')}`);
         });
       });
       console.log(
-        `differential: compared ${scenarios.length} cases (${steps} forward steps, ${errors} expected errors) ` +
+        `differential: compared ${scenarios.length} cases (${steps} forward steps, ${errors} expected forward/backward errors) ` +
           `against torch ${torchVersion} on the ${backend} backend; ${failures.length} mismatched; ` +
           `worst |a-b|/max(1,|b|): float64 ${(worstScaledError.get(1e-6) ?? 0).toExponential(1)} (tol 1e-6), ` +
           `float32 ${(worstScaledError.get(1e-5) ?? 0).toExponential(1)} (tol 1e-5)`,

@@ -8,12 +8,14 @@ TypeScript side has one replay loop for both (engine/nn/testing/scenario.ts).
    "affine": true, "trackRunningStats": true, "dtype": "float32"},
    "init": {"weight": T, "bias": T, "runningMean": T, "runningVar": T, "numBatchesTracked": 4},
    "steps": [
-     {"op": "forward", "mode": "train" | "eval", "input": T, "gradOut": T | null, "accumulate": bool},
-     {"op": "set", "attr": "trackRunningStats" | "momentum" | "eps", "value": ...},
+     {"op": "forward", "mode": "train" | "eval", "input": T, "gradOut": T | null, "accumulate": bool,
+      "inputGrad": bool (default true: the input requires grad when gradOut is given)},
+     {"op": "set", "attr": "trackRunningStats" | "momentum" | "eps" | "requiresGrad", "value": ...},
      {"op": "setBuffer", "name": "runningMean" | "runningVar", "value": T},
      {"op": "resetRunningStats"}, {"op": "resetParameters"}]}
 
-Each step's result: {output, gradInput, gradWeight, gradBias} or {error: {type, message}}, plus
+Each step's result: {output, gradInput, gradWeight, gradBias} or {error: {type, message}} (or
+{output, backwardError} when backward itself raises), plus
 `state` (weight, bias, running stats, counter) after the step. Weight/bias gradients are cleared
 before every forward step unless the step says `accumulate` (then they add up over backward passes,
 as PyTorch's .grad does); the input is always a fresh leaf.
@@ -78,7 +80,7 @@ def _forward_step(m, step):
     m.train(step['mode'] == 'train')
     x = dec(step['input'])
     g = dec(step.get('gradOut'))
-    if g is not None:
+    if g is not None and step.get('inputGrad', True):
         x.requires_grad_(True)
     if not step.get('accumulate'):
         for p in m.parameters():
@@ -88,7 +90,10 @@ def _forward_step(m, step):
         return {'error': err}
     res = {'output': enc(y)}
     if g is not None:
-        y.backward(g)
+        _, berr = capture(lambda: y.backward(g))
+        if berr is not None:
+            res['backwardError'] = berr
+            return res
         res['gradInput'] = enc(x.grad)
         res['gradWeight'] = enc(m.weight.grad) if m.affine else None
         res['gradBias'] = enc(m.bias.grad) if m.affine else None
@@ -104,6 +109,10 @@ def run_scenario(spec):
         op = step['op']
         if op == 'forward':
             res = _forward_step(m, step)
+        elif op == 'set' and step['attr'] == 'requiresGrad':
+            for p in m.parameters():  # freeze or unfreeze weight and bias (fine-tuning with a frozen BN)
+                p.requires_grad_(step['value'])
+            res = {}
         elif op == 'set':
             setattr(m, ATTRS[step['attr']], step['value'])
             res = {}

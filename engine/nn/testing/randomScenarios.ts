@@ -2,7 +2,8 @@
  * Random BatchNorm scenarios for the differential test: classes 1d/2d/3d/Sync, inputs 2D–5D,
  * float32/float64, momentum (including null), eps, affine, tracking, preset parameters and running
  * stats, and 1–4 steps that flip between train and eval (and sometimes flip track_running_stats or
- * change momentum between steps, or let weight/bias grads accumulate over steps).
+ * change momentum between steps, freeze/unfreeze weight and bias, let weight/bias grads accumulate
+ * over steps, or leave the input without requiresGrad).
  *
  * Input ranges are bounded so float32 comparisons measure the engine rather than float32 itself:
  * |mean| / std of a channel stays below ~6, so PyTorch's `x·α + β` and the engine's formulation
@@ -91,6 +92,7 @@ export function randomScenario(rng: TestRng, index: number): Scenario {
     if (s > 0 && rng.bool(0.1)) steps.push({ op: 'set', attr: 'trackRunningStats', value: rng.bool() });
     if (s > 0 && rng.bool(0.05))
       steps.push({ op: 'set', attr: 'momentum', value: rng.pick([null, rng.uniform(0, 1)]) });
+    if (affine && rng.bool(0.08)) steps.push({ op: 'set', attr: 'requiresGrad', value: rng.bool(0.3) });
     // Mostly batches of 2–6; sometimes 1 (the one-value rule in 2D) or 0 (the empty batch).
     const inner = spatial.reduce((p, d) => p * d, 1);
     let n = rng.bool(0.06) ? 0 : rng.bool(0.08) ? 1 : rng.int(2, 6);
@@ -102,6 +104,7 @@ export function randomScenario(rng: TestRng, index: number): Scenario {
       input: randomInput(rng, shape, dtype),
       gradOut: rng.bool(0.85) ? randomGrad(rng, shape, dtype) : null,
       accumulate: s > 0 && rng.bool(0.2),
+      inputGrad: rng.bool(0.9),
     });
   }
   return {

@@ -32,6 +32,8 @@ export interface StepResult {
   gradWeight?: EncTensor | null;
   gradBias?: EncTensor | null;
   error?: EncError;
+  /** PyTorch's error from y.backward() (e.g. nothing requires grad). */
+  backwardError?: EncError;
   state: ModuleStateRecord;
 }
 
@@ -43,9 +45,17 @@ export type ScenarioStep =
       gradOut?: EncTensor | null;
       /** Keep weight/bias grads from earlier steps (they add up, as PyTorch's .grad does). */
       accumulate?: boolean;
+      /** false: the input does not require grad (only weight/bias grads flow). Default true. */
+      inputGrad?: boolean;
       expect?: StepResult;
     }
-  | { op: 'set'; attr: 'trackRunningStats' | 'momentum' | 'eps'; value: number | boolean | null; expect?: StepResult }
+  | {
+      op: 'set';
+      /** requiresGrad freezes or unfreezes weight and bias (a frozen BN while fine-tuning). */
+      attr: 'trackRunningStats' | 'momentum' | 'eps' | 'requiresGrad';
+      value: number | boolean | null;
+      expect?: StepResult;
+    }
   | { op: 'setBuffer'; name: 'runningMean' | 'runningVar'; value: EncTensor; expect?: StepResult }
   | { op: 'resetRunningStats' | 'resetParameters'; expect?: StepResult };
 
@@ -119,7 +129,7 @@ function forwardStep(
   if (step.mode === 'train') m.train();
   else m.eval();
   const grad = step.gradOut ?? null;
-  const x = toTensor(step.input, grad !== null);
+  const x = toTensor(step.input, grad !== null && step.inputGrad !== false);
   if (!step.accumulate) m.zeroGrad();
   const r = captureEngine(() => m.forward(x));
   compareError(problems, `${label} error`, r.error, want.error ?? null);
@@ -128,7 +138,7 @@ function forwardStep(
   compareTensor(problems, `${label} output`, y, want.output);
   if (grad === null) return;
   const b = captureEngine(() => y.backward(toTensor(grad)));
-  compareError(problems, `${label} backward error`, b.error, null);
+  compareError(problems, `${label} backward error`, b.error, want.backwardError ?? null);
   if (b.error) return;
   compareTensor(problems, `${label} gradInput`, x.grad, want.gradInput);
   compareTensor(problems, `${label} gradWeight`, m.affine ? m.weight!.grad : null, want.gradWeight);
@@ -148,7 +158,11 @@ export function replayScenario(sc: Scenario, results?: StepResult[]): string[] {
         forwardStep(m, { ...step, expect: want }, label, problems);
         break;
       case 'set':
-        (m as unknown as Record<string, unknown>)[step.attr] = step.value;
+        if (step.attr === 'requiresGrad') {
+          for (const p of m.parameters()) p.requiresGrad = step.value as boolean;
+        } else {
+          (m as unknown as Record<string, unknown>)[step.attr] = step.value;
+        }
         break;
       case 'setBuffer':
         if (step.name === 'runningMean') m.runningMean = toTensor(step.value);
