@@ -6,3 +6,4 @@ export { planMigration, applyMigration, type MigrationPlan, type MigrationStep, 
 export { diffStateDicts, hasDifferences, type DiffResult, type ChangedTensor, type ChannelDiff, type DiffOptions } from './diff.js';
 export { inspectCheckpoint, type InspectReport, type TensorReport, type InspectOptions } from './report.js';
 export { previewLoad, loadWithCoverage, type LoadPreview, type LoadCoverage, type CoverageRow, type CoverageStatus } from './coverage.js';
+export { treeView, type TreeNode, type TreeViewOptions } from './treeView.js';

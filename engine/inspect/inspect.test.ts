@@ -174,3 +174,18 @@ describe('diff', () => {
     expect(w.maxAbsDiff!).toBeLessThan(1e-2);
   });
 });
+
+describe('tree view', () => {
+  it('shows the training checkpoint as nested nodes with the state dict marked', async () => {
+    const { treeView } = await import('./treeView.js');
+    const ck = load('tiny_training_checkpoint.pt');
+    const t = treeView(ck.root);
+    const byLabel = Object.fromEntries(t.children.map((c) => [c.label, c]));
+    expect(byLabel['epoch']).toMatchObject({ kind: 'scalar', detail: '3' });
+    expect(byLabel['best_acc']).toMatchObject({ kind: 'scalar', detail: '0.75' });
+    expect(byLabel['state_dict']!.kind).toBe('stateDict');
+    expect(byLabel['state_dict']!.children.find((c) => c.label === 'bn.running_var')!.detail).toBe('float32 [8]');
+    expect(byLabel['optimizer']!.kind).toBe('dict');
+    ck.close();
+  });
+});
