@@ -70,6 +70,8 @@ type LazyCase =
         state: ModuleStateRecord;
         output: EncTensor;
         outputEager: EncTensor;
+        reprAfterLoad: string;
+        reprAfterForward: string;
         classAfterForward: string;
       };
     }
@@ -120,6 +122,7 @@ function runLoadEager(c: Extract<LazyCase, { kind: 'loadEager' }>): string[] {
   const r = captureEngine(() => m.loadStateDict(stateDictFromFixture(c.stateDict)));
   compareError(p, 'load', r.error, null);
   compareExact(p, 'class after load', m.getName(), c.expect.classAfterLoad);
+  compareExact(p, 'repr after load (num_features stays 0)', m.toString(), c.expect.reprAfterLoad);
   compareState(p, 'state after load', m, c.expect.state);
   m.eval();
   const y = captureEngine(() => m.forward(toTensor(c.input)));
@@ -127,6 +130,7 @@ function runLoadEager(c: Extract<LazyCase, { kind: 'loadEager' }>): string[] {
   compareTensor(p, 'output', y.value, c.expect.output);
   compareTensor(p, 'output equals the eager module', y.value, c.expect.outputEager);
   compareExact(p, 'class after forward', m.getName(), c.expect.classAfterForward);
+  compareExact(p, 'repr after forward', m.toString(), c.expect.reprAfterForward);
   return p;
 }
 

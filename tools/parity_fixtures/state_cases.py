@@ -250,6 +250,7 @@ def lazy_cases():
         res, err = capture(lambda: m.load_state_dict(eager.state_dict()))
         assert err is None
         class_after_load = type(m).__name__
+        repr_after_load = repr(m)  # num_features stays 0: loading materializes tensors, not the attribute
         x = gen_input(22, shape, 'float32')
         m.eval()
         eager.eval()
@@ -258,7 +259,8 @@ def lazy_cases():
                       'kind': 'loadEager', 'class': name, 'stateDict': _enc_sd(eager.state_dict(), {'': {'version': 2}}),
                       'input': enc(x),
                       'expect': {'classAfterLoad': class_after_load, 'state': module_state(m), 'output': enc(y),
-                                 'outputEager': enc(eager(x)), 'classAfterForward': type(m).__name__}})
+                                 'outputEager': enc(eager(x)), 'classAfterForward': type(m).__name__,
+                                 'reprAfterLoad': repr_after_load, 'reprAfterForward': repr(m)}})
         # A bad first input: PyTorch materializes from input.shape[1] before forward checks the
         # dimensions, so a wrong-rank input leaves a materialized, concrete module behind; a 1-D
         # input fails inside the materialization (input.shape[1] does not exist).
