@@ -3,9 +3,10 @@
 // Reductions (statistics; backward Σdy, Σ(x−mean)·dy) launch a 2-D grid of channel tiles × slices, not
 // one block per channel: with few channels (or few rows) many blocks still share each channel. Every
 // block reduces its slice in double (shifted sums Σ(x−K), Σ(x−K)² with K the channel's first element),
-// writes a partial, and the last block to finish (atomic counter + threadfence) merges the partials with
-// Chan's formula and finalises: saved mean/invstd, running stats (unbiased variance), folded α/β. No
-// second launch and no host round trip. Elementwise passes apply per-channel coefficients in T.
+// writes a partial, and the last block of each channel (or channel group) to finish (atomic counter +
+// threadfence) merges its partials and finalises: saved mean/invstd, running stats (unbiased variance),
+// folded α/β. No second launch and no host round trip. Elementwise passes apply per-channel
+// coefficients in T, four elements per thread with vector loads where S % 4 == 0.
 //
 // Two layouts: "plane" (S ≥ 256: a block walks a contiguous range of one channel's N·S elements plane by
 // plane) and "row" (S < 256: 32 consecutive columns of a row × 8 rows per block, coalesced across
@@ -34,10 +35,12 @@ enum Finalize { kFinStats = 0, kFinTrain = 1, kFinDot = 2 };
 
 struct RedArgs {
   int64_t n, c, s;
-  int slices;  // blocks per channel (plane) or row slices (row)
+  int slices;              // blocks per channel (plane) or row slices (row)
   int row;
-  double *p1, *p2, *pn;    // partials
-  unsigned int *counter;   // zero before launch; reset by the last block
+  int vec;                 // plane layout: 4-element vector loads (S % 4 == 0, 16-byte aligned data)
+  int64_t G, tpg;          // row layout: channels per group, 32-column tiles per group
+  double *p1, *p2;         // partials
+  unsigned int *counter;   // per channel (plane) or per group (row); zero before launch, reset by the merger
   const double *mean_in;   // kDot
   int fin;
   // outputs / train params (device, per channel)
@@ -53,23 +56,28 @@ __device__ __forceinline__ double warp_sum(double v) {
   return v;
 }
 
-// Sums a and b over the block; thread 0 gets the totals.
-__device__ __forceinline__ void block_sum2(double &a, double &b) {
-  __shared__ double sa[32], sb[32];
+// Sums a, b and c over the block; thread 0 gets the totals. Ends with a barrier, so it can be reused.
+__device__ __forceinline__ void block_sum3(double &a, double &b, double &c) {
+  __shared__ double sa[32], sb[32], sc[32];
   const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
   a = warp_sum(a);
   b = warp_sum(b);
+  c = warp_sum(c);
   if (lane == 0) {
     sa[wid] = a;
     sb[wid] = b;
+    sc[wid] = c;
   }
   __syncthreads();
   if (wid == 0) {
     a = lane < nw ? sa[lane] : 0;
     b = lane < nw ? sb[lane] : 0;
+    c = lane < nw ? sc[lane] : 0;
     a = warp_sum(a);
     b = warp_sum(b);
+    c = warp_sum(c);
   }
+  __syncthreads();
 }
 
 template <typename T, int MODE>
@@ -85,126 +93,173 @@ __device__ __forceinline__ void acc(const T *x, const T *dy, int64_t i, double k
   }
 }
 
-// The last block: merge partials per channel, finalise.
-template <typename T>
-__device__ void merge_and_finalize(const RedArgs &a, const T *x) {
-  const int64_t C = a.c, S = a.s, L = C * S;
-  for (int64_t ch = threadIdx.x; ch < C; ch += blockDim.x) {
-    const double k = a.fin == kFinDot ? 0.0 : (double)x[ch * S];
-    double n = 0, mean = 0, m2 = 0, t1 = 0, t2 = 0;
-    for (int sl = 0; sl < a.slices; sl++) {
-      // plane layout: one partial per slice; row layout: one per 32-column tile the channel touches
-      const int64_t first = ch * S, end = a.row ? first + S : first + 1;
-      for (int64_t col = first; col < end; col = (col / kRowCols + 1) * kRowCols) {
-        const int64_t idx = a.row ? (int64_t)sl * L + col : ch * a.slices + sl;
-        const double s1 = __ldcg(a.p1 + idx), s2 = __ldcg(a.p2 + idx), nb = __ldcg(a.pn + idx);
-        if (a.fin == kFinDot) {
-          t1 += s1;
-          t2 += s2;
-          continue;
-        }
-        if (nb == 0) continue;
-        // the block's (mean, M2) from its shifted sums, then Chan's merge
-        const double mb = s1 / nb, m2b = fmax(0.0, s2 - s1 * mb);
-        const double tot = n + nb, delta = (k + mb) - mean;
-        mean += delta * nb / tot;
-        m2 += m2b + delta * delta * n * nb / tot;
-        n = tot;
-      }
+// Four consecutive elements (16-byte aligned for float; two 16-byte loads for double) as doubles.
+__device__ __forceinline__ void load4(const float *p, double v[4]) {
+  const float4 f = __ldg(reinterpret_cast<const float4 *>(p));
+  v[0] = f.x;
+  v[1] = f.y;
+  v[2] = f.z;
+  v[3] = f.w;
+}
+__device__ __forceinline__ void load4(const double *p, double v[4]) {
+  const double2 a = __ldg(reinterpret_cast<const double2 *>(p)), b = __ldg(reinterpret_cast<const double2 *>(p) + 1);
+  v[0] = a.x;
+  v[1] = a.y;
+  v[2] = b.x;
+  v[3] = b.y;
+}
+
+template <typename T, int MODE>
+__device__ __forceinline__ void acc4(const T *x, const T *dy, int64_t i, double k, double &s1, double &s2) {
+  double xv[4];
+  load4(x + i, xv);
+  if (MODE == kStats) {
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+      const double d = xv[q] - k;
+      s1 += d;
+      s2 += d * d;
     }
-    if (a.fin == kFinDot) {
-      a.o1[ch] = t1;
-      a.o2[ch] = t2;
-      continue;
+  } else {
+    double gv[4];
+    load4(dy + i, gv);
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+      s1 += gv[q];
+      s2 += (xv[q] - k) * gv[q];
     }
-    const double count = (double)(a.n * S);
-    const double var = m2 / count;
-    if (a.fin == kFinStats) {
-      a.o1[ch] = mean;
-      a.o2[ch] = var;
-      continue;
-    }
-    const double inv = 1.0 / sqrt(var + a.eps);
-    if (a.rm) a.rm[ch] = a.mom * mean + (1 - a.mom) * a.rm[ch];
-    if (a.rv) a.rv[ch] = a.mom * var * (count / (count - 1)) + (1 - a.mom) * a.rv[ch];
-    a.o1[ch] = mean;
-    a.o2[ch] = inv;
-    const double al = inv * (a.w ? a.w[ch] : 1.0);
-    a.alpha[ch] = al;
-    a.beta[ch] = (a.b ? a.b[ch] : 0.0) - mean * al;
   }
 }
 
+// A channel's merged sums → outputs. All partials of a channel share its shift K (statistics) so
+// Chan's merge of their (count, mean, M2) reduces to adding (count, Σ(x−K), Σ(x−K)²), done in double.
 template <typename T>
-__device__ __forceinline__ void finish_block(const RedArgs &a, const T *x) {
+__device__ void finalize_channel(const RedArgs &a, const T *x, int64_t ch, double s1, double s2) {
+  if (a.fin == kFinDot) {
+    a.o1[ch] = s1;
+    a.o2[ch] = s2;
+    return;
+  }
+  const double count = (double)(a.n * a.s);
+  const double k = (double)x[ch * a.s];
+  const double mu = s1 / count;
+  const double mean = k + mu, var = fmax(0.0, s2 - s1 * mu) / count;
+  if (a.fin == kFinStats) {
+    a.o1[ch] = mean;
+    a.o2[ch] = var;
+    return;
+  }
+  const double inv = 1.0 / sqrt(var + a.eps);
+  if (a.rm) a.rm[ch] = a.mom * mean + (1 - a.mom) * a.rm[ch];
+  if (a.rv) a.rv[ch] = a.mom * var * (count / (count - 1)) + (1 - a.mom) * a.rv[ch];
+  a.o1[ch] = mean;
+  a.o2[ch] = inv;
+  const double al = inv * (a.w ? a.w[ch] : 1.0);
+  a.alpha[ch] = al;
+  a.beta[ch] = (a.b ? a.b[ch] : 0.0) - mean * al;
+}
+
+// After thread 0 wrote this block's partials: true in every thread of the block that finished last
+// among the `expected` blocks sharing `counter` (which it resets).
+__device__ __forceinline__ bool last_arrival(unsigned int *counter, unsigned expected) {
   __shared__ bool last;
-  __threadfence();
+  __threadfence();  // every writer's partials visible device-wide before the block arrives
   __syncthreads();
   if (threadIdx.x == 0) {
-    const unsigned total = gridDim.x * gridDim.y;
-    last = atomicAdd(a.counter, 1u) == total - 1;
+    last = atomicAdd(counter, 1u) == expected - 1;
+    if (last) *counter = 0;
   }
   __syncthreads();
-  if (!last) return;
-  __threadfence();
-  merge_and_finalize<T>(a, x);
-  if (threadIdx.x == 0) *a.counter = 0;
+  if (last) __threadfence();
+  return last;
 }
 
 // Plane layout: grid (slices, channel tiles); block (k, cy) handles channels cy, cy+gridDim.y, …
+// The last of a channel's `slices` blocks merges that channel.
 template <typename T, int MODE>
-__global__ void reduce_plane(const T *x, const T *dy, RedArgs a) {
+__global__ void __launch_bounds__(kThreads) reduce_plane(const T *x, const T *dy, RedArgs a) {
   const int64_t C = a.c, S = a.s, len = a.n * S;
   for (int64_t ch = blockIdx.y; ch < C; ch += gridDim.y) {
     const double k = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
-    const int64_t j0 = len * blockIdx.x / a.slices, j1 = len * (blockIdx.x + 1) / a.slices;
+    int64_t j0 = len * blockIdx.x / a.slices, j1 = len * (blockIdx.x + 1) / a.slices;
+    if (a.vec) {  // slice bounds on multiples of 4 (len is one)
+      j0 &= ~(int64_t)3;
+      j1 = blockIdx.x + 1 == (unsigned)a.slices ? len : (j1 & ~(int64_t)3);
+    }
     double s1 = 0, s2 = 0;
     int64_t j = j0, nn = j0 / S, s0 = j0 - nn * S;
     while (j < j1) {
       const int64_t seg = min(S - s0, j1 - j);
       const int64_t base = (nn * C + ch) * S + s0;
-      int64_t t = threadIdx.x;
-      for (; t + 3 * kThreads < seg; t += 4 * kThreads) {
-        acc<T, MODE>(x, dy, base + t, k, s1, s2);
-        acc<T, MODE>(x, dy, base + t + kThreads, k, s1, s2);
-        acc<T, MODE>(x, dy, base + t + 2 * kThreads, k, s1, s2);
-        acc<T, MODE>(x, dy, base + t + 3 * kThreads, k, s1, s2);
+      if (a.vec) {
+        int64_t t = 4 * threadIdx.x;
+        for (; t + 4 * kThreads < seg; t += 8 * kThreads) {
+          acc4<T, MODE>(x, dy, base + t, k, s1, s2);
+          acc4<T, MODE>(x, dy, base + t + 4 * kThreads, k, s1, s2);
+        }
+        for (; t < seg; t += 4 * kThreads) acc4<T, MODE>(x, dy, base + t, k, s1, s2);
+      } else {
+        int64_t t = threadIdx.x;
+        for (; t + 3 * kThreads < seg; t += 4 * kThreads) {
+          acc<T, MODE>(x, dy, base + t, k, s1, s2);
+          acc<T, MODE>(x, dy, base + t + kThreads, k, s1, s2);
+          acc<T, MODE>(x, dy, base + t + 2 * kThreads, k, s1, s2);
+          acc<T, MODE>(x, dy, base + t + 3 * kThreads, k, s1, s2);
+        }
+        for (; t < seg; t += kThreads) acc<T, MODE>(x, dy, base + t, k, s1, s2);
       }
-      for (; t < seg; t += kThreads) acc<T, MODE>(x, dy, base + t, k, s1, s2);
       j += seg;
       nn++;
       s0 = 0;
     }
-    block_sum2(s1, s2);
+    double cnt = 0;
+    block_sum3(s1, s2, cnt);
     if (threadIdx.x == 0) {
       const int64_t idx = ch * a.slices + blockIdx.x;
       a.p1[idx] = s1;
       a.p2[idx] = s2;
-      a.pn[idx] = (double)(j1 - j0);
     }
-    __syncthreads();
+    if (last_arrival(a.counter + ch, (unsigned)a.slices)) {
+      double t1 = 0, t2 = 0, unused = 0;
+      for (int sl = threadIdx.x; sl < a.slices; sl += blockDim.x) {
+        t1 += __ldcg(a.p1 + ch * a.slices + sl);
+        t2 += __ldcg(a.p2 + ch * a.slices + sl);
+      }
+      block_sum3(t1, t2, unused);
+      if (threadIdx.x == 0) finalize_channel<T>(a, x, ch, t1, t2);
+    }
   }
-  finish_block<T>(a, x);
 }
 
-// Row layout: grid (column tiles, row slices), block 32 columns × 8 rows.
+// Row layout: channels in groups of G whose columns (G·S) span `tpg` 32-column tiles; grid
+// (groups × tpg, row slices), block 32 columns × 8 rows. The first column of each channel in a tile
+// folds that channel's columns into one partial; the last block of a group merges the group.
 template <typename T, int MODE>
-__global__ void reduce_row(const T *x, const T *dy, RedArgs a) {
+__global__ void __launch_bounds__(kRowCols *kRowRows) reduce_row(const T *x, const T *dy, RedArgs a) {
   const int64_t C = a.c, S = a.s, L = C * S;
   const int tx = threadIdx.x % kRowCols, ty = threadIdx.x / kRowCols;
-  const int64_t col = (int64_t)blockIdx.x * kRowCols + tx;
+  const int64_t g = blockIdx.x / a.tpg, tile = blockIdx.x - g * a.tpg;
+  const int64_t gc0 = g * a.G, gch = min(a.G, C - gc0);  // the group's first channel and channel count
+  const int64_t lc = tile * kRowCols + tx;                  // column within the group
+  const bool valid = lc < gch * S;
+  const int64_t col = gc0 * S + lc;
   const int64_t r0 = a.n * blockIdx.y / a.slices, r1 = a.n * (blockIdx.y + 1) / a.slices;
   double s1 = 0, s2 = 0;
-  if (col < L) {
+  if (valid) {
     const int64_t ch = col / S;
     const double k = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
-    for (int64_t r = r0 + ty; r < r1; r += kRowRows) acc<T, MODE>(x, dy, r * L + col, k, s1, s2);
+    int64_t r = r0 + ty;
+    for (; r + kRowRows < r1; r += 2 * kRowRows) {
+      acc<T, MODE>(x, dy, r * L + col, k, s1, s2);
+      acc<T, MODE>(x, dy, (r + kRowRows) * L + col, k, s1, s2);
+    }
+    for (; r < r1; r += kRowRows) acc<T, MODE>(x, dy, r * L + col, k, s1, s2);
   }
   __shared__ double sh1[kRowRows][kRowCols], sh2[kRowRows][kRowCols];
   sh1[ty][tx] = s1;
   sh2[ty][tx] = s2;
   __syncthreads();
-  if (ty == 0 && col < L) {
+  if (ty == 0) {
     for (int q = 1; q < kRowRows; q++) {
       s1 += sh1[q][tx];
       s2 += sh2[q][tx];
@@ -213,23 +268,42 @@ __global__ void reduce_row(const T *x, const T *dy, RedArgs a) {
     sh2[0][tx] = s2;
   }
   __syncthreads();
-  // The first column of each channel within the tile sums that channel's columns (same shift K), so
-  // the merge reads one partial per (slice, tile) a channel touches.
-  if (ty == 0 && col < L) {
-    const int64_t ch = col / S;
-    if (tx == 0 || (col - 1) / S != ch) {
-      int q = tx + 1;
-      for (; q < kRowCols && (int64_t)blockIdx.x * kRowCols + q < L && ((int64_t)blockIdx.x * kRowCols + q) / S == ch; q++) {
+  if (ty == 0 && valid) {
+    const int64_t lch = lc / S;
+    if (tx == 0 || (lc - 1) / S != lch) {  // head lane of its channel in this tile
+      for (int q = tx + 1; q < kRowCols && tile * kRowCols + q < gch * S && (tile * kRowCols + q) / S == lch; q++) {
         s1 += sh1[0][q];
         s2 += sh2[0][q];
       }
-      const int64_t idx = (int64_t)blockIdx.y * L + col;
+      const int64_t idx = ((int64_t)blockIdx.y * gridDim.x + blockIdx.x) * kRowCols + tx;
       a.p1[idx] = s1;
       a.p2[idx] = s2;
-      a.pn[idx] = (double)((r1 - r0) * (q - tx));
     }
   }
-  finish_block<T>(a, x);
+  if (!last_arrival(a.counter + g, (unsigned)(a.tpg * a.slices))) return;
+  // merge: one partial per (slice, tile a channel touches), at the channel's head lane in that tile
+  if (a.G > 1) {  // several channels per group, one tile: a thread per channel
+    for (int64_t j = threadIdx.x; j < gch; j += blockDim.x) {
+      double t1 = 0, t2 = 0;
+      const int64_t idx0 = (int64_t)blockIdx.x * kRowCols + j * S;  // tpg == 1: tile = group
+      for (int sl = 0; sl < a.slices; sl++) {
+        const int64_t idx = (int64_t)sl * gridDim.x * kRowCols + idx0;
+        t1 += __ldcg(a.p1 + idx);
+        t2 += __ldcg(a.p2 + idx);
+      }
+      finalize_channel<T>(a, x, gc0 + j, t1, t2);
+    }
+  } else {  // one channel over tpg tiles: the whole block sums (slice, tile) partials
+    double t1 = 0, t2 = 0, unused = 0;
+    for (int64_t q = threadIdx.x; q < a.slices * a.tpg; q += blockDim.x) {
+      const int64_t sl = q / a.tpg, t = q - sl * a.tpg;
+      const int64_t idx = (sl * gridDim.x + g * a.tpg + t) * kRowCols;  // head lane 0 of every tile
+      t1 += __ldcg(a.p1 + idx);
+      t2 += __ldcg(a.p2 + idx);
+    }
+    block_sum3(t1, t2, unused);
+    if (threadIdx.x == 0) finalize_channel<T>(a, x, gc0, t1, t2);
+  }
 }
 
 enum ElemMode { kAffine = 0, kBwd = 1, kScale = 2 };
@@ -239,6 +313,44 @@ __device__ __forceinline__ T elem(T a, T b, double k0, double k1, double k2, dou
   if (MODE == kAffine) return a * (T)k0 + (T)k1;
   if (MODE == kBwd) return (a - (T)k0 - (b - (T)k1) * (T)k2) * (T)k3;
   return a * (T)k0;
+}
+
+__device__ __forceinline__ void store4(float *p, const float v[4]) {
+  *reinterpret_cast<float4 *>(p) = make_float4(v[0], v[1], v[2], v[3]);
+}
+__device__ __forceinline__ void store4(double *p, const double v[4]) {
+  reinterpret_cast<double2 *>(p)[0] = make_double2(v[0], v[1]);
+  reinterpret_cast<double2 *>(p)[1] = make_double2(v[2], v[3]);
+}
+__device__ __forceinline__ void loadT4(const float *p, float v[4]) {
+  const float4 f = __ldg(reinterpret_cast<const float4 *>(p));
+  v[0] = f.x;
+  v[1] = f.y;
+  v[2] = f.z;
+  v[3] = f.w;
+}
+__device__ __forceinline__ void loadT4(const double *p, double v[4]) {
+  const double2 a = __ldg(reinterpret_cast<const double2 *>(p)), b = __ldg(reinterpret_cast<const double2 *>(p) + 1);
+  v[0] = a.x;
+  v[1] = a.y;
+  v[2] = b.x;
+  v[3] = b.y;
+}
+
+// S % 4 == 0 and 16-byte aligned data: four elements (one channel) per thread, vector loads/stores.
+template <typename T, int MODE>
+__global__ void elem_vec4(const T *a, const T *b, T *out, int64_t total, int64_t C, int64_t S, const double *k0,
+                          const double *k1, const double *k2, const double *k3) {
+  const int64_t i = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+  if (i >= total) return;
+  const int64_t ch = total < 4294967296LL ? (int64_t)(((uint32_t)i / (uint32_t)S) % (uint32_t)C) : (i / S) % C;
+  const double c0 = k0[ch], c1 = k1 ? k1[ch] : 0, c2 = k2 ? k2[ch] : 0, c3 = k3 ? k3[ch] : 0;
+  T av[4], bv[4] = {0, 0, 0, 0}, o[4];
+  loadT4(a + i, av);
+  if (b) loadT4(b + i, bv);
+#pragma unroll
+  for (int q = 0; q < 4; q++) o[q] = elem<T, MODE>(av[q], bv[q], c0, c1, c2, c3);
+  store4(out + i, o);
 }
 
 // Large planes: one block per (plane, chunk); one division per block.
@@ -314,7 +426,6 @@ bool grow(Buf &b, size_t bytes, cudaError_t &err) {
 
 // Device scratch for partials, counter and coefficients (device API), and host-API staging.
 Buf g_part, g_counter, g_coef, g_x, g_y, g_dy, g_chan;
-bool g_counter_zeroed = false;
 int g_sms = 0;
 std::mutex g_scratch_mu;
 
@@ -335,39 +446,47 @@ int sm_count() {
 
 int64_t clampi(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-// Launches one reduction (statistics or backward sums) with the last-block merge.
+bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+// Launches one reduction (statistics or backward sums); the last block per channel (or channel group)
+// merges and finalises.
 template <typename T, int MODE>
 int launch_reduce(const T *x, const T *dy, RedArgs a) {
   std::lock_guard<std::mutex> lk(g_scratch_mu);
   cudaError_t err = cudaSuccess;
-  const int64_t C = a.c, S = a.s, L = C * S;
+  const int64_t C = a.c, S = a.s;
   const int64_t target = 8LL * sm_count();
   dim3 grid, block;
-  int64_t parts;
+  int64_t parts, counters;
   a.row = S < kRowMaxS;
   if (a.row) {
-    const int64_t tiles = (L + kRowCols - 1) / kRowCols;
-    a.slices = (int)clampi((target + tiles - 1) / tiles, 1, clampi((a.n + kRowRows - 1) / kRowRows, 1, 1024));
-    if (tiles > 2147483647LL) return ns::set_error(NS_EINVAL, "too many columns for the CUDA row kernel");
-    grid = dim3((unsigned)tiles, (unsigned)a.slices);
+    a.G = S <= kRowCols ? kRowCols / S : 1;
+    a.tpg = (a.G * S + kRowCols - 1) / kRowCols;
+    const int64_t groups = (C + a.G - 1) / a.G, bx = groups * a.tpg;
+    if (bx > 2147483647LL) return ns::set_error(NS_EINVAL, "too many columns for the CUDA row kernel");
+    a.slices = (int)clampi((target + bx - 1) / bx, 1, clampi((a.n + 4 * kRowRows - 1) / (4 * kRowRows), 1, 1024));
+    grid = dim3((unsigned)bx, (unsigned)a.slices);
     block = dim3(kRowCols * kRowRows);
-    parts = (int64_t)a.slices * L;
+    parts = (int64_t)a.slices * bx * kRowCols;
+    counters = groups;
   } else {
     const int64_t cy = clampi(C, 1, 65535);
-    a.slices = (int)clampi((target + cy - 1) / cy, 1, clampi(a.n * S / (4 * kThreads), 1, 1024));
+    a.slices = (int)clampi((target + cy - 1) / cy, 1, clampi(a.n * S / (8 * kThreads), 1, 1024));
+    a.vec = S % 4 == 0 && aligned16(x) && (MODE == kStats || aligned16(dy));
     grid = dim3((unsigned)a.slices, (unsigned)cy);
     block = dim3(kThreads);
     parts = C * a.slices;
+    counters = C;
   }
-  if (!grow(g_part, (size_t)parts * 3 * sizeof(double), err)) return cuda_fail(err, "cudaMalloc (partials)");
-  if (!grow(g_counter, sizeof(unsigned), err)) return cuda_fail(err, "cudaMalloc (counter)");
-  if (!g_counter_zeroed) {
-    if ((err = cudaMemset(g_counter.p, 0, sizeof(unsigned))) != cudaSuccess) return cuda_fail(err, "cudaMemset");
-    g_counter_zeroed = true;
+  if (!grow(g_part, (size_t)parts * 2 * sizeof(double), err)) return cuda_fail(err, "cudaMalloc (partials)");
+  // counters are zero between launches (each merger resets its own); zero newly grown space once
+  const size_t cbytes = (size_t)counters * sizeof(unsigned);
+  if (cbytes > g_counter.cap) {
+    if (!grow(g_counter, cbytes, err)) return cuda_fail(err, "cudaMalloc (counters)");
+    if ((err = cudaMemset(g_counter.p, 0, g_counter.cap)) != cudaSuccess) return cuda_fail(err, "cudaMemset");
   }
   a.p1 = (double *)g_part.p;
   a.p2 = a.p1 + parts;
-  a.pn = a.p2 + parts;
   a.counter = (unsigned *)g_counter.p;
   if (a.row)
     reduce_row<T, MODE><<<grid, block>>>(x, dy, a);
@@ -382,7 +501,11 @@ int launch_elem(const T *a, const T *b, T *out, int64_t n, int64_t C, int64_t S,
                 const double *k2, const double *k3) {
   const int64_t total = n * C * S;
   if (total == 0) return NS_OK;
-  if (S >= 1024) {
+  if (S % 4 == 0 && aligned16(a) && aligned16(out) && (!b || aligned16(b))) {
+    const int64_t blocks = (total / 4 + kThreads - 1) / kThreads;
+    if (blocks > 2147483647LL) return ns::set_error(NS_EINVAL, "tensor too large for the CUDA elementwise kernel");
+    elem_vec4<T, MODE><<<(unsigned)blocks, kThreads>>>(a, b, out, total, C, S, k0, k1, k2, k3);
+  } else if (S >= 1024) {
     const int64_t chunks = (S + 4 * kThreads - 1) / (4 * kThreads);
     const int64_t blocks = n * C * chunks;
     if (blocks > 2147483647LL) return ns::set_error(NS_EINVAL, "tensor too large for the CUDA elementwise kernel");
