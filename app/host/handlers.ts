@@ -21,6 +21,7 @@ import { previewSync } from './specTree.js';
 import { Session } from './session.js';
 import { statSync } from 'node:fs';
 import { CheckpointStore, diffFiles } from './checkpoints.js';
+import { RanksService } from './ranks.js';
 import { exportStateDict, loadInto, previewLoad } from './loadState.js';
 
 export interface HostContext {
@@ -38,10 +39,6 @@ const VERSION = '0.1.0';
 /** Which engine parts this host can drive; each entry says why not when it cannot. */
 export function features(session: Session): Record<FeatureName, FeatureStatus> {
   const engine = session.engineStatus();
-  const pending = (what: string): FeatureStatus => ({
-    available: false,
-    reason: `${what} has not landed in the engine yet`,
-  });
   return {
     stack: { available: true, reason: null },
     stepping: engine,
@@ -49,7 +46,15 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
     stateDict: engine,
     checkpoints: { available: true, reason: null },
     diff: { available: true, reason: null },
-    ranks: pending('app/ranks (rank coordinator)'),
+    // Rank processes are spawned with process.execPath, which in Electron is the app itself; the
+    // utilityProcess spawner the coordinator accepts is not wired into the Electron host yet.
+    ranks: process.versions.electron
+      ? {
+          available: false,
+          reason:
+            'rank processes are not wired in the Electron host yet (utilityProcess spawner); use browser mode (npm run serve)',
+        }
+      : { available: true, reason: null },
     backends: { available: true, reason: null },
   };
 }
@@ -58,10 +63,8 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
 export async function createHandlers(ctx: HostContext): Promise<Handlers> {
   const session = new Session(ctx);
   const checkpoints = new CheckpointStore();
+  const ranks = new RanksService((s) => ctx.emit('ranks', s));
   const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
-  const unavailable = (f: FeatureName): never => {
-    throw new NotAvailableError(features(session)[f].reason ?? `${f} is not available`);
-  };
   return {
     'app.info': async (): Promise<AppInfo> => ({
       version: VERSION,
@@ -124,11 +127,12 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
       return d;
     },
 
-    'ranks.start': async () => unavailable('ranks'),
-    'ranks.step': async () => unavailable('ranks'),
-    'ranks.kill': async () => unavailable('ranks'),
-    'ranks.stop': async () => unavailable('ranks'),
-    'ranks.state': async () => unavailable('ranks'),
+    'ranks.start': async ({ worldSize, shards }) => ranks.start(worldSize, shards, session.rankInputs(0.05)),
+    'ranks.step': async () => ranks.step(),
+    'ranks.kill': async ({ rank }) => ranks.kill(rank),
+    'ranks.restart': async () => ranks.restart(),
+    'ranks.stop': async () => ranks.stop(),
+    'ranks.state': async () => ranks.snapshot(),
 
     'backend.info': async () => backendsView(),
     'backend.set': async ({ name }) => chooseBackend(name),

@@ -61,6 +61,19 @@ export class Session {
     return { model: this.need(), spec: this.spec! };
   }
 
+  /** What the ranks need: the spec, the session's batch, the seed and the learning rate. */
+  rankInputs(lr: number): { spec: StackSpec; shape: number[]; data: Float32Array; seed: number; lr: number } {
+    this.need();
+    const x = this.x!;
+    return {
+      spec: this.spec!,
+      shape: [...x.shape],
+      data: Float32Array.from(x.data as Float32Array),
+      seed: this.seed,
+      lr,
+    };
+  }
+
   /** After a state dict was loaded into the stack: the last forward no longer describes it. */
   invalidate(): void {
     this.lastTrace = null;

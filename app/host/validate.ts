@@ -146,6 +146,7 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   }),
   'ranks.step': empty,
   'ranks.kill': obj({ rank: num({ int: true, min: 0, max: 15 }) }),
+  'ranks.restart': empty,
   'ranks.stop': empty,
   'ranks.state': empty,
   'backend.info': empty,

@@ -341,6 +341,9 @@ export interface RanksState {
   combinedMean: Float32Array | null;
   combinedVar: Float32Array | null;
   lastError: string | null;
+  /** The SyncBatchNorm layer the lanes show (the first one), and the shard sizes. */
+  layer: string | null;
+  shards: number[];
 }
 
 export interface BackendStatusView {
@@ -407,6 +410,7 @@ export interface Methods {
   'ranks.start': [{ worldSize: number; shards: number[] }, RanksState];
   'ranks.step': [Record<string, never>, RanksState];
   'ranks.kill': [{ rank: number }, RanksState];
+  'ranks.restart': [Record<string, never>, RanksState];
   'ranks.stop': [Record<string, never>, RanksState];
   'ranks.state': [Record<string, never>, RanksState];
 
@@ -460,6 +464,7 @@ export const METHOD_NAMES = [
   'ranks.start',
   'ranks.step',
   'ranks.kill',
+  'ranks.restart',
   'ranks.stop',
   'ranks.state',
   'backend.info',

@@ -1,27 +1,44 @@
 /** Specs: Checkpoints, Diff, Ranks, Backends, throughput with charts live, themes/keyboard, console hygiene. */
-import { expectTrue, skip, type Spec } from '../harness.js';
+import { expectTrue, type Spec } from '../harness.js';
 import { BackendsPage } from '../pages/others.js';
 import { Shell } from '../pages/shell.js';
 import { StackPage } from '../pages/stack.js';
 import { SteppingPage } from '../pages/stepping.js';
 
-/** A workspace whose engine part is not wired: it must say so plainly (and the spec is reported skipped). */
-function honestOrSkip(id: 'ranks', shot: string): Spec['run'] {
-  return async (w) => {
-    const shell = new Shell(w.page);
-    if (!(await shell.featureAvailable(id))) {
-      const text = await shell.notAvailableText();
-      expectTrue(text.includes('Not available yet.') && text.length > 30, `an honest reason is shown: ${text}`);
-      await shell.screenshot(shot);
-      skip(`workspace not wired yet — the window says: ${text.replace('Not available yet. ', '')}`);
-    }
-    await shell.screenshot(shot);
-    skip('no end-to-end walk written for this workspace yet');
-  };
-}
-
 export const moreSpecs: Spec[] = [
-  { name: 'ranks: 4 ranks, kill one', run: honestOrSkip('ranks', '09-ranks') },
+  {
+    name: 'ranks: SyncBatchNorm stack on 4 rank processes (one empty shard), kill one, restart',
+    async run(w) {
+      const shell = new Shell(w.page);
+      const stack = new StackPage(w.page);
+      await shell.go('stack');
+      await stack.preset('MLP (BatchNorm1d)');
+      await stack.previewSync();
+      await w.page.getByTestId('apply-sync').click();
+      await w.page.getByTestId('layer-1').filter({ hasText: 'SyncBatchNorm' }).waitFor();
+      await stack.build();
+      await shell.go('ranks');
+      await w.page.getByTestId('ranks-world').fill('4');
+      await w.page.getByTestId('ranks-shards').fill('16, 16, 0, 32');
+      await w.page.getByTestId('ranks-start').click();
+      await w.page.getByTestId('ranks-badge').filter({ hasText: '4 alive' }).waitFor({ timeout: 60_000 });
+      await w.page.getByTestId('ranks-step').click();
+      await w.page.getByTestId('ranks-badge').filter({ hasText: 'step 1 ' }).waitFor({ timeout: 60_000 });
+      const lane2 = (await w.page.getByTestId('lane-2').textContent()) ?? '';
+      expectTrue(lane2.includes('shard 0'), `rank 2 has the empty shard: ${lane2}`);
+      await w.page.getByTestId('ranks-combined').waitFor();
+      await shell.screenshot('09-ranks');
+      await w.page.getByTestId('kill-2').click();
+      await w.page.getByTestId('ranks-step').click();
+      await w.page.getByTestId('ranks-step-error').filter({ hasText: 'rank 2' }).waitFor({ timeout: 60_000 });
+      await shell.screenshot('09b-ranks-killed');
+      await w.page.getByTestId('ranks-restart').click();
+      await w.page.getByTestId('ranks-badge').filter({ hasText: '4 alive' }).waitFor({ timeout: 60_000 });
+      await w.page.getByTestId('ranks-step').click();
+      await w.page.getByTestId('ranks-badge').filter({ hasText: 'step 2 ' }).waitFor({ timeout: 60_000 });
+      await w.page.getByText('Stop', { exact: true }).click();
+    },
+  },
   {
     name: 'backends: active backend, reasons, benchmark table with progress',
     async run(w) {

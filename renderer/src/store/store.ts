@@ -132,6 +132,8 @@ export interface AppState {
   startRanks(worldSize: number, shards: number[]): Promise<void>;
   stepRanks(): Promise<void>;
   killRank(rank: number): Promise<void>;
+  restartRanks(): Promise<void>;
+  ranksBusy: boolean;
   stopRanks(): Promise<void>;
 
   // backends
@@ -425,17 +427,25 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
 
       ranks: null,
       ranksError: null,
+      ranksBusy: false,
       async startRanks(worldSize, shards) {
+        set({ ranksBusy: true });
         const r = await attempt('ranksError', () => client.call('ranks.start', { worldSize, shards }));
-        if (r) set({ ranks: r });
+        set({ ranksBusy: false, ranks: r ?? get().ranks });
       },
       async stepRanks() {
+        set({ ranksBusy: true });
         const r = await attempt('ranksError', () => client.call('ranks.step', {}));
-        if (r) set({ ranks: r });
+        set({ ranksBusy: false, ranks: r ?? get().ranks });
       },
       async killRank(rank) {
         const r = await attempt('ranksError', () => client.call('ranks.kill', { rank }));
         if (r) set({ ranks: r });
+      },
+      async restartRanks() {
+        set({ ranksBusy: true });
+        const r = await attempt('ranksError', () => client.call('ranks.restart', {}));
+        set({ ranksBusy: false, ranks: r ?? get().ranks });
       },
       async stopRanks() {
         const r = await attempt('ranksError', () => client.call('ranks.stop', {}));

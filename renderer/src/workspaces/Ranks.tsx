@@ -7,50 +7,108 @@ import { useApp } from '../store/hooks';
 export function Ranks() {
   const ranks = useApp((s) => s.ranks);
   const error = useApp((s) => s.ranksError);
+  const busy = useApp((s) => s.ranksBusy);
+  const built = useApp((s) => s.summary);
   const start = useApp((s) => s.startRanks);
   const step = useApp((s) => s.stepRanks);
   const kill = useApp((s) => s.killRank);
+  const restart = useApp((s) => s.restartRanks);
   const stop = useApp((s) => s.stopRanks);
   const [world, setWorld] = useState(4);
-  const [shards, setShards] = useState('8, 8, 0, 8');
-  const parsed = shards.split(',').map((s) => Number(s.trim()));
+  const [shards, setShards] = useState('');
+  const parsed = shards.trim() ? shards.split(',').map((s) => Number(s.trim())) : [];
+  const running = ranks?.running ?? false;
   return (
     <section className="workspace" data-testid="ws-ranks">
       <header className="ws-header">
         <h2>Ranks</h2>
+        {ranks && (
+          <span className="badge" data-testid="ranks-badge">
+            world {ranks.worldSize} · step {ranks.step} · {ranks.lanes.filter((l) => l.alive).length} alive · layer{' '}
+            {ranks.layer ?? '—'}
+          </span>
+        )}
       </header>
       <FeatureGate feature="ranks">
-        <div className="toolbar">
-          <label className="field">
-            <span>world size</span>
-            <input type="number" min={1} max={16} value={world} onChange={(e) => setWorld(Number(e.target.value))} />
-          </label>
-          <label className="field">
-            <span>shard sizes</span>
-            <input value={shards} onChange={(e) => setShards(e.target.value)} />
-          </label>
-          <button className="primary" onClick={() => void start(world, parsed)}>
-            Start
-          </button>
-          <button onClick={() => void step()}>Step</button>
-          <button onClick={() => void stop()}>Stop</button>
-        </div>
-        <ErrorBox error={error} testId="ranks-error" />
-        {!ranks ? (
-          <Empty>Start a world of ranks running the built stack.</Empty>
+        {!built ? (
+          <Empty>
+            Build a stack with SyncBatchNorm layers first (Stack builder → Convert to SyncBatchNorm… → Build).
+          </Empty>
         ) : (
-          <div className="lanes">
-            {ranks.lanes.map((l) => (
-              <div key={l.rank} className={`lane ${l.alive ? '' : 'dead'}`}>
-                <strong>rank {l.rank}</strong> {l.alive ? 'alive' : 'dead'} · {l.count} samples · {l.collectiveCalls}{' '}
-                collectives · {fmtNum(l.collectiveMs, 1)} ms
-                {l.error && <div className="error">{l.error}</div>}
-                <ChannelBars title="local mean" values={l.localMean} />
-                {l.alive && <button onClick={() => void kill(l.rank)}>Kill</button>}
-              </div>
-            ))}
-            <ChannelBars title="combined mean" values={ranks.combinedMean} />
+          <div className="toolbar">
+            <label className="field">
+              <span>world size</span>
+              <input
+                type="number"
+                min={1}
+                max={16}
+                value={world}
+                onChange={(e) => setWorld(Number(e.target.value))}
+                data-testid="ranks-world"
+              />
+            </label>
+            <label className="field">
+              <span>shard sizes (empty = even)</span>
+              <input
+                value={shards}
+                placeholder="e.g. 16, 16, 0, 32"
+                onChange={(e) => setShards(e.target.value)}
+                data-testid="ranks-shards"
+              />
+            </label>
+            <button
+              className="primary"
+              disabled={busy}
+              onClick={() => void start(world, parsed)}
+              data-testid="ranks-start"
+            >
+              {running ? 'Start again' : 'Start'}
+            </button>
+            <button disabled={!running || busy} onClick={() => void step()} data-testid="ranks-step">
+              Step
+            </button>
+            <button disabled={!running || busy} onClick={() => void restart()} data-testid="ranks-restart">
+              Restart group
+            </button>
+            <button disabled={!running} onClick={() => void stop()}>
+              Stop
+            </button>
+            {busy && <span className="note">working…</span>}
           </div>
+        )}
+        <ErrorBox error={error} testId="ranks-error" />
+        {ranks?.lastError && (
+          <div className="error" data-testid="ranks-step-error">
+            {ranks.lastError}
+          </div>
+        )}
+        {!ranks ? (
+          <Empty>
+            Start a world of ranks: each runs the built stack in its own process on its shard of the Stepping batch.
+          </Empty>
+        ) : (
+          <>
+            <div className="lanes" data-testid="ranks-lanes">
+              {ranks.lanes.map((l) => (
+                <div key={l.rank} className={`lane ${l.alive ? '' : 'dead'}`} data-testid={`lane-${l.rank}`}>
+                  <strong>rank {l.rank}</strong>{' '}
+                  <span className={l.alive ? 'status ok' : 'status bad'}>{l.alive ? 'alive' : 'dead'}</span> · shard{' '}
+                  {l.count} · {l.collectiveCalls} collectives · {fmtNum(l.collectiveMs, 1)} ms
+                  {l.error && <div className="inline-error">{l.error}</div>}
+                  <ChannelBars title="local mean" values={l.localMean} />
+                  {l.alive && running && (
+                    <button onClick={() => void kill(l.rank)} data-testid={`kill-${l.rank}`}>
+                      Kill rank {l.rank}
+                    </button>
+                  )}
+                </div>
+              ))}
+            </div>
+            <div className="charts">
+              <ChannelBars title="combined mean (all ranks)" values={ranks.combinedMean} testId="ranks-combined" />
+              <ChannelBars title="combined variance" values={ranks.combinedVar} />
+            </div>
+          </>
         )}
       </FeatureGate>
     </section>

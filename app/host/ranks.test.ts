@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { CancelRegistry } from './cancel.js';
+import { createHandlers, type HostContext } from './handlers.js';
+
+const ctx = (): HostContext => {
+  const c = new CancelRegistry();
+  return { runtime: 'browser', emit: () => undefined, cancelled: (j) => c.isCancelled(j), cancel: (j) => c.cancel(j) };
+};
+
+describe('ranks workspace in the host', () => {
+  it('runs 4 rank processes with an empty shard, fails the step when one is killed, recovers after restart', async () => {
+    const h = await createHandlers(ctx());
+    await h['stack.build']({
+      spec: {
+        layers: [
+          { type: 'Linear', inFeatures: 4, outFeatures: 3 },
+          { type: 'SyncBatchNorm', numFeatures: 3 },
+        ],
+      },
+      inputShape: [8, 4],
+      seed: 0,
+    });
+    try {
+      const s = await h['ranks.start']({ worldSize: 4, shards: [3, 3, 0, 2] });
+      expect(s.layer).toBe('1');
+      const a = await h['ranks.step']({});
+      expect(a.lastError).toBeNull();
+      expect(a.step).toBe(1);
+      expect(a.lanes.map((l) => l.count)).toEqual([3, 3, 0, 2]);
+      expect(a.combinedMean).toHaveLength(3);
+      await h['ranks.kill']({ rank: 2 });
+      const b = await h['ranks.step']({});
+      expect(b.step).toBe(1);
+      expect(b.lastError).toMatch(/rank 2/);
+      await h['ranks.restart']({});
+      const c = await h['ranks.step']({});
+      expect(c.lastError).toBeNull();
+      expect(c.step).toBe(2);
+    } finally {
+      await h['ranks.stop']({});
+    }
+  }, 120_000);
+});
