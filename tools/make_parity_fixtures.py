@@ -43,7 +43,8 @@ FILES = {
                         'mixed float dtypes refused', lambda: {
                             'cases': functional_cases.functional_cases(),
                             'mixedDtype': {'functional': functional_cases.mixed_dtype_cases(),
-                                           'modules': bn_cases.mixed_dtype_modules()}}),
+                                           'modules': bn_cases.mixed_dtype_modules()},
+                            'oneDimInput': functional_cases.one_dim_cases()}),
     'backward.json': ('6: backward in train and eval, affine x tracking', lambda: {'cases': bn_cases.backward()}),
     'dtypes.json': ('7: float32 and float64', lambda: {'cases': bn_cases.dtypes()}),
     'load_state_dict.json': ('8: load_state_dict messages, strict, size mismatch, 1-dim counter, migration',

@@ -58,9 +58,11 @@ function run(c: FnCase): string[] {
   return problems;
 }
 
-const fx = loadFixture<{ cases: FnCase[]; mixedDtype: { functional: FnCase[]; modules: Scenario[] } }>(
-  'functional.json',
-);
+const fx = loadFixture<{
+  cases: FnCase[];
+  mixedDtype: { functional: FnCase[]; modules: Scenario[] };
+  oneDimInput: FnCase[];
+}>('functional.json');
 
 describe.each(availableBackends())('functional.batchNorm parity on the %s backend', (backend) => {
   it('has cases', () => {
@@ -92,6 +94,20 @@ describe.skip('mixed float dtypes are refused like PyTorch', () => {
   for (const sc of fx.mixedDtype.modules) {
     it(`module: ${sc.name}`, () => {
       expect(replayScenario(sc)).toEqual([]);
+    });
+  }
+});
+
+/**
+ * A 1-D input to functional.batchNorm: PyTorch 1.13 answers RuntimeError "running_mean should
+ * contain 0 elements not 3" (it reads C from a missing dimension); the engine raises its own
+ * ValueError "batch_norm expected at least 2D input (got 1D input)". Modules never get here (their
+ * dimension checks run first). SKIPPED: a deliberate engine choice or a gap, reported to the owner.
+ */
+describe.skip('1-D input to functional.batchNorm fails like PyTorch', () => {
+  for (const c of fx.oneDimInput) {
+    it(c.name, () => {
+      expect(run(c)).toEqual([]);
     });
   }
 });

@@ -90,3 +90,12 @@ def mixed_dtype_cases():
     x32['expect'] = {'error': capture(lambda: F.batch_norm(dec(x32['input']), None, None, w, None, True))[1]}
     fns.append(x32)
     return fns
+
+
+def one_dim_cases():
+    """1-D input to F.batch_norm (modules never pass one: their dimension checks fire first). PyTorch
+    1.13 reads C from a dimension that is not there and reports a size mismatch with 0 elements."""
+    c = 3
+    rm, rv = _vec(1, c, 0, 0.5), _vec(2, c, 1.0, 0.5, positive=True)
+    return [fn_case(f'1-D input, training={tr}', (c,), rm, rv, None, None, tr, grad=False, seed=70 + tr)
+            for tr in (False, True)]
