@@ -200,6 +200,39 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
     }, 240_000);
   }
 
+  it('subgroups: two groups of four sync only within themselves', async () => {
+    const groups = [[0, 1, 2, 3], [4, 5, 6, 7]];
+    const c = new RankCoordinator({ world: 8, backend, timeoutMs: 60_000, subgroups: groups });
+    await c.start();
+    try {
+      await c.build({ dtype: 'float64', layers: [{ type: 'BatchNorm1d', numFeatures: 3, momentum: 0.5 }] });
+      const x = shards([2, 3, 0, 1, 4, 2, 2, 3], [3], 55, 'float64');
+      const g = shards([2, 3, 0, 1, 4, 2, 2, 3], [3], 56, 'float64');
+      const rep = await c.step({ step: 1, inputs: x, gradOutputs: g, noOptimizer: true, returnOutputs: true });
+      expect(rep.error).toBeNull();
+      expect(rep.statesIdentical).toBe(true); // within each group
+      const means: number[][] = [];
+      for (const members of groups) {
+        const xc = concatWire(members.map((r) => x[r]!));
+        const gc = concatWire(members.map((r) => g[r]!));
+        const bn = new BatchNorm1d(3, { momentum: 0.5, dtype: 'float64' });
+        bn.train();
+        const xt = new Tensor(Float64Array.from(xc.data), xc.shape, 'float64', true);
+        bn.forward(xt).backward(new Tensor(Float64Array.from(gc.data), gc.shape, 'float64'));
+        const dx = members.flatMap((r) => [...(rep.ranks[r]!.outputs!.inputGrad!.data as Float64Array)]);
+        expect(maxAbsDiff(dx, xt.grad!.data as Float64Array), `group [${members}] input grad`).toBeLessThan(1e-10);
+        for (const r of members) {
+          const rm = [...(new Map(rep.ranks[r]!.state!.entries).get('0.running_mean')!.data as Float64Array)];
+          expect(maxAbsDiff(rm, bn.runningMean!.data as Float64Array), `rank ${r} running_mean`).toBeLessThan(1e-12);
+          if (r === members[0]) means.push(rm);
+        }
+      }
+      expect(maxAbsDiff(means[0]!, means[1]!)).toBeGreaterThan(1e-3); // the two groups did not mix
+    } finally {
+      await c.stop();
+    }
+  }, 120_000);
+
   it('data-parallel training: gradients averaged over the ranks, states identical', async () => {
     const c = new RankCoordinator({ world: 3, backend, timeoutMs: 60_000 });
     await c.start();
