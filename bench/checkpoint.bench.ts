@@ -68,11 +68,16 @@ function freshProcessMs(file: string, reps: number, py: string | null): { normsc
   const ours: number[] = [];
   const theirs: number[] = [];
   for (let i = 0; i < reps; i++) {
-    const n = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-load', file], { encoding: 'utf8' });
+    const n = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-load', file], {
+      encoding: 'utf8',
+    });
     if (n.status !== 0) throw new Error(`child load failed: ${n.stderr}`);
     ours.push((JSON.parse(n.stdout) as { ms: number }).ms);
     if (py) {
-      const r = spawnSync(py, ['-c', TORCH_TIMING, file, '0'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      const r = spawnSync(py, ['-c', TORCH_TIMING, file, '0'], {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_NUM_THREADS: '1' },
+      });
       if (r.status !== 0) throw new Error(`torch timing failed: ${r.stderr}`);
       theirs.push((JSON.parse(r.stdout) as { firstMs: number }).firstMs);
     }
@@ -119,7 +124,10 @@ export function runCheckpointBench(opts: { reps?: number; file?: string } = {}):
     }
     let torchT: { torchLoadMs: number; torchLoadWeightsOnlyMs: number; torch: string } | null = null;
     if (py) {
-      const r = spawnSync(py, ['-c', TORCH_TIMING, file, String(reps)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      const r = spawnSync(py, ['-c', TORCH_TIMING, file, String(reps)], {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_NUM_THREADS: '1' },
+      });
       if (r.status !== 0) throw new Error(`torch timing failed: ${r.stderr}`);
       torchT = JSON.parse(r.stdout);
     }

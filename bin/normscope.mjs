@@ -13,7 +13,9 @@ if (!existsSync(built)) {
     const { register } = await import('tsx/esm/api');
     register();
   } catch {
-    process.stderr.write('normscope: not built (dist/app/cli/main.js missing) and tsx is not installed; run `npm run build` or `npm install`\n');
+    process.stderr.write(
+      'normscope: not built (dist/app/cli/main.js missing) and tsx is not installed; run `npm run build` or `npm install`\n',
+    );
     process.exit(2);
   }
   entry = join(root, 'app', 'cli', 'main.ts');

@@ -18,13 +18,19 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('normscope CLI', () => {
   it('inspect --json prints the DESIGN.md object; the progress bar goes to stderr for big files', () => {
-    const r = cli(['inspect', corpusFile('tiny_training_checkpoint.pt'), '--json'], { NORMSCOPE_PROGRESS_BYTES: '1000' });
+    const r = cli(['inspect', corpusFile('tiny_training_checkpoint.pt'), '--json'], {
+      NORMSCOPE_PROGRESS_BYTES: '1000',
+    });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(Object.keys(j)).toEqual(['format', 'tensors', 'stateDicts', 'batchNorm', 'warnings']);
@@ -37,8 +43,21 @@ describe('normscope CLI', () => {
     expect(sd.path).toBe('state_dict');
     expect((sd.metadata as Record<string, { version: number }>).bn).toEqual({ version: 2 });
     const bn = (j.batchNorm as Record<string, unknown>[])[0]!;
-    expect(Object.keys(bn)).toEqual(['prefix', 'numFeatures', 'version', 'hasNumBatchesTracked', 'numBatchesTracked', 'health']);
-    expect(bn).toMatchObject({ prefix: 'bn', numFeatures: 8, version: 2, hasNumBatchesTracked: true, numBatchesTracked: 3 });
+    expect(Object.keys(bn)).toEqual([
+      'prefix',
+      'numFeatures',
+      'version',
+      'hasNumBatchesTracked',
+      'numBatchesTracked',
+      'health',
+    ]);
+    expect(bn).toMatchObject({
+      prefix: 'bn',
+      numFeatures: 8,
+      version: 2,
+      hasNumBatchesTracked: true,
+      numBatchesTracked: 3,
+    });
     expect(r.stderr).toMatch(/inspect .*: 100% \(\d+\/\d+ tensors\)/);
     // Small files get no bar.
     expect(cli(['inspect', corpusFile('tiny_v1.pt')]).stderr).toBe('');
@@ -47,7 +66,17 @@ describe('normscope CLI', () => {
   it('inspect refuses a malicious file with exit 2, naming the global; --scan lists it; nothing runs', () => {
     const marker = path.join(dir, 'pwned');
     const evil = path.join(dir, 'evil.pt');
-    fs.writeFileSync(evil, new PickleAsm().proto().global('posix', 'system').str(`touch ${marker}`).op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build());
+    fs.writeFileSync(
+      evil,
+      new PickleAsm()
+        .proto()
+        .global('posix', 'system')
+        .str(`touch ${marker}`)
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .op(OP.STOP)
+        .build(),
+    );
     const r = cli(['inspect', evil]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("refused global 'posix.system'");
@@ -61,7 +90,9 @@ describe('normscope CLI', () => {
     expect(cli(['inspect', ns]).stderr).toContain("refused global 'argparse.Namespace'");
     const p = cli(['inspect', ns, '--placeholders', '--json']);
     expect(p.code).toBe(0);
-    expect((JSON.parse(p.stdout) as { warnings: string[] }).warnings).toContain('inert placeholders for: argparse.Namespace');
+    expect((JSON.parse(p.stdout) as { warnings: string[] }).warnings).toContain(
+      'inert placeholders for: argparse.Namespace',
+    );
   });
 
   it('malformed input and usage errors exit 2', () => {
@@ -83,7 +114,13 @@ describe('normscope CLI', () => {
     expect(Object.keys(c)).toEqual(['key', 'shapeA', 'shapeB', 'dtypeA', 'dtypeB', 'maxAbsDiff', 'relDiff', 'cosine']);
     const d0 = cli(['diff', corpusFile('tiny_dp_compiled.pt'), corpusFile('tiny_state_dict.pt'), '--json']);
     expect(d0.code).toBe(0);
-    expect(JSON.parse(d0.stdout)).toEqual({ added: [], removed: [], changed: [], unchanged: 24, prefixes: { a: 'module._orig_mod.', b: '' } });
+    expect(JSON.parse(d0.stdout)).toEqual({
+      added: [],
+      removed: [],
+      changed: [],
+      unchanged: 24,
+      prefixes: { a: 'module._orig_mod.', b: '' },
+    });
     const human = cli(['diff', corpusFile('tiny_state_dict.pt'), corpusFile('tiny_state_dict_next.pt')]);
     expect(human.stdout).toContain('3 unchanged');
   });
@@ -103,7 +140,8 @@ describe('normscope CLI', () => {
       console.log('cli.test: skipping the PyTorch load of migrated files (no torch)');
       return;
     }
-    const res = runTorchPython(`
+    const res = runTorchPython(
+      `
 import sys, json, torch
 sys.path.insert(0, 'tools')
 from make_checkpoints import TinyNet
@@ -114,7 +152,9 @@ for p in json.loads(sys.stdin.read()):
     r = m.load_state_dict(sd, strict=True)
     out.append({'missing': r.missing_keys, 'unexpected': r.unexpected_keys, 'versions': sorted({v.get('version') for v in sd._metadata.values()}), 'n': int(sd['bn.num_batches_tracked'])})
 print(json.dumps(out))
-`, JSON.stringify([out, v1]));
+`,
+      JSON.stringify([out, v1]),
+    );
     expect(JSON.parse(res)).toEqual([
       { missing: [], unexpected: [], versions: [1, 2], n: 3 },
       { missing: [], unexpected: [], versions: [1, 2], n: 0 },
@@ -128,7 +168,10 @@ print(json.dumps(out))
     expect(cli(['convert', zip, st, '--state-dict', 'state_dict']).code).toBe(0);
     const back = path.join(dir, 'back.pt');
     expect(cli(['convert', st, back]).code).toBe(0);
-    const j = JSON.parse(cli(['inspect', back, '--json']).stdout) as { stateDicts: { metadata: Record<string, unknown> }[]; format: string };
+    const j = JSON.parse(cli(['inspect', back, '--json']).stdout) as {
+      stateDicts: { metadata: Record<string, unknown> }[];
+      format: string;
+    };
     expect(j.format).toBe('torch-zip');
     expect(j.stateDicts[0]!.metadata['bn']).toEqual({ version: 2 });
     expect(cli(['convert', zip, path.join(dir, 'x.weird')]).code).toBe(2);

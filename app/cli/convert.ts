@@ -26,7 +26,12 @@ export const convertCommand: Command = {
       try {
         let warnings: string[] = [];
         const sdPath = a.options.get('state-dict');
-        if (fmt === 'torch' && sdPath === undefined && ck.format !== 'safetensors' && ck.format !== 'safetensors-sharded') {
+        if (
+          fmt === 'torch' &&
+          sdPath === undefined &&
+          ck.format !== 'safetensors' &&
+          ck.format !== 'safetensors-sharded'
+        ) {
           saveTorch(out, ck.root, { overwrite });
         } else if (fmt === 'torch' && sdPath !== undefined) {
           // Only the chosen state dict, as a plain torch.save(state_dict) file.
@@ -36,7 +41,10 @@ export const convertCommand: Command = {
           warnings = writeOutput(ck, found.path, ck.stateDict(found.path), out, overwrite);
         }
         if (a.flags.has('json')) printJson({ input, output: out, from: ck.format, to: fmt, warnings });
-        else process.stdout.write([`${input} (${ck.format}) → ${out} (${fmt})`, ...warnings.map((w) => `warning: ${w}`)].join('\n') + '\n');
+        else
+          process.stdout.write(
+            [`${input} (${ck.format}) → ${out} (${fmt})`, ...warnings.map((w) => `warning: ${w}`)].join('\n') + '\n',
+          );
         return EXIT_OK;
       } finally {
         ck.close();

@@ -14,24 +14,46 @@ const USAGE = 'normscope diff A B [--json] [--strip-prefix P] [--state-dict-a PA
 const BIG = 100 * 1024 * 1024;
 
 function human(a: string, b: string, d: DiffResult): string {
-  const out = [`A: ${a}${d.prefixes.a ? ` (prefix ${d.prefixes.a} stripped)` : ''}`, `B: ${b}${d.prefixes.b ? ` (prefix ${d.prefixes.b} stripped)` : ''}`];
-  out.push(`${d.changed.length} changed, ${d.added.length} added, ${d.removed.length} removed, ${d.unchanged} unchanged`);
+  const out = [
+    `A: ${a}${d.prefixes.a ? ` (prefix ${d.prefixes.a} stripped)` : ''}`,
+    `B: ${b}${d.prefixes.b ? ` (prefix ${d.prefixes.b} stripped)` : ''}`,
+  ];
+  out.push(
+    `${d.changed.length} changed, ${d.added.length} added, ${d.removed.length} removed, ${d.unchanged} unchanged`,
+  );
   if (d.added.length) out.push('', 'Added (only in B):', ...d.added.map((k) => `  + ${k}`));
   if (d.removed.length) out.push('', 'Removed (only in A):', ...d.removed.map((k) => `  - ${k}`));
   if (d.changed.length) {
     out.push('', 'Changed:');
-    out.push(table(['key', 'shape A', 'shape B', 'dtype A', 'dtype B', 'max |A-B|', 'rel diff', 'cosine'], d.changed.map((c) => [
-      c.key, fmtShape(c.shapeA), fmtShape(c.shapeB), c.dtypeA, c.dtypeB, fmtNum(c.maxAbsDiff), fmtNum(c.relDiff), fmtNum(c.cosine),
-    ])));
+    out.push(
+      table(
+        ['key', 'shape A', 'shape B', 'dtype A', 'dtype B', 'max |A-B|', 'rel diff', 'cosine'],
+        d.changed.map((c) => [
+          c.key,
+          fmtShape(c.shapeA),
+          fmtShape(c.shapeB),
+          c.dtypeA,
+          c.dtypeB,
+          fmtNum(c.maxAbsDiff),
+          fmtNum(c.relDiff),
+          fmtNum(c.cosine),
+        ]),
+      ),
+    );
   }
   const moved = d.channels.filter((c) => c.absDiff.some((x) => x !== 0));
   if (moved.length) {
     out.push('', 'BatchNorm buffers, largest per-channel change:');
-    out.push(table(['key', 'channel', '|A-B|', 'A', 'B'], moved.map((c) => {
-      let i = 0;
-      c.absDiff.forEach((x, j) => (x > c.absDiff[i]! ? (i = j) : 0));
-      return [c.key, String(i), fmtNum(c.absDiff[i]), fmtNum(c.a[i]), fmtNum(c.b[i])];
-    })));
+    out.push(
+      table(
+        ['key', 'channel', '|A-B|', 'A', 'B'],
+        moved.map((c) => {
+          let i = 0;
+          c.absDiff.forEach((x, j) => (x > c.absDiff[i]! ? (i = j) : 0));
+          return [c.key, String(i), fmtNum(c.absDiff[i]), fmtNum(c.a[i]), fmtNum(c.b[i])];
+        }),
+      ),
+    );
   }
   if (d.frozen.length) out.push('', `Frozen BatchNorm layers (running stats identical): ${d.frozen.join(', ')}`);
   return out.join('\n') + '\n';
@@ -62,7 +84,13 @@ export const diffCommand: Command = {
           stripPrefix: a.options.get('strip-prefix') ?? 'auto',
         });
         if (a.flags.has('json')) {
-          printJson({ added: d.added, removed: d.removed, changed: d.changed, unchanged: d.unchanged, prefixes: d.prefixes });
+          printJson({
+            added: d.added,
+            removed: d.removed,
+            changed: d.changed,
+            unchanged: d.unchanged,
+            prefixes: d.prefixes,
+          });
         } else process.stdout.write(human(fa, fb, d));
         return hasDifferences(d) ? EXIT_DIFFERENT : EXIT_OK;
       } finally {

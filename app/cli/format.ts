@@ -21,7 +21,11 @@ export function fmtBytes(n: number): string {
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -35,7 +39,10 @@ export function progressThreshold(): number {
  * A progress reporter on stderr: a redrawn bar on a terminal, a line every 25% otherwise (logs).
  * Returns a no-op when the file is small.
  */
-export function progressBar(label: string, fileBytes: number): ((done: number, total: number) => void) & { end(): void } {
+export function progressBar(
+  label: string,
+  fileBytes: number,
+): ((done: number, total: number) => void) & { end(): void } {
   const enabled = fileBytes > progressThreshold();
   const tty = process.stderr.isTTY === true;
   let lastQuarter = -1;
@@ -45,7 +52,9 @@ export function progressBar(label: string, fileBytes: number): ((done: number, t
     if (tty) {
       const width = 30;
       const fill = Math.round(frac * width);
-      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0)}% (${done}/${total})`);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0)}% (${done}/${total})`,
+      );
     } else {
       const q = Math.floor(frac * 4);
       if (q > lastQuarter) {

@@ -15,10 +15,24 @@ const USAGE = 'normscope inspect FILE [--json] [--header-only] [--placeholders] 
 export function jsonReport(r: InspectReport): unknown {
   return {
     format: r.format,
-    tensors: r.tensors.map(({ key, dtype, shape, min, max, mean, std, finite }) => ({ key, dtype, shape, min, max, mean, std, finite })),
+    tensors: r.tensors.map(({ key, dtype, shape, min, max, mean, std, finite }) => ({
+      key,
+      dtype,
+      shape,
+      min,
+      max,
+      mean,
+      std,
+      finite,
+    })),
     stateDicts: r.stateDicts.map(({ path, keys, metadata }) => ({ path, keys, metadata })),
     batchNorm: r.batchNorm.map(({ prefix, numFeatures, version, hasNumBatchesTracked, numBatchesTracked, health }) => ({
-      prefix, numFeatures, version, hasNumBatchesTracked, numBatchesTracked, health,
+      prefix,
+      numFeatures,
+      version,
+      hasNumBatchesTracked,
+      numBatchesTracked,
+      health,
     })),
     warnings: r.warnings,
   };
@@ -28,24 +42,50 @@ function human(file: string, bytes: number, r: InspectReport): string {
   const out: string[] = [`${file}: ${r.format}, ${fmtBytes(bytes)}, ${r.tensors.length} tensors`];
   if (r.stateDicts.length) {
     out.push('', 'State dicts:');
-    out.push(table(['path', 'keys', 'wrapper prefix', '_metadata'], r.stateDicts.map((s) => [
-      s.path || '<root>', String(s.keys), s.prefix || '—',
-      s.metadata ? `${Object.keys(s.metadata).length} prefixes` : 'none',
-    ])));
+    out.push(
+      table(
+        ['path', 'keys', 'wrapper prefix', '_metadata'],
+        r.stateDicts.map((s) => [
+          s.path || '<root>',
+          String(s.keys),
+          s.prefix || '—',
+          s.metadata ? `${Object.keys(s.metadata).length} prefixes` : 'none',
+        ]),
+      ),
+    );
   }
   if (r.batchNorm.length) {
     out.push('', 'BatchNorm layers:');
-    out.push(table(['prefix', 'features', 'version', 'num_batches_tracked', 'health'], r.batchNorm.map((b) => [
-      (r.stateDicts.length > 1 && b.stateDict ? `${b.stateDict}: ` : '') + b.prefix, String(b.numFeatures), b.version === null ? '—' : String(b.version),
-      b.hasNumBatchesTracked ? fmtNum(b.numBatchesTracked) : 'absent', b.health.length ? b.health[0]! : 'ok',
-    ])));
+    out.push(
+      table(
+        ['prefix', 'features', 'version', 'num_batches_tracked', 'health'],
+        r.batchNorm.map((b) => [
+          (r.stateDicts.length > 1 && b.stateDict ? `${b.stateDict}: ` : '') + b.prefix,
+          String(b.numFeatures),
+          b.version === null ? '—' : String(b.version),
+          b.hasNumBatchesTracked ? fmtNum(b.numBatchesTracked) : 'absent',
+          b.health.length ? b.health[0]! : 'ok',
+        ]),
+      ),
+    );
     for (const b of r.batchNorm) for (const h of b.health.slice(1)) out.push(`  ${b.prefix}: ${h}`);
   }
   out.push('', 'Tensors:');
-  out.push(table(['key', 'dtype', 'shape', 'min', 'max', 'mean', 'std', 'finite'], r.tensors.map((t) => [
-    t.key, t.dtype, fmtShape(t.shape), fmtNum(t.min), fmtNum(t.max), fmtNum(t.mean), fmtNum(t.std),
-    t.finite === null ? '—' : t.finite ? 'yes' : 'NO',
-  ])));
+  out.push(
+    table(
+      ['key', 'dtype', 'shape', 'min', 'max', 'mean', 'std', 'finite'],
+      r.tensors.map((t) => [
+        t.key,
+        t.dtype,
+        fmtShape(t.shape),
+        fmtNum(t.min),
+        fmtNum(t.max),
+        fmtNum(t.mean),
+        fmtNum(t.std),
+        t.finite === null ? '—' : t.finite ? 'yes' : 'NO',
+      ]),
+    ),
+  );
   if (r.warnings.length) out.push('', 'Warnings:', ...r.warnings.map((w) => `  ${w}`));
   return out.join('\n') + '\n';
 }
@@ -56,11 +96,23 @@ function scan(file: string, json: boolean): number {
   else {
     const lines = [`${file}: ${s.format}`];
     for (const p of s.pickles) {
-      lines.push('', `${p.name}: protocol ${p.protocol}, ${p.safe ? 'only allowed globals' : 'NAMES GLOBALS OUTSIDE THE ALLOW-LIST'}`);
+      lines.push(
+        '',
+        `${p.name}: protocol ${p.protocol}, ${p.safe ? 'only allowed globals' : 'NAMES GLOBALS OUTSIDE THE ALLOW-LIST'}`,
+      );
       if (p.globals.length) {
-        lines.push(table(['offset', 'opcode', 'global', 'allowed'], p.globals.map((g) => [String(g.offset), g.opcode, g.name, g.allowed ? 'yes' : 'REFUSED'])));
+        lines.push(
+          table(
+            ['offset', 'opcode', 'global', 'allowed'],
+            p.globals.map((g) => [String(g.offset), g.opcode, g.name, g.allowed ? 'yes' : 'REFUSED']),
+          ),
+        );
       }
-      lines.push(`opcodes: ${Object.entries(p.opcodes).map(([k, v]) => `${k}×${v}`).join(' ')}`);
+      lines.push(
+        `opcodes: ${Object.entries(p.opcodes)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(' ')}`,
+      );
     }
     process.stdout.write(lines.join('\n') + '\n');
   }
@@ -80,7 +132,10 @@ export const inspectCommand: Command = {
       if (a.flags.has('scan')) return scan(file, json);
       const headerOnly = a.flags.has('header-only');
       const bytes = fileSize(file);
-      const ck = loadCheckpoint(file, { placeholders: a.flags.has('placeholders'), mode: headerOnly ? 'windowed' : 'auto' });
+      const ck = loadCheckpoint(file, {
+        placeholders: a.flags.has('placeholders'),
+        mode: headerOnly ? 'windowed' : 'auto',
+      });
       try {
         const bar = progressBar(`inspect ${file}`, bytes);
         const report = inspectCheckpoint(ck, { headerOnly, onProgress: bar });

@@ -52,7 +52,8 @@ export async function loadCommand(name: string): Promise<Command | string> {
   const url = moduleUrl(entry.file);
   if (!url) return `'${name}' is not available in this build (app/cli/${entry.file}.ts is missing)`;
   const mod = (await import(url)) as { default?: Command };
-  if (!mod.default || typeof mod.default.run !== 'function') return `'${name}' (app/cli/${entry.file}) does not export a command`;
+  if (!mod.default || typeof mod.default.run !== 'function')
+    return `'${name}' (app/cli/${entry.file}) does not export a command`;
   return mod.default;
 }
 

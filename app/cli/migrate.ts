@@ -9,7 +9,8 @@ import { parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_OK, type Command } from './command.js';
 import { checkNotSource, formatFromExtension, writeOutput } from './output.js';
 
-const USAGE = 'normscope migrate IN OUT [--strip-prefix P|auto] [--drop-counters] [--state-dict PATH] [--overwrite] [--json] [--dry-run]';
+const USAGE =
+  'normscope migrate IN OUT [--strip-prefix P|auto] [--drop-counters] [--state-dict PATH] [--overwrite] [--json] [--dry-run]';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -17,7 +18,11 @@ export const migrateCommand: Command = {
   usage: USAGE,
   run: (argv) =>
     guarded('migrate', USAGE, () => {
-      const a = parseArgs(argv, ['drop-counters', 'overwrite', 'json', 'dry-run', 'placeholders'], ['strip-prefix', 'state-dict']);
+      const a = parseArgs(
+        argv,
+        ['drop-counters', 'overwrite', 'json', 'dry-run', 'placeholders'],
+        ['strip-prefix', 'state-dict'],
+      );
       if (a.positionals.length !== 2) throw new UsageError('expected IN and OUT');
       const [input, out] = a.positionals as [string, string];
       const overwrite = a.flags.has('overwrite');
@@ -31,23 +36,34 @@ export const migrateCommand: Command = {
         const prefix = strip === 'auto' ? detectPrefix(sd.keys()) : (strip ?? '');
         if (prefix) {
           const missing = [...sd.keys()].filter((k) => !k.startsWith(prefix));
-          if (missing.length) throw new UsageError(`${missing.length} keys do not start with '${prefix}' (e.g. ${missing[0]})`);
+          if (missing.length)
+            throw new UsageError(`${missing.length} keys do not start with '${prefix}' (e.g. ${missing[0]})`);
           sd = applyMapping(sd, { strip: prefix, add: '' });
         }
         const plan = planMigration(sd, { direction: a.flags.has('drop-counters') ? 'drop-counters' : 'upgrade' });
         const migrated = applyMigration(sd, plan);
         const warnings = a.flags.has('dry-run') ? [] : writeOutput(ck, found.path, migrated, out, overwrite);
         if (a.flags.has('json')) {
-          printJson({ input, output: a.flags.has('dry-run') ? null : out, stateDict: found.path, strippedPrefix: prefix, steps: plan.steps, notes: plan.notes, warnings });
+          printJson({
+            input,
+            output: a.flags.has('dry-run') ? null : out,
+            stateDict: found.path,
+            strippedPrefix: prefix,
+            steps: plan.steps,
+            notes: plan.notes,
+            warnings,
+          });
         } else {
           const lines = [`${input} → ${a.flags.has('dry-run') ? '(dry run, nothing written)' : out}`];
           if (found.path) lines.push(`state dict: ${found.path}`);
           if (prefix) lines.push(`stripped prefix '${prefix}' from ${sd.size} keys (and their _metadata)`);
           if (!plan.steps.length) lines.push('no BatchNorm version migration needed');
           for (const s of plan.steps) {
-            lines.push(s.kind === 'inject-counter'
-              ? `+ ${s.key} = ${s.value} (int64), version ${s.fromVersion ?? 'missing'} → ${s.toVersion}: ${s.reason}`
-              : `- ${s.key}, version ${s.fromVersion ?? 'missing'} → ${s.toVersion}: ${s.reason}`);
+            lines.push(
+              s.kind === 'inject-counter'
+                ? `+ ${s.key} = ${s.value} (int64), version ${s.fromVersion ?? 'missing'} → ${s.toVersion}: ${s.reason}`
+                : `- ${s.key}, version ${s.fromVersion ?? 'missing'} → ${s.toVersion}: ${s.reason}`,
+            );
           }
           lines.push(...plan.notes.map((n) => `note: ${n}`), ...warnings.map((w) => `warning: ${w}`));
           process.stdout.write(lines.join('\n') + '\n');

@@ -13,7 +13,9 @@ export function formatFromExtension(out: string): OutFormat {
   const ext = path.extname(out).toLowerCase();
   if (ext === '.safetensors') return 'safetensors';
   if (['.pt', '.pth', '.bin', '.ckpt', '.tar', '.pkl'].includes(ext)) return 'torch';
-  throw new UsageError(`cannot tell the output format from '${ext || out}' (use .pt/.pth/.bin/.ckpt for torch, .safetensors)`);
+  throw new UsageError(
+    `cannot tell the output format from '${ext || out}' (use .pt/.pth/.bin/.ckpt for torch, .safetensors)`,
+  );
 }
 
 export function checkNotSource(input: string, out: string, overwrite: boolean): void {
@@ -32,7 +34,10 @@ export function writeOutput(ck: Checkpoint, sdPath: string, sd: StateDict, out: 
   const warnings: string[] = [];
   if (fmt === 'safetensors') {
     const others = ck.tensors().length - ck.found(sdPath).keys.length;
-    if (sdPath !== '' || others > 0) warnings.push(`safetensors holds one flat state dict: only '${sdPath || '<root>'}' was written; the rest of the checkpoint is dropped`);
+    if (sdPath !== '' || others > 0)
+      warnings.push(
+        `safetensors holds one flat state dict: only '${sdPath || '<root>'}' was written; the rest of the checkpoint is dropped`,
+      );
     saveSafetensors(out, sd, { overwrite });
   } else {
     const root = sdPath === '' ? stateDictToPy(sd) : replaceAtPath(ck.root, sdPath, stateDictToPy(sd));

@@ -6,7 +6,16 @@
 import { StateDict, type LocalMetadata } from '../nn/stateDict.js';
 
 /** Prefixes that wrappers add; detection strips these when every key carries one. */
-export const KNOWN_PREFIXES = ['module.', '_orig_mod.', 'model.', 'net.', 'ema.', 'model_ema.', 'student.', 'backbone.'];
+export const KNOWN_PREFIXES = [
+  'module.',
+  '_orig_mod.',
+  'model.',
+  'net.',
+  'ema.',
+  'model_ema.',
+  'student.',
+  'backbone.',
+];
 
 /** The chain of known wrapper prefixes every key starts with, e.g. 'module._orig_mod.' ('' if none). */
 export function detectPrefix(keys: Iterable<string>): string {
@@ -60,7 +69,11 @@ export function mapKey(key: string, m: KeyMapping): string {
   return key.startsWith(m.strip) ? m.add + key.slice(m.strip.length) : key;
 }
 
-export function previewMapping(source: Iterable<string>, target: Iterable<string>, mapping: KeyMapping): AlignmentPreview {
+export function previewMapping(
+  source: Iterable<string>,
+  target: Iterable<string>,
+  mapping: KeyMapping,
+): AlignmentPreview {
   const tgt = new Set(target);
   const hit = new Set<string>();
   const pairs: [string, string][] = [];
@@ -72,7 +85,13 @@ export function previewMapping(source: Iterable<string>, target: Iterable<string
       pairs.push([k, m]);
     } else unmatchedSource.push(k);
   }
-  return { mapping, matched: pairs.length, unmatchedSource, unmatchedTarget: [...tgt].filter((k) => !hit.has(k)), pairs };
+  return {
+    mapping,
+    matched: pairs.length,
+    unmatchedSource,
+    unmatchedTarget: [...tgt].filter((k) => !hit.has(k)),
+    pairs,
+  };
 }
 
 /**
@@ -87,7 +106,11 @@ export function alignKeys(source: Iterable<string>, target: Iterable<string>): A
     for (const add of sharedPrefixes(tgt)) {
       const p = previewMapping(src, tgt, { strip, add });
       const cost = strip.length + add.length;
-      if (!best || p.matched > best.matched || (p.matched === best.matched && cost < best.mapping.strip.length + best.mapping.add.length)) {
+      if (
+        !best ||
+        p.matched > best.matched ||
+        (p.matched === best.matched && cost < best.mapping.strip.length + best.mapping.add.length)
+      ) {
         best = p;
       }
     }

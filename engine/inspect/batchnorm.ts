@@ -57,7 +57,12 @@ export function findBatchNormLayers(
   return batchNormPrefixes(tensors).map((prefix) => describeLayer(tensors, metadata, prefix, opts));
 }
 
-function describeLayer(tensors: TensorMapLike, metadata: Map<string, LocalMetadata> | null, prefix: string, opts: HealthOptions): BatchNormLayer {
+function describeLayer(
+  tensors: TensorMapLike,
+  metadata: Map<string, LocalMetadata> | null,
+  prefix: string,
+  opts: HealthOptions,
+): BatchNormLayer {
   const eps = opts.eps ?? 1e-5;
   const collapsedAt = opts.collapsed ?? 1e-8;
   const mean = asTensor(tensors.get(join(prefix, 'running_mean'))!);
@@ -83,17 +88,23 @@ function describeLayer(tensors: TensorMapLike, metadata: Map<string, LocalMetada
     else if (v < eps) belowEps++;
   }
   if (negative) health.push(`running_var has ${plural(negative, 'negative value')} (a variance cannot be negative)`);
-  if (collapsed) health.push(`running_var has ${plural(collapsed, 'value')} near zero (≤ ${collapsedAt}): collapsed channels`);
-  if (belowEps) health.push(`running_var has ${plural(belowEps, 'value')} below eps (${eps}): eps dominates the normalization`);
+  if (collapsed)
+    health.push(`running_var has ${plural(collapsed, 'value')} near zero (≤ ${collapsedAt}): collapsed channels`);
+  if (belowEps)
+    health.push(`running_var has ${plural(belowEps, 'value')} below eps (${eps}): eps dominates the normalization`);
   const gm = reader(mean);
   let initial = mean.numel() > 0;
   for (let i = 0; initial && i < mean.numel(); i++) if (gm(i) !== 0 || gv(i) !== 1) initial = false;
   if (initial) health.push('running stats still at their initial values (mean 0, var 1): never updated in training');
   const n = counter && counter.numel() === 1 ? counter.getFlat(0) : null;
   if (n === 0) health.push('num_batches_tracked is 0');
-  for (const [name, s] of [['running_mean', ms], ['running_var', vs]] as const) {
+  for (const [name, s] of [
+    ['running_mean', ms],
+    ['running_var', vs],
+  ] as const) {
     const big = Math.max(Math.abs(s.min ?? 0), Math.abs(s.max ?? 0));
-    if (big > FLOAT16_MAX) health.push(`${name} has values past the float16 range (|x| up to ${big.toPrecision(3)} > ${FLOAT16_MAX})`);
+    if (big > FLOAT16_MAX)
+      health.push(`${name} has values past the float16 range (|x| up to ${big.toPrecision(3)} > ${FLOAT16_MAX})`);
   }
   for (const name of ['weight', 'bias']) {
     const p = tensors.get(join(prefix, name));

@@ -41,7 +41,10 @@ describe('load coverage', () => {
   });
   it('a partial load reports which keys kept their initial values (strict=False)', () => {
     const sd = sdOf('mlp_bn.pt');
-    const partial = new StateDict([...sd].filter(([k]) => !k.startsWith('3.')), sd.metadata);
+    const partial = new StateDict(
+      [...sd].filter(([k]) => !k.startsWith('3.')),
+      sd.metadata,
+    );
     const m = buildStack(SPEC);
     const cov = loadWithCoverage(m, partial, { strict: false });
     expect(cov.keptInitial).toEqual(['3.weight', '3.bias']);
@@ -49,7 +52,10 @@ describe('load coverage', () => {
   });
   it("previewLoad's strict error text equals the engine's own (missing, unexpected, size mismatch)", () => {
     const sd = sdOf('mlp_bn.pt');
-    const bad = new StateDict([...sd].filter(([k]) => k !== '0.bias'), sd.metadata);
+    const bad = new StateDict(
+      [...sd].filter(([k]) => k !== '0.bias'),
+      sd.metadata,
+    );
     bad.set('9.extra', sd.get('0.bias')!);
     const spec = { layers: [...SPEC.layers] };
     spec.layers[3] = { type: 'Linear', inFeatures: 8, outFeatures: 5 };

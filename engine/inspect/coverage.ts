@@ -40,7 +40,8 @@ export interface LoadCoverage {
   rows: CoverageRow[];
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** File shape as the engine's loader sees it (a 1-element 1-d value fits a 0-d counter). */
 function fits(model: Tensor, file: Tensor): boolean {
@@ -73,21 +74,30 @@ export function previewLoad(module: Module, sd: Map<string, Tensor>): LoadPrevie
       missing.push(key);
     } else if (!t.isUninitialized() && !fits(t, f)) {
       rows.push({ key, status: 'shape-mismatch', shapeModel: [...t.shape], shapeFile: [...f.shape] });
-      mismatches.push(`size mismatch for ${key}: copying a param with shape ${formatSize(f.shape)} from checkpoint, the shape in current model is ${formatSize(t.shape)}.`);
+      mismatches.push(
+        `size mismatch for ${key}: copying a param with shape ${formatSize(f.shape)} from checkpoint, the shape in current model is ${formatSize(t.shape)}.`,
+      );
     } else rows.push({ key, status: 'match', shapeModel: [...t.shape], shapeFile: [...f.shape] });
   }
   const unexpected = [...sd.keys()].filter((k) => !model.has(k));
-  for (const key of unexpected) rows.push({ key, status: 'unexpected', shapeModel: null, shapeFile: [...sd.get(key)!.shape] });
+  for (const key of unexpected)
+    rows.push({ key, status: 'unexpected', shapeModel: null, shapeFile: [...sd.get(key)!.shape] });
   const msgs: string[] = [];
   if (missing.length) msgs.push(`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(', ')}. `);
   if (unexpected.length) msgs.push(`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(', ')}. `);
   msgs.push(...mismatches);
-  const strictError = msgs.length ? `Error(s) in loading state_dict for ${module.getName()}:\n\t${msgs.join('\n\t')}` : null;
+  const strictError = msgs.length
+    ? `Error(s) in loading state_dict for ${module.getName()}:\n\t${msgs.join('\n\t')}`
+    : null;
   return { rows, migration, strictError };
 }
 
 /** Loads `sd` into `module` (PyTorch semantics and errors) and reports what came from the file. */
-export function loadWithCoverage(module: Module, sd: Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadCoverage {
+export function loadWithCoverage(
+  module: Module,
+  sd: Map<string, Tensor>,
+  opts: { strict?: boolean } = {},
+): LoadCoverage {
   const preview = previewLoad(module, sd);
   const result = module.loadStateDict(sd, { strict: opts.strict ?? true });
   const modelKeys = preview.rows.filter((r) => r.status !== 'unexpected');

@@ -78,7 +78,9 @@ export function diffStateDicts(a: Side, b: Side, opts: DiffOptions = {}): DiffRe
     frozen: [],
     channels: [],
   };
-  const bnSet = new Set(batchNormPrefixes({ keys: () => aKeys.keys(), has: (k: string) => aKeys.has(k), get: () => undefined }));
+  const bnSet = new Set(
+    batchNormPrefixes({ keys: () => aKeys.keys(), has: (k: string) => aKeys.has(k), get: () => undefined }),
+  );
   const maxCh = opts.maxChannels ?? 256;
   const unchangedSet = new Set<string>();
   for (const [key, ak] of aKeys) {
@@ -87,7 +89,16 @@ export function diffStateDicts(a: Side, b: Side, opts: DiffOptions = {}): DiffRe
     const ta = asTensor(a.get(ak)!, false);
     const tb = asTensor(b.get(bk)!, false);
     const sameShape = ta.shape.length === tb.shape.length && ta.shape.every((d, i) => d === tb.shape[i]);
-    const row: ChangedTensor = { key, shapeA: [...ta.shape], shapeB: [...tb.shape], dtypeA: ta.dtype, dtypeB: tb.dtype, maxAbsDiff: null, relDiff: null, cosine: null };
+    const row: ChangedTensor = {
+      key,
+      shapeA: [...ta.shape],
+      shapeB: [...tb.shape],
+      dtypeA: ta.dtype,
+      dtypeB: tb.dtype,
+      maxAbsDiff: null,
+      relDiff: null,
+      cosine: null,
+    };
     if (!sameShape) {
       result.changed.push(row);
       continue;

@@ -30,10 +30,15 @@ describe('summaries', () => {
       const s = summarize(ref.materialize());
       const sum = Number(want.sum);
       const sumsq = Number(want.sumsq);
-      expect(close(s.mean! * n, sum, 1e-7) || Math.abs(s.mean! * n - sum) < 1e-9 * Math.sqrt(sumsq) * n, key).toBe(true);
+      expect(close(s.mean! * n, sum, 1e-7) || Math.abs(s.mean! * n - sum) < 1e-9 * Math.sqrt(sumsq) * n, key).toBe(
+        true,
+      );
       if (n > 1) {
         const variance = (sumsq - (sum * sum) / n) / (n - 1);
-        expect(close(s.std! ** 2, Math.max(variance, 0), 1e-6) || Math.abs(s.std! ** 2 - variance) < 1e-9 * (sumsq / n), key).toBe(true);
+        expect(
+          close(s.std! ** 2, Math.max(variance, 0), 1e-6) || Math.abs(s.std! ** 2 - variance) < 1e-9 * (sumsq / n),
+          key,
+        ).toBe(true);
       }
     }
     ck.close();
@@ -52,7 +57,9 @@ describe('BatchNorm detection and health', () => {
     const ck = load('tiny_state_dict.pt');
     const r = refStateDict(ck.found());
     const layers = findBatchNormLayers(r.tensors, r.metadata);
-    expect(layers.map((l) => [l.prefix, l.numFeatures, l.version, l.hasNumBatchesTracked, l.numBatchesTracked, l.affine])).toEqual([
+    expect(
+      layers.map((l) => [l.prefix, l.numFeatures, l.version, l.hasNumBatchesTracked, l.numBatchesTracked, l.affine]),
+    ).toEqual([
       ['bn', 8, 2, true, 3, true],
       ['block.1', 8, 2, true, 3, true],
       ['bn1d', 16, 2, true, 3, true],
@@ -94,7 +101,11 @@ describe('key alignment', () => {
   });
   it('stripping reproduces the plain state dict, metadata included', () => {
     const plain = sdOf('tiny_state_dict.pt');
-    for (const [f, path] of [['tiny_dataparallel.pt'], ['tiny_dp_compiled.pt'], ['tiny_lightning.ckpt', 'state_dict']] as [string, string?][]) {
+    for (const [f, path] of [
+      ['tiny_dataparallel.pt'],
+      ['tiny_dp_compiled.pt'],
+      ['tiny_lightning.ckpt', 'state_dict'],
+    ] as [string, string?][]) {
       const sd = sdOf(f, path);
       const preview = alignKeys(sd.keys(), plain.keys());
       expect(preview.matched, f).toBe(plain.size);
@@ -151,7 +162,9 @@ describe('diff', () => {
     expect(d.added).toEqual([]);
     expect(d.removed).toEqual([]);
     expect(d.unchangedKeys).toEqual(expect.arrayContaining(['bn.weight', 'bn.bias']));
-    expect(d.changed.map((c) => c.key)).toEqual(expect.arrayContaining(['bn.running_mean', 'conv.weight', 'bn.num_batches_tracked']));
+    expect(d.changed.map((c) => c.key)).toEqual(
+      expect.arrayContaining(['bn.running_mean', 'conv.weight', 'bn.num_batches_tracked']),
+    );
     const c = d.changed.find((x) => x.key === 'bn.num_batches_tracked')!;
     expect(c.maxAbsDiff).toBe(1);
     const rv = d.changed.find((x) => x.key === 'bn.running_var')!;

@@ -48,22 +48,37 @@ export function planMigration(sd: Keys, opts: PlanOptions = {}): MigrationPlan {
     const has = sd.has(key);
     if (opts.direction === 'drop-counters') {
       if (has) {
-        steps.push({ kind: 'drop-counter', prefix, key, fromVersion: version, toVersion: 1,
-          reason: 'counter dropped on request; version set to 1 so PyTorch fills in a counter again when it loads this state' });
+        steps.push({
+          kind: 'drop-counter',
+          prefix,
+          key,
+          fromVersion: version,
+          toVersion: 1,
+          reason:
+            'counter dropped on request; version set to 1 so PyTorch fills in a counter again when it loads this state',
+        });
       }
       continue;
     }
     if (has) continue;
     if (version !== null && version >= 2) {
-      notes.push(`${prefix}: version ${version} but no num_batches_tracked (edited file, or saved with track_running_stats=False); left as is`);
+      notes.push(
+        `${prefix}: version ${version} but no num_batches_tracked (edited file, or saved with track_running_stats=False); left as is`,
+      );
       continue;
     }
     const own = opts.moduleCounters?.get(prefix);
     steps.push({
-      kind: 'inject-counter', prefix, key, fromVersion: version, toVersion: 2, value: own ?? 0,
-      reason: own !== undefined
-        ? `version ${version ?? 'missing'} BatchNorm state has no num_batches_tracked; keeping the module's own counter (${own}), as PyTorch ≥ 2.2 does`
-        : `version ${version ?? 'missing'} BatchNorm state (saved before PyTorch 0.4.1) has no num_batches_tracked; no module to take a counter from, so a 0 int64 scalar is injected, as PyTorch ≤ 2.1 does when loading it (momentum=None layers restart their cumulative average)`,
+      kind: 'inject-counter',
+      prefix,
+      key,
+      fromVersion: version,
+      toVersion: 2,
+      value: own ?? 0,
+      reason:
+        own !== undefined
+          ? `version ${version ?? 'missing'} BatchNorm state has no num_batches_tracked; keeping the module's own counter (${own}), as PyTorch ≥ 2.2 does`
+          : `version ${version ?? 'missing'} BatchNorm state (saved before PyTorch 0.4.1) has no num_batches_tracked; no module to take a counter from, so a 0 int64 scalar is injected, as PyTorch ≤ 2.1 does when loading it (momentum=None layers restart their cumulative average)`,
     });
   }
   return { steps, notes };
@@ -71,7 +86,9 @@ export function planMigration(sd: Keys, opts: PlanOptions = {}): MigrationPlan {
 
 /** A new StateDict with the plan applied: counters placed after running_var, metadata versions updated. */
 export function applyMigration(sd: StateDict, plan: MigrationPlan): StateDict {
-  const inject = new Map(plan.steps.filter((s) => s.kind === 'inject-counter').map((s) => [join(s.prefix, 'running_var'), s]));
+  const inject = new Map(
+    plan.steps.filter((s) => s.kind === 'inject-counter').map((s) => [join(s.prefix, 'running_var'), s]),
+  );
   const drop = new Set(plan.steps.filter((s) => s.kind === 'drop-counter').map((s) => s.key));
   const out = new StateDict();
   for (const [k, t] of sd) {

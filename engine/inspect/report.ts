@@ -41,7 +41,16 @@ export function inspectCheckpoint(ck: Checkpoint, opts: InspectOptions = {}): In
   const tensors: TensorReport[] = [];
   let done = 0;
   for (const { key, ref } of all) {
-    const row: TensorReport = { key, dtype: ref.dtype, shape: [...ref.shape], min: null, max: null, mean: null, std: null, finite: null };
+    const row: TensorReport = {
+      key,
+      dtype: ref.dtype,
+      shape: [...ref.shape],
+      min: null,
+      max: null,
+      mean: null,
+      std: null,
+      finite: null,
+    };
     if (!opts.headerOnly) {
       try {
         const s = summarize(ref.materialize({ cache: false }));
@@ -69,6 +78,7 @@ export function inspectCheckpoint(ck: Checkpoint, opts: InspectOptions = {}): In
     }
   }
   if (found.length === 0 && all.length > 0) warnings.push('no state dict found (tensors are listed by their paths)');
-  for (const s of stateDicts) if (s.prefix) warnings.push(`state dict '${s.path || '<root>'}' keys carry the wrapper prefix '${s.prefix}'`);
+  for (const s of stateDicts)
+    if (s.prefix) warnings.push(`state dict '${s.path || '<root>'}' keys carry the wrapper prefix '${s.prefix}'`);
   return { format: ck.format, tensors, stateDicts, batchNorm, warnings };
 }

@@ -26,11 +26,15 @@ export function treeView(root: PyValue, opts: TreeViewOptions = {}): TreeNode {
   const onPath = new Set<object>();
 
   const node = (label: string, v: PyValue, depth: number): TreeNode => {
-    if (v instanceof TensorRef) return { label, kind: 'tensor', detail: `${v.dtype} [${v.shape.join(', ')}]`, children: [] };
-    if (v === null || typeof v === 'boolean') return { label, kind: 'scalar', detail: v === null ? 'None' : v ? 'True' : 'False', children: [] };
-    if (typeof v === 'number' || typeof v === 'bigint') return { label, kind: 'scalar', detail: String(v), children: [] };
+    if (v instanceof TensorRef)
+      return { label, kind: 'tensor', detail: `${v.dtype} [${v.shape.join(', ')}]`, children: [] };
+    if (v === null || typeof v === 'boolean')
+      return { label, kind: 'scalar', detail: v === null ? 'None' : v ? 'True' : 'False', children: [] };
+    if (typeof v === 'number' || typeof v === 'bigint')
+      return { label, kind: 'scalar', detail: String(v), children: [] };
     if (v instanceof PyFloat) return { label, kind: 'scalar', detail: v.value.toFixed(1), children: [] };
-    if (typeof v === 'string') return { label, kind: 'string', detail: v.length > 200 ? `${v.slice(0, 200)}…` : v, children: [] };
+    if (typeof v === 'string')
+      return { label, kind: 'string', detail: v.length > 200 ? `${v.slice(0, 200)}…` : v, children: [] };
     if (v instanceof Uint8Array) return { label, kind: 'other', detail: `bytes (${v.length})`, children: [] };
     if (v instanceof PyDevice) return { label, kind: 'scalar', detail: `device(${v.spec})`, children: [] };
     if (v instanceof PyDtype) return { label, kind: 'scalar', detail: `torch.${v.name}`, children: [] };
@@ -38,10 +42,13 @@ export function treeView(root: PyValue, opts: TreeViewOptions = {}): TreeNode {
       return { label, kind: 'placeholder', detail: `${v.global} (not loaded: outside the allow-list)`, children: [] };
     }
     const entries: [string, PyValue][] | null =
-      v instanceof PyDict ? [...v.entries].map(([k, x]) => [String(k), x])
-      : Array.isArray(v) ? v.map((x, i) => [String(i), x])
-      : v instanceof PyTuple || v instanceof PySet ? v.items.map((x, i) => [String(i), x])
-      : null;
+      v instanceof PyDict
+        ? [...v.entries].map(([k, x]) => [String(k), x])
+        : Array.isArray(v)
+          ? v.map((x, i) => [String(i), x])
+          : v instanceof PyTuple || v instanceof PySet
+            ? v.items.map((x, i) => [String(i), x])
+            : null;
     if (!entries) return { label, kind: 'other', detail: (v as object).constructor.name, children: [] };
     const kind: TreeNode['kind'] = v instanceof PyDict ? (stateDicts.has(v) ? 'stateDict' : 'dict') : 'list';
     const typeName = v instanceof PyDict ? v.kind : Array.isArray(v) ? 'list' : v instanceof PyTuple ? 'tuple' : 'set';

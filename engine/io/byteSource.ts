@@ -78,4 +78,3 @@ export function memorySink(): ByteSink & { bytes(): Uint8Array } {
     },
   };
 }
-

@@ -8,7 +8,13 @@ import { CheckpointError } from './errors.js';
 import { openFile, readTextFile, dirname, joinPath, type OpenOptions } from './fileAdapter.js';
 import { readLegacy, looksLegacy } from './legacy.js';
 import { PyDict, type PyValue } from './pyobjects.js';
-import { looksSafetensors, looksShardIndex, parseShardIndex, readSafetensors, stateMetadataFrom } from './safetensors.js';
+import {
+  looksSafetensors,
+  looksShardIndex,
+  parseShardIndex,
+  readSafetensors,
+  stateMetadataFrom,
+} from './safetensors.js';
 import type { TensorRef } from './tensorRef.js';
 import { readTorchZip } from './torchZip.js';
 import { findStateDicts, stateDictToPy, toStateDict, walkTensors, type FoundStateDict } from './tree.js';
@@ -55,7 +61,9 @@ export class Checkpoint {
     const f = path === undefined ? all[0] : all.find((s) => s.path === path);
     if (!f) {
       throw new CheckpointError(
-        path === undefined ? 'no state dict found in this checkpoint' : `no state dict at '${path}' (found: ${all.map((s) => s.path || '<root>').join(', ')})`,
+        path === undefined
+          ? 'no state dict found in this checkpoint'
+          : `no state dict at '${path}' (found: ${all.map((s) => s.path || '<root>').join(', ')})`,
       );
     }
     return f;
@@ -80,7 +88,9 @@ export function detectFormat(src: ByteSource): CheckpointFormat | 'safetensors-i
     throw new CheckpointError(`${src.name} is a tar archive (the pre-0.4 torch.save tar format is not supported)`);
   }
   if (looksLikePickle(src)) return 'pickle';
-  throw new CheckpointError(`${src.name}: unrecognized format (not a torch.save zip, legacy torch file, pickle or safetensors)`);
+  throw new CheckpointError(
+    `${src.name}: unrecognized format (not a torch.save zip, legacy torch file, pickle or safetensors)`,
+  );
 }
 
 /** Protocol 0/1 pickles have no PROTO header: accept them when the opcodes parse up to STOP. */
@@ -114,7 +124,8 @@ export function loadCheckpoint(file: string, opts: LoadOptions = {}): Checkpoint
 export function loadCheckpointBytes(bytes: Uint8Array, name = '<memory>', opts: LoadOptions = {}): Checkpoint {
   const src = new MemorySource(bytes, name);
   const fmt = detectFormat(src);
-  if (fmt === 'safetensors-index') throw new CheckpointError('a sharded safetensors index needs its shard files on disk');
+  if (fmt === 'safetensors-index')
+    throw new CheckpointError('a sharded safetensors index needs its shard files on disk');
   return fromSource(src, fmt, opts);
 }
 

@@ -22,10 +22,21 @@ function rng(seed: number): () => number {
 }
 
 const seeds: [string, Uint8Array][] = [
-  'tiny_state_dict.pt', 'tiny_legacy_checkpoint.pt', 'tiny.safetensors', 'dtypes.pt', 'dtypes_bigendian.pt',
-  'shared_views.pt', 'shared_views_legacy.pt', 'tiny_training_checkpoint.pt', 'pickles/protocol2.pkl', 'pickles/protocol0.pkl',
+  'tiny_state_dict.pt',
+  'tiny_legacy_checkpoint.pt',
+  'tiny.safetensors',
+  'dtypes.pt',
+  'dtypes_bigendian.pt',
+  'shared_views.pt',
+  'shared_views_legacy.pt',
+  'tiny_training_checkpoint.pt',
+  'pickles/protocol2.pkl',
+  'pickles/protocol0.pkl',
 ].map((f) => [f, new Uint8Array(fs.readFileSync(corpusFile(f)))]);
-seeds.push(['zip64', torchBytes(new StateDict([['w', new Tensor(new Float32Array([1, 2, 3]), [3])]]), { forceZip64: true })]);
+seeds.push([
+  'zip64',
+  torchBytes(new StateDict([['w', new Tensor(new Float32Array([1, 2, 3]), [3])]]), { forceZip64: true }),
+]);
 
 function findAll(b: Uint8Array, sig: number): number[] {
   const out: number[] = [];
@@ -35,7 +46,7 @@ function findAll(b: Uint8Array, sig: number): number[] {
 }
 
 type Mutator = (b: Uint8Array, r: () => number) => Uint8Array;
-const pick = <T,>(xs: T[], r: () => number): T => xs[Math.floor(r() * xs.length)]!;
+const pick = <T>(xs: T[], r: () => number): T => xs[Math.floor(r() * xs.length)]!;
 const big = (r: () => number) => pick([0xffffffff, 0x7fffffff, 0x80000000, 0xfffffff0, Math.floor(r() * 2 ** 32)], r);
 
 const mutators: Record<string, Mutator> = {
@@ -84,7 +95,9 @@ const mutators: Record<string, Mutator> = {
     if (c[8] !== 0x7b) return c;
     const n = Number(dv.getBigUint64(0, true));
     const text = new TextDecoder().decode(c.subarray(8, 8 + n));
-    const edited = text.replace(/\d+/g, (d) => (r() < 0.1 ? String(pick([0, 1, Number(d) * 1000, 2 ** 53, 2 ** 31], r)) : d));
+    const edited = text.replace(/\d+/g, (d) =>
+      r() < 0.1 ? String(pick([0, 1, Number(d) * 1000, 2 ** 53, 2 ** 31], r)) : d,
+    );
     const eb = new TextEncoder().encode(edited);
     const out = new Uint8Array(8 + eb.length + (c.length - 8 - n));
     new DataView(out.buffer).setBigUint64(0, BigInt(r() < 0.1 ? big(r) : eb.length), true);
@@ -113,11 +126,14 @@ describe('fuzz', () => {
         ck.stateDicts();
         loaded++;
       } catch (e) {
-        if (!(e instanceof CheckpointError)) failures.push(`${seedName}/${mut}#${i}: ${(e as Error).constructor.name}: ${(e as Error).message}`);
+        if (!(e instanceof CheckpointError))
+          failures.push(`${seedName}/${mut}#${i}: ${(e as Error).constructor.name}: ${(e as Error).message}`);
       }
     }
     const heapGrowthMB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
-    console.log(`fuzz: tried ${tried} mutated inputs from ${seeds.length} seeds (${loaded} still loaded, ${tried - loaded - failures.length} typed errors, ${failures.length} untyped); heap growth ${heapGrowthMB.toFixed(1)} MB`);
+    console.log(
+      `fuzz: tried ${tried} mutated inputs from ${seeds.length} seeds (${loaded} still loaded, ${tried - loaded - failures.length} typed errors, ${failures.length} untyped); heap growth ${heapGrowthMB.toFixed(1)} MB`,
+    );
     expect(failures.slice(0, 10)).toEqual([]);
     expect(heapGrowthMB).toBeLessThan(512);
   });

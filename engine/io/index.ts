@@ -1,6 +1,20 @@
 /** engine/io public surface: safe checkpoint reading and writing. */
-export { CheckpointError, PickleError, RefusedGlobalError, TorchZipError, LegacyTorchError, SafetensorsError } from './errors.js';
-export { Checkpoint, loadCheckpoint, loadCheckpointBytes, detectFormat, type CheckpointFormat, type LoadOptions } from './checkpoint.js';
+export {
+  CheckpointError,
+  PickleError,
+  RefusedGlobalError,
+  TorchZipError,
+  LegacyTorchError,
+  SafetensorsError,
+} from './errors.js';
+export {
+  Checkpoint,
+  loadCheckpoint,
+  loadCheckpointBytes,
+  detectFormat,
+  type CheckpointFormat,
+  type LoadOptions,
+} from './checkpoint.js';
 export { saveTorch, saveSafetensors, torchBytes, safetensorsBytes, type SaveOptions } from './save.js';
 export { unpickle, type UnpickleOptions, type UnpickleResult } from './unpickler.js';
 export { scanPickle, type PickleScan, type ScannedGlobal } from './pickleScan.js';
@@ -10,7 +24,17 @@ export { TensorRef, StorageRef } from './tensorRef.js';
 export { readTorchZip, writeTorchZip } from './torchZip.js';
 export { readLegacy } from './legacy.js';
 export { readSafetensors, writeSafetensors, parseShardIndex, METADATA_KEY } from './safetensors.js';
-export { findStateDicts, walkTensors, toStateDict, stateDictToPy, replaceAtPath, metadataOf, refStateDict, type FoundStateDict, type RefStateDict } from './tree.js';
+export {
+  findStateDicts,
+  walkTensors,
+  toStateDict,
+  stateDictToPy,
+  replaceAtPath,
+  metadataOf,
+  refStateDict,
+  type FoundStateDict,
+  type RefStateDict,
+} from './tree.js';
 export { MemorySource, memorySink, type ByteSource, type ByteSink } from './byteSource.js';
 export { openFile, writeFileAtomic } from './fileAdapter.js';
 export { scanCheckpointFile, type FileScan } from './scan.js';

@@ -22,7 +22,10 @@ export interface LegacyContents {
 }
 
 export function readLegacy(src: ByteSource, opts: { placeholders?: boolean } = {}): LegacyContents {
-  return typed(() => readInner(src, opts), (m) => new LegacyTorchError(m));
+  return typed(
+    () => readInner(src, opts),
+    (m) => new LegacyTorchError(m),
+  );
 }
 
 /** True when the bytes start with a pickle of the legacy magic number. */
@@ -73,7 +76,9 @@ function parse(src: ByteSource, bytes: Uint8Array, opts: { placeholders?: boolea
   const persistentLoad = (pid: PyValue): PyValue => {
     if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage' || pid.items.length !== 6) {
       const kind = pid instanceof PyTuple ? String(pid.items[0]) : typeof pid;
-      throw new LegacyTorchError(`unsupported persistent id '${kind}' (only storages are loaded; module sources are refused)`);
+      throw new LegacyTorchError(
+        `unsupported persistent id '${kind}' (only storages are loaded; module sources are refused)`,
+      );
     }
     const [, type, rootKey, location, numel, view] = pid.items;
     if (!(type instanceof PyStorageType)) throw new LegacyTorchError('storage type is not a torch storage class');
@@ -82,7 +87,8 @@ function parse(src: ByteSource, bytes: Uint8Array, opts: { placeholders?: boolea
     }
     if (!isSupportedDtype(type.dtype)) throw new LegacyTorchError(`storage dtype ${type.dtype} is not supported`);
     const isz = itemSize(type.dtype);
-    if (numel * isz > src.size) throw new LegacyTorchError(`storage ${rootKey} declares ${numel} elements, more than the file holds`);
+    if (numel * isz > src.size)
+      throw new LegacyTorchError(`storage ${rootKey} declares ${numel} elements, more than the file holds`);
     let root = roots.get(rootKey);
     if (!root) {
       root = { dtype: type.dtype, numel, location: typeof location === 'string' ? location : 'cpu', dataStart: -1 };
@@ -94,12 +100,21 @@ function parse(src: ByteSource, bytes: Uint8Array, opts: { placeholders?: boolea
     if (view === null || view === undefined) return storages.get(rootKey)!;
     if (!(view instanceof PyTuple) || view.items.length !== 3) throw new LegacyTorchError('malformed storage view');
     const [viewKey, offset, size] = view.items;
-    if (typeof viewKey !== 'string' || typeof offset !== 'number' || typeof size !== 'number' || offset < 0 || size < 0 || offset + size > root.numel) {
+    if (
+      typeof viewKey !== 'string' ||
+      typeof offset !== 'number' ||
+      typeof size !== 'number' ||
+      offset < 0 ||
+      size < 0 ||
+      offset + size > root.numel
+    ) {
       throw new LegacyTorchError(`storage view outside its storage ${rootKey}`);
     }
     let v = storages.get(viewKey);
     if (!v) {
-      v = new StorageRef(viewKey, type.dtype, size, root.location, () => bytesOf(rootKey).subarray(offset * isz, (offset + size) * isz));
+      v = new StorageRef(viewKey, type.dtype, size, root.location, () =>
+        bytesOf(rootKey).subarray(offset * isz, (offset + size) * isz),
+      );
       storages.set(viewKey, v);
     }
     return v;
@@ -114,7 +129,8 @@ function parse(src: ByteSource, bytes: Uint8Array, opts: { placeholders?: boolea
     if (!root) throw new LegacyTorchError(`storage ${k} is listed but never referenced`);
     const head = src.read(pos, 8);
     const n = new DataView(head.buffer, head.byteOffset, 8).getBigInt64(0, true);
-    if (n !== BigInt(root.numel)) throw new LegacyTorchError(`storage ${k} holds ${n} elements, expected ${root.numel}`);
+    if (n !== BigInt(root.numel))
+      throw new LegacyTorchError(`storage ${k} holds ${n} elements, expected ${root.numel}`);
     root.dataStart = pos + 8;
     pos = root.dataStart + root.numel * itemSize(root.dtype as never);
     if (pos > src.size) throw new LegacyTorchError(`storage ${k} runs past the end of the file`);

@@ -39,49 +39,108 @@ const payloads: Payload[] = [
   {
     name: 'os.system via REDUCE',
     global: 'posix.system',
-    build: (m) => new PickleAsm().proto().global('posix', 'system').str(touch(m)).op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build(),
+    build: (m) =>
+      new PickleAsm().proto().global('posix', 'system').str(touch(m)).op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build(),
   },
   {
     name: 'builtins.eval',
     global: 'builtins.eval',
-    build: (m) => new PickleAsm().proto().global('builtins', 'eval').str(pyCreate(m)).op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build(),
+    build: (m) =>
+      new PickleAsm()
+        .proto()
+        .global('builtins', 'eval')
+        .str(pyCreate(m))
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .op(OP.STOP)
+        .build(),
   },
   {
     name: 'builtins.exec',
     global: 'builtins.exec',
-    build: (m) => new PickleAsm().proto().global('builtins', 'exec').str(pyCreate(m)).op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build(),
+    build: (m) =>
+      new PickleAsm()
+        .proto()
+        .global('builtins', 'exec')
+        .str(pyCreate(m))
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .op(OP.STOP)
+        .build(),
   },
   {
     name: 'nested inside an OrderedDict state dict (getattr(__import__("os"), "system"))',
     global: 'builtins.getattr',
     build: (m) =>
-      new PickleAsm().proto().global('collections', 'OrderedDict').op(OP.EMPTY_TUPLE).op(OP.REDUCE)
-        .op(OP.MARK).str('layer.weight')
-        .global('builtins', 'getattr').global('builtins', '__import__').str('os').op(OP.TUPLE1).op(OP.REDUCE)
-        .str('system').op(OP.TUPLE2).op(OP.REDUCE).str(touch(m)).op(OP.TUPLE1).op(OP.REDUCE)
-        .op(OP.SETITEMS).op(OP.STOP).build(),
+      new PickleAsm()
+        .proto()
+        .global('collections', 'OrderedDict')
+        .op(OP.EMPTY_TUPLE)
+        .op(OP.REDUCE)
+        .op(OP.MARK)
+        .str('layer.weight')
+        .global('builtins', 'getattr')
+        .global('builtins', '__import__')
+        .str('os')
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .str('system')
+        .op(OP.TUPLE2)
+        .op(OP.REDUCE)
+        .str(touch(m))
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .op(OP.SETITEMS)
+        .op(OP.STOP)
+        .build(),
   },
   {
     name: 'arbitrary module via GLOBAL (subprocess.check_call)',
     global: 'subprocess.check_call',
     build: (m) =>
-      new PickleAsm().proto().global('subprocess', 'check_call').op(OP.MARK).str('touch').str(m).op(OP.LIST)
-        .op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build(),
+      new PickleAsm()
+        .proto()
+        .global('subprocess', 'check_call')
+        .op(OP.MARK)
+        .str('touch')
+        .str(m)
+        .op(OP.LIST)
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .op(OP.STOP)
+        .build(),
   },
   {
     name: 'INST (protocol 0)',
     global: 'os.system',
-    build: (m) => new PickleAsm().op(OP.MARK).raw(`S'${touch(m)}'\n`).raw('ios\nsystem\n').op(OP.STOP).build(),
+    build: (m) =>
+      new PickleAsm()
+        .op(OP.MARK)
+        .raw(`S'${touch(m)}'\n`)
+        .raw('ios\nsystem\n')
+        .op(OP.STOP)
+        .build(),
   },
   {
     name: 'OBJ',
     global: 'os.system',
-    build: (m) => new PickleAsm().proto(1).op(OP.MARK).global('os', 'system').str(touch(m)).op(OP.OBJ).op(OP.STOP).build(),
+    build: (m) =>
+      new PickleAsm().proto(1).op(OP.MARK).global('os', 'system').str(touch(m)).op(OP.OBJ).op(OP.STOP).build(),
   },
   {
     name: 'STACK_GLOBAL (protocol 4)',
     global: 'os.system',
-    build: (m) => new PickleAsm().proto(4).str('os').str('system').op(OP.STACK_GLOBAL).str(touch(m)).op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build(),
+    build: (m) =>
+      new PickleAsm()
+        .proto(4)
+        .str('os')
+        .str('system')
+        .op(OP.STACK_GLOBAL)
+        .str(touch(m))
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .op(OP.STOP)
+        .build(),
   },
   {
     // Python's NEWOBJ only calls cls.__new__, so this one does not run a command in Python either;
@@ -90,15 +149,34 @@ const payloads: Payload[] = [
     global: 'subprocess.Popen',
     noControl: true,
     build: (m) =>
-      new PickleAsm().proto().global('subprocess', 'Popen').op(OP.MARK).str('touch').str(m).op(OP.LIST).op(OP.TUPLE1)
-        .op(OP.NEWOBJ).op(OP.EMPTY_DICT).op(OP.BUILD).op(OP.STOP).build(),
+      new PickleAsm()
+        .proto()
+        .global('subprocess', 'Popen')
+        .op(OP.MARK)
+        .str('touch')
+        .str(m)
+        .op(OP.LIST)
+        .op(OP.TUPLE1)
+        .op(OP.NEWOBJ)
+        .op(OP.EMPTY_DICT)
+        .op(OP.BUILD)
+        .op(OP.STOP)
+        .build(),
   },
   {
     name: 'disguised as torch: torch.serialization + dotted name os.system (protocol 4)',
     global: 'torch.serialization.os.system',
     build: (m) =>
-      new PickleAsm().proto(4).str('torch.serialization').str('os.system').op(OP.STACK_GLOBAL).str(touch(m))
-        .op(OP.TUPLE1).op(OP.REDUCE).op(OP.STOP).build(),
+      new PickleAsm()
+        .proto(4)
+        .str('torch.serialization')
+        .str('os.system')
+        .op(OP.STACK_GLOBAL)
+        .str(touch(m))
+        .op(OP.TUPLE1)
+        .op(OP.REDUCE)
+        .op(OP.STOP)
+        .build(),
   },
 ];
 
@@ -115,7 +193,9 @@ function pythonRuns(bytes: Uint8Array): boolean {
   const file = path.join(dir, 'control.pkl');
   fs.writeFileSync(file, bytes);
   for (const py of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(py, ['-c', 'import pickle,sys; pickle.load(open(sys.argv[1], "rb"))', file], { encoding: 'utf8' });
+    const r = spawnSync(py, ['-c', 'import pickle,sys; pickle.load(open(sys.argv[1], "rb"))', file], {
+      encoding: 'utf8',
+    });
     if (r.error === undefined && r.status !== null) return true;
   }
   return false;
@@ -127,7 +207,8 @@ describe('malicious pickles are refused and nothing runs', () => {
       // Control: the payload is real — Python's own pickle creates the marker.
       const control = path.join(dir, `control-${p.name.replace(/\W+/g, '_')}`);
       if (p.noControl) void 0;
-      else if (pythonRuns(p.build(control))) expect(fs.existsSync(control), 'control payload should run in Python').toBe(true);
+      else if (pythonRuns(p.build(control)))
+        expect(fs.existsSync(control), 'control payload should run in Python').toBe(true);
       else console.log('malicious.test: no python3 for the control run');
 
       const marker = path.join(dir, `marker-${p.name.replace(/\W+/g, '_')}`);
@@ -177,8 +258,12 @@ describe('malicious pickles are refused and nothing runs', () => {
   });
 
   it('BUILD on a list and APPEND to a dict are malformed, not executed', () => {
-    expect(() => unpickle(new PickleAsm().proto().op(OP.EMPTY_LIST).op(OP.EMPTY_DICT).op(OP.BUILD).op(OP.STOP).build())).toThrow(PickleError);
-    expect(() => unpickle(new PickleAsm().proto().op(OP.EMPTY_DICT).int1(1).op(OP.APPEND).op(OP.STOP).build())).toThrow(PickleError);
+    expect(() =>
+      unpickle(new PickleAsm().proto().op(OP.EMPTY_LIST).op(OP.EMPTY_DICT).op(OP.BUILD).op(OP.STOP).build()),
+    ).toThrow(PickleError);
+    expect(() => unpickle(new PickleAsm().proto().op(OP.EMPTY_DICT).int1(1).op(OP.APPEND).op(OP.STOP).build())).toThrow(
+      PickleError,
+    );
   });
 
   it('a clean state dict scans as safe and lists its allowed globals', () => {

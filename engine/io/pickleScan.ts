@@ -94,8 +94,7 @@ export function scanPickle(b: Uint8Array, start = 0, maxOps = 1 << 26): PickleSc
       case 'len8': {
         const width = kind === 'len1' ? 1 : kind === 'len4' ? 4 : 8;
         need(width);
-        const n =
-          width === 1 ? b[pos]! : width === 4 ? dv.getUint32(pos, true) : Number(dv.getBigUint64(pos, true));
+        const n = width === 1 ? b[pos]! : width === 4 ? dv.getUint32(pos, true) : Number(dv.getBigUint64(pos, true));
         pos += width;
         need(n);
         if (code === OP.BINUNICODE || code === OP.SHORT_BINUNICODE || code === OP.BINUNICODE8) {

@@ -7,7 +7,16 @@
 import { CheckpointError } from './errors.js';
 import { OP } from './pickleOps.js';
 import {
-  PyDevice, PyDict, PyDtype, PyFloat, PyGlobal, PyPlaceholder, PySet, PyStorageType, PyTuple, type PyValue,
+  PyDevice,
+  PyDict,
+  PyDtype,
+  PyFloat,
+  PyGlobal,
+  PyPlaceholder,
+  PySet,
+  PyStorageType,
+  PyTuple,
+  type PyValue,
 } from './pyobjects.js';
 import { Tensor } from '../tensor/tensor.js';
 import { TensorRef, StorageRef } from './tensorRef.js';
@@ -200,7 +209,9 @@ export class Pickler {
     if (v instanceof Tensor || v instanceof TensorRef) return this.tensor(v);
     if (v instanceof PyGlobal) return this.global(v.module, v.name);
     if (v instanceof PyPlaceholder) {
-      throw new CheckpointError(`cannot save an inert placeholder for ${v.global}; drop it or load without placeholders`);
+      throw new CheckpointError(
+        `cannot save an inert placeholder for ${v.global}; drop it or load without placeholders`,
+      );
     }
     if (v instanceof StorageRef) throw new CheckpointError('cannot save a bare storage');
     throw new CheckpointError(`cannot pickle a value of type ${typeof v}`);

@@ -70,21 +70,46 @@ interface Job {
 describe.skipIf(!py)('live PyTorch round trips', () => {
   it('files NormScope writes load in torch 1.13 with weights_only and strict load_state_dict', () => {
     const jobs: Job[] = [];
-    const stateDictFiles = ['tiny_state_dict.pt', 'tiny_v1.pt', 'tiny_float64.pt', 'tiny_float16.pt', 'dtypes.pt', 'shufflenet_v2_x0_5.pt', 'tiny_legacy.pt'];
+    const stateDictFiles = [
+      'tiny_state_dict.pt',
+      'tiny_v1.pt',
+      'tiny_float64.pt',
+      'tiny_float16.pt',
+      'dtypes.pt',
+      'shufflenet_v2_x0_5.pt',
+      'tiny_legacy.pt',
+    ];
     for (const f of stateDictFiles) {
       const ck = loadCheckpoint(corpusFile(f));
       const out = path.join(dir, `sd_${f}`);
       saveTorch(out, ck.stateDict());
       ck.close();
-      jobs.push({ name: `state dict ${f}`, ours: out, ref: corpusFile(f), weightsOnly: true, tinyStrict: f === 'tiny_state_dict.pt' || f === 'tiny_legacy.pt' });
+      jobs.push({
+        name: `state dict ${f}`,
+        ours: out,
+        ref: corpusFile(f),
+        weightsOnly: true,
+        tinyStrict: f === 'tiny_state_dict.pt' || f === 'tiny_legacy.pt',
+      });
     }
     // Forced Zip64 records: our writer's Zip64 read back by torch's (miniz) reader.
     const ck = loadCheckpoint(corpusFile('tiny_state_dict.pt'));
     const z64 = path.join(dir, 'zip64.pt');
     saveTorch(z64, ck.stateDict(), { forceZip64: true });
-    jobs.push({ name: 'forced Zip64', ours: z64, ref: corpusFile('tiny_state_dict.pt'), weightsOnly: true, tinyStrict: true });
+    jobs.push({
+      name: 'forced Zip64',
+      ours: z64,
+      ref: corpusFile('tiny_state_dict.pt'),
+      weightsOnly: true,
+      tinyStrict: true,
+    });
     // Whole tree (epoch, optimizer state, args with floats): shared/viewed storages preserved.
-    for (const f of ['tiny_training_checkpoint.pt', 'shared_views.pt', 'shared_views_legacy.pt', 'tiny_lightning.ckpt']) {
+    for (const f of [
+      'tiny_training_checkpoint.pt',
+      'shared_views.pt',
+      'shared_views_legacy.pt',
+      'tiny_lightning.ckpt',
+    ]) {
       const c = loadCheckpoint(corpusFile(f));
       const out = path.join(dir, `tree_${f}`);
       saveTorch(out, c.root);
@@ -96,10 +121,22 @@ describe.skipIf(!py)('live PyTorch round trips', () => {
     const fromSt = path.join(dir, 'from_safetensors.pt');
     saveTorch(fromSt, st.stateDict());
     st.close();
-    jobs.push({ name: 'safetensors → torch', ours: fromSt, ref: corpusFile('tiny_state_dict.pt'), weightsOnly: true, tinyStrict: true, noMetadata: true });
+    jobs.push({
+      name: 'safetensors → torch',
+      ours: fromSt,
+      ref: corpusFile('tiny_state_dict.pt'),
+      weightsOnly: true,
+      tinyStrict: true,
+      noMetadata: true,
+    });
 
     const results = JSON.parse(runTorchPython(COMPARE, JSON.stringify(jobs))) as {
-      name: string; same: boolean | null; error?: string; metadata: unknown; refMetadata: unknown; strict?: [string[], string[]];
+      name: string;
+      same: boolean | null;
+      error?: string;
+      metadata: unknown;
+      refMetadata: unknown;
+      strict?: [string[], string[]];
     }[];
     for (const [i, r] of results.entries()) {
       expect(r.error, r.name).toBeUndefined();
@@ -137,7 +174,11 @@ for k, v in sd.items():
     ok = ok and torch.equal(t, v)
 print(json.dumps({'ok': ok, 'keys': [k for k in h if k != '__metadata__'] == list(sd.keys()), 'meta': h.get('__metadata__')}))
 `;
-    const r = JSON.parse(runTorchPython(script, JSON.stringify([stPath, corpusFile('tiny_state_dict.pt')]))) as { ok: boolean; keys: boolean; meta: Record<string, string> };
+    const r = JSON.parse(runTorchPython(script, JSON.stringify([stPath, corpusFile('tiny_state_dict.pt')]))) as {
+      ok: boolean;
+      keys: boolean;
+      meta: Record<string, string>;
+    };
     expect(r.ok).toBe(true);
     expect(r.keys).toBe(true);
     expect(JSON.parse(r.meta['normscope.metadata']!)).toEqual(Object.fromEntries(sd.metadata));
@@ -155,7 +196,10 @@ describe('in-memory round trips (no torch needed)', () => {
         ['e', new Tensor(new Uint8Array([1, 0, 1, 1]), [2, 2], 'bool')],
         ['f', new Tensor(new Float64Array([Math.PI]), [], 'float64')],
       ],
-      new Map([['', { version: 1 }], ['bn', { version: 2 }]]),
+      new Map([
+        ['', { version: 1 }],
+        ['bn', { version: 2 }],
+      ]),
     );
     for (const forceZip64 of [false, true]) {
       const back = loadCheckpointBytes(torchBytes(sd, { forceZip64 })).stateDict();

@@ -13,8 +13,16 @@ import { itemSize, type DType } from '../tensor/dtype.js';
 import type { LocalMetadata } from '../nn/stateDict.js';
 
 const CODES: Record<string, DType> = {
-  F16: 'float16', BF16: 'bfloat16', F32: 'float32', F64: 'float64', I8: 'int8', U8: 'uint8',
-  I16: 'int16', I32: 'int32', I64: 'int64', BOOL: 'bool',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  F32: 'float32',
+  F64: 'float64',
+  I8: 'int8',
+  U8: 'uint8',
+  I16: 'int16',
+  I32: 'int32',
+  I64: 'int64',
+  BOOL: 'bool',
 };
 const CODE_OF = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k])) as Record<DType, string>;
 
@@ -33,7 +41,10 @@ export function looksSafetensors(head: Uint8Array, fileSize: number): boolean {
 }
 
 export function readSafetensors(src: ByteSource): SafetensorsContents {
-  return typed(() => readInner(src), (m) => new SafetensorsError(m));
+  return typed(
+    () => readInner(src),
+    (m) => new SafetensorsError(m),
+  );
 }
 
 function readInner(src: ByteSource): SafetensorsContents {
@@ -50,7 +61,8 @@ function readInner(src: ByteSource): SafetensorsContents {
   } catch (e) {
     throw new SafetensorsError(`header is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('header is not an object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new SafetensorsError('header is not an object');
   const dataStart = 8 + headerLen;
   const dataSize = src.size - dataStart;
   let metadata: Record<string, string> | null = null;
@@ -72,7 +84,12 @@ function readInner(src: ByteSource): SafetensorsContents {
       throw new SafetensorsError(`tensor ${name}: invalid shape`);
     }
     const offs = t.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || offs[0] > offs[1]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((d) => Number.isSafeInteger(d) && d >= 0) ||
+      offs[0] > offs[1]
+    ) {
       throw new SafetensorsError(`tensor ${name}: invalid data_offsets`);
     }
     const shape = t.shape as number[];
@@ -81,7 +98,8 @@ function readInner(src: ByteSource): SafetensorsContents {
     if (!Number.isSafeInteger(numel) || numel * itemSize(dtype) !== e - b) {
       throw new SafetensorsError(`tensor ${name}: ${e - b} bytes do not hold shape [${shape.join(', ')}] of ${dtype}`);
     }
-    if (e > dataSize) throw new SafetensorsError(`tensor ${name}: data_offsets [${b}, ${e}] lie outside the data (${dataSize} bytes)`);
+    if (e > dataSize)
+      throw new SafetensorsError(`tensor ${name}: data_offsets [${b}, ${e}] lie outside the data (${dataSize} bytes)`);
     const storage = new StorageRef(name, dtype, numel, 'cpu', () => src.read(dataStart + b, e - b));
     tensors.set(name, new TensorRef(storage, 0, shape, contiguousStrides(shape)));
   }

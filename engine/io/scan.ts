@@ -28,7 +28,8 @@ export function scanCheckpointFile(file: string): FileScan {
     }
     if (format === 'torch-legacy' || format === 'pickle') {
       const bytes = src.read(0, Math.min(src.size, 64 * 1024 * 1024));
-      const names = format === 'pickle' ? ['pickle'] : ['magic number', 'protocol', 'sys info', 'object', 'storage keys'];
+      const names =
+        format === 'pickle' ? ['pickle'] : ['magic number', 'protocol', 'sys info', 'object', 'storage keys'];
       const pickles: FileScan['pickles'] = [];
       let pos = 0;
       for (const name of names) {

@@ -176,7 +176,13 @@ export class TensorRef {
 }
 
 /** Copies a strided view into a new contiguous array (iterative odometer, any rank). */
-function gather(src: TypedArray, offset: number, shape: readonly number[], stride: readonly number[], n: number): TypedArray {
+function gather(
+  src: TypedArray,
+  offset: number,
+  shape: readonly number[],
+  stride: readonly number[],
+  n: number,
+): TypedArray {
   const out = new (src.constructor as new (n: number) => TypedArray)(n);
   const rank = shape.length;
   const idx = new Array<number>(rank).fill(0);

@@ -23,7 +23,9 @@ export interface ManifestFile {
 }
 
 export function manifest(): Record<string, ManifestFile> {
-  return (JSON.parse(fs.readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8')) as { files: Record<string, ManifestFile> }).files;
+  return (
+    JSON.parse(fs.readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8')) as { files: Record<string, ManifestFile> }
+  ).files;
 }
 
 export function corpusFile(name: string): string {

@@ -7,9 +7,7 @@ import { CheckpointError } from './errors.js';
 import { PyDevice, PyDict, PyDtype, PySet, PyStorageType, PyTuple, PyFloat, type PyValue } from './pyobjects.js';
 import { StorageRef, TensorRef } from './tensorRef.js';
 
-export type GlobalSpec =
-  | { kind: 'value'; value: PyValue }
-  | { kind: 'callable'; call: (args: PyValue[]) => PyValue };
+export type GlobalSpec = { kind: 'value'; value: PyValue } | { kind: 'callable'; call: (args: PyValue[]) => PyValue };
 
 /** torch storage class name → element dtype (unsupported ones keep a torch-ish name). */
 export const STORAGE_DTYPES: Record<string, string> = {
@@ -32,10 +30,24 @@ export const STORAGE_DTYPES: Record<string, string> = {
 };
 
 const DTYPE_NAMES: Record<string, string> = {
-  float32: 'float32', float: 'float32', float64: 'float64', double: 'float64', float16: 'float16',
-  half: 'float16', bfloat16: 'bfloat16', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32',
-  int16: 'int16', short: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool',
-  complex64: 'complex64', complex128: 'complex128',
+  float32: 'float32',
+  float: 'float32',
+  float64: 'float64',
+  double: 'float64',
+  float16: 'float16',
+  half: 'float16',
+  bfloat16: 'bfloat16',
+  int64: 'int64',
+  long: 'int64',
+  int32: 'int32',
+  int: 'int32',
+  int16: 'int16',
+  short: 'int16',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
+  complex64: 'complex64',
+  complex128: 'complex128',
 };
 
 function int(v: PyValue, what: string): number {
@@ -54,8 +66,13 @@ function intTuple(v: PyValue, what: string): number[] {
 function rebuildTensor(args: PyValue[], name: string): TensorRef {
   const [storage, offset, size, stride, requiresGrad] = args;
   if (!(storage instanceof StorageRef)) throw new CheckpointError(`${name}: first argument is not a storage`);
-  return new TensorRef(storage, int(offset ?? null, 'storage offset'), intTuple(size ?? null, 'size'),
-    intTuple(stride ?? null, 'stride'), requiresGrad === true);
+  return new TensorRef(
+    storage,
+    int(offset ?? null, 'storage offset'),
+    intTuple(size ?? null, 'size'),
+    intTuple(stride ?? null, 'stride'),
+    requiresGrad === true,
+  );
 }
 
 function rebuildParameter(args: PyValue[]): TensorRef {
@@ -104,7 +121,8 @@ const CALLABLES: Record<string, (args: PyValue[]) => PyValue> = {
   'builtins.list': (a) => [...iterable(a[0])],
   'builtins.tuple': (a) => new PyTuple([...iterable(a[0])]),
   'builtins.dict': (a) => makeDict('dict', a),
-  'builtins.bytearray': (a) => (a[0] instanceof Uint8Array ? a[0].slice() : new Uint8Array(iterable(a[0]).map((x) => int(x, 'byte')))),
+  'builtins.bytearray': (a) =>
+    a[0] instanceof Uint8Array ? a[0].slice() : new Uint8Array(iterable(a[0]).map((x) => int(x, 'byte'))),
   'builtins.float': (a) => {
     const v = typeof a[0] === 'string' ? Number(a[0]) : typeof a[0] === 'number' ? a[0] : NaN;
     return Number.isInteger(v) ? new PyFloat(v) : v;

@@ -32,7 +32,10 @@ export interface ReadOptions {
 const MAX_PICKLE_BYTES = 1 << 30;
 
 export function readTorchZip(src: ByteSource, opts: ReadOptions = {}): TorchZipContents {
-  return typed(() => readInner(src, opts), (m) => new TorchZipError(m));
+  return typed(
+    () => readInner(src, opts),
+    (m) => new TorchZipError(m),
+  );
 }
 
 function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
@@ -83,12 +86,20 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
     if (isSupportedDtype(type.dtype)) {
       const need = numelV * itemSize(type.dtype);
       if (need > entry.size) {
-        throw new TorchZipError(`storage ${key} declares ${numelV} elements (${need} bytes) but its record holds ${entry.size}`);
+        throw new TorchZipError(
+          `storage ${key} declares ${numelV} elements (${need} bytes) but its record holds ${entry.size}`,
+        );
       }
     }
     const nbytes = isSupportedDtype(type.dtype) ? numelV * itemSize(type.dtype) : entry.size;
-    const ref = new StorageRef(key, type.dtype, numelV, typeof location === 'string' ? location : 'cpu',
-      () => src.read(dataStart(), nbytes), bo === 'big');
+    const ref = new StorageRef(
+      key,
+      type.dtype,
+      numelV,
+      typeof location === 'string' ? location : 'cpu',
+      () => src.read(dataStart(), nbytes),
+      bo === 'big',
+    );
     storages.set(key, ref);
     return ref;
   };
@@ -105,8 +116,15 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
 }
 
 const STORAGE_TYPE: Record<DType, string> = {
-  float32: 'FloatStorage', float64: 'DoubleStorage', float16: 'HalfStorage', bfloat16: 'BFloat16Storage',
-  int64: 'LongStorage', int32: 'IntStorage', int16: 'ShortStorage', int8: 'CharStorage', uint8: 'ByteStorage',
+  float32: 'FloatStorage',
+  float64: 'DoubleStorage',
+  float16: 'HalfStorage',
+  bfloat16: 'BFloat16Storage',
+  int64: 'LongStorage',
+  int32: 'IntStorage',
+  int16: 'ShortStorage',
+  int8: 'CharStorage',
+  uint8: 'ByteStorage',
   bool: 'BoolStorage',
 };
 
@@ -143,11 +161,23 @@ export function writeTorchZip(sink: ByteSink, root: WritableValue, opts: WriteTo
       }
     }
     if (t instanceof Tensor) {
-      return { storageKey: key, storageType: STORAGE_TYPE[dtype], storageNumel: t.numel(), offset: 0,
-        shape: t.shape, stride: contiguousStrides(t.shape) };
+      return {
+        storageKey: key,
+        storageType: STORAGE_TYPE[dtype],
+        storageNumel: t.numel(),
+        offset: 0,
+        shape: t.shape,
+        stride: contiguousStrides(t.shape),
+      };
     }
-    return { storageKey: key, storageType: STORAGE_TYPE[dtype], storageNumel: t.storage.numel,
-      offset: t.storageOffset, shape: t.shape, stride: t.stride };
+    return {
+      storageKey: key,
+      storageType: STORAGE_TYPE[dtype],
+      storageNumel: t.storage.numel,
+      offset: t.storageOffset,
+      shape: t.shape,
+      stride: t.stride,
+    };
   };
   const pickle = new Pickler(hook).dump(root);
   const folder = opts.archiveName ?? 'archive';

@@ -14,7 +14,17 @@ import type { WritableValue } from './pickler.js';
 export const MAX_TREE_DEPTH = 200;
 
 /** Names under which training scripts usually keep model weights, most preferred first. */
-export const STATE_DICT_NAMES = ['state_dict', 'model_state_dict', 'model', 'ema', 'model_ema', 'state_dict_ema', 'net', 'network', 'weights'];
+export const STATE_DICT_NAMES = [
+  'state_dict',
+  'model_state_dict',
+  'model',
+  'ema',
+  'model_ema',
+  'state_dict_ema',
+  'net',
+  'network',
+  'weights',
+];
 
 export interface FoundStateDict {
   /** Dotted path from the root ('' for the root itself). */
@@ -60,8 +70,12 @@ function isStateDictLike(d: PyDict, path: string): boolean {
   if (d.entries.size === 0) return false;
   for (const [k, v] of d.entries) if (typeof k !== 'string' || !(v instanceof TensorRef)) return false;
   const last = path.split('.').pop() ?? '';
-  return path === '' || d.attrs?.has('_metadata') === true || STATE_DICT_NAMES.includes(last) ||
-    [...d.entries.keys()].some((k) => (k as string).includes('.'));
+  return (
+    path === '' ||
+    d.attrs?.has('_metadata') === true ||
+    STATE_DICT_NAMES.includes(last) ||
+    [...d.entries.keys()].some((k) => (k as string).includes('.'))
+  );
 }
 
 export function findStateDicts(root: PyValue): FoundStateDict[] {
@@ -85,7 +99,10 @@ export function findStateDicts(root: PyValue): FoundStateDict[] {
     const i = STATE_DICT_NAMES.indexOf(p);
     return p === '' ? -1 : i < 0 ? STATE_DICT_NAMES.length : i;
   };
-  return found.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f.path) - rank(b.f.path) || a.i - b.i).map((x) => x.f);
+  return found
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f.path) - rank(b.f.path) || a.i - b.i)
+    .map((x) => x.f);
 }
 
 function plain(v: PyValue): unknown {
@@ -128,7 +145,9 @@ export function toStateDict(found: FoundStateDict | RefStateDict): StateDict {
 }
 
 /** A StateDict as the OrderedDict torch.save writes, `_metadata` attached when present. */
-export function stateDictToPy(sd: Map<string, Tensor | TensorRef> & { metadata?: Map<string, LocalMetadata> | null }): PyDict {
+export function stateDictToPy(
+  sd: Map<string, Tensor | TensorRef> & { metadata?: Map<string, LocalMetadata> | null },
+): PyDict {
   const d = new PyDict('OrderedDict');
   for (const [k, t] of sd) d.entries.set(k, t as unknown as PyValue);
   if (sd.metadata && sd.metadata.size) {
@@ -162,7 +181,8 @@ export function replaceAtPath(root: PyValue, path: string, value: PyValue): Writ
   if (!(root instanceof PyDict) || head === undefined) throw new CheckpointError(`no dict at '${path}'`);
   const copy = new PyDict(root.kind);
   copy.attrs = root.attrs;
-  for (const [k, v] of root.entries) copy.entries.set(k, k === head ? (replaceAtPath(v, rest.join('.'), value) as PyValue) : v);
+  for (const [k, v] of root.entries)
+    copy.entries.set(k, k === head ? (replaceAtPath(v, rest.join('.'), value) as PyValue) : v);
   return copy;
 }
 

@@ -22,7 +22,10 @@ function plain(v: PyValue): unknown {
   return v;
 }
 
-const expected = JSON.parse(fs.readFileSync(path.join(CORPUS, 'pickles', 'expected.json'), 'utf8')) as Record<string, unknown>;
+const expected = JSON.parse(fs.readFileSync(path.join(CORPUS, 'pickles', 'expected.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 describe('unpickler: Python pickles of every protocol', () => {
   for (let proto = 0; proto <= 5; proto++) {
@@ -45,8 +48,15 @@ describe('unpickler: Python pickles of every protocol', () => {
 describe('pickler → unpickler', () => {
   it('round-trips plain values with their Python types', () => {
     const d = new PyDict('OrderedDict');
-    d.set('i', -5).set('big', 2n ** 80n).set('f', 0.1).set('one', new PyFloat(1)).set('s', 'ü').set('t', new PyTuple([1, 2, 3, 4]))
-      .set('l', [null, true, false]).set('b', new Uint8Array([0, 200])).set('set', new PySet([1]));
+    d.set('i', -5)
+      .set('big', 2n ** 80n)
+      .set('f', 0.1)
+      .set('one', new PyFloat(1))
+      .set('s', 'ü')
+      .set('t', new PyTuple([1, 2, 3, 4]))
+      .set('l', [null, true, false])
+      .set('b', new Uint8Array([0, 200]))
+      .set('set', new PySet([1]));
     d.attrs = new Map([['_metadata', new PyDict().set('', new PyDict().set('version', 1))]]);
     const back = unpickle(new Pickler().dump(d)).value as PyDict;
     expect(plain(back)).toEqual(plain(d));

@@ -9,6 +9,9 @@ import { OP } from './pickleOps.js';
 import { PyDict, PyFloat, PyGlobal, PyPlaceholder, PySet, PyTuple, type PyValue } from './pyobjects.js';
 import { lookupGlobal } from './torchGlobals.js';
 import { TensorRef } from './tensorRef.js';
+import { decodeLong, latin1, parseIndex, parseIntText, unescapeRawUnicode, unquote } from './pickleText.js';
+
+export { decodeLong };
 
 export interface UnpickleOptions {
   /** Keep unknown globals as inert placeholders instead of refusing the file. */
@@ -491,7 +494,8 @@ class Reader {
   private setItems(target: PyValue, items: PyValue[]): void {
     if (items.length % 2) this.fail('odd number of items for a dict');
     if (target instanceof PyDict) for (let i = 0; i < items.length; i += 2) target.set(items[i]!, items[i + 1]!);
-    else if (target instanceof PyPlaceholder) for (let i = 0; i < items.length; i += 2) target.dictItems.set(items[i]!, items[i + 1]!);
+    else if (target instanceof PyPlaceholder)
+      for (let i = 0; i < items.length; i += 2) target.dictItems.set(items[i]!, items[i + 1]!);
     else this.fail(`cannot set items on ${describe(target)}`);
   }
 
@@ -527,50 +531,4 @@ function describe(v: PyValue): string {
   if (v instanceof PyGlobal) return `global ${v.full}`;
   if (typeof v === 'object') return (v as object).constructor.name;
   return typeof v;
-}
-
-function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
-}
-
-/** Little-endian two's complement (pickle's LONG1/LONG4). */
-export function decodeLong(bytes: Uint8Array): number | bigint {
-  if (bytes.length === 0) return 0;
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  if (bytes[bytes.length - 1]! & 0x80) v -= 1n << BigInt(bytes.length * 8);
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
-
-function parseIntText(s: string, r: { fail(m: string): never }): number | bigint {
-  if (!/^[+-]?\d{1,400}$/.test(s)) r.fail(`invalid integer literal`);
-  const v = BigInt(s);
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
-
-function parseIndex(s: string, r: { fail(m: string): never }): number {
-  if (!/^\d{1,9}$/.test(s)) r.fail('invalid memo index');
-  return Number(s);
-}
-
-/** Protocol-0 STRING: a Python repr in quotes with backslash escapes. */
-function unquote(s: string, r: { fail(m: string): never }): string {
-  const q = s[0];
-  if (s.length < 2 || (q !== "'" && q !== '"') || s[s.length - 1] !== q) r.fail('STRING is not quoted');
-  return s.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, e: string) => {
-    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
-    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
-    return ({ n: '\n', r: '\r', t: '\t', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[e] ?? `\\${e}`;
-  });
-}
-
-/** Protocol-0 UNICODE: raw-unicode-escape (\\uXXXX, \\UXXXXXXXX). */
-function unescapeRawUnicode(s: string): string {
-  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a: string | undefined, b: string | undefined) =>
-    String.fromCodePoint(Math.min(parseInt((a ?? b)!, 16), 0x10ffff)),
-  );
 }

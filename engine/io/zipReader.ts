@@ -71,9 +71,12 @@ export function readZipDirectory(src: ByteSource, maxEntries = MAX_ZIP_ENTRIES):
   }
   if (count > maxEntries) throw new TorchZipError(`zip declares ${count} entries (limit ${maxEntries})`);
   if (cdOffset + cdSize > size) {
-    throw new TorchZipError(`zip central directory (${cdSize} bytes at ${cdOffset}) lies outside the file (${size} bytes)`);
+    throw new TorchZipError(
+      `zip central directory (${cdSize} bytes at ${cdOffset}) lies outside the file (${size} bytes)`,
+    );
   }
-  if (count * 46 > cdSize) throw new TorchZipError(`zip declares ${count} entries but the directory holds ${cdSize} bytes`);
+  if (count * 46 > cdSize)
+    throw new TorchZipError(`zip declares ${count} entries but the directory holds ${cdSize} bytes`);
   const cd = src.read(cdOffset, cdSize);
   const dv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const dec = new TextDecoder('utf-8');
@@ -91,7 +94,8 @@ export function readZipDirectory(src: ByteSource, maxEntries = MAX_ZIP_ENTRIES):
     const extraLen = dv.getUint16(p + 30, true);
     const commentLen = dv.getUint16(p + 32, true);
     let localHeaderOffset = dv.getUint32(p + 42, true);
-    if (p + 46 + nameLen + extraLen + commentLen > cdSize) throw new TorchZipError(`zip entry ${i} overruns the directory`);
+    if (p + 46 + nameLen + extraLen + commentLen > cdSize)
+      throw new TorchZipError(`zip entry ${i} overruns the directory`);
     const name = dec.decode(cd.subarray(p + 46, p + 46 + nameLen));
     // Zip64 extended information: the 0xffffffff fields, in order, as 64-bit values.
     let e = p + 46 + nameLen;
@@ -116,7 +120,9 @@ export function readZipDirectory(src: ByteSource, maxEntries = MAX_ZIP_ENTRIES):
       e += 4 + len;
     }
     if (localHeaderOffset + 30 > size || localHeaderOffset + compressedSize > size) {
-      throw new TorchZipError(`zip entry ${name} points outside the file (offset ${localHeaderOffset}, ${compressedSize} bytes)`);
+      throw new TorchZipError(
+        `zip entry ${name} points outside the file (offset ${localHeaderOffset}, ${compressedSize} bytes)`,
+      );
     }
     entries.set(name, { name, method, crc, compressedSize, size: usize, localHeaderOffset });
     p += 46 + nameLen + extraLen + commentLen;
@@ -131,7 +137,9 @@ export function entryDataOffset(src: ByteSource, entry: ZipEntry): number {
   if (dv.getUint32(0, true) !== LOCAL) throw new TorchZipError(`zip entry ${entry.name}: bad local header`);
   const start = entry.localHeaderOffset + 30 + dv.getUint16(26, true) + dv.getUint16(28, true);
   if (entry.method !== 0) {
-    throw new TorchZipError(`zip entry ${entry.name} is compressed (method ${entry.method}); torch.save stores entries uncompressed`);
+    throw new TorchZipError(
+      `zip entry ${entry.name} is compressed (method ${entry.method}); torch.save stores entries uncompressed`,
+    );
   }
   if (entry.compressedSize !== entry.size) throw new TorchZipError(`zip entry ${entry.name}: stored sizes disagree`);
   if (start + entry.size > src.size) {
