@@ -202,6 +202,33 @@ const ADDONS = [
   'native/gloo/build/Release/normscope_gloo.node',
 ];
 
+/** What `npm run build` and electron-builder read, copied to `dir` (node_modules linked), built addons included. */
+function stageProject(dir: string): string {
+  const copy = [
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.base.json',
+    'tsconfig.build.json',
+    'electron-builder.yml',
+    'engine',
+    'app',
+    'renderer',
+    'tools/fuses.mjs',
+    'build/icons',
+    ...ADDONS,
+  ];
+  for (const rel of copy) {
+    if (!existsSync(join(ROOT, rel))) continue;
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    cpSync(join(ROOT, rel), join(dir, rel), {
+      recursive: true,
+      filter: (src) => !/[\\/]node_modules$/.test(src),
+    });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
 describe.skipIf(!onLinux)('the real app bundle', () => {
   let app: PackagedApp | null = null;
   let notBuilt = '';
@@ -216,27 +243,38 @@ describe.skipIf(!onLinux)('the real app bundle', () => {
   };
 
   beforeAll(async () => {
-    const missing = () => Object.values(APP_OUTPUTS).filter((p) => !existsSync(join(ROOT, p)));
+    const missing = Object.values(APP_OUTPUTS).filter((p) => !existsSync(join(ROOT, p)));
     const scripts = (
       JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
     ).scripts;
-    if (missing().length > 0) {
-      if (scripts.build !== undefined) {
-        console.log(`[package-content] building the app first (missing: ${missing().join(', ')})`);
-        const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 150_000 });
-        if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-      } else {
+    let projectDir = ROOT;
+    // NORMSCOPE_PACKAGE_FRESH=1 packages a fresh build of the sources even when dist/ exists.
+    const fresh = process.env.NORMSCOPE_PACKAGE_FRESH === '1';
+    if (missing.length > 0 || fresh) {
+      if (scripts.build === undefined) {
         notBuilt = 'package.json has no `build` script yet (the app build is issue 6)';
+        console.log(`[package-content] the real bundle cannot be packaged: ${notBuilt}`);
+        return;
       }
+      // Build a copy, so the project's own dist/ never changes under other tests running in parallel
+      // (the CLI launcher, for one, switches to dist/ as soon as it appears).
+      projectDir = stageProject(join(scratch, 'real-project'));
+      console.log(
+        `[package-content] ${fresh ? 'NORMSCOPE_PACKAGE_FRESH=1' : `dist/ is not built (missing: ${missing.join(', ')})`}: running npm run build in a copy of the project at ${projectDir}`,
+      );
+      const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: projectDir, encoding: 'utf8', timeout: 150_000 });
+      if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
     } else {
-      console.log('[package-content] using the existing build output in dist/ (delete dist/ to rebuild)');
+      console.log(
+        '[package-content] packaging the existing build output in dist/ (delete dist/ to package a fresh build)',
+      );
     }
-    if (!existsSync(join(ROOT, APP_OUTPUTS.main))) {
-      notBuilt ||= `${APP_OUTPUTS.main} was not produced by the build`;
+    if (!existsSync(join(projectDir, APP_OUTPUTS.main))) {
+      notBuilt = `${APP_OUTPUTS.main} was not produced by npm run build`;
       console.log(`[package-content] the real bundle cannot be packaged: ${notBuilt}`);
       return;
     }
-    app = await buildDir(ROOT, BUILDER_CLI, electron.dir, join(scratch, 'out-real'));
+    app = await buildDir(projectDir, BUILDER_CLI, electron.dir, join(scratch, 'out-real'));
   }, 175_000);
 
   it('packages main, preload and renderer into the asar', (ctx) => {
@@ -266,6 +304,7 @@ describe.skipIf(!onLinux)('the real app bundle', () => {
   });
 
   it('ships each built native addon outside the asar, identical to the build', (ctx) => {
+    // (The addons are compared with the project's own build, also when a copy of the project was packaged.)
     const a = packaged(ctx);
     // No shared object may be packed inside the archive, whatever was built.
     const packedNative = [...a.entries].filter((e) => /\.(node|so(\.\d+)*|dll|dylib)$/.test(e) && !a.unpacked.has(e));
