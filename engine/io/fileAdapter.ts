@@ -83,6 +83,10 @@ export function dirname(file: string): string {
   return path.dirname(file);
 }
 
+export function basename(file: string): string {
+  return path.basename(file);
+}
+
 export function joinPath(...parts: string[]): string {
   return path.join(...parts);
 }

@@ -74,3 +74,24 @@ describe('atomic writes', () => {
     expect(fs.readdirSync(dir).filter((x) => x.includes('fails'))).toEqual([]);
   });
 });
+
+describe('sharded safetensors', () => {
+  it('writes shards + index.json that read back as one state dict with _metadata', async () => {
+    const { saveSafetensorsSharded } = await import('./save.js');
+    const ck = loadCheckpoint(corpusFile('shufflenet_v2_x0_5.pt'));
+    const sd = ck.stateDict();
+    const index = path.join(dir, 'model.safetensors.index.json');
+    const names = saveSafetensorsSharded(index, sd, { maxShardBytes: 2 * 1024 * 1024 });
+    expect(names.length).toBeGreaterThan(1);
+    expect(names[0]).toBe(`model-00001-of-${String(names.length).padStart(5, '0')}.safetensors`);
+    const back = loadCheckpoint(index);
+    expect(back.format).toBe('safetensors-sharded');
+    const sd2 = back.stateDict();
+    expect([...sd2.keys()]).toEqual([...sd.keys()]);
+    expect(Object.fromEntries(sd2.metadata)).toEqual(Object.fromEntries(sd.metadata));
+    for (const [k, t] of sd)
+      expect(Array.from(sd2.get(k)!.data as ArrayLike<unknown>), k).toEqual(Array.from(t.data as ArrayLike<unknown>));
+    back.close();
+    ck.close();
+  });
+});

@@ -15,7 +15,14 @@ export {
   type CheckpointFormat,
   type LoadOptions,
 } from './checkpoint.js';
-export { saveTorch, saveSafetensors, torchBytes, safetensorsBytes, type SaveOptions } from './save.js';
+export {
+  saveTorch,
+  saveSafetensors,
+  saveSafetensorsSharded,
+  torchBytes,
+  safetensorsBytes,
+  type SaveOptions,
+} from './save.js';
 export { unpickle, type UnpickleOptions, type UnpickleResult } from './unpickler.js';
 export { scanPickle, type PickleScan, type ScannedGlobal } from './pickleScan.js';
 export { Pickler, type WritableValue } from './pickler.js';

@@ -6,7 +6,8 @@
 import { memorySink, type ByteSink } from './byteSource.js';
 import { crc32Native } from './nodeCrc.js';
 import { CheckpointError } from './errors.js';
-import { writeFileAtomic, type WriteOptions } from './fileAdapter.js';
+import { basename, dirname, joinPath, writeFileAtomic, type WriteOptions } from './fileAdapter.js';
+import { itemSize, type DType } from '../tensor/dtype.js';
 import type { WritableValue } from './pickler.js';
 import { PyDict, type PyValue } from './pyobjects.js';
 import { METADATA_KEY, writeSafetensors } from './safetensors.js';
@@ -61,3 +62,48 @@ export function saveSafetensors(
 }
 
 export type { PyValue };
+
+export interface ShardOptions extends WriteOptions {
+  /** Largest shard in bytes (tensors are never split; a bigger tensor gets a shard of its own). */
+  maxShardBytes?: number;
+  metadata?: Record<string, string> | null;
+}
+
+/**
+ * Writes a sharded safetensors checkpoint: `<stem>-0000k-of-0000n.safetensors` files next to `indexFile`
+ * (e.g. `model.safetensors.index.json`) and the index with `metadata.total_size` and `weight_map`,
+ * the layout Hugging Face tools read. Returns the shard file names.
+ */
+export function saveSafetensorsSharded(indexFile: string, sd: TensorMap, opts: ShardOptions = {}): string[] {
+  const limit = opts.maxShardBytes ?? 5 * 1024 ** 3;
+  const shards: [string, Tensor | TensorRef][][] = [[]];
+  let size = 0;
+  let total = 0;
+  for (const [k, t] of sd) {
+    const bytes = t.numel() * itemSize(t.dtype as DType);
+    if (size > 0 && size + bytes > limit) {
+      shards.push([]);
+      size = 0;
+    }
+    shards[shards.length - 1]!.push([k, t]);
+    size += bytes;
+    total += bytes;
+  }
+  const base = basename(indexFile).replace(/\.safetensors\.index\.json$|\.index\.json$|\.json$/, '');
+  const n = shards.length;
+  const names = shards.map(
+    (_, i) => `${base}-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`,
+  );
+  const weightMap: Record<string, string> = {};
+  shards.forEach((entries, i) => {
+    const shard = Object.assign(new Map(entries), { metadata: sd.metadata });
+    saveSafetensors(joinPath(dirname(indexFile), names[i]!), shard, {
+      overwrite: opts.overwrite,
+      metadata: opts.metadata ?? null,
+    });
+    for (const [k] of entries) weightMap[k] = names[i]!;
+  });
+  const index = JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2);
+  writeFileAtomic(indexFile, (sink) => sink.write(new TextEncoder().encode(index)), opts);
+  return names;
+}
