@@ -106,25 +106,27 @@ def _per_channel_sum(t):
 
 def concat_run(spec):
     """Fills a concatenation case: `spec` holds numFeatures, eps, momentum, dtype, perRankBatch,
-    spatial, init {weight, bias} and steps [{ranks: [{input, gradOut}]}]. Every step trains real
+    spatial, init {weight, bias} (optional affine / trackRunningStats, default true) and steps
+    [{ranks: [{input, gradOut}]}]. Every step trains real
     BatchNorm on the concatenation of the ranks' inputs; each rank record gets its slice of the
     output and input grad, its local statistics and gradient sums, and the step gets the global ones.
     Shared by the fixture generator and the live differential oracle."""
     c, eps, momentum, dtype = spec['numFeatures'], spec['eps'], spec['momentum'], spec['dtype']
     spatial = tuple(spec['spatial'])
     dt = {'float32': torch.float32, 'float64': torch.float64}[dtype]
-    bn = nn.BatchNorm1d(c, eps=eps, momentum=momentum, dtype=dt) if not spatial else \
-        {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[len(spatial)](c, eps=eps, momentum=momentum, dtype=dt)
-    with torch.no_grad():
-        bn.weight.copy_(dec(spec['init']['weight']))
-        bn.bias.copy_(dec(spec['init']['bias']))
+    affine, track = spec.get('affine', True), spec.get('trackRunningStats', True)
+    cls = {0: nn.BatchNorm1d, 1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[len(spatial)]
+    bn = cls(c, eps=eps, momentum=momentum, affine=affine, track_running_stats=track, dtype=dt)
+    if affine:
+        with torch.no_grad():
+            bn.weight.copy_(dec(spec['init']['weight']))
+            bn.bias.copy_(dec(spec['init']['bias']))
     out_steps = []
     for step in spec['steps']:
         xs = [dec(r['input']) for r in step['ranks']]
         gs = [dec(r['gradOut']) for r in step['ranks']]
         x = torch.cat(xs).requires_grad_(True)
-        bn.weight.grad = None
-        bn.bias.grad = None
+        bn.zero_grad(set_to_none=True)
         y = bn(x)
         y.backward(torch.cat(gs))
         xd = x.detach().double()
@@ -144,16 +146,19 @@ def concat_run(spec):
                           'output': enc(y[offset:offset + n]), 'gradInput': enc(x.grad[offset:offset + n]),
                           'sumDy': enc(sum_dy), 'sumDyXmu': enc(sum_dy_xmu),
                           # Local weight/bias grads in the module's dtype, like the parameters' .grad.
-                          'gradWeight': enc((sum_dy_xmu * ginvstd).to(dt)), 'gradBias': enc(sum_dy.to(dt))})
+                          'gradWeight': enc((sum_dy_xmu * ginvstd).to(dt)) if affine else None,
+                          'gradBias': enc(sum_dy.to(dt)) if affine else None})
             offset += n
         out_steps.append({'ranks': ranks,
                           'expect': {'mean': enc(gmean), 'invstd': enc(ginvstd), 'count': gcount,
                                      'sumDy': enc(_per_channel_sum(torch.cat(gs))),
                                      'sumDyXmu': enc(_per_channel_sum((xd - gmean.reshape(view)) * torch.cat(gs).double())),
-                                     'gradWeight': enc(bn.weight.grad), 'gradBias': enc(bn.bias.grad),
+                                     'gradWeight': enc(bn.weight.grad) if affine else None,
+                                     'gradBias': enc(bn.bias.grad) if affine else None,
                                      'state': module_state(bn)}})
     return {'name': spec['name'], 'numFeatures': c, 'eps': eps, 'momentum': momentum, 'dtype': dtype,
-            'perRankBatch': spec['perRankBatch'], 'spatial': list(spatial), 'init': spec['init'], 'steps': out_steps}
+            'perRankBatch': spec['perRankBatch'], 'spatial': list(spatial), 'init': spec['init'], 'steps': out_steps,
+            **{k: spec[k] for k in ('affine', 'trackRunningStats') if k in spec}}
 
 
 def concat_case(name, per_rank, spatial, c, momentum, dtype, steps, eps=1e-5, seed=0):

@@ -130,6 +130,8 @@ export interface ConcatSpec {
   dtype: 'float32' | 'float64';
   perRankBatch: number[];
   spatial: number[];
+  affine: boolean;
+  trackRunningStats: boolean;
   init: { weight: EncTensor; bias: EncTensor };
   steps: { ranks: { input: EncTensor; gradOut: EncTensor }[] }[];
 }
@@ -137,7 +139,7 @@ export interface ConcatSpec {
 /**
  * Random SyncBatchNorm runs over 1–5 simulated ranks: uneven and empty per-rank batches (the
  * concatenation always holds more than one value per channel, four for float32), 2D–5D inputs,
- * momentum (including null), eps, 1–3 training steps.
+ * momentum (including null), eps, affine or not, tracking or not, 1–3 training steps.
  */
 export function randomConcatSpecs(seed: number, count: number): ConcatSpec[] {
   const rng = new TestRng(seed);
@@ -166,7 +168,21 @@ export function randomConcatSpecs(seed: number, count: number): ConcatSpec[] {
       }),
     }));
     const name = `random sync #${i} ${dtype} C=${c} spatial [${spatial.join(',')}] batches ${perRankBatch.join(',')}`;
-    return { name, numFeatures: c, eps, momentum, dtype, perRankBatch, spatial, init, steps };
+    const affine = rng.bool(0.8);
+    const trackRunningStats = rng.bool(0.8);
+    return {
+      name,
+      numFeatures: c,
+      eps,
+      momentum,
+      dtype,
+      perRankBatch,
+      spatial,
+      affine,
+      trackRunningStats,
+      init,
+      steps,
+    };
   });
 }
 

@@ -19,8 +19,8 @@ export interface RankRecord {
   gradInput: EncTensor;
   sumDy: EncTensor;
   sumDyXmu: EncTensor;
-  gradWeight: EncTensor;
-  gradBias: EncTensor;
+  gradWeight: EncTensor | null;
+  gradBias: EncTensor | null;
 }
 
 export interface ConcatCase {
@@ -31,6 +31,10 @@ export interface ConcatCase {
   dtype: 'float32' | 'float64';
   perRankBatch: number[];
   spatial: number[];
+  /** Default true. */
+  affine?: boolean;
+  /** Default true. */
+  trackRunningStats?: boolean;
   init: { weight: EncTensor; bias: EncTensor };
   steps: {
     ranks: RankRecord[];
@@ -89,9 +93,18 @@ export function runConcat(c: ConcatCase): string[] {
   const C = c.numFeatures;
   const world = c.perRankBatch.length;
   const modules = c.perRankBatch.map(() => {
-    const m = new SyncBatchNorm(C, { eps: c.eps, momentum: c.momentum, dtype: c.dtype });
-    m.weight!.copy_(toTensor(c.init.weight));
-    m.bias!.copy_(toTensor(c.init.bias));
+    const affine = c.affine ?? true;
+    const m = new SyncBatchNorm(C, {
+      eps: c.eps,
+      momentum: c.momentum,
+      affine,
+      trackRunningStats: c.trackRunningStats ?? true,
+      dtype: c.dtype,
+    });
+    if (affine) {
+      m.weight!.copy_(toTensor(c.init.weight));
+      m.bias!.copy_(toTensor(c.init.bias));
+    }
     return m;
   });
   c.steps.forEach((step, s) => {
@@ -112,8 +125,8 @@ export function runConcat(c: ConcatCase): string[] {
       compareError(p, `${label} backward`, back.error, null);
       compareTensor(p, `${label} output`, y.value, rec.output);
       compareTensor(p, `${label} gradInput`, x.grad, rec.gradInput);
-      compareTensor(p, `${label} local gradWeight`, m.weight!.grad, rec.gradWeight);
-      compareTensor(p, `${label} local gradBias`, m.bias!.grad, rec.gradBias);
+      compareTensor(p, `${label} local gradWeight`, m.weight?.grad ?? null, rec.gradWeight);
+      compareTensor(p, `${label} local gradBias`, m.bias?.grad ?? null, rec.gradBias);
       compareState(p, `${label} state`, m, step.expect.state);
       if (world > 1) {
         // This rank's own contributions to the collectives, against PyTorch's per-rank numbers.
