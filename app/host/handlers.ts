@@ -20,9 +20,8 @@ import { validateStack } from './shapeFlow.js';
 import { previewSync } from './specTree.js';
 import { Session } from './session.js';
 import { statSync } from 'node:fs';
-import { CheckpointStore, diffFiles } from './checkpoints.js';
-import { RanksService } from './ranks.js';
-import { exportStateDict, loadInto, previewLoad } from './loadState.js';
+import type { CheckpointStore } from './checkpoints.js';
+import type { RanksService } from './ranks.js';
 
 export interface HostContext {
   runtime: 'electron' | 'browser';
@@ -62,8 +61,14 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
 /** Builds the handlers (loading the engine's stack builder first). */
 export async function createHandlers(ctx: HostContext): Promise<Handlers> {
   const session = new Session(ctx);
-  const checkpoints = new CheckpointStore();
-  const ranks = new RanksService((s) => ctx.emit('ranks', s));
+  // Checkpoint I/O and the rank coordinator load on first use, so the window comes up sooner.
+  let ckStore: CheckpointStore | null = null;
+  let rankService: RanksService | null = null;
+  const files = () => import('./checkpoints.js');
+  const loading = () => import('./loadState.js');
+  const store = async () => (ckStore ??= new (await files()).CheckpointStore());
+  const rankSvc = async () =>
+    (rankService ??= new (await import('./ranks.js')).RanksService((s) => ctx.emit('ranks', s)));
   const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
   return {
     'app.info': async (): Promise<AppInfo> => ({
@@ -93,17 +98,21 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
 
     'stateDict.view': async () => session.stateDictView(),
     'stateDict.export': async ({ path, format }) => {
-      exportStateDict(session.current().model, path, format);
+      (await loading()).exportStateDict(session.current().model, path, format);
       return { path, bytes: statSync(path).size };
     },
     'stateDict.previewLoad': async ({ checkpointId, stateDictPath }) => {
       const { model, spec } = session.current();
-      return previewLoad(model, spec, checkpoints.get(checkpointId).ck.stateDict(stateDictPath || undefined));
+      return (await loading()).previewLoad(
+        model,
+        spec,
+        (await store()).get(checkpointId).ck.stateDict(stateDictPath || undefined),
+      );
     },
     'stateDict.load': async ({ checkpointId, stateDictPath, strict }) => {
-      const report = loadInto(
+      const report = (await loading()).loadInto(
         session.current().model,
-        checkpoints.get(checkpointId).ck.stateDict(stateDictPath || undefined),
+        (await store()).get(checkpointId).ck.stateDict(stateDictPath || undefined),
         strict,
       );
       session.invalidate();
@@ -111,28 +120,29 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     },
 
     'checkpoint.open': async ({ path, jobId, tensorsOnly }) =>
-      checkpoints.openFile(path, tensorsOnly, (done, total) =>
+      (await store()).openFile(path, tensorsOnly, (done, total) =>
         ctx.emit('progress', { jobId, done, total, label: `reading tensors` }),
       ),
-    'checkpoint.tensors': async ({ id, offset, limit, filter }) => checkpoints.tensors(id, offset, limit, filter),
+    'checkpoint.tensors': async ({ id, offset, limit, filter }) => (await store()).tensors(id, offset, limit, filter),
     'checkpoint.buildStack': async () => {
       throw new NotAvailableError('building a stack from a checkpoint is not implemented yet');
     },
-    'checkpoint.close': async ({ id }) => ({ closed: checkpoints.close(id) }),
+    'checkpoint.close': async ({ id }) => ({ closed: (await store()).close(id) }),
 
     'diff.run': async ({ a, b, stripPrefix, jobId }) => {
       ctx.emit('progress', { jobId, done: 0, total: 1, label: 'diffing' });
-      const d = diffFiles(a, b, stripPrefix);
+      const d = (await files()).diffFiles(a, b, stripPrefix);
       ctx.emit('progress', { jobId, done: 1, total: 1, label: 'done' });
       return d;
     },
 
-    'ranks.start': async ({ worldSize, shards }) => ranks.start(worldSize, shards, session.rankInputs(0.05)),
-    'ranks.step': async () => ranks.step(),
-    'ranks.kill': async ({ rank }) => ranks.kill(rank),
-    'ranks.restart': async () => ranks.restart(),
-    'ranks.stop': async () => ranks.stop(),
-    'ranks.state': async () => ranks.snapshot(),
+    'ranks.start': async ({ worldSize, shards }) =>
+      (await rankSvc()).start(worldSize, shards, session.rankInputs(0.05)),
+    'ranks.step': async () => (await rankSvc()).step(),
+    'ranks.kill': async ({ rank }) => (await rankSvc()).kill(rank),
+    'ranks.restart': async () => (await rankSvc()).restart(),
+    'ranks.stop': async () => (await rankSvc()).stop(),
+    'ranks.state': async () => (await rankSvc()).snapshot(),
 
     'backend.info': async () => backendsView(),
     'backend.set': async ({ name }) => chooseBackend(name),

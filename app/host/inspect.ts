@@ -6,7 +6,7 @@
 import { explainBatchNorm } from '../../engine/index.js';
 import type { LayerInspection, WhyPanel } from '../shared/contract.js';
 import { displayValues, histogram, l2 } from './summary.js';
-import type { LayerRecord, NormLike } from './trace.js';
+import { batchOf, type LayerRecord, type NormLike } from './trace.js';
 
 export interface Timeline {
   steps: number[];
@@ -55,6 +55,7 @@ export function inspectLayer(
   firstNonFinite: string | null,
 ): LayerInspection {
   const weight = m.weight;
+  const batch = rec ? batchOf(rec) : null;
   const bias = m.bias;
   return {
     path,
@@ -65,9 +66,9 @@ export function inspectLayer(
     runningMean: displayValues(m.runningMean),
     runningVar: displayValues(m.runningVar),
     numBatchesTracked: m.numBatchesTracked ? m.numBatchesTracked.item() : null,
-    batchMean: rec?.batch?.mean.slice(0, 1024) ?? null,
-    batchVarBiased: rec?.batch?.varBiased.slice(0, 1024) ?? null,
-    batchVarUnbiased: rec?.batch?.varUnbiased.slice(0, 1024) ?? null,
+    batchMean: batch?.mean.slice(0, 1024) ?? null,
+    batchVarBiased: batch?.varBiased.slice(0, 1024) ?? null,
+    batchVarUnbiased: batch?.varUnbiased.slice(0, 1024) ?? null,
     outputHistogram: rec ? histogram(rec.output) : null,
     gradNorms: { weight: l2(weight?.grad ?? null), bias: l2(bias?.grad ?? null), input: null },
     timeline: {

@@ -154,9 +154,6 @@ export class Session {
   }
 
   private result(kind: StepResult['kind'], trace: Trace, loss: number | null, t0: number): StepResult {
-    this.lastTrace = trace;
-    this.lastLoss = loss;
-    this.recordTimeline(trace);
     return {
       step: this.step,
       mode: this.training ? 'train' : 'eval',
@@ -180,16 +177,28 @@ export class Session {
   }
 
   forward(): StepResult {
-    const model = this.need();
     const t0 = performance.now();
-    const trace = noGrad(() => tracedForward(model, this.x!));
-    this.step++;
-    return this.result('forward', trace, null, t0);
+    const { trace, loss } = this.once(false, 0);
+    return this.result('forward', trace, loss, t0);
   }
 
   trainStep(lr: number): StepResult {
-    const model = this.need();
     const t0 = performance.now();
+    const { trace, loss } = this.once(true, lr);
+    return this.result('train', trace, loss, t0);
+  }
+
+  /** One step; the per-layer view for the window is built only by result(), when it is shown. */
+  private once(train: boolean, lr: number): { trace: Trace; loss: number | null } {
+    const model = this.need();
+    if (!train) {
+      const trace = noGrad(() => tracedForward(model, this.x!));
+      this.step++;
+      this.lastTrace = trace;
+      this.lastLoss = null;
+      this.recordTimeline(trace);
+      return { trace, loss: null };
+    }
     model.zeroGrad();
     const trace = tracedForward(model, this.x!);
     // MSE against a fixed zero target of the output's shape, then torch.optim.SGD(lr) (no momentum).
@@ -202,7 +211,10 @@ export class Session {
     // Built after the forward so Lazy layers' parameters are materialized by then.
     new SGD(model.parameters(), { lr }).step();
     this.step++;
-    return this.result('train', trace, loss, t0);
+    this.lastTrace = trace;
+    this.lastLoss = loss;
+    this.recordTimeline(trace);
+    return { trace, loss };
   }
 
   async run(jobId: string, steps: number, lr: number, train: boolean): Promise<RunResult> {
@@ -218,11 +230,13 @@ export class Session {
         cancelled = true;
         break;
       }
-      last = train ? this.trainStep(lr) : this.forward();
-      losses[done] = last.loss ?? NaN;
+      const ts = performance.now();
+      const { trace, loss } = this.once(train, lr);
+      losses[done] = loss ?? NaN;
       const now = performance.now();
       if (now - lastEmit > 50 || done === steps - 1) {
         lastEmit = now;
+        last = this.result(train ? 'train' : 'forward', trace, loss, ts);
         this.ctx.emit('progress', { jobId, done: done + 1, total: steps, label: `step ${this.step}` });
         this.ctx.emit('step', last);
         await new Promise((r) => setImmediate(r)); // lets job.cancel through

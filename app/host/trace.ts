@@ -17,8 +17,9 @@ export interface LayerRecord {
   path: string;
   module: Module;
   output: Tensor;
-  /** For norm layers: this batch's statistics of the layer's input. */
-  batch: ChannelStats | null;
+  /** For norm layers: the layer's input (its batch statistics are computed when someone looks). */
+  input: Tensor | null;
+  batchCache?: ChannelStats | null;
   /** For norm layers: the training flag at this forward and the factor used (null if no update). */
   training: boolean;
   factorUsed: number | null;
@@ -45,10 +46,22 @@ function walk(m: Module, path: string, x: Tensor, records: LayerRecord[], withBa
     return y;
   }
   const norm = isNorm(m);
-  const batch = norm && withBatchStats ? channelStats(x) : null;
   const y = m.forward(x);
-  records.push({ path, module: m, output: y, batch, training: m.training, factorUsed: norm ? factorFor(m) : null });
+  records.push({
+    path,
+    module: m,
+    output: y,
+    input: norm && withBatchStats ? x : null,
+    training: m.training,
+    factorUsed: norm ? factorFor(m) : null,
+  });
   return y;
+}
+
+/** This batch's per-channel statistics of a norm layer's input (computed once, on demand). */
+export function batchOf(rec: LayerRecord): ChannelStats | null {
+  if (rec.batchCache === undefined) rec.batchCache = rec.input ? channelStats(rec.input) : null;
+  return rec.batchCache;
 }
 
 export function tracedForward(root: Module, x: Tensor, withBatchStats = true): Trace {
