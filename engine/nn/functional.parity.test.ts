@@ -81,11 +81,10 @@ describe.each(availableBackends())('functional.batchNorm parity on the %s backen
  * have scalar type of BFloat16" / "... expect parameter to have scalar type of Float"), after the
  * module has bumped its counter, and leaves the running stats untouched.
  *
- * SKIPPED: the engine currently computes instead of refusing (output in the input's dtype, running
- * stats updated) — reported to the engine owner as a parity gap. Remove `.skip` once
- * functional.batchNorm checks that running stats, weight and bias share the input's dtype.
+ * functional.batchNorm checks that running stats, weight and bias share the input's dtype, after the
+ * size checks, as 1.13's CPU kernel does.
  */
-describe.skip('mixed float dtypes are refused like PyTorch', () => {
+describe('mixed float dtypes are refused like PyTorch', () => {
   for (const c of fx.mixedDtype.functional) {
     it(`functional: ${c.name}`, () => {
       expect(run(c)).toEqual([]);
@@ -101,10 +100,10 @@ describe.skip('mixed float dtypes are refused like PyTorch', () => {
 /**
  * A 1-D input to functional.batchNorm: PyTorch 1.13 answers RuntimeError "running_mean should
  * contain 0 elements not 3" (it reads C from a missing dimension); the engine raises its own
- * ValueError "batch_norm expected at least 2D input (got 1D input)". Modules never get here (their
- * dimension checks run first). SKIPPED: a deliberate engine choice or a gap, reported to the owner.
+ * ValueError "batch_norm expected at least 2D input (got 1D input)" only when no size check fires
+ * first. Modules never get here (their dimension checks run first).
  */
-describe.skip('1-D input to functional.batchNorm fails like PyTorch', () => {
+describe('1-D input to functional.batchNorm fails like PyTorch', () => {
   for (const c of fx.oneDimInput) {
     it(c.name, () => {
       expect(run(c)).toEqual([]);

@@ -47,6 +47,17 @@ function checkFeatures(name: string, t: Tensor | null, c: number): void {
   if (t && t.numel() !== c) throw new RuntimeError(`${name} should contain ${c} elements not ${t.numel()}`);
 }
 
+/**
+ * PyTorch 1.13's CPU kernel refuses parameters or buffers whose dtype differs from the input's
+ * (only bfloat16 input with float32 parameters is a supported mix, and the engine does not compute
+ * in bfloat16).
+ */
+function checkMixedDtype(input: Tensor, params: (Tensor | null)[]): void {
+  if (!params.some((p) => p && p.dtype !== input.dtype)) return;
+  if (input.dtype === 'float32') throw new RuntimeError('mixed dtype (CPU): expect parameter to have scalar type of Float');
+  throw new RuntimeError('mixed dtype (CPU): expect input to have scalar type of BFloat16');
+}
+
 function fa(t: Tensor | null | undefined): FloatArray | null {
   return t ? t.floatData() : null;
 }
@@ -62,20 +73,22 @@ export function batchNorm(
   const training = opts.training ?? false;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
+  for (const t of [input, weight, bias, runningMean, runningVar]) if (t) assertInitialized(t, 'batch_norm');
+  if (training && input.dim() >= 1) verifyBatchSize(input);
+  if (input.dim() >= 2 && input.numel() === 0) return emptyBatchNorm(input, weight, bias);
+  // PyTorch reads C as input.size(1); a 1-D input yields 0 there, so its size checks fail on C = 0.
+  const c = input.dim() >= 2 ? input.shape[1]! : 0;
+  checkFeatures('running_mean', runningMean, c);
+  if (!runningMean && !training) throw new RuntimeError('running_mean must be defined in evaluation mode');
+  checkFeatures('running_var', runningVar, c);
+  if (!runningVar && !training) throw new RuntimeError('running_var must be defined in evaluation mode');
+  checkFeatures('weight', weight, c);
+  checkFeatures('bias', bias, c);
   if (input.dim() < 2) {
     throw new ValueError(`batch_norm expected at least 2D input (got ${input.dim()}D input)`);
   }
-  for (const t of [input, weight, bias, runningMean, runningVar]) if (t) assertInitialized(t, 'batch_norm');
-  if (training) verifyBatchSize(input);
+  checkMixedDtype(input, [weight, bias, runningMean, runningVar]);
   const dims = ncs(input);
-  if (input.numel() === 0) return emptyBatchNorm(input, weight, bias);
-
-  checkFeatures('running_mean', runningMean, dims.c);
-  if (!runningMean && !training) throw new RuntimeError('running_mean must be defined in evaluation mode');
-  checkFeatures('running_var', runningVar, dims.c);
-  if (!runningVar && !training) throw new RuntimeError('running_var must be defined in evaluation mode');
-  checkFeatures('weight', weight, dims.c);
-  checkFeatures('bias', bias, dims.c);
 
   return training
     ? trainForward(input, runningMean, runningVar, weight, bias, momentum, eps, dims)
