@@ -2,9 +2,10 @@
  * The audit catches what it is there to catch (an insecure BrowserWindow, a missing navigation guard),
  * only an allow-list entry with a reason explains a finding, and the project's allow-list is well formed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALLOWLIST_PATH, classify, readAllowlist, scan, stageSources, type Finding } from './audit.mjs';
 
@@ -57,6 +58,25 @@ describe('electronegativity scan', () => {
     expect(isolation).toMatchObject({ file: 'app/main/window.ts', line: 4, severity: 'HIGH' });
     expect(classify(findings, []).blocking.length).toBeGreaterThanOrEqual(4);
   }, 60_000);
+});
+
+describe("the project's app sources", () => {
+  it('have no unexplained HIGH or MEDIUM finding and no file the scanner cannot parse (= npm run audit)', async () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const { stage, files } = stageSources(root);
+    try {
+      expect(files.some((f) => f.startsWith('app/main/'))).toBe(true);
+      const version = (
+        JSON.parse(readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string }
+      ).version;
+      const { findings, errors } = await scan(stage, version);
+      const { blocking } = classify(findings, readAllowlist());
+      expect(blocking.map((f) => `${f.severity} ${f.check} ${f.file}:${f.line}`)).toEqual([]);
+      expect(errors.filter((e) => !e.tolerable).map((e) => `${e.file}: ${e.message}`)).toEqual([]);
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('allow-list', () => {
