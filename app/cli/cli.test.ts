@@ -20,7 +20,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, ...env },
+    // Test the sources on disk, not a dist/ build that may be older.
+    env: { ...process.env, NORMSCOPE_FROM_SOURCE: '1', ...env },
     timeout: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -175,5 +176,11 @@ print(json.dumps(out))
     expect(j.format).toBe('torch-zip');
     expect(j.stateDicts[0]!.metadata['bn']).toEqual({ version: 2 });
     expect(cli(['convert', zip, path.join(dir, 'x.weird')]).code).toBe(2);
+    // Shards: OUT ending in .index.json writes shards + index; diff sees no difference.
+    const index = path.join(dir, 'sharded', 'model.safetensors.index.json');
+    fs.mkdirSync(path.dirname(index));
+    expect(cli(['convert', corpusFile('shufflenet_v2_x0_5.pt'), index], { NORMSCOPE_SHARD_MB: '2' }).code).toBe(0);
+    expect(fs.readdirSync(path.dirname(index)).filter((f) => f.endsWith('.safetensors')).length).toBe(3);
+    expect(cli(['diff', corpusFile('shufflenet_v2_x0_5.pt'), index]).code).toBe(0);
   });
 });

@@ -3,19 +3,33 @@
  * atomic, and the source is never replaced unless --overwrite is given.
  */
 import * as path from 'node:path';
-import { saveSafetensors, saveTorch, replaceAtPath, stateDictToPy, type Checkpoint } from '../../engine/io/index.js';
+import {
+  saveSafetensors,
+  saveSafetensorsSharded,
+  saveTorch,
+  replaceAtPath,
+  stateDictToPy,
+  type Checkpoint,
+} from '../../engine/io/index.js';
 import type { StateDict } from '../../engine/nn/stateDict.js';
 import { UsageError } from './args.js';
 
-export type OutFormat = 'torch' | 'safetensors';
+export type OutFormat = 'torch' | 'safetensors' | 'safetensors-sharded';
 
 export function formatFromExtension(out: string): OutFormat {
+  if (out.toLowerCase().endsWith('.index.json')) return 'safetensors-sharded';
   const ext = path.extname(out).toLowerCase();
   if (ext === '.safetensors') return 'safetensors';
   if (['.pt', '.pth', '.bin', '.ckpt', '.tar', '.pkl'].includes(ext)) return 'torch';
   throw new UsageError(
-    `cannot tell the output format from '${ext || out}' (use .pt/.pth/.bin/.ckpt for torch, .safetensors)`,
+    `cannot tell the output format from '${ext || out}' (use .pt/.pth/.bin/.ckpt for torch, .safetensors, or .safetensors.index.json for shards)`,
   );
+}
+
+/** Shard size for `.index.json` outputs: NORMSCOPE_SHARD_MB (default 5 GiB, like Hugging Face). */
+function shardBytes(): number {
+  const mb = Number(process.env.NORMSCOPE_SHARD_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : 5 * 1024 ** 3;
 }
 
 export function checkNotSource(input: string, out: string, overwrite: boolean): void {
@@ -32,13 +46,14 @@ export function checkNotSource(input: string, out: string, overwrite: boolean): 
 export function writeOutput(ck: Checkpoint, sdPath: string, sd: StateDict, out: string, overwrite: boolean): string[] {
   const fmt = formatFromExtension(out);
   const warnings: string[] = [];
-  if (fmt === 'safetensors') {
+  if (fmt === 'safetensors' || fmt === 'safetensors-sharded') {
     const others = ck.tensors().length - ck.found(sdPath).keys.length;
     if (sdPath !== '' || others > 0)
       warnings.push(
         `safetensors holds one flat state dict: only '${sdPath || '<root>'}' was written; the rest of the checkpoint is dropped`,
       );
-    saveSafetensors(out, sd, { overwrite });
+    if (fmt === 'safetensors') saveSafetensors(out, sd, { overwrite });
+    else saveSafetensorsSharded(out, sd, { overwrite, maxShardBytes: shardBytes() });
   } else {
     const root = sdPath === '' ? stateDictToPy(sd) : replaceAtPath(ck.root, sdPath, stateDictToPy(sd));
     saveTorch(out, root, { overwrite });
