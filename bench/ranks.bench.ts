@@ -47,8 +47,16 @@ function median(xs: number[]): number {
 export function localBatchNormMs(c: number, n: number, reps: number): number {
   const bn = new BatchNorm2d(c);
   bn.train();
-  const x = new Tensor(Float32Array.from({ length: n * c * SPATIAL }, (_, i) => Math.sin(i)), [n, c, 4, 4], 'float32', true);
-  const g = new Tensor(Float32Array.from({ length: n * c * SPATIAL }, (_, i) => Math.cos(i)), [n, c, 4, 4]);
+  const x = new Tensor(
+    Float32Array.from({ length: n * c * SPATIAL }, (_, i) => Math.sin(i)),
+    [n, c, 4, 4],
+    'float32',
+    true,
+  );
+  const g = new Tensor(
+    Float32Array.from({ length: n * c * SPATIAL }, (_, i) => Math.cos(i)),
+    [n, c, 4, 4],
+  );
   const times: number[] = [];
   for (let i = 0; i < reps + 3; i++) {
     const t0 = performance.now();
@@ -61,7 +69,11 @@ export function localBatchNormMs(c: number, n: number, reps: number): number {
 }
 
 /** Per-op latency of the SyncBatchNorm collectives on a started group (slowest rank, ms). */
-async function collectiveMs(c: RankCoordinator, channels: number, reps: number): Promise<[number, number, number, number]> {
+async function collectiveMs(
+  c: RankCoordinator,
+  channels: number,
+  reps: number,
+): Promise<[number, number, number, number]> {
   const ops = (r: number): RawOp[] => [
     { op: 'barrier', data: [] },
     { op: 'all_gather', data: new Float64Array(2 * channels + 1).fill(r), tag: 'bench:forward', repeat: reps },
@@ -70,7 +82,8 @@ async function collectiveMs(c: RankCoordinator, channels: number, reps: number):
   ];
   const res = await c.raw(Array.from({ length: c.world }, (_, r) => ops(r)));
   const ok = res.map((r: FromRank | Error) => {
-    if (r instanceof Error || r.type !== 'rawResult' || !r.ok) throw new Error(`bench collective failed: ${JSON.stringify(r instanceof Error ? r.message : r)}`);
+    if (r instanceof Error || r.type !== 'rawResult' || !r.ok)
+      throw new Error(`bench collective failed: ${JSON.stringify(r instanceof Error ? r.message : r)}`);
     return r;
   });
   // Median over repeats on each rank, slowest rank (a collective finishes when its last rank does);
@@ -99,9 +112,20 @@ export async function runRanksBench(reps = 50, log: (s: string) => void = consol
         for (const channels of CHANNELS) {
           const [ag, ar, agMin, arMin] = await collectiveMs(c, channels, reps);
           const key = `${world}/${channels}`;
-          if (!local.has(key)) local.set(key, localBatchNormMs(channels, PER_RANK * world, Math.max(5, Math.floor(reps / 5))));
+          if (!local.has(key))
+            local.set(key, localBatchNormMs(channels, PER_RANK * world, Math.max(5, Math.floor(reps / 5))));
           const bn = local.get(key)!;
-          const row = { backend, world, channels, allGatherMs: ag, allReduceMs: ar, syncMs: ag + ar, syncMinMs: agMin + arMin, localBnMs: bn, ratio: (ag + ar) / bn };
+          const row = {
+            backend,
+            world,
+            channels,
+            allGatherMs: ag,
+            allReduceMs: ar,
+            syncMs: ag + ar,
+            syncMinMs: agMin + arMin,
+            localBnMs: bn,
+            ratio: (ag + ar) / bn,
+          };
           rows.push(row);
           log(
             `${backend.padEnd(4)} W=${String(world).padEnd(2)} C=${String(channels).padEnd(5)} all_gather ${ag.toFixed(3)} ms  all_reduce ${ar.toFixed(3)} ms  ` +

@@ -20,15 +20,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function capture() {
   let text = '';
-  return { write: (s: string) => (text += s), get text() { return text; } };
+  return {
+    write: (s: string) => (text += s),
+    get text() {
+      return text;
+    },
+  };
 }
 
 describe('normscope ranks', () => {
   it('parses arguments and refuses bad ones', () => {
     expect(evenShards(10, 4)).toEqual([3, 3, 2, 2]);
-    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x', '--steps', '1'])).toMatchObject({ world: 2, backend: 'ipc', shards: null });
-    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x'])).toEqual({ error: expect.stringMatching(/--steps is required/) });
-    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x', '--steps', '1', '--shards', '1,2,3'])).toEqual({ error: '--shards has 3 counts but --world is 2' });
+    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x', '--steps', '1'])).toMatchObject({
+      world: 2,
+      backend: 'ipc',
+      shards: null,
+    });
+    expect(parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x'])).toEqual({
+      error: expect.stringMatching(/--steps is required/),
+    });
+    expect(
+      parseRanksArgs(['--world', '2', '--stack', 's', '--input', 'x', '--steps', '1', '--shards', '1,2,3']),
+    ).toEqual({ error: '--shards has 3 counts but --world is 2' });
     expect(parseRanksArgs(['--world=0'])).toEqual({ error: '--world must be an integer >= 1 (got "0")' });
     expect(parseRanksArgs(['--backend', 'nccl'])).toEqual({ error: '--backend must be gloo or ipc (got "nccl")' });
   });
@@ -39,7 +52,13 @@ describe('normscope ranks', () => {
     const x = path.join(dir, 'small.npy');
     writeFileSync(x, writeNpy({ shape: [4, 2, 1, 1], dtype: 'float32', data: new Float32Array(8) }));
     const err = capture();
-    expect(await runRanks(['--world', '2', '--stack', stack, '--input', x, '--steps', '1', '--shards', '1,1'], capture(), err)).toBe(2);
+    expect(
+      await runRanks(
+        ['--world', '2', '--stack', stack, '--input', x, '--steps', '1', '--shards', '1,1'],
+        capture(),
+        err,
+      ),
+    ).toBe(2);
     expect(err.text).toContain('--shards add up to 2 but the input batch has 4 samples');
     const bad = path.join(dir, 'bad.npy');
     writeFileSync(bad, 'not numpy');
@@ -56,12 +75,23 @@ describe('normscope ranks', () => {
     writeFileSync(input, writeNpy({ shape: [7, 3, 2, 2], dtype: 'float32', data }));
     const out = capture();
     const err = capture();
-    const code = await runRanks(['--world', '3', '--stack', stack, '--input', input, '--shards', '4,0,3', '--steps', '2', '--json'], out, err);
+    const code = await runRanks(
+      ['--world', '3', '--stack', stack, '--input', input, '--shards', '4,0,3', '--steps', '2', '--json'],
+      out,
+      err,
+    );
     expect(err.text).toBe('');
     expect(code).toBe(0);
-    const lines = out.text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = out.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step)).toEqual([1, 2]);
-    expect(lines[0].ranks).toEqual([{ rank: 0, count: 4 }, { rank: 1, count: 0 }, { rank: 2, count: 3 }]);
+    expect(lines[0].ranks).toEqual([
+      { rank: 0, count: 4 },
+      { rank: 1, count: 0 },
+      { rank: 2, count: 3 },
+    ]);
     const bn = new BatchNorm2d(3, { momentum: 0.3 });
     bn.train();
     for (const line of lines) {
@@ -88,20 +118,50 @@ describe.skipIf(!glooAvailability().available)('normscope ranks on two nodes (gl
     const data = Float32Array.from(values(9 * 2, 7));
     const input = path.join(dir, 'x2.npy');
     writeFileSync(input, writeNpy({ shape: [9, 2], dtype: 'float32', data }));
-    const common = ['--world', '4', '--stack', stack, '--input', input, '--shards', '2,3,0,4', '--backend', 'gloo', '--steps', '1', '--json', '--nodes', '2', '--master', `127.0.0.1:${port}`];
+    const common = [
+      '--world',
+      '4',
+      '--stack',
+      stack,
+      '--input',
+      input,
+      '--shards',
+      '2,3,0,4',
+      '--backend',
+      'gloo',
+      '--steps',
+      '1',
+      '--json',
+      '--nodes',
+      '2',
+      '--master',
+      `127.0.0.1:${port}`,
+    ];
     const outs = [capture(), capture()];
     const errs = [capture(), capture()];
-    const codes = await Promise.all([0, 1].map((k) => runRanks([...common, '--node-rank', String(k)], outs[k], errs[k])));
+    const codes = await Promise.all(
+      [0, 1].map((k) => runRanks([...common, '--node-rank', String(k)], outs[k], errs[k])),
+    );
     expect(errs.map((e) => e.text)).toEqual(['', '']);
     expect(codes).toEqual([0, 0]);
     const lines = outs.map((o) => JSON.parse(o.text.trim()));
-    expect(lines[0].ranks).toEqual([{ rank: 0, count: 2 }, { rank: 1, count: 3 }]);
-    expect(lines[1].ranks).toEqual([{ rank: 2, count: 0 }, { rank: 3, count: 4 }]);
+    expect(lines[0].ranks).toEqual([
+      { rank: 0, count: 2 },
+      { rank: 1, count: 3 },
+    ]);
+    expect(lines[1].ranks).toEqual([
+      { rank: 2, count: 0 },
+      { rank: 3, count: 4 },
+    ]);
     expect(lines[0].layers).toEqual(lines[1].layers);
     const bn = new BatchNorm1d(2, { momentum: null });
     bn.train();
     bn.forward(new Tensor(data, [9, 2]));
-    lines[0].layers[0].runningMean.forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(bn.runningMean!.data[i]), 5));
-    lines[0].layers[0].runningVar.forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(bn.runningVar!.data[i]), 5));
+    lines[0].layers[0].runningMean.forEach((v: number, i: number) =>
+      expect(v).toBeCloseTo(Number(bn.runningMean!.data[i]), 5),
+    );
+    lines[0].layers[0].runningVar.forEach((v: number, i: number) =>
+      expect(v).toBeCloseTo(Number(bn.runningVar!.data[i]), 5),
+    );
   }, 90_000);
 });

@@ -59,7 +59,9 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
   };
   const int = (name: string, v: string | undefined, min: number): number | { error: string } => {
     const n = Number(v);
-    return v !== undefined && Number.isInteger(n) && n >= min ? n : { error: `${name} must be an integer >= ${min} (got ${JSON.stringify(v)})` };
+    return v !== undefined && Number.isInteger(n) && n >= min
+      ? n
+      : { error: `${name} must be an integer >= ${min} (got ${JSON.stringify(v)})` };
   };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -109,7 +111,8 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
       case '--lr': {
         const v = value();
         const n = Number(v);
-        if (v === undefined || !Number.isFinite(n)) return { error: `--lr must be a number (got ${JSON.stringify(v)})` };
+        if (v === undefined || !Number.isFinite(n))
+          return { error: `--lr must be a number (got ${JSON.stringify(v)})` };
         a.lr = n;
         break;
       }
@@ -130,7 +133,8 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
       case '--shards': {
         const v = value() ?? '';
         const parts = v.split(',').map((s) => Number(s.trim()));
-        if (!v || parts.some((n) => !Number.isInteger(n) || n < 0)) return { error: `--shards must be comma-separated counts >= 0 (got ${JSON.stringify(v)})` };
+        if (!v || parts.some((n) => !Number.isInteger(n) || n < 0))
+          return { error: `--shards must be comma-separated counts >= 0 (got ${JSON.stringify(v)})` };
         a.shards = parts;
         break;
       }
@@ -140,16 +144,24 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
         if (!['crash', 'exit', 'sleep', 'skip'].includes(kind ?? '') || !Number.isInteger(Number(rank))) {
           return { error: `--fault must be RANK:crash|exit|sleep|skip[:LAYER[:MS]] (got ${JSON.stringify(v)})` };
         }
-        a.fault = { rank: Number(rank), kind: kind as FaultPlan['kind'], layer: layer || undefined, ms: ms ? Number(ms) : undefined };
+        a.fault = {
+          rank: Number(rank),
+          kind: kind as FaultPlan['kind'],
+          layer: layer || undefined,
+          ms: ms ? Number(ms) : undefined,
+        };
         break;
       }
       default:
         return { error: `unknown option ${JSON.stringify(raw)}\n${USAGE}` };
     }
   }
-  for (const k of ['world', 'stack', 'input', 'steps'] as const) if (a[k] === undefined) return { error: `--${k} is required\n${USAGE}` };
-  if (a.shards && a.shards.length !== a.world) return { error: `--shards has ${a.shards.length} counts but --world is ${a.world}` };
-  if (a.fault && a.fault.rank >= a.world!) return { error: `--fault rank ${a.fault.rank} is outside 0..${a.world! - 1}` };
+  for (const k of ['world', 'stack', 'input', 'steps'] as const)
+    if (a[k] === undefined) return { error: `--${k} is required\n${USAGE}` };
+  if (a.shards && a.shards.length !== a.world)
+    return { error: `--shards has ${a.shards.length} counts but --world is ${a.world}` };
+  if (a.fault && a.fault.rank >= a.world!)
+    return { error: `--fault rank ${a.fault.rank} is outside 0..${a.world! - 1}` };
   if (a.nodes! > 1) {
     if (a.backend !== 'gloo') return { error: 'several nodes need --backend gloo (ipc works on one machine only)' };
     if (!a.master) return { error: '--nodes > 1 needs --master HOST:PORT (node 0 serves the rendezvous store there)' };
@@ -170,7 +182,11 @@ function splitInput(x: NpyArray, counts: number[], dtype: 'float32' | 'float64')
   return counts.map((n) => {
     const part = x.data.subarray(off * per, (off + n) * per);
     off += n;
-    return { shape: [n, ...x.shape.slice(1)], dtype, data: dtype === 'float32' ? Float32Array.from(part) : Float64Array.from(part) };
+    return {
+      shape: [n, ...x.shape.slice(1)],
+      dtype,
+      data: dtype === 'float32' ? Float32Array.from(part) : Float64Array.from(part),
+    };
   });
 }
 
@@ -189,7 +205,11 @@ interface Sink {
   write(s: string): unknown;
 }
 
-export async function runRanks(argv: readonly string[], out: Sink = process.stdout, err: Sink = process.stderr): Promise<number> {
+export async function runRanks(
+  argv: readonly string[],
+  out: Sink = process.stdout,
+  err: Sink = process.stderr,
+): Promise<number> {
   const args = parseRanksArgs(argv);
   if ('error' in args) {
     err.write(`normscope ranks: ${args.error}\n`);
@@ -206,11 +226,15 @@ export async function runRanks(argv: readonly string[], out: Sink = process.stdo
   try {
     x = readNpy(readFileSync(args.input), args.input);
   } catch (e) {
-    err.write(`normscope ranks: ${e instanceof NpyError ? e.message : `cannot read ${args.input}: ${(e as Error).message}`}\n`);
+    err.write(
+      `normscope ranks: ${e instanceof NpyError ? e.message : `cannot read ${args.input}: ${(e as Error).message}`}\n`,
+    );
     return 2;
   }
   if (x.shape.length < 2) {
-    err.write(`normscope ranks: the input must be a batch with at least 2 dimensions (N, C, ...), got shape (${x.shape.join(', ')})\n`);
+    err.write(
+      `normscope ranks: the input must be a batch with at least 2 dimensions (N, C, ...), got shape (${x.shape.join(', ')})\n`,
+    );
     return 2;
   }
   const counts = args.shards ?? evenShards(x.shape[0]!, args.world);
@@ -234,7 +258,15 @@ export async function runRanks(argv: readonly string[], out: Sink = process.stdo
     backend: args.backend,
     timeoutMs: args.timeoutMs,
     ...(multi
-      ? { rendezvous: 'tcp' as const, storeHost: args.master!.host, storePort: args.master!.port, firstRank, localRanks: perNode, serveStore: args.nodeRank === 0, hostname: args.hostname }
+      ? {
+          rendezvous: 'tcp' as const,
+          storeHost: args.master!.host,
+          storePort: args.master!.port,
+          firstRank,
+          localRanks: perNode,
+          serveStore: args.nodeRank === 0,
+          hostname: args.hostname,
+        }
       : {}),
   });
   try {
@@ -247,11 +279,18 @@ export async function runRanks(argv: readonly string[], out: Sink = process.stdo
       return 2;
     }
     if (!args.json) {
-      const where = multi ? `, node ${args.nodeRank}/${args.nodes} hosting ranks ${firstRank}..${firstRank + perNode - 1}` : '';
-      out.write(`ranks: world ${args.world} (${args.backend}${where}), shards [${counts.join(', ')}], SyncBatchNorm layers: ${layers.join(', ') || 'none'}\n`);
+      const where = multi
+        ? `, node ${args.nodeRank}/${args.nodes} hosting ranks ${firstRank}..${firstRank + perNode - 1}`
+        : '';
+      out.write(
+        `ranks: world ${args.world} (${args.backend}${where}), shards [${counts.join(', ')}], SyncBatchNorm layers: ${layers.join(', ') || 'none'}\n`,
+      );
     }
     for (let step = 1; step <= args.steps; step++) {
-      const fault = step === 1 && args.fault && args.fault.rank >= firstRank && args.fault.rank < firstRank + perNode ? args.fault : undefined;
+      const fault =
+        step === 1 && args.fault && args.fault.rank >= firstRank && args.fault.rank < firstRank + perNode
+          ? args.fault
+          : undefined;
       const rep = await c.step({ step, inputs, fault });
       if (!rep.ok) {
         err.write(`normscope ranks: ${rep.error}\n`);
@@ -259,13 +298,18 @@ export async function runRanks(argv: readonly string[], out: Sink = process.stdo
       }
       const stats = layerStats(c.hostState!, layers);
       if (args.json) {
-        out.write(JSON.stringify({ step, ranks: rep.ranks.map((r) => ({ rank: r.rank, count: r.count })), layers: stats }) + '\n');
+        out.write(
+          JSON.stringify({ step, ranks: rep.ranks.map((r) => ({ rank: r.rank, count: r.count })), layers: stats }) +
+            '\n',
+        );
       } else {
         const ms = Math.max(...rep.ranks.map((r) => r.telemetry?.stepMs ?? 0));
         out.write(`step ${step} (${ms.toFixed(1)} ms)\n`);
         for (const l of stats) {
           const fmt = (v: number[] | null) => (v ? `[${v.map((n) => n.toPrecision(5)).join(', ')}]` : 'none');
-          out.write(`  ${l.name}: running_mean ${fmt(l.runningMean)} running_var ${fmt(l.runningVar)} num_batches_tracked ${l.numBatchesTracked}\n`);
+          out.write(
+            `  ${l.name}: running_mean ${fmt(l.runningMean)} running_var ${fmt(l.runningVar)} num_batches_tracked ${l.numBatchesTracked}\n`,
+          );
         }
       }
     }

@@ -33,7 +33,11 @@ export class ChannelTransport implements SyncTransport {
 }
 
 /** The main-thread side: hands the coordinator's answer to the blocked engine thread. */
-export function deliverReply(port: MessagePort, flag: Int32Array, reply: { header: IpcResponse; payload: Float64Array }): void {
+export function deliverReply(
+  port: MessagePort,
+  flag: Int32Array,
+  reply: { header: IpcResponse; payload: Float64Array },
+): void {
   port.postMessage(reply);
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);

@@ -15,10 +15,21 @@ function setup() {
     (f) => failures.push(f.message),
   );
   const counters = new Map<string, CallCounter>();
-  const req = (rank: number, members: number[], op: 'all_gather' | 'all_reduce' | 'broadcast' | 'barrier', data: number[], tag = '', src = -1, group = 'world'): [IpcRequest, Float64Array] => {
+  const req = (
+    rank: number,
+    members: number[],
+    op: 'all_gather' | 'all_reduce' | 'broadcast' | 'barrier',
+    data: number[],
+    tag = '',
+    src = -1,
+    group = 'world',
+  ): [IpcRequest, Float64Array] => {
     const key = `${group}/${rank}`;
     if (!counters.has(key)) counters.set(key, new CallCounter());
-    return [{ group, members, rank, call: counters.get(key)!.next(op, tag, data.length, src), timeoutMs: 1000 }, Float64Array.from(data)];
+    return [
+      { group, members, rank, call: counters.get(key)!.next(op, tag, data.length, src), timeoutMs: 1000 },
+      Float64Array.from(data),
+    ];
   };
   return { broker, sent, failures, req };
 }
@@ -37,7 +48,10 @@ describe('CollectiveBroker', () => {
     ]);
     broker.submit(...req(0, [0, 1], 'all_reduce', [1, 2]));
     broker.submit(...req(1, [0, 1], 'all_reduce', [10, 20]));
-    expect(sent.slice(2).map((s) => s.payload)).toEqual([[11, 22], [11, 22]]);
+    expect(sent.slice(2).map((s) => s.payload)).toEqual([
+      [11, 22],
+      [11, 22],
+    ]);
     broker.submit(...req(0, [0, 1], 'broadcast', [5], '', 1));
     broker.submit(...req(1, [0, 1], 'broadcast', [9], '', 1));
     expect(sent.slice(4).map((s) => s.payload)).toEqual([[9], [9]]);
@@ -72,7 +86,10 @@ describe('CollectiveBroker', () => {
     }
     expect(failures).toHaveLength(1);
     broker.submit(...req(0, [0, 1, 2], 'barrier', []));
-    expect(sent[3]!.header).toMatchObject({ ok: false, message: expect.stringMatching(/^step aborted: collective mismatch/) });
+    expect(sent[3]!.header).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^step aborted: collective mismatch/),
+    });
     broker.startStep();
     broker.submit(...req(0, [0], 'barrier', []));
     expect(sent[4]!.header.ok).toBe(true);
@@ -88,12 +105,20 @@ describe('CollectiveBroker', () => {
     expect(sent[0]!.header).toMatchObject({
       ok: false,
       blamedRank: 1,
-      message: expect.stringMatching(/^rank 1 \(alive, pid 1001, but silent\) did not join all_gather for 'layer3:forward'.* within 1000 ms/),
+      message: expect.stringMatching(
+        /^rank 1 \(alive, pid 1001, but silent\) did not join all_gather for 'layer3:forward'.* within 1000 ms/,
+      ),
     });
     broker.startStep();
     broker.submit(...req(0, [0, 1], 'all_reduce', [1], 'layer3:backward'));
     broker.rankExited(1, 'was killed by signal SIGKILL');
-    expect(sent[1]!.header).toMatchObject({ ok: false, blamedRank: 1, message: expect.stringMatching(/^rank 1 was killed by signal SIGKILL before joining all_reduce for 'layer3:backward'/) });
+    expect(sent[1]!.header).toMatchObject({
+      ok: false,
+      blamedRank: 1,
+      message: expect.stringMatching(
+        /^rank 1 was killed by signal SIGKILL before joining all_reduce for 'layer3:backward'/,
+      ),
+    });
     broker.startStep();
     broker.submit(...req(0, [0, 1], 'barrier', []));
     expect(sent[2]!.header).toMatchObject({ ok: false, blamedRank: 1 });

@@ -58,12 +58,19 @@ export class CollectiveBroker {
   submit(req: IpcRequest, payload: Float64Array): void {
     const rank = req.rank;
     if (this.abort) {
-      this.reply(rank, { ok: false, message: `step aborted: ${this.abort.message}`, blamedRank: this.abort.blamedRank }, new Float64Array(0));
+      this.reply(
+        rank,
+        { ok: false, message: `step aborted: ${this.abort.message}`, blamedRank: this.abort.blamedRank },
+        new Float64Array(0),
+      );
       return;
     }
     const deadMember = req.members.find((m) => this.dead.has(m));
     if (deadMember !== undefined) {
-      this.fail({ message: `rank ${deadMember} ${this.dead.get(deadMember)}; ${describeCall(req.call)} in group ${req.group} cannot complete`, blamedRank: deadMember });
+      this.fail({
+        message: `rank ${deadMember} ${this.dead.get(deadMember)}; ${describeCall(req.call)} in group ${req.group} cannot complete`,
+        blamedRank: deadMember,
+      });
       this.reply(rank, { ok: false, message: this.abort!.message, blamedRank: deadMember }, new Float64Array(0));
       return;
     }
@@ -90,7 +97,10 @@ export class CollectiveBroker {
       if (!p.members.includes(rank)) continue;
       const call = [...p.arrivals.values()][0]!.call;
       const where = p.arrivals.has(rank) ? 'in the middle of' : 'before joining';
-      this.failPending(key, p, { message: `rank ${rank} ${how} ${where} ${describeCall(call)} in group ${p.group} (collective #${call.seq + 1})`, blamedRank: rank });
+      this.failPending(key, p, {
+        message: `rank ${rank} ${how} ${where} ${describeCall(call)} in group ${p.group} (collective #${call.seq + 1})`,
+        blamedRank: rank,
+      });
     }
   }
 

@@ -49,14 +49,27 @@ describe.each(testModes())('collectives over $name', ({ backend, spawner }) => {
   });
 
   it('two groups of four sync only within themselves', async () => {
-    const c = await group({ world: 8, backend, spawner, timeoutMs: 20_000, subgroups: [[0, 1, 2, 3], [4, 5, 6, 7]] });
+    const c = await group({
+      world: 8,
+      backend,
+      spawner,
+      timeoutMs: 20_000,
+      subgroups: [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+      ],
+    });
     const res = ok(
       await c.raw(
-        Array.from({ length: 8 }, (_, r) => [
-          { op: 'all_reduce', data: [r, 1], group: r < 4 ? 0 : 1, tag: 'sub' },
-          { op: 'all_gather', data: [r], group: r < 4 ? 0 : 1, tag: 'sub' },
-          { op: 'all_reduce', data: [r], tag: 'world' },
-        ] as RawOp[]),
+        Array.from(
+          { length: 8 },
+          (_, r) =>
+            [
+              { op: 'all_reduce', data: [r, 1], group: r < 4 ? 0 : 1, tag: 'sub' },
+              { op: 'all_gather', data: [r], group: r < 4 ? 0 : 1, tag: 'sub' },
+              { op: 'all_reduce', data: [r], tag: 'world' },
+            ] as RawOp[],
+        ),
       ),
     );
     for (const [r, x] of res.entries()) {
@@ -69,7 +82,11 @@ describe.each(testModes())('collectives over $name', ({ backend, spawner }) => {
 
   it('reports ranks that make different calls as a mismatch naming the odd rank', async () => {
     const c = await group({ world: 3, backend, spawner, timeoutMs: 5_000 });
-    const res = await c.raw([0, 1, 2].map((r) => [{ op: 'all_gather', data: [r], tag: r === 2 ? 'layers.4:forward' : 'layers.1:forward' }] as RawOp[]));
+    const res = await c.raw(
+      [0, 1, 2].map(
+        (r) => [{ op: 'all_gather', data: [r], tag: r === 2 ? 'layers.4:forward' : 'layers.1:forward' }] as RawOp[],
+      ),
+    );
     for (const r of res) {
       if (r instanceof Error || r.type !== 'rawResult') throw new Error('expected a raw result');
       expect(r.ok).toBe(false);

@@ -105,20 +105,32 @@ export class RankCoordinator {
   private generation = 0;
 
   constructor(private readonly opts: CoordinatorOptions) {
-    if (!Number.isInteger(opts.world) || opts.world < 1) throw new Error(`world size must be a positive integer, got ${opts.world}`);
+    if (!Number.isInteger(opts.world) || opts.world < 1)
+      throw new Error(`world size must be a positive integer, got ${opts.world}`);
     this.world = opts.world;
     this.backend = opts.backend;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.firstRank = opts.firstRank ?? 0;
     this.localRanks = opts.localRanks ?? opts.world - this.firstRank;
-    if (!Number.isInteger(this.firstRank) || this.firstRank < 0 || !Number.isInteger(this.localRanks) || this.localRanks < 1 || this.firstRank + this.localRanks > opts.world) {
-      throw new Error(`local ranks ${this.firstRank}..${this.firstRank + this.localRanks - 1} do not fit a world of ${opts.world}`);
+    if (
+      !Number.isInteger(this.firstRank) ||
+      this.firstRank < 0 ||
+      !Number.isInteger(this.localRanks) ||
+      this.localRanks < 1 ||
+      this.firstRank + this.localRanks > opts.world
+    ) {
+      throw new Error(
+        `local ranks ${this.firstRank}..${this.firstRank + this.localRanks - 1} do not fit a world of ${opts.world}`,
+      );
     }
     if (this.localRanks !== opts.world && (opts.backend !== 'gloo' || opts.rendezvous !== 'tcp')) {
-      throw new Error('ranks on several machines need the gloo backend with a TCP store (rendezvous "tcp"); ipc works on one machine only');
+      throw new Error(
+        'ranks on several machines need the gloo backend with a TCP store (rendezvous "tcp"); ipc works on one machine only',
+      );
     }
     for (const g of opts.subgroups ?? []) {
-      if (g.some((r) => !Number.isInteger(r) || r < 0 || r >= opts.world)) throw new Error(`subgroup [${g}] has ranks outside 0..${opts.world - 1}`);
+      if (g.some((r) => !Number.isInteger(r) || r < 0 || r >= opts.world))
+        throw new Error(`subgroup [${g}] has ranks outside 0..${opts.world - 1}`);
     }
     this.broker = this.newBroker();
   }
@@ -156,10 +168,13 @@ export class RankCoordinator {
         let host = this.opts.storeHost ?? '127.0.0.1';
         let port = this.opts.storePort ?? 0;
         if (this.opts.serveStore ?? this.firstRank === 0) {
-          this.tcpStore = await TcpStoreServer.listen(host === '127.0.0.1' || host === 'localhost' ? host : '0.0.0.0', port);
+          this.tcpStore = await TcpStoreServer.listen(
+            host === '127.0.0.1' || host === 'localhost' ? host : '0.0.0.0',
+            port,
+          );
           port = this.tcpStore.address.port;
         } else if (!port) {
-          throw new Error('joining another machine\'s group needs the store address (storeHost and storePort)');
+          throw new Error("joining another machine's group needs the store address (storeHost and storePort)");
         }
         if (host === '0.0.0.0') host = '127.0.0.1';
         rendezvous = { storeHost: host, storePort: port, prefix, hostname: this.opts.hostname };
@@ -191,13 +206,32 @@ export class RankCoordinator {
     });
     const replies = await Promise.allSettled(
       this.ranks.map((rp) =>
-        rp.request({ type: 'init', rank: rp.rank, world: this.world, backend: this.backend, timeoutMs: this.timeoutMs, gloo: rendezvous, subgroups: this.opts.subgroups }),
+        rp.request(
+          {
+            type: 'init',
+            rank: rp.rank,
+            world: this.world,
+            backend: this.backend,
+            timeoutMs: this.timeoutMs,
+            gloo: rendezvous,
+            subgroups: this.opts.subgroups,
+          },
+          // Process start-up plus gloo's rendezvous (bounded by the collective timeout).
+          60_000 + this.timeoutMs,
+        ),
       ),
     );
-    const bad = replies.map((r, i) => [r, i] as const).find(([r]) => r.status === 'rejected' || r.value.type !== 'ready');
+    const bad = replies
+      .map((r, i) => [r, i] as const)
+      .find(([r]) => r.status === 'rejected' || r.value.type !== 'ready');
     if (bad) {
       const [r, i] = bad;
-      const why = r.status === 'rejected' ? (r.reason as Error).message : r.value.type === 'failed' ? r.value.message : r.value.type;
+      const why =
+        r.status === 'rejected'
+          ? (r.reason as Error).message
+          : r.value.type === 'failed'
+            ? r.value.message
+            : r.value.type;
       await this.stop();
       throw new Error(`rank ${i} failed to start: ${why}`);
     }
@@ -209,8 +243,12 @@ export class RankCoordinator {
     this.spec = spec;
     this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? 0.1 };
     const state = o.state ?? null;
-    const replies = await Promise.all(this.ranks.map((rp) => rp.request({ type: 'build', spec, state, ...this.buildOpts })));
-    for (const [i, r] of replies.entries()) if (r.type !== 'built') throw new Error(`rank ${i} could not build the stack: ${r.type === 'failed' ? r.message : r.type}`);
+    const replies = await Promise.all(
+      this.ranks.map((rp) => rp.request({ type: 'build', spec, state, ...this.buildOpts })),
+    );
+    for (const [i, r] of replies.entries())
+      if (r.type !== 'built')
+        throw new Error(`rank ${i} could not build the stack: ${r.type === 'failed' ? r.message : r.type}`);
     const st = await this.ranks[0]!.request({ type: 'getState' });
     if (st.type !== 'state') throw new Error(`rank ${this.firstRank} did not return its state`);
     this.hostState = st.state;
@@ -220,7 +258,8 @@ export class RankCoordinator {
   /** Runs one training step on every rank; never hangs, never changes the host state on failure. */
   async step(req: StepRequest): Promise<StepReport> {
     if (this.broken) throw new Error(`the group must be restarted: ${this.broken}`);
-    if (req.inputs.length !== this.localRanks) throw new Error(`need ${this.localRanks} input shards (one per local rank), got ${req.inputs.length}`);
+    if (req.inputs.length !== this.localRanks)
+      throw new Error(`need ${this.localRanks} input shards (one per local rank), got ${req.inputs.length}`);
     this.broker.startStep();
     const gen = this.generation;
     const n = this.localRanks;
@@ -235,15 +274,18 @@ export class RankCoordinator {
     };
     const pending = this.ranks.map((rp, r) =>
       rp
-        .request({
-          type: 'step',
-          step: req.step,
-          input: req.inputs[r]!,
-          gradOutput: req.gradOutputs?.[r] ?? null,
-          fault: req.fault,
-          noOptimizer: req.noOptimizer,
-          returnOutputs: req.returnOutputs,
-        })
+        .request(
+          {
+            type: 'step',
+            step: req.step,
+            input: req.inputs[r]!,
+            gradOutput: req.gradOutputs?.[r] ?? null,
+            fault: req.fault,
+            noOptimizer: req.noOptimizer,
+            returnOutputs: req.returnOutputs,
+          },
+          24 * 3600_000,
+        ) // the step's own deadline (below) governs
         .then(
           (m) => {
             settled[r] = m;
@@ -280,7 +322,16 @@ export class RankCoordinator {
       const live = this.ranks[r]!.liveness;
       const base = { rank: this.firstRank + r, pid: live.pid, alive: live.alive, count: req.inputs[r]!.shape[0] ?? 0 };
       if (s && !(s instanceof Error) && s.type === 'stepResult') {
-        return { ...base, ok: s.ok, error: s.error?.message ?? null, blames: s.error?.blamedRank ?? null, telemetry: s.telemetry, outputs: s.outputs, stateHash: s.stateHash, state: s.state };
+        return {
+          ...base,
+          ok: s.ok,
+          error: s.error?.message ?? null,
+          blames: s.error?.blamedRank ?? null,
+          telemetry: s.telemetry,
+          outputs: s.outputs,
+          stateHash: s.stateHash,
+          state: s.state,
+        };
       }
       const msg = s instanceof Error ? s.message : `unexpected answer ${s?.type}`;
       return { ...base, ok: false, error: msg, blames: null, telemetry: null, stateHash: null };
@@ -294,7 +345,15 @@ export class RankCoordinator {
     const anyDead = ranks.some((r) => !r.alive);
     const usable = !anyDead && this.backend === 'ipc';
     if (!usable) this.broken = message;
-    return { ok: false, step: req.step, error: `step ${req.step} failed: ${message}`, blamedRank: blamed, ranks, usable, statesIdentical };
+    return {
+      ok: false,
+      step: req.step,
+      error: `step ${req.step} failed: ${message}`,
+      blamedRank: blamed,
+      ranks,
+      usable,
+      statesIdentical,
+    };
   }
 
   /** One message naming the rank (and, through the collective's tag, the layer). */
@@ -310,7 +369,8 @@ export class RankCoordinator {
     }
     const mostBlamed = [...votes].sort((a, b2) => b2[1] - a[1])[0]?.[0] ?? null;
     const blamedReport = ranks.find((r) => r.alive && r.error && r.blames === mostBlamed && mostBlamed !== null)?.error;
-    let message = b?.message ?? blamedReport ?? reported.find((e) => /rank \d+/.test(e)) ?? reported[0] ?? 'unknown failure';
+    let message =
+      b?.message ?? blamedReport ?? reported.find((e) => /rank \d+/.test(e)) ?? reported[0] ?? 'unknown failure';
     let blamed = b?.blamedRank ?? mostBlamed;
     if (died.length > 0) {
       blamed = died[0]!.rank;
@@ -324,7 +384,9 @@ export class RankCoordinator {
   }
 
   private statesIdentical(ranks: RankStepReport[]): boolean {
-    const groups = this.opts.subgroups?.length ? this.opts.subgroups : [Array.from({ length: this.world }, (_, i) => i)];
+    const groups = this.opts.subgroups?.length
+      ? this.opts.subgroups
+      : [Array.from({ length: this.world }, (_, i) => i)];
     const hash = new Map(ranks.map((r) => [r.rank, r.stateHash]));
     return groups.every((g) => new Set(g.map((r) => hash.get(r)).filter((h) => h)).size <= 1);
   }
@@ -332,14 +394,21 @@ export class RankCoordinator {
   /** Raw collectives on every local rank (tests, benchmarks): ops[i] is local rank i's list. */
   async raw(ops: RawOp[][], fault?: FaultPlan): Promise<(FromRank | Error)[]> {
     this.broker.startStep();
-    return Promise.all(this.ranks.map((rp, r) => rp.request({ type: 'raw', ops: ops[r] ?? [], fault }).catch((e: Error) => e)));
+    return Promise.all(
+      this.ranks.map((rp, r) => rp.request({ type: 'raw', ops: ops[r] ?? [], fault }).catch((e: Error) => e)),
+    );
   }
 
   /** Every rank's current state (to check a rollback). */
   async states(): Promise<(WireState | null)[]> {
     return Promise.all(
       this.ranks.map((rp) =>
-        rp.liveness.alive ? rp.request({ type: 'getState' }).then((m) => (m.type === 'state' ? m.state : null), () => null) : Promise.resolve(null),
+        rp.liveness.alive
+          ? rp.request({ type: 'getState' }).then(
+              (m) => (m.type === 'state' ? m.state : null),
+              () => null,
+            )
+          : Promise.resolve(null),
       ),
     );
   }

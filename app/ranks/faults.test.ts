@@ -34,7 +34,12 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'a rank killed as it enters a collective', fault: { rank: 2, kind: 'crash', layer: '4' }, rank: 2, expect: [/rank 2/, /'4:forward'/] },
+  {
+    name: 'a rank killed as it enters a collective',
+    fault: { rank: 2, kind: 'crash', layer: '4' },
+    rank: 2,
+    expect: [/rank 2/, /'4:forward'/],
+  },
   {
     // Rank 1 stalls, so rank 2 is blocked inside the all_gather when it is killed.
     name: 'a rank killed while blocked in a collective',
@@ -43,9 +48,24 @@ const SCENARIOS: Scenario[] = [
     rank: 2,
     expect: [/rank 2 was killed by signal SIGKILL/, /'1:forward'/],
   },
-  { name: 'a rank that exits', fault: { rank: 0, kind: 'exit', layer: '1' }, rank: 0, expect: [/rank 0/, /exited with code 3/] },
-  { name: 'a rank sleeping past the timeout', fault: { rank: 1, kind: 'sleep', layer: '1', ms: TIMEOUT_MS * 2 }, rank: 1, expect: [/rank 1/, /'1:forward'/] },
-  { name: 'a rank skipping a SyncBatchNorm layer', fault: { rank: 3, kind: 'skip', layer: '4' }, rank: 3, expect: [/rank 3/, /different number of times/] },
+  {
+    name: 'a rank that exits',
+    fault: { rank: 0, kind: 'exit', layer: '1' },
+    rank: 0,
+    expect: [/rank 0/, /exited with code 3/],
+  },
+  {
+    name: 'a rank sleeping past the timeout',
+    fault: { rank: 1, kind: 'sleep', layer: '1', ms: TIMEOUT_MS * 2 },
+    rank: 1,
+    expect: [/rank 1/, /'1:forward'/],
+  },
+  {
+    name: 'a rank skipping a SyncBatchNorm layer',
+    fault: { rank: 3, kind: 'skip', layer: '4' },
+    rank: 3,
+    expect: [/rank 3/, /different number of times/],
+  },
 ];
 
 const groups: RankCoordinator[] = [];
@@ -55,37 +75,43 @@ afterAll(async () => {
 
 describe.each(testModes())('faults over $name', ({ name: mode, backend, spawner }) => {
   // The channel data plane shares everything but the transport with ipc: its two riskiest faults suffice.
-  const scenarios = spawner ? SCENARIOS.filter((s) => s.name.includes('blocked') || s.name.includes('exits')) : SCENARIOS;
-  it.each(scenarios)('$name', async (sc) => {
-    const c = new RankCoordinator({ world: 4, backend, spawner, timeoutMs: TIMEOUT_MS });
-    groups.push(c);
-    await c.start();
-    await c.build(SPEC, { seed: 5, lr: 0.1 });
-    const first = await c.step({ step: 1, inputs: shards(COUNTS, [4], 1) });
-    expect(first.error).toBeNull();
-    const before = stateHash(c.hostState!);
-    expect(first.ranks.every((r) => r.stateHash === before)).toBe(true);
+  const scenarios = spawner
+    ? SCENARIOS.filter((s) => s.name.includes('blocked') || s.name.includes('exits'))
+    : SCENARIOS;
+  it.each(scenarios)(
+    '$name',
+    async (sc) => {
+      const c = new RankCoordinator({ world: 4, backend, spawner, timeoutMs: TIMEOUT_MS });
+      groups.push(c);
+      await c.start();
+      await c.build(SPEC, { seed: 5, lr: 0.1 });
+      const first = await c.step({ step: 1, inputs: shards(COUNTS, [4], 1) });
+      expect(first.error).toBeNull();
+      const before = stateHash(c.hostState!);
+      expect(first.ranks.every((r) => r.stateHash === before)).toBe(true);
 
-    const t0 = Date.now();
-    const killer = sc.killAfterMs ? setTimeout(() => c.killRank(sc.killAfterMs![0]), sc.killAfterMs[1]) : null;
-    const rep = await c.step({ step: 2, inputs: shards(COUNTS, [4], 2), fault: sc.fault });
-    if (killer) clearTimeout(killer);
-    const took = Date.now() - t0;
-    console.log(`[faults ${mode}] ${sc.name}: failed in ${took} ms: ${rep.error}`);
-    expect(rep.ok).toBe(false);
-    for (const re of rep.ranks) expect(re.ok, `rank ${re.rank} must fail too`).toBe(false);
-    for (const re of sc.expect) expect(rep.error).toMatch(re);
-    expect(rep.blamedRank).toBe(sc.rank);
-    // Rolled back: the host never took the failed step, and every surviving rank restored its snapshot.
-    expect(stateHash(c.hostState!)).toBe(before);
-    const states = await c.states();
-    for (const [r, st] of states.entries()) {
-      if (st) expect(stateHash(st), `rank ${r} state after rollback`).toBe(before);
-    }
-    if (!rep.usable) await c.restart();
-    const again = await c.step({ step: 3, inputs: shards(COUNTS, [4], 3) });
-    expect(again.error).toBeNull();
-    expect(again.statesIdentical).toBe(true);
-    await c.stop();
-  }, 90_000);
+      const t0 = Date.now();
+      const killer = sc.killAfterMs ? setTimeout(() => c.killRank(sc.killAfterMs![0]), sc.killAfterMs[1]) : null;
+      const rep = await c.step({ step: 2, inputs: shards(COUNTS, [4], 2), fault: sc.fault });
+      if (killer) clearTimeout(killer);
+      const took = Date.now() - t0;
+      console.log(`[faults ${mode}] ${sc.name}: failed in ${took} ms: ${rep.error}`);
+      expect(rep.ok).toBe(false);
+      for (const re of rep.ranks) expect(re.ok, `rank ${re.rank} must fail too`).toBe(false);
+      for (const re of sc.expect) expect(rep.error).toMatch(re);
+      expect(rep.blamedRank).toBe(sc.rank);
+      // Rolled back: the host never took the failed step, and every surviving rank restored its snapshot.
+      expect(stateHash(c.hostState!)).toBe(before);
+      const states = await c.states();
+      for (const [r, st] of states.entries()) {
+        if (st) expect(stateHash(st), `rank ${r} state after rollback`).toBe(before);
+      }
+      if (!rep.usable) await c.restart();
+      const again = await c.step({ step: 3, inputs: shards(COUNTS, [4], 3) });
+      expect(again.error).toBeNull();
+      expect(again.statesIdentical).toBe(true);
+      await c.stop();
+    },
+    90_000,
+  );
 });

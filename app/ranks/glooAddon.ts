@@ -44,7 +44,9 @@ function load(): typeof loaded {
 
 export function glooAvailability(): { available: boolean; reason: string; path?: string } {
   const l = load()!;
-  return l.ok ? { available: true, reason: `libgloo via ${l.path}`, path: l.path } : { available: false, reason: l.reason };
+  return l.ok
+    ? { available: true, reason: `libgloo via ${l.path}`, path: l.path }
+    : { available: false, reason: l.reason };
 }
 
 /** The context factory for GlooProcessGroup; throws with the reason when gloo is unavailable. */

@@ -24,7 +24,17 @@ describe.skipIf(!testBackends().includes('gloo'))('gloo ranks split over two coo
     store = await TcpStoreServer.listen('127.0.0.1', 0);
     const { host, port } = store.address;
     const mk = (firstRank: number) =>
-      new RankCoordinator({ world: 4, backend: 'gloo', rendezvous: 'tcp', storeHost: host, storePort: port, serveStore: false, firstRank, localRanks: 2, timeoutMs: 30_000 });
+      new RankCoordinator({
+        world: 4,
+        backend: 'gloo',
+        rendezvous: 'tcp',
+        storeHost: host,
+        storePort: port,
+        serveStore: false,
+        firstRank,
+        localRanks: 2,
+        timeoutMs: 30_000,
+      });
     const a = mk(0);
     const b = mk(2);
     nodes.push(a, b);

@@ -21,7 +21,8 @@ export interface NpyArray {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 export function readNpy(bytes: Uint8Array, name = 'input'): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyError(`${name} is not a NumPy .npy file (bad magic)`);
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
+    throw new NpyError(`${name} is not a NumPy .npy file (bad magic)`);
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
@@ -36,7 +37,8 @@ export function readNpy(bytes: Uint8Array, name = 'input'): NpyArray {
   } else {
     throw new NpyError(`${name}: unsupported .npy format version ${major}.${bytes[7]} (1.0, 2.0 and 3.0 are read)`);
   }
-  if (start + headerLen > bytes.length) throw new NpyError(`${name}: truncated .npy header (${headerLen} bytes declared)`);
+  if (start + headerLen > bytes.length)
+    throw new NpyError(`${name}: truncated .npy header (${headerLen} bytes declared)`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
@@ -44,14 +46,16 @@ export function readNpy(bytes: Uint8Array, name = 'input'): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw new NpyError(`${name}: malformed .npy header ${JSON.stringify(header.trim())}`);
   }
-  if (fortran === 'True') throw new NpyError(`${name}: Fortran-order arrays are not supported (save with np.ascontiguousarray)`);
+  if (fortran === 'True')
+    throw new NpyError(`${name}: Fortran-order arrays are not supported (save with np.ascontiguousarray)`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((s) => {
       const n = Number(s.replace(/L$/, ''));
-      if (!Number.isSafeInteger(n) || n < 0) throw new NpyError(`${name}: bad dimension ${JSON.stringify(s)} in shape (${shapeText})`);
+      if (!Number.isSafeInteger(n) || n < 0)
+        throw new NpyError(`${name}: bad dimension ${JSON.stringify(s)} in shape (${shapeText})`);
       return n;
     });
   const m = /^([<>|=])f([48])$/.exec(descr);
@@ -63,7 +67,9 @@ export function readNpy(bytes: Uint8Array, name = 'input'): NpyArray {
   const dataStart = start + headerLen;
   const need = count * size;
   if (bytes.length - dataStart < need) {
-    throw new NpyError(`${name}: data is truncated: shape (${shape.join(', ')}) needs ${need} bytes, found ${bytes.length - dataStart}`);
+    throw new NpyError(
+      `${name}: data is truncated: shape (${shape.join(', ')}) needs ${need} bytes, found ${bytes.length - dataStart}`,
+    );
   }
   const out = size === 4 ? new Float32Array(count) : new Float64Array(count);
   for (let i = 0; i < count; i++) {

@@ -149,7 +149,8 @@ export type FromRank =
       /** Median and fastest time per op over its repeats (ms). */
       ms: number[];
       minMs: number[];
-      error?: { message: string; blamedRank: number | null } }
+      error?: { message: string; blamedRank: number | null };
+    }
   | { type: 'state'; id: number; state: WireState }
   /** A collective request (channel data plane). */
   | { type: 'collective'; id: 0; header: IpcRequest; payload: Float64Array }

@@ -64,7 +64,11 @@ export function handleRankMessage(msg: ToRank): void {
         setSyncObserver(telemetry.onSync);
         send({ type: 'ready', id: msg.id, rank: msg.rank, pid: process.pid });
       } catch (e) {
-        send({ type: 'failed', id: msg.id, message: `rank ${msg.rank} could not join the group: ${(e as Error).message}` });
+        send({
+          type: 'failed',
+          id: msg.id,
+          message: `rank ${msg.rank} could not join the group: ${(e as Error).message}`,
+        });
       }
       return;
     }
@@ -126,4 +130,3 @@ export function handleRankMessage(msg: ToRank): void {
       process.exit(0);
   }
 }
-

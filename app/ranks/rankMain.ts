@@ -24,10 +24,18 @@ interface ParentChannel {
 }
 
 function parentChannel(): ParentChannel {
-  const pp = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', fn: (e: { data: unknown }) => void): void } }).parentPort;
+  const pp = (
+    process as unknown as {
+      parentPort?: { postMessage(m: unknown): void; on(e: 'message', fn: (e: { data: unknown }) => void): void };
+    }
+  ).parentPort;
   if (pp) {
     // Electron utilityProcess: the parent's death kills the utility process.
-    return { send: (m) => pp.postMessage(m), onMessage: (fn) => pp.on('message', (e) => fn(e.data as ToRank)), onDisconnect: () => {} };
+    return {
+      send: (m) => pp.postMessage(m),
+      onMessage: (fn) => pp.on('message', (e) => fn(e.data as ToRank)),
+      onDisconnect: () => {},
+    };
   }
   return {
     send: (m) => process.send?.(m),
@@ -41,11 +49,15 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === 'rank-en
   const wd = workerData as { flag: SharedArrayBuffer; replies: MessagePort };
   const flag = new Int32Array(wd.flag);
   const up = parentPort!;
-  configureRank({ send: (m) => up.postMessage(m), transport: new ChannelTransport((m) => up.postMessage(m), wd.replies, flag) });
+  configureRank({
+    send: (m) => up.postMessage(m),
+    transport: new ChannelTransport((m) => up.postMessage(m), wd.replies, flag),
+  });
   up.on('message', (m: ToRank) => handleRankMessage(m));
 } else if (isMainThread) {
   const parent = parentChannel();
-  const isUtility = 'parentPort' in process && (process as unknown as { parentPort?: unknown }).parentPort !== undefined;
+  const isUtility =
+    'parentPort' in process && (process as unknown as { parentPort?: unknown }).parentPort !== undefined;
   const mode = process.env.NORMSCOPE_RANK_DATAPLANE ?? (isUtility ? 'channel' : 'fd');
   parent.onDisconnect(() => process.exit(0));
   if (mode === 'fd') {

@@ -83,7 +83,8 @@ export type UtilityFork = (
 };
 
 /** How ranks are started: child_process (fd or channel data plane), or Electron's utilityProcess. */
-export type RankSpawner = { kind: 'child_process'; dataPlane?: 'fd' | 'channel' } | { kind: 'utilityProcess'; fork: UtilityFork };
+export type RankSpawner =
+  { kind: 'child_process'; dataPlane?: 'fd' | 'channel' } | { kind: 'utilityProcess'; fork: UtilityFork };
 
 /** What the coordinator needs from a rank's process, whichever way it was started. */
 interface RankChild {
@@ -121,7 +122,9 @@ export class RankProcess {
       if (!this.liveness.alive) return;
       this.liveness.alive = false;
       this.liveness.ended = how;
-      const tail = this.stderrTail.trim() ? ` (stderr: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')})` : '';
+      const tail = this.stderrTail.trim()
+        ? ` (stderr: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')})`
+        : '';
       for (const w of this.waiters.values()) w.reject(new Error(`rank ${rank} ${how}${tail}`));
       this.waiters.clear();
       onExit(rank, how);
@@ -133,11 +136,19 @@ export class RankProcess {
     if (spawner.kind === 'utilityProcess') {
       // utilityProcess runs JS only: the compiled or bundled entry, never `--import tsx`.
       const modulePath = entry.args[entry.args.length - 1]!;
-      const up = spawner.fork(modulePath, [], { env: { ...env, NORMSCOPE_RANK_DATAPLANE: 'channel' }, stdio: 'pipe', serviceName: `NormScope rank ${rank}` });
+      const up = spawner.fork(modulePath, [], {
+        env: { ...env, NORMSCOPE_RANK_DATAPLANE: 'channel' },
+        stdio: 'pipe',
+        serviceName: `NormScope rank ${rank}`,
+      });
       up.stderr?.on('data', stderr);
       up.on('message', (m) => this.receive(m as FromRank));
       up.on('exit', (code) => ended(`exited with code ${code}`));
-      this.child = { pid: up.pid ?? null, send: (m, done) => (up.postMessage(m), done?.(null)), kill: () => void up.kill() };
+      this.child = {
+        pid: up.pid ?? null,
+        send: (m, done) => (up.postMessage(m), done?.(null)),
+        kill: () => void up.kill(),
+      };
       this.data = null;
     } else {
       const fd = (spawner.dataPlane ?? 'fd') === 'fd';
@@ -159,7 +170,7 @@ export class RankProcess {
         pid: cp.pid ?? null,
         send: (m, done) => {
           if (cp.connected) cp.send(m as never, (err) => done?.(err ?? null));
-          else done?.(new Error('the rank\'s channel is closed'));
+          else done?.(new Error("the rank's channel is closed"));
         },
         kill: () => void cp.kill('SIGKILL'),
       };
@@ -200,17 +211,33 @@ export class RankProcess {
     }
   }
 
-  /** Sends a control message and resolves with the rank's answer (rejects if the rank exits first). */
-  request(msg: ToRankBody): Promise<FromRank> {
+  /**
+   * Sends a control message and resolves with the rank's answer. Rejects if the rank exits first,
+   * or — so that nothing waits forever on a stuck rank — kills it when no answer comes in `timeoutMs`.
+   */
+  request(msg: ToRankBody, timeoutMs = 300_000): Promise<FromRank> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (!this.liveness.alive) {
         reject(new Error(`rank ${this.rank} ${this.liveness.ended ?? 'is not running'}`));
         return;
       }
-      this.waiters.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.waiters.delete(id)) return;
+        reject(new Error(`rank ${this.rank} did not answer ${msg.type} within ${timeoutMs} ms and was killed`));
+        this.kill();
+      }, timeoutMs);
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          fn(v);
+        };
+      this.waiters.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.child.send({ ...msg, id } as ToRank, (err) => {
-        if (err && this.waiters.delete(id)) reject(new Error(`rank ${this.rank}: cannot send ${msg.type}: ${err.message}`));
+        const w = this.waiters.get(id);
+        if (err && w && this.waiters.delete(id))
+          w.reject(new Error(`rank ${this.rank}: cannot send ${msg.type}: ${err.message}`));
       });
     });
   }

@@ -85,11 +85,17 @@ function makeCases(): Case[] {
 
 const CASES = makeCases();
 const python = findTorchPython();
-if (!python) console.log('[ranks equivalence] PyTorch oracle skipped: no python3 that can import torch (apt-get install python3-torch)');
+if (!python)
+  console.log(
+    '[ranks equivalence] PyTorch oracle skipped: no python3 that can import torch (apt-get install python3-torch)',
+  );
 
 /** The engine's plain BatchNorm over the concatenated batch, step by step. */
 function engineReference(cs: Case): RefStep[] {
-  const bn = cs.kind === '1d' ? new BatchNorm1d(cs.c, { momentum: cs.momentum, dtype: cs.dtype }) : new BatchNorm2d(cs.c, { momentum: cs.momentum, dtype: cs.dtype });
+  const bn =
+    cs.kind === '1d'
+      ? new BatchNorm1d(cs.c, { momentum: cs.momentum, dtype: cs.dtype })
+      : new BatchNorm2d(cs.c, { momentum: cs.momentum, dtype: cs.dtype });
   (bn.weight!.data as Float64Array).set(cs.weight);
   (bn.bias!.data as Float64Array).set(cs.bias);
   bn.train();
@@ -117,8 +123,13 @@ function withParams(state: WireState, weight: number[], bias: number[]): WireSta
   return {
     metadata: state.metadata,
     entries: state.entries.map(([k, t]) => {
-      if (k.endsWith('.weight')) return [k, { ...t, data: t.data instanceof Float32Array ? Float32Array.from(weight) : Float64Array.from(weight) }];
-      if (k.endsWith('.bias')) return [k, { ...t, data: t.data instanceof Float32Array ? Float32Array.from(bias) : Float64Array.from(bias) }];
+      if (k.endsWith('.weight'))
+        return [
+          k,
+          { ...t, data: t.data instanceof Float32Array ? Float32Array.from(weight) : Float64Array.from(weight) },
+        ];
+      if (k.endsWith('.bias'))
+        return [k, { ...t, data: t.data instanceof Float32Array ? Float32Array.from(bias) : Float64Array.from(bias) }];
       return [k, t];
     }),
   };
@@ -140,11 +151,14 @@ beforeAll(() => {
     bias: cs.bias,
     steps: cs.steps.map((st) => ({ x: concatWire(st.x), g: concatWire(st.g) })),
   }));
-  torchResults = (JSON.parse(runTorchPython(oracle, JSON.stringify({ cases: payload }))) as { results: RefStep[][] }).results;
+  torchResults = (JSON.parse(runTorchPython(oracle, JSON.stringify({ cases: payload }))) as { results: RefStep[][] })
+    .results;
 });
 
 afterAll(() => {
-  console.log(`[ranks equivalence] ${compared} cases compared (SyncBatchNorm over W processes vs BatchNorm on the concatenation; engine${python ? ' + PyTorch' : ''}; ${CASES.length} cases per backend, 2 steps each)`);
+  console.log(
+    `[ranks equivalence] ${compared} cases compared (SyncBatchNorm over W processes vs BatchNorm on the concatenation; engine${python ? ' + PyTorch' : ''}; ${CASES.length} cases per backend, 2 steps each)`,
+  );
 });
 
 describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => {
@@ -155,13 +169,24 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
       try {
         for (const [i, cs] of CASES.entries()) {
           if (cs.world !== world) continue;
-          const spec = { dtype: cs.dtype, layers: [{ type: cs.kind === '1d' ? 'BatchNorm1d' : 'BatchNorm2d', numFeatures: cs.c, momentum: cs.momentum }] };
+          const spec = {
+            dtype: cs.dtype,
+            layers: [
+              { type: cs.kind === '1d' ? 'BatchNorm1d' : 'BatchNorm2d', numFeatures: cs.c, momentum: cs.momentum },
+            ],
+          };
           await c.build(spec);
           await c.build(spec, { state: withParams(c.hostState!, cs.weight, cs.bias) });
           const refs: [string, RefStep[]][] = [['engine', engineReference(cs)]];
           if (torchResults) refs.push(['torch', torchResults[i]!]);
           for (const [s, st] of cs.steps.entries()) {
-            const rep = await c.step({ step: s + 1, inputs: st.x, gradOutputs: st.g, noOptimizer: true, returnOutputs: true });
+            const rep = await c.step({
+              step: s + 1,
+              inputs: st.x,
+              gradOutputs: st.g,
+              noOptimizer: true,
+              returnOutputs: true,
+            });
             expect(rep.error, cs.name).toBeNull();
             const y = rep.ranks.flatMap((r) => [...(r.outputs!.y.data as Float32Array)]);
             const dx = rep.ranks.flatMap((r) => [...(r.outputs!.inputGrad!.data as Float32Array)]);
@@ -185,8 +210,13 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
               for (const rk of rep.ranks) {
                 const st2 = new Map(rk.state!.entries);
                 const get = (k: string) => [...(st2.get(`0.${k}`)!.data as Float32Array)].map(Number);
-                expect(maxAbsDiff(get('running_mean'), r.rm), `${at}: rank ${rk.rank} running_mean`).toBeLessThanOrEqual(tol(cs.dtype, r.rm));
-                expect(maxAbsDiff(get('running_var'), r.rv), `${at}: rank ${rk.rank} running_var`).toBeLessThanOrEqual(tol(cs.dtype, r.rv));
+                expect(
+                  maxAbsDiff(get('running_mean'), r.rm),
+                  `${at}: rank ${rk.rank} running_mean`,
+                ).toBeLessThanOrEqual(tol(cs.dtype, r.rm));
+                expect(maxAbsDiff(get('running_var'), r.rv), `${at}: rank ${rk.rank} running_var`).toBeLessThanOrEqual(
+                  tol(cs.dtype, r.rv),
+                );
                 expect(get('num_batches_tracked')[0], `${at}: rank ${rk.rank} counter`).toBe(r.nbt);
               }
             }
@@ -201,7 +231,10 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
   }
 
   it('subgroups: two groups of four sync only within themselves', async () => {
-    const groups = [[0, 1, 2, 3], [4, 5, 6, 7]];
+    const groups = [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ];
     const c = new RankCoordinator({ world: 8, backend, timeoutMs: 60_000, subgroups: groups });
     await c.start();
     try {
@@ -237,7 +270,14 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
     const c = new RankCoordinator({ world: 3, backend, timeoutMs: 60_000 });
     await c.start();
     try {
-      const spec = { dtype: 'float64', layers: [{ type: 'Linear', inFeatures: 4, outFeatures: 3 }, { type: 'BatchNorm1d', numFeatures: 3 }, { type: 'ReLU' }] };
+      const spec = {
+        dtype: 'float64',
+        layers: [
+          { type: 'Linear', inFeatures: 4, outFeatures: 3 },
+          { type: 'BatchNorm1d', numFeatures: 3 },
+          { type: 'ReLU' },
+        ],
+      };
       await c.build(spec, { seed: 3, lr: 0.5 });
       const before = new Map(c.hostState!.entries);
       const x = shards([2, 0, 5], [4], 91, 'float64');
@@ -250,7 +290,8 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
       for (const name of ['0.weight', '0.bias', '1.weight', '1.bias']) {
         const w0 = [...(before.get(name)!.data as Float64Array)];
         const summed = w0.map(() => 0);
-        for (const r of rep.ranks) (r.outputs!.grads.find(([n]) => n === name)![1].data as Float64Array).forEach((v, i) => (summed[i] += v));
+        for (const r of rep.ranks)
+          (r.outputs!.grads.find(([n]) => n === name)![1].data as Float64Array).forEach((v, i) => (summed[i] += v));
         const expected = w0.map((w, i) => w - (0.5 * summed[i]!) / 3);
         expect(maxAbsDiff([...(after.get(name)!.data as Float64Array)], expected), name).toBeLessThan(1e-12);
       }

@@ -49,7 +49,12 @@ export function wire(shape: number[], data: number[], dtype: 'float32' | 'float6
 }
 
 /** Shard r of a batch: shape [counts[r], ...rest]. */
-export function shards(counts: number[], rest: number[], seed: number, dtype: 'float32' | 'float64' = 'float32'): WireTensor[] {
+export function shards(
+  counts: number[],
+  rest: number[],
+  seed: number,
+  dtype: 'float32' | 'float64' = 'float32',
+): WireTensor[] {
   const per = rest.reduce((a, b) => a * b, 1);
   return counts.map((n, r) => wire([n, ...rest], values(n * per, seed * 100 + r), dtype));
 }
