@@ -8,7 +8,7 @@ import { loadCheckpoint, refStateDict, type Checkpoint, type TensorRef } from '.
 import { diffStateDicts, hasDifferences, type DiffResult } from '../../engine/inspect/index.js';
 import { parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_DIFFERENT, EXIT_OK, type Command } from './command.js';
-import { fmtNum, fmtShape, table } from './format.js';
+import { fmtNum, fmtShape, progressBar, table } from './format.js';
 
 const USAGE = 'normscope diff A B [--json] [--strip-prefix P] [--state-dict-a PATH] [--state-dict-b PATH]';
 const BIG = 100 * 1024 * 1024;
@@ -80,9 +80,12 @@ export const diffCommand: Command = {
       let cb: Checkpoint | null = null;
       try {
         cb = open(fb);
+        const bar = progressBar(`diff ${fa} ${fb}`, Math.max(fileSize(fa), fileSize(fb)));
         const d = diffStateDicts(side(ca, a.options.get('state-dict-a')), side(cb, a.options.get('state-dict-b')), {
           stripPrefix: a.options.get('strip-prefix') ?? 'auto',
+          onProgress: bar,
         });
+        bar.end();
         if (a.flags.has('json')) {
           printJson({
             added: d.added,

@@ -46,6 +46,8 @@ export interface DiffOptions {
   stripPrefix?: string | 'auto';
   /** Channels kept per BatchNorm buffer in `channels` (default 256). */
   maxChannels?: number;
+  /** Called after each compared key with (done, total): the CLI's progress bar. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 type Side = Map<string, TensorLike>;
@@ -83,7 +85,9 @@ export function diffStateDicts(a: Side, b: Side, opts: DiffOptions = {}): DiffRe
   );
   const maxCh = opts.maxChannels ?? 256;
   const unchangedSet = new Set<string>();
+  let done = 0;
   for (const [key, ak] of aKeys) {
+    opts.onProgress?.(done++, aKeys.size);
     const bk = bKeys.get(key);
     if (bk === undefined) continue;
     const ta = asTensor(a.get(ak)!, false);
@@ -151,6 +155,7 @@ export function diffStateDicts(a: Side, b: Side, opts: DiffOptions = {}): DiffRe
     }
     for (const t of [a.get(ak), b.get(bk)]) if (t instanceof TensorRef) t.storage.release();
   }
+  opts.onProgress?.(aKeys.size, aKeys.size);
   for (const p of bnSet) {
     const j = (n: string) => (p ? `${p}.${n}` : n);
     if (unchangedSet.has(j('running_mean')) && unchangedSet.has(j('running_var'))) result.frozen.push(p);
