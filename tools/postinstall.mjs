@@ -21,3 +21,4 @@ if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
   }
 }
 if (existsSync('tools/build-native.mjs')) step('native addon build', process.execPath, ['tools/build-native.mjs']);
+if (existsSync('tools/build-gloo.mjs')) step('gloo collectives addon build', process.execPath, ['tools/build-gloo.mjs']);
