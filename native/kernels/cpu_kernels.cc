@@ -34,7 +34,7 @@ static const int64_t kParallelMin = 32768;
 static int64_t stream_min_bytes() {
   static const int64_t v = [] {
     const char *e = std::getenv("NORMSCOPE_STREAM_MIN_BYTES");
-    return e && *e ? (int64_t)std::atoll(e) : (int64_t)16 << 20;
+    return e && *e ? (int64_t)std::atoll(e) : (int64_t)64 << 20;
   }();
   return v;
 }
