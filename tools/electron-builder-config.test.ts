@@ -3,12 +3,14 @@
  * platform, icons that exist, file associations for exactly the extensions the app opens, the hook that
  * flips the fuses, and the addons kept out of the asar.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_EXTENSIONS } from '../app/main/security.js';
+import { builderArgs, installedElectronDist } from './dist.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // js-yaml is the YAML parser electron-builder itself reads this file with.
@@ -84,5 +86,38 @@ describe('electron-builder.yml', () => {
     expect(existsSync(join(ROOT, config.afterPack))).toBe(true);
     expect(config.asarUnpack).toEqual(expect.arrayContaining(['native/**/*.node', 'native/**/*.so*']));
     expect(config.files).toEqual(expect.arrayContaining(['!**/*.ts', '!**/*.test.*', '!**/*.map']));
+  });
+});
+
+describe('npm run dist', () => {
+  it('runs tools/dist.mjs, which builds first and packages with electron-builder.yml', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.dist).toBe('node tools/dist.mjs');
+    expect(pkg.scripts['dist:dir']).toBe('node tools/dist.mjs --dir');
+    expect(builderArgs()).toEqual(['--config', 'electron-builder.yml', '--publish', 'never']);
+    expect(builderArgs({ dir: true, electronDist: '/e/dist', extra: ['--linux', 'deb'] })).toEqual([
+      '--config',
+      'electron-builder.yml',
+      '--publish',
+      'never',
+      '--dir',
+      '-c.electronDist=/e/dist',
+      '--linux',
+      'deb',
+    ]);
+  });
+
+  it('uses an installed Electron distribution only when its binary is there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'normscope-dist-'));
+    try {
+      expect(installedElectronDist(dir, 'linux')).toBeNull();
+      mkdirSync(join(dir, 'node_modules', 'electron', 'dist'), { recursive: true });
+      expect(installedElectronDist(dir, 'linux')).toBeNull();
+      writeFileSync(join(dir, 'node_modules', 'electron', 'dist', 'electron'), '');
+      expect(installedElectronDist(dir, 'linux')).toBe(join(dir, 'node_modules', 'electron', 'dist'));
+      expect(installedElectronDist(dir, 'win32')).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
