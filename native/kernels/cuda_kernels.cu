@@ -8,9 +8,10 @@
 // folded α/β. No second launch and no host round trip. Elementwise passes apply per-channel
 // coefficients in T, four elements per thread with vector loads where S % 4 == 0.
 //
-// Two layouts: "plane" (S ≥ 256: a block walks a contiguous range of one channel's N·S elements plane by
-// plane) and "row" (S < 256: 32 consecutive columns of a row × 8 rows per block, coalesced across
-// channels; the first column of each channel in a tile folds that channel's columns into one partial).
+// Two layouts: "plane" (S ≥ 256, or S ≥ 32 with S % 4 == 0: a block walks a contiguous range of one
+// channel's N·S elements, four at a time where aligned) and "row" (other S < 256: 32 consecutive columns
+// of a row × 8 rows per block, coalesced across channels; the first column of each channel in a tile
+// folds that channel's columns into one partial).
 //
 // ns_cudadev_* take device pointers (used by native/gpu-check on torch tensors, and the seam for keeping
 // tensors on the device); ns_cuda_* take host pointers and copy through grow-only device buffers.
@@ -38,6 +39,7 @@ struct RedArgs {
   int slices;              // blocks per channel (plane) or row slices (row)
   int row;
   int vec;                 // plane layout: 4-element vector loads (S % 4 == 0, 16-byte aligned data)
+  int flatidx;             // plane layout with short planes: walk the channel's N·S elements as one range
   int64_t G, tpg;          // row layout: channels per group, 32-column tiles per group
   double *p1, *p2;         // partials
   unsigned int *counter;   // per channel (plane) or per group (row); zero before launch, reset by the merger
@@ -187,7 +189,14 @@ __global__ void __launch_bounds__(kThreads) reduce_plane(const T *x, const T *dy
       j1 = blockIdx.x + 1 == (unsigned)a.slices ? len : (j1 & ~(int64_t)3);
     }
     double s1 = 0, s2 = 0;
-    int64_t j = j0, nn = j0 / S, s0 = j0 - nn * S;
+    if (a.flatidx) {  // short planes (vec implies S % 4 == 0): one division per four elements
+      const bool small = len * C < 4294967296LL;
+      for (int64_t e = j0 + 4 * threadIdx.x; e < j1; e += 4 * kThreads) {
+        const int64_t nn = small ? (int64_t)((uint32_t)e / (uint32_t)S) : e / S;
+        acc4<T, MODE>(x, dy, (nn * C + ch) * S + (e - nn * S), k, s1, s2);
+      }
+    }
+    int64_t j = a.flatidx ? j1 : j0, nn = j / S, s0 = j - nn * S;
     while (j < j1) {
       const int64_t seg = min(S - s0, j1 - j);
       const int64_t base = (nn * C + ch) * S + s0;
@@ -458,7 +467,8 @@ int launch_reduce(const T *x, const T *dy, RedArgs a) {
   const int64_t target = 8LL * sm_count();
   dim3 grid, block;
   int64_t parts, counters;
-  a.row = S < kRowMaxS;
+  const bool vec = S % 4 == 0 && aligned16(x) && (MODE == kStats || aligned16(dy));
+  a.row = S < kRowCols || (S < kRowMaxS && !vec);
   if (a.row) {
     a.G = S <= kRowCols ? kRowCols / S : 1;
     a.tpg = (a.G * S + kRowCols - 1) / kRowCols;
@@ -472,7 +482,8 @@ int launch_reduce(const T *x, const T *dy, RedArgs a) {
   } else {
     const int64_t cy = clampi(C, 1, 65535);
     a.slices = (int)clampi((target + cy - 1) / cy, 1, clampi(a.n * S / (8 * kThreads), 1, 1024));
-    a.vec = S % 4 == 0 && aligned16(x) && (MODE == kStats || aligned16(dy));
+    a.vec = vec;
+    a.flatidx = vec && S < 4 * kThreads;
     grid = dim3((unsigned)a.slices, (unsigned)cy);
     block = dim3(kThreads);
     parts = C * a.slices;
