@@ -144,7 +144,9 @@ export class CollectiveBroker {
         out = new Float64Array(0);
         break;
     }
-    for (const m of p.members) this.reply(m, { ok: true }, out);
+    // One header object for all members: the sender encodes the frame once (see RankProcess).
+    const ok: IpcResponse = { ok: true };
+    for (const m of p.members) this.reply(m, ok, out);
   }
 
   private timeout(key: string): void {

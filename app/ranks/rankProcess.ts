@@ -93,6 +93,14 @@ interface RankChild {
   kill(): void;
 }
 
+/** The last frame encoded: every member of a collective gets the same answer, so encode it once. */
+let lastFrame: { header: IpcResponse; payload: Float64Array; frame: Buffer } | null = null;
+function encodeShared(header: IpcResponse, payload: Float64Array): Buffer {
+  if (lastFrame && lastFrame.header === header && lastFrame.payload === payload) return lastFrame.frame;
+  lastFrame = { header, payload, frame: encodeFrame(header, payload) };
+  return lastFrame.frame;
+}
+
 export class RankProcess {
   private readonly child: RankChild;
   /** The fd data plane's pipe (null for the channel data plane). */
@@ -205,7 +213,7 @@ export class RankProcess {
   replyCollective(header: IpcResponse, payload: Float64Array): void {
     if (!this.liveness.alive) return;
     if (this.data) {
-      if (!this.data.destroyed) this.data.write(encodeFrame(header, payload));
+      if (!this.data.destroyed) this.data.write(encodeShared(header, payload));
     } else {
       this.child.send({ type: 'collectiveReply', id: 0, header, payload } satisfies ToRank);
     }
