@@ -95,3 +95,27 @@ describe('sharded safetensors', () => {
     ck.close();
   });
 });
+
+describe('lazy, zero-copy reading', () => {
+  it('a header-only pass reads the zip directory and data.pkl, not the storages', async () => {
+    const { MemorySource } = await import('./byteSource.js');
+    const { readTorchZip } = await import('./torchZip.js');
+    const { walkTensors } = await import('./tree.js');
+    const bytes = new Uint8Array(fs.readFileSync(corpusFile('shufflenet_v2_x0_5.pt')));
+    let read = 0;
+    const src = new MemorySource(bytes, 'counted');
+    const counting = Object.assign(Object.create(src) as typeof src, {
+      read: (o: number, n: number) => {
+        read += n;
+        return src.read(o, n);
+      },
+    });
+    const z = readTorchZip(counting);
+    const refs = [...walkTensors(z.root)];
+    expect(refs.length).toBe(338);
+    expect(read).toBeLessThan(bytes.length / 20);
+    // Materializing a stored float32 entry gives a view over the file's bytes: no copy.
+    const t = refs.find((r) => r.key === 'conv1.0.weight')!.ref.materialize();
+    expect(t.data.buffer).toBe(bytes.buffer);
+  });
+});
