@@ -24,6 +24,8 @@ export const CHROMIUM_FLAGS = [
 
 export interface Served {
   url: string;
+  /** When the URL line appeared (performance.now()). */
+  urlAt: number;
   proc: ChildProcess;
   startedAt: number;
   stop(): Promise<void>;
@@ -45,6 +47,7 @@ export function startServe(): Promise<Served> {
         clearTimeout(timer);
         resolve({
           url: m[1]!,
+          urlAt: performance.now(),
           proc,
           startedAt,
           stop: () =>

@@ -136,8 +136,8 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
       return d;
     },
 
-    'ranks.start': async ({ worldSize, shards }) =>
-      (await rankSvc()).start(worldSize, shards, session.rankInputs(0.05)),
+    'ranks.start': async ({ worldSize, shards, subgroups }) =>
+      (await rankSvc()).start(worldSize, shards, subgroups, session.rankInputs(0.05)),
     'ranks.step': async () => (await rankSvc()).step(),
     'ranks.kill': async ({ rank }) => (await rankSvc()).kill(rank),
     'ranks.restart': async () => (await rankSvc()).restart(),

@@ -21,7 +21,7 @@ describe('ranks workspace in the host', () => {
       seed: 0,
     });
     try {
-      const s = await h['ranks.start']({ worldSize: 4, shards: [3, 3, 0, 2] });
+      const s = await h['ranks.start']({ worldSize: 4, shards: [3, 3, 0, 2], subgroups: [] });
       expect(s.layer).toBe('1');
       const a = await h['ranks.step']({});
       expect(a.lastError).toBeNull();
@@ -36,6 +36,33 @@ describe('ranks workspace in the host', () => {
       const c = await h['ranks.step']({});
       expect(c.lastError).toBeNull();
       expect(c.step).toBe(2);
+    } finally {
+      await h['ranks.stop']({});
+    }
+  }, 120_000);
+
+  it('syncs within subgroups [0,1] and [2,3]', async () => {
+    const h = await createHandlers(ctx());
+    await h['stack.build']({
+      spec: { layers: [{ type: 'SyncBatchNorm', numFeatures: 2 }] },
+      inputShape: [8, 2],
+      seed: 0,
+    });
+    try {
+      await h['ranks.start']({
+        worldSize: 4,
+        shards: [2, 2, 2, 2],
+        subgroups: [
+          [0, 1],
+          [2, 3],
+        ],
+      });
+      const s = await h['ranks.step']({});
+      expect(s.lastError).toBeNull();
+      expect(s.subgroups).toEqual([
+        [0, 1],
+        [2, 3],
+      ]);
     } finally {
       await h['ranks.stop']({});
     }

@@ -26,6 +26,7 @@ const EMPTY: RanksState = {
   lastError: null,
   layer: null,
   shards: [],
+  subgroups: [],
 };
 
 export class RanksService {
@@ -54,7 +55,7 @@ export class RanksService {
     };
   }
 
-  async start(worldSize: number, shards: number[], inp: RankInputs): Promise<RanksState> {
+  async start(worldSize: number, shards: number[], subgroups: number[][], inp: RankInputs): Promise<RanksState> {
     await this.stop();
     const N = inp.shape[0]!;
     const counts = shards.length
@@ -72,7 +73,12 @@ export class RanksService {
       at += n;
       return { shape: [n, ...inp.shape.slice(1)], dtype: 'float32' as const, data };
     });
-    const c = new RankCoordinator({ world: worldSize, backend: 'ipc', timeoutMs: 5000 });
+    const c = new RankCoordinator({
+      world: worldSize,
+      backend: 'ipc',
+      timeoutMs: 5000,
+      ...(subgroups.length ? { subgroups } : {}),
+    });
     this.c = c;
     try {
       await c.start();
@@ -87,6 +93,7 @@ export class RanksService {
         count,
         localMean: null,
         localVar: null,
+        combinedMean: null,
         collectiveCalls: 0,
         collectiveMs: 0,
         error: null,
@@ -101,6 +108,7 @@ export class RanksService {
         lastError: null,
         layer: layers[0]!,
         shards: counts,
+        subgroups,
       });
     } catch (e) {
       await this.stop();
@@ -132,6 +140,7 @@ export class RanksService {
         count: r.count,
         localMean: lt ? Float32Array.from(lt.localMean) : (prev?.localMean ?? null),
         localVar: lt ? Float32Array.from(lt.localVar) : (prev?.localVar ?? null),
+        combinedMean: lt ? Float32Array.from(lt.combinedMean) : (prev?.combinedMean ?? null),
         collectiveCalls: (prev?.collectiveCalls ?? 0) + (r.telemetry?.collectives.length ?? 0),
         collectiveMs: (prev?.collectiveMs ?? 0) + (r.telemetry?.collectives.reduce((a, t) => a + t.ms, 0) ?? 0),
         error: r.error,

@@ -143,6 +143,7 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'ranks.start': obj({
     worldSize: num({ int: true, min: 1, max: 16 }),
     shards: arr(num({ int: true, min: 0, max: 1 << 16 }), 16),
+    subgroups: arr(arr(num({ int: true, min: 0, max: 15 }), 16), 16),
   }),
   'ranks.step': empty,
   'ranks.kill': obj({ rank: num({ int: true, min: 0, max: 15 }) }),

@@ -328,6 +328,8 @@ export interface RankLane {
   count: number;
   localMean: Float32Array | null;
   localVar: Float32Array | null;
+  /** What this rank's SyncBatchNorm combined (its group's statistics). */
+  combinedMean: Float32Array | null;
   collectiveCalls: number;
   collectiveMs: number;
   error: string | null;
@@ -344,6 +346,8 @@ export interface RanksState {
   /** The SyncBatchNorm layer the lanes show (the first one), and the shard sizes. */
   layer: string | null;
   shards: number[];
+  /** new_group()s: SyncBatchNorm syncs within each rank's first group (empty: the whole world). */
+  subgroups: number[][];
 }
 
 export interface BackendStatusView {
@@ -407,7 +411,7 @@ export interface Methods {
 
   'diff.run': [{ a: string; b: string; stripPrefix: string | null; jobId: string }, DiffResult];
 
-  'ranks.start': [{ worldSize: number; shards: number[] }, RanksState];
+  'ranks.start': [{ worldSize: number; shards: number[]; subgroups: number[][] }, RanksState];
   'ranks.step': [Record<string, never>, RanksState];
   'ranks.kill': [{ rank: number }, RanksState];
   'ranks.restart': [Record<string, never>, RanksState];

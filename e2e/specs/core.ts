@@ -11,10 +11,13 @@ export const coreSpecs: Spec[] = [
     name: 'startup: normscope serve → interactive window',
     async run(w) {
       const shell = new Shell(w.page);
-      await w.page.goto(w.served.url);
+      await w.page.goto(w.served.url, { waitUntil: 'domcontentloaded' });
+      const domAt = performance.now();
       await shell.waitReady();
-      const ms = performance.now() - w.served.startedAt;
-      w.metrics['startup (serve start → interactive window)'] = `${(ms / 1000).toFixed(2)} s (goal < 2 s)`;
+      const readyAt = performance.now();
+      const s = (t: number) => ((t - w.served.startedAt) / 1000).toFixed(2);
+      w.metrics['startup (serve start → interactive window)'] =
+        `${s(readyAt)} s (goal < 2 s; URL printed at ${s(w.served.urlAt)} s, page parsed at ${s(domAt)} s)`;
       await shell.screenshot('01-startup');
     },
   },

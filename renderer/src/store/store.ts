@@ -129,7 +129,7 @@ export interface AppState {
   // ranks
   ranks: RanksState | null;
   ranksError: string | null;
-  startRanks(worldSize: number, shards: number[]): Promise<void>;
+  startRanks(worldSize: number, shards: number[], subgroups: number[][]): Promise<void>;
   stepRanks(): Promise<void>;
   killRank(rank: number): Promise<void>;
   restartRanks(): Promise<void>;
@@ -428,9 +428,9 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       ranks: null,
       ranksError: null,
       ranksBusy: false,
-      async startRanks(worldSize, shards) {
+      async startRanks(worldSize, shards, subgroups) {
         set({ ranksBusy: true });
-        const r = await attempt('ranksError', () => client.call('ranks.start', { worldSize, shards }));
+        const r = await attempt('ranksError', () => client.call('ranks.start', { worldSize, shards, subgroups }));
         set({ ranksBusy: false, ranks: r ?? get().ranks });
       },
       async stepRanks() {

@@ -18,14 +18,18 @@ export function Ranks() {
   const [shards, setShards] = useState('');
   const parsed = shards.trim() ? shards.split(',').map((s) => Number(s.trim())) : [];
   const running = ranks?.running ?? false;
+  const [groups, setGroups] = useState('');
+  // "0,1; 2,3" → [[0, 1], [2, 3]]
+  const parsedGroups = groups.trim() ? groups.split(';').map((g) => g.split(',').map((r) => Number(r.trim()))) : [];
   return (
     <section className="workspace" data-testid="ws-ranks">
       <header className="ws-header">
         <h2>Ranks</h2>
         {ranks && (
           <span className="badge" data-testid="ranks-badge">
-            world {ranks.worldSize} · step {ranks.step} · {ranks.lanes.filter((l) => l.alive).length} alive · layer{' '}
-            {ranks.layer ?? '—'}
+            world {ranks.worldSize}
+            {ranks.subgroups.length > 0 && ` · groups ${ranks.subgroups.map((g) => `[${g.join(',')}]`).join(' ')}`} ·
+            step {ranks.step} · {ranks.lanes.filter((l) => l.alive).length} alive · layer {ranks.layer ?? '—'}
           </span>
         )}
       </header>
@@ -56,10 +60,19 @@ export function Ranks() {
                 data-testid="ranks-shards"
               />
             </label>
+            <label className="field">
+              <span>subgroups</span>
+              <input
+                value={groups}
+                placeholder="e.g. 0,1; 2,3"
+                onChange={(e) => setGroups(e.target.value)}
+                data-testid="ranks-groups"
+              />
+            </label>
             <button
               className="primary"
               disabled={busy}
-              onClick={() => void start(world, parsed)}
+              onClick={() => void start(world, parsed, parsedGroups)}
               data-testid="ranks-start"
             >
               {running ? 'Start again' : 'Start'}
