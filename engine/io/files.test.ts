@@ -119,3 +119,20 @@ describe('lazy, zero-copy reading', () => {
     expect(t.data.buffer).toBe(bytes.buffer);
   });
 });
+
+describe('engine modules', () => {
+  it('a lazy module that has not run cannot be saved (clear error), and can once materialized', async () => {
+    const { LazyBatchNorm1d } = await import('../nn/lazy.js');
+    const { torchBytes, safetensorsBytes } = await import('./save.js');
+    const { loadCheckpointBytes } = await import('./checkpoint.js');
+    const m = new LazyBatchNorm1d();
+    expect(() => torchBytes(m.stateDict())).toThrow(/uninitialized parameter/);
+    expect(() => safetensorsBytes(m.stateDict())).toThrow(/uninitialized parameter/);
+    m.train();
+    m.forward(new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]));
+    const sd = loadCheckpointBytes(torchBytes(m.stateDict())).stateDict();
+    expect(sd.get('running_mean')!.shape).toEqual([3]);
+    expect(sd.get('num_batches_tracked')!.item()).toBe(1);
+    expect(Object.fromEntries(sd.metadata)).toEqual({ '': { version: 2 } });
+  });
+});

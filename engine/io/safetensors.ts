@@ -129,7 +129,12 @@ export function writeSafetensors(
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of entries) {
-    const dtype = (t instanceof Tensor ? t.dtype : t.dtype) as DType;
+    if (t instanceof Tensor && t.isUninitialized()) {
+      throw new SafetensorsError(
+        `tensor ${name} is an uninitialized parameter (run a forward pass of the lazy module first)`,
+      );
+    }
+    const dtype = t.dtype as DType;
     if (!CODE_OF[dtype]) throw new SafetensorsError(`tensor ${name}: dtype ${dtype} cannot be stored in safetensors`);
     const nbytes = shapeNumel(t.shape) * itemSize(dtype);
     header[name] = { dtype: CODE_OF[dtype], shape: [...t.shape], data_offsets: [offset, offset + nbytes] };

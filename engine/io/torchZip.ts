@@ -142,6 +142,10 @@ export function writeTorchZip(sink: ByteSink, root: WritableValue, opts: WriteTo
   const storages = new Map<string, () => Uint8Array>();
   const byArray = new Map<unknown, string>();
   const hook = (t: Tensor | TensorRef): PickledTensor => {
+    if (t instanceof Tensor && t.isUninitialized()) {
+      // Lazy modules' placeholders have no shape yet; PyTorch refuses to pickle them too.
+      throw new TorchZipError('cannot save an uninitialized parameter (run a forward pass of the lazy module first)');
+    }
     const dtype = t instanceof Tensor ? t.dtype : t.storage.dtype;
     if (!isSupportedDtype(dtype)) throw new TorchZipError(`cannot save a tensor of dtype ${dtype}`);
     const identity = t instanceof Tensor ? t.data : t.storage;
