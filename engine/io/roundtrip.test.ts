@@ -213,3 +213,51 @@ describe('in-memory round trips (no torch needed)', () => {
     }
   });
 });
+
+describe.skipIf(!py)('engine modules → PyTorch', () => {
+  it("an engine model's state dict loads strictly into the same PyTorch model, _metadata equal to PyTorch's own", async () => {
+    const { buildStack } = await import('../nn/stackSpec.js');
+    const m = buildStack({
+      layers: [
+        { type: 'Linear', inFeatures: 4, outFeatures: 8 },
+        { type: 'BatchNorm1d', numFeatures: 8 },
+        { type: 'ReLU' },
+        { type: 'Linear', inFeatures: 8, outFeatures: 3 },
+        { type: 'BatchNorm1d', numFeatures: 3, momentum: null },
+      ],
+    });
+    m.train();
+    m.forward(
+      new Tensor(
+        Float32Array.from({ length: 20 }, (_, i) => Math.sin(i)),
+        [5, 4],
+      ),
+    );
+    const sd = m.stateDict();
+    const file = path.join(dir, 'engine_mlp.pt');
+    saveTorch(file, sd);
+    const script = `
+import sys, json, torch, torch.nn as nn
+p = sys.stdin.read().strip()
+sd = torch.load(p, weights_only=True)
+mlp = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3), nn.BatchNorm1d(3, momentum=None))
+r = mlp.load_state_dict(sd, strict=True)
+own = mlp.state_dict()._metadata
+print(json.dumps({'missing': r.missing_keys, 'unexpected': r.unexpected_keys,
+  'metaEqual': {k: dict(v) for k, v in sd._metadata.items()} == {k: dict(v) for k, v in own.items()},
+  'rm': mlp[1].running_mean.tolist(), 'n': int(mlp[4].num_batches_tracked)}))
+`;
+    const r = JSON.parse(runTorchPython(script, file)) as {
+      missing: string[];
+      unexpected: string[];
+      metaEqual: boolean;
+      rm: number[];
+      n: number;
+    };
+    expect(r.missing).toEqual([]);
+    expect(r.unexpected).toEqual([]);
+    expect(r.metaEqual).toBe(true);
+    expect(r.rm).toEqual(Array.from(sd.get('1.running_mean')!.data as Float32Array));
+    expect(r.n).toBe(1);
+  });
+});
