@@ -199,6 +199,39 @@ def make_big_endian(src, dst):
         zout.writestr(f'{folder}/byteorder', 'big')
 
 
+def make_legacy_storage_views(path):
+    """A legacy stream whose tensors use storage *views* (view_metadata), as PyTorch < 1.0 wrote them.
+    torch 1.13 no longer writes these but still reads them; we write the stream by hand."""
+
+    class View:
+        def __init__(self, key, offset, size):
+            self.meta = (key, offset, size)
+
+    class T:
+        def __init__(self, view, size, stride):
+            self.args = (view, 0, size, stride, False, collections.OrderedDict())
+
+        def __reduce__(self):
+            return (torch._utils._rebuild_tensor_v2, self.args)
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, View):
+                return ('storage', torch.FloatStorage, '0', 'cpu', 12, obj.meta)
+            return None
+
+    obj = collections.OrderedDict([('head', T(View('v1', 2, 6), (2, 3), (3, 1))), ('tail', T(View('v2', 8, 4), (4,), (1,)))])
+    buf = io.BytesIO()
+    for x in (0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True, 'type_sizes': {'short': 2, 'int': 4, 'long': 4}}):
+        pickle.dump(x, buf, protocol=2)
+    P(buf, protocol=2).dump(obj)
+    pickle.dump(['0'], buf, protocol=2)
+    buf.write(struct.pack('<q', 12))
+    buf.write(torch.arange(12, dtype=torch.float32).numpy().tobytes())
+    with open(path, 'wb') as f:
+        f.write(buf.getvalue())
+
+
 def make_version1(sd):
     """Version-1 BatchNorm state: no num_batches_tracked, _metadata versions 1 (PyTorch < 0.4.1)."""
     out = collections.OrderedDict((k, v) for k, v in sd.items() if not k.endswith('num_batches_tracked'))
@@ -277,6 +310,9 @@ def main():
              'flat_tail': base.view(-1)[5:17], 'other': torch.ones(3)}
     save('shared_views.pt', views, state_dicts=[], note='shared storages and views (offset, strides)')
     save('shared_views_legacy.pt', views, state_dicts=[], legacy=True, note='views in the legacy format')
+    make_legacy_storage_views(os.path.join(OUT, 'legacy_storage_views.pt'))
+    record('legacy_storage_views.pt', torch.load(os.path.join(OUT, 'legacy_storage_views.pt')), 'torch-legacy', [''],
+           note='hand-written legacy stream with storage views (view_metadata), as read by torch.load')
 
     write_safetensors(os.path.join(OUT, 'tiny.safetensors'), sd, {'format': 'pt'})
     manifest['tiny.safetensors'] = {**manifest['tiny_state_dict.pt'], 'format': 'safetensors', 'note': 'hand-written safetensors'}
