@@ -32,6 +32,7 @@ const seeds: [string, Uint8Array][] = [
   'tiny_training_checkpoint.pt',
   'pickles/protocol2.pkl',
   'pickles/protocol0.pkl',
+  'legacy_storage_views.pt',
 ].map((f) => [f, new Uint8Array(fs.readFileSync(corpusFile(f)))]);
 seeds.push([
   'zip64',
