@@ -15,6 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -337,6 +338,29 @@ describe.skipIf(!onLinux)('the real app bundle', () => {
       });
       expect(r.status, `${p}: ${r.stderr}`).toBe(0);
     }
+  });
+
+  it('imports at run time only what the package holds: built-ins, electron, bundled dependencies', (ctx) => {
+    const a = packaged(ctx);
+    const bundled = new Set(
+      [...a.entries].filter((e) => /^node_modules\/(@[^/]+\/[^/]+|[^@/][^/]*)$/.test(e)).map((e) => e.slice(13)),
+    );
+    const builtins = new Set(builtinModules);
+    const missing: string[] = [];
+    for (const file of [...a.entries].filter((e) => /^dist\/(app|engine)\/.*\.(m?js|cjs)$/.test(e))) {
+      const code = readFromAsar(a.asarPath, file).toString('utf8');
+      // Static imports and re-exports only: dynamic import() fallbacks (tsx, esbuild) are guarded at run time.
+      for (const m of code.matchAll(
+        /^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm,
+      )) {
+        const spec = (m[1] ?? m[2])!;
+        if (spec.startsWith('.') || spec.startsWith('/')) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (builtins.has(name) || spec.startsWith('node:') || name === 'electron' || bundled.has(name)) continue;
+        missing.push(`${file}: ${spec}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('flips the release fuses on the packaged executable', (ctx) => {
