@@ -35,9 +35,11 @@ export function isE2eBuild(env = process.env) {
 
 /**
  * The fuse settings, by FuseV1Options name, for a platform ('linux' | 'win32' | 'darwin' | 'mas').
- * Fuses not named keep Electron's default (LoadBrowserProcessSpecificV8Snapshot: off;
- * GrantFileProtocolExtraPrivileges: on, harmless here because the window never loads file:// pages
- * with privileges it relies on, and turning it off breaks module scripts if a file:// fallback is used).
+ * Fuses not named keep Electron's default: LoadBrowserProcessSpecificV8Snapshot off, and
+ * GrantFileProtocolExtraPrivileges on. The window itself never loads file:// pages (it is served from
+ * app://), but app/main/main.ts answers app:// requests with net.fetch(file://…); whether turning that fuse
+ * off affects such main-process fetches has not been checked against a real Electron binary here, so it
+ * stays at the default until it has.
  */
 export function fuseSettings(platform, { e2e = false } = {}) {
   return {
