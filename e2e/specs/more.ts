@@ -83,7 +83,7 @@ export const moreSpecs: Spec[] = [
     },
   },
   {
-    name: 'keyboard and themes: Alt+N switches workspaces, light theme readable at 1280×800',
+    name: 'keyboard and themes: Alt+N switches workspaces, light theme readable at 1280×800, ? lists the shortcuts',
     async run(w) {
       const shell = new Shell(w.page);
       await shell.goByKey(1, 'stack');
@@ -94,6 +94,11 @@ export const moreSpecs: Spec[] = [
       await shell.goByKey(3, 'inspect');
       await shell.screenshot('13-inspector-light');
       expectTrue((await shell.toggleTheme()) === 'dark', 'back to dark');
+      await w.page.keyboard.press('?');
+      await w.page.getByTestId('shortcuts').waitFor();
+      await shell.screenshot('14-shortcuts');
+      await w.page.keyboard.press('Escape');
+      await w.page.getByTestId('shortcuts').waitFor({ state: 'detached' });
     },
   },
   {

@@ -1,5 +1,5 @@
 /** The window shell: workspace navigation, theme, connection state, and keyboard shortcuts. */
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { ErrorBox } from './components/common';
 import { useApp, useAppShallow } from './store/hooks';
 import type { AppStore, WorkspaceId } from './store/store';
@@ -62,7 +62,44 @@ export function handleShortcut(
   return true;
 }
 
+export const SHORTCUTS: Array<[string, string]> = [
+  ['Alt+1 … Alt+8', 'switch workspace'],
+  ['Ctrl+B', 'build the stack'],
+  ['F', 'forward (Stepping)'],
+  ['S', 'train step: forward, loss, backward, SGD (Stepping)'],
+  ['R', 'run N steps (Stepping)'],
+  ['Esc', 'cancel the running job'],
+  ['T', 'toggle train / eval (Stepping)'],
+  ['C', 'same batch in train and eval (Stepping)'],
+  ['Ctrl+Shift+L', 'dark / light theme'],
+  ['?', 'show or hide this list'],
+];
+
+function ShortcutHelp({ onClose }: { onClose: () => void }) {
+  return (
+    <div className="overlay" role="dialog" aria-label="keyboard shortcuts" data-testid="shortcuts" onClick={onClose}>
+      <div className="overlay-box" onClick={(e) => e.stopPropagation()}>
+        <h3>Keyboard shortcuts</h3>
+        <table className="grid">
+          <tbody>
+            {SHORTCUTS.map(([k, what]) => (
+              <tr key={k}>
+                <td>
+                  <kbd>{k}</kbd>
+                </td>
+                <td>{what}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <button onClick={onClose}>Close</button>
+      </div>
+    </div>
+  );
+}
+
 export function App({ store }: { store: AppStore }) {
+  const [help, setHelp] = useState(false);
   const workspace = useApp((s) => s.workspace);
   const theme = useApp((s) => s.theme);
   const connection = useApp((s) => s.connection);
@@ -76,6 +113,12 @@ export function App({ store }: { store: AppStore }) {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
       const typing = !!t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA');
+      if (!typing && e.key === '?') {
+        setHelp((h) => !h);
+        e.preventDefault();
+        return;
+      }
+      if (e.key === 'Escape' && !store.getState().runJob) setHelp(false);
       if (handleShortcut(store, e, typing)) e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
@@ -102,6 +145,9 @@ export function App({ store }: { store: AppStore }) {
           );
         })}
         <div className="sidebar-foot">
+          <button onClick={() => setHelp(true)} data-testid="shortcuts-button" title="?">
+            Keyboard shortcuts
+          </button>
           <button
             onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
             data-testid="theme-toggle"
@@ -121,6 +167,7 @@ export function App({ store }: { store: AppStore }) {
         <ErrorBox error={infoError} />
         <View />
       </main>
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
     </div>
   );
 }
