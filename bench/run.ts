@@ -31,7 +31,8 @@ function parseArgs(argv: string[]): BenchOptions {
     else throw new Error(`unknown argument ${a}`);
   }
   if (shapes.length) {
-    if (shapes.some((s) => s.length < 2 || s.some((d) => !Number.isInteger(d) || d < 1))) throw new Error('--shape takes positive integers, at least two');
+    if (shapes.some((s) => s.length < 2 || s.some((d) => !Number.isInteger(d) || d < 1)))
+      throw new Error('--shape takes positive integers, at least two');
     o.shapes = shapes;
   }
   return o;

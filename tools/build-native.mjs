@@ -39,7 +39,10 @@ function lastLines(text, n = 15) {
 
 function writeInfo(info) {
   mkdirSync(buildDir, { recursive: true });
-  writeFileSync(infoPath, `${JSON.stringify({ ...info, seconds: (Date.now() - t0) / 1000, date: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(
+    infoPath,
+    `${JSON.stringify({ ...info, seconds: (Date.now() - t0) / 1000, date: new Date().toISOString() }, null, 2)}\n`,
+  );
 }
 
 function which(cmd) {
@@ -86,7 +89,10 @@ function sourceHash(extra) {
 }
 
 // ---- what to build
-const archs = (process.env.NORMSCOPE_CUDA_ARCHS ?? '80,90').split(',').map((s) => s.trim()).filter(Boolean);
+const archs = (process.env.NORMSCOPE_CUDA_ARCHS ?? '80,90')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const wantCuda = !process.env.NORMSCOPE_NO_CUDA;
 const nvcc = wantCuda ? findNvcc() : null;
 const hash = sourceHash({ archs, nvcc, node: process.version });
@@ -145,7 +151,8 @@ if (!wantCuda) {
     // nvcc is slow: reuse the archive when the CUDA sources, architectures and nvcc are unchanged.
     const stampPath = join(buildDir, 'cuda', 'stamp');
     const ch = createHash('sha256').update(JSON.stringify({ archs, nvcc }));
-    for (const f of ['cuda_kernels.cu', 'normscope_kernels.h', 'ns_error.h']) ch.update(readFileSync(join(native, 'kernels', f)));
+    for (const f of ['cuda_kernels.cu', 'normscope_kernels.h', 'ns_error.h'])
+      ch.update(readFileSync(join(native, 'kernels', f)));
     const cudaHash = ch.digest('hex').slice(0, 16);
     const cached = existsSync(archive) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === cudaHash;
     let ar = { ok: true, out: '' };
@@ -153,7 +160,17 @@ if (!wantCuda) {
       log('CUDA kernels unchanged; reusing the archive');
     } else {
       log(`compiling CUDA kernels with ${nvcc} (sm_${archs.join(', sm_')} + PTX 7.5)…`);
-      const r = run(nvcc, ['-O3', '-std=c++17', '-Xcompiler', '-fPIC,-fvisibility=hidden', ...gencode, '-c', join(native, 'kernels', 'cuda_kernels.cu'), '-o', obj]);
+      const r = run(nvcc, [
+        '-O3',
+        '-std=c++17',
+        '-Xcompiler',
+        '-fPIC,-fvisibility=hidden',
+        ...gencode,
+        '-c',
+        join(native, 'kernels', 'cuda_kernels.cu'),
+        '-o',
+        obj,
+      ]);
       ar = r.ok ? run('ar', ['rcs', archive, obj]) : r;
       if (ar.ok) writeFileSync(stampPath, cudaHash);
     }
@@ -189,12 +206,25 @@ if (!r.ok || !existsSync(addonPath)) {
 }
 
 // Load it once in a child process: a build that links but cannot load counts as a failed build.
-const probe = run(process.execPath, ['-e', `const a=require(${JSON.stringify(addonPath)});console.log(JSON.stringify(a.info()))`]);
+const probe = run(process.execPath, [
+  '-e',
+  `const a=require(${JSON.stringify(addonPath)});console.log(JSON.stringify(a.info()))`,
+]);
 if (!probe.ok) {
   const reason = `addon built but failed to load: ${lastLines(probe.out, 10)}`;
   writeInfo({ cpu: false, cuda: false, reason, cudaReason: cudaReason ?? reason, hash: null });
   console.error(`build-native: ${reason}`);
   process.exit(1);
 }
-writeInfo({ cpu: true, cuda, reason: null, cudaReason, hash, archs: cuda ? archs : [], probe: JSON.parse(probe.out.trim()) });
-log(`built ${addonPath} in ${((Date.now() - t0) / 1000).toFixed(1)}s (cpu: true, cuda: ${cuda}${cudaReason ? `, ${cudaReason}` : ''})`);
+writeInfo({
+  cpu: true,
+  cuda,
+  reason: null,
+  cudaReason,
+  hash,
+  archs: cuda ? archs : [],
+  probe: JSON.parse(probe.out.trim()),
+});
+log(
+  `built ${addonPath} in ${((Date.now() - t0) / 1000).toFixed(1)}s (cpu: true, cuda: ${cuda}${cudaReason ? `, ${cudaReason}` : ''})`,
+);

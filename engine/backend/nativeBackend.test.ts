@@ -109,7 +109,17 @@ function checkBackend(b: Backend, dims: NCS, Arr: Ctor, affine: boolean, track: 
   if (n * s > 0) {
     const dxA = new Arr(total);
     const dxB = new Arr(total);
-    const args = { dy, x, dims, mean: trB.mean, invstd: trB.invstd, weight, sumDy: rB.sumDy, sumDyXmu: rB.sumDyXmu, count: n * s };
+    const args = {
+      dy,
+      x,
+      dims,
+      mean: trB.mean,
+      invstd: trB.invstd,
+      weight,
+      sumDy: rB.sumDy,
+      sumDyXmu: rB.sumDyXmu,
+      count: n * s,
+    };
     b.backwardElemt({ ...args, dx: dxA });
     tsBackend.backwardElemt({ ...args, dx: dxB });
     close(`${tag} dx`, dxA, dxB, f32);
@@ -126,7 +136,8 @@ describe.skipIf(available.length === 0).each(available)('native %s backend match
   for (const Arr of [Float32Array, Float64Array] as Ctor[]) {
     it(`${Arr === Float32Array ? 'float32' : 'float64'}: every kernel on every shape`, () => {
       for (const dims of SHAPES) {
-        for (const affine of [true, false]) for (const track of [true, false]) checkBackend(b, dims, Arr, affine, track);
+        for (const affine of [true, false])
+          for (const track of [true, false]) checkBackend(b, dims, Arr, affine, track);
       }
     });
   }
@@ -150,9 +161,41 @@ describe.skipIf(available.length === 0).each(available)('native %s backend match
   it('rejects mismatched arrays with an engine RuntimeError, not a crash', () => {
     const dims = { n: 2, c: 2, s: 3 };
     const x = new Float32Array(12);
-    expect(() => b.forwardTrain({ x, y: new Float64Array(12), dims, weight: null, bias: null, runningMean: null, runningVar: null, momentum: 0.1, eps: 1e-5 })).toThrow(RuntimeError);
-    expect(() => b.forwardEval({ x, y: new Float32Array(5), dims, weight: null, bias: null, mean: new Float64Array(2), invstd: new Float64Array(2) })).toThrow(RuntimeError);
-    expect(() => b.forwardEval({ x, y: new Float32Array(12), dims, weight: new Float32Array(1), bias: null, mean: new Float64Array(2), invstd: new Float64Array(2) })).toThrow(/shorter than the channel count/);
+    expect(() =>
+      b.forwardTrain({
+        x,
+        y: new Float64Array(12),
+        dims,
+        weight: null,
+        bias: null,
+        runningMean: null,
+        runningVar: null,
+        momentum: 0.1,
+        eps: 1e-5,
+      }),
+    ).toThrow(RuntimeError);
+    expect(() =>
+      b.forwardEval({
+        x,
+        y: new Float32Array(5),
+        dims,
+        weight: null,
+        bias: null,
+        mean: new Float64Array(2),
+        invstd: new Float64Array(2),
+      }),
+    ).toThrow(RuntimeError);
+    expect(() =>
+      b.forwardEval({
+        x,
+        y: new Float32Array(12),
+        dims,
+        weight: new Float32Array(1),
+        bias: null,
+        mean: new Float64Array(2),
+        invstd: new Float64Array(2),
+      }),
+    ).toThrow(/shorter than the channel count/);
     expect(() => b.batchStats(new Float32Array(11), dims)).toThrow(RuntimeError);
   });
 });
@@ -168,7 +211,17 @@ describe.skipIf(!native.cpu.backend)('native cpu thread pool', () => {
       for (const t of [1, 2, 3]) {
         expect(setNativeThreads(t)).toBe(t);
         const y = new Float64Array(x.length);
-        const r = b.forwardTrain({ x, y, dims, weight: null, bias: null, runningMean: null, runningVar: null, momentum: 0.1, eps: 1e-5 });
+        const r = b.forwardTrain({
+          x,
+          y,
+          dims,
+          weight: null,
+          bias: null,
+          runningMean: null,
+          runningVar: null,
+          momentum: 0.1,
+          eps: 1e-5,
+        });
         results.push(Float64Array.from([...r.mean, ...r.invstd, y[0]!, y[x.length - 1]!]));
       }
     } finally {

@@ -22,9 +22,20 @@ describe.skipIf(!cxx)('C ABI harness (native/test)', () => {
       const k = (f: string): string => join(root, 'native', 'kernels', f);
       const build = spawnSync(
         cxx!,
-        ['-O2', '-std=c++17', '-Wno-psabi', '-pthread', ...(process.arch === 'x64' ? ['-msse4.2'] : []),
-          k('cpu_kernels.cc'), k('thread_pool.cc'), k('ns_error.cc'), k('gather_stats.cc'),
-          join(root, 'native', 'test', 'test_kernels.cc'), '-o', exe],
+        [
+          '-O2',
+          '-std=c++17',
+          '-Wno-psabi',
+          '-pthread',
+          ...(process.arch === 'x64' ? ['-msse4.2'] : []),
+          k('cpu_kernels.cc'),
+          k('thread_pool.cc'),
+          k('ns_error.cc'),
+          k('gather_stats.cc'),
+          join(root, 'native', 'test', 'test_kernels.cc'),
+          '-o',
+          exe,
+        ],
         { encoding: 'utf8', timeout: 180_000 },
       );
       expect(build.status, build.stderr).toBe(0);

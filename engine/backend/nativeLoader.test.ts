@@ -13,7 +13,10 @@ describe('cudaReason', () => {
   it('names a build without nvcc, from the build record when there is one', () => {
     expect(cudaReason({ ...base, cudaCompiled: false }, null)).toBe('nvcc not found at build');
     expect(
-      cudaReason({ ...base, cudaCompiled: false }, { cpu: true, cuda: false, reason: null, cudaReason: 'CUDA build failed: x' }),
+      cudaReason(
+        { ...base, cudaCompiled: false },
+        { cpu: true, cuda: false, reason: null, cudaReason: 'CUDA build failed: x' },
+      ),
     ).toBe('CUDA build failed: x');
   });
 
@@ -40,7 +43,9 @@ describe.skipIf(nb.cuda.backend !== null)('CUDA on a machine without a usable GP
   it('reports itself unavailable with a reason, and auto falls back', () => {
     console.log(`cuda backend here: ${nb.cuda.reason}`);
     expect(nb.cuda.status).toMatchObject({ name: 'cuda', available: false });
-    expect(nb.cuda.reason).toMatch(/^(nvcc not found at build|no CUDA driver \(cudaGetDeviceCount: .+\)|no CUDA device|CUDA build failed|CUDA unavailable|native addon)/);
+    expect(nb.cuda.reason).toMatch(
+      /^(nvcc not found at build|no CUDA driver \(cudaGetDeviceCount: .+\)|no CUDA device|CUDA build failed|CUDA unavailable|native addon)/,
+    );
     const info = backendInfo();
     const cudaStatus = info.backends.find((b) => b.name === 'cuda')!;
     expect(cudaStatus.available).toBe(false);

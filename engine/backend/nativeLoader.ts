@@ -62,7 +62,16 @@ export interface AddonKernels {
     invstd: Float64Array,
   ): void;
   forwardEval(x: Arr, y: Arr, n: number, c: number, s: number, w: Chan, b: Chan, mean: Chan, invstd: Chan): void;
-  backwardReduce(dy: Arr, x: Arr, n: number, c: number, s: number, mean: Chan, sumDy: Float64Array, sumDyXmu: Float64Array): void;
+  backwardReduce(
+    dy: Arr,
+    x: Arr,
+    n: number,
+    c: number,
+    s: number,
+    mean: Chan,
+    sumDy: Float64Array,
+    sumDyXmu: Float64Array,
+  ): void;
   backwardElemt(
     dy: Arr,
     x: Arr,
@@ -197,7 +206,21 @@ export function wrapKernels(name: BackendName, k: AddonKernels, addon: Addon): B
       const mean = new Float64Array(c);
       const invstd = new Float64Array(c);
       guard('forwardTrain', () =>
-        k.forwardTrain(a.x, a.y, n, c, s, a.weight, a.bias, a.runningMean, a.runningVar, a.momentum, a.eps, mean, invstd),
+        k.forwardTrain(
+          a.x,
+          a.y,
+          n,
+          c,
+          s,
+          a.weight,
+          a.bias,
+          a.runningMean,
+          a.runningVar,
+          a.momentum,
+          a.eps,
+          mean,
+          invstd,
+        ),
       );
       return { mean, invstd };
     },
@@ -211,15 +234,26 @@ export function wrapKernels(name: BackendName, k: AddonKernels, addon: Addon): B
       checkLength('backwardReduce', a.x, a.dims);
       const sumDy = new Float64Array(a.dims.c);
       const sumDyXmu = new Float64Array(a.dims.c);
-      guard('backwardReduce', () =>
-        k.backwardReduce(a.dy, a.x, a.dims.n, a.dims.c, a.dims.s, a.mean, sumDy, sumDyXmu),
-      );
+      guard('backwardReduce', () => k.backwardReduce(a.dy, a.x, a.dims.n, a.dims.c, a.dims.s, a.mean, sumDy, sumDyXmu));
       return { sumDy, sumDyXmu };
     },
     backwardElemt(a: BackwardElemtArgs): void {
       checkLength('backwardElemt', a.x, a.dims);
       guard('backwardElemt', () =>
-        k.backwardElemt(a.dy, a.x, a.dx, a.dims.n, a.dims.c, a.dims.s, a.mean, a.invstd, a.weight, a.sumDy, a.sumDyXmu, a.count),
+        k.backwardElemt(
+          a.dy,
+          a.x,
+          a.dx,
+          a.dims.n,
+          a.dims.c,
+          a.dims.s,
+          a.mean,
+          a.invstd,
+          a.weight,
+          a.sumDy,
+          a.sumDyXmu,
+          a.count,
+        ),
       );
     },
     backwardEvalElemt(a: EvalBackwardArgs): void {
