@@ -2,7 +2,7 @@
  * Checkpoint reading vs torch.load, same file, same run. Generates a ResNet-50 state dict (≈100 MB,
  * torchvision, float32) with real PyTorch into a temp folder (never committed), then measures:
  *   - torch.load(path) and torch.load(path, weights_only=True) in one Python process
- *   - NormScope full load (every tensor materialized), whole-file and windowed reads
+ *   - NormScope full load (every tensor materialized): default (windowed per storage) and whole-file reads
  *   - NormScope header-only inspect (zip directory + data.pkl; no tensor data read)
  *   - NormScope full inspect (summaries of every tensor)
  * and reports medians and ratios. Goals (issue 3): full load no slower than torch.load; header-only
@@ -101,12 +101,12 @@ export interface CheckpointBenchResult {
   torchLoadMs: number | null;
   torchLoadWeightsOnlyMs: number | null;
   fullLoadMs: number;
-  fullLoadWindowedMs: number;
+  fullLoadMemoryMs: number;
   headerInspectMs: number;
   fullInspectMs: number;
   /** fullLoadMs / torchLoadMs (< 1: NormScope is faster). */
   fullLoadRatio: number | null;
-  fullLoadWindowedRatio: number | null;
+  fullLoadMemoryRatio: number | null;
 }
 
 export function runCheckpointBench(opts: { reps?: number; file?: string } = {}): CheckpointBenchResult {
@@ -142,8 +142,8 @@ export function runCheckpointBench(opts: { reps?: number; file?: string } = {}):
       for (const t of sd.values()) bytes += t.data.byteLength;
       ck.close();
     });
-    const fullLoadWindowedMs = time(reps, () => {
-      const ck = loadCheckpoint(file!, { mode: 'windowed' });
+    const fullLoadMemoryMs = time(reps, () => {
+      const ck = loadCheckpoint(file!, { mode: 'memory' });
       ck.stateDict();
       ck.close();
     });
@@ -169,11 +169,11 @@ export function runCheckpointBench(opts: { reps?: number; file?: string } = {}):
       torchLoadMs: torchT?.torchLoadMs ?? null,
       torchLoadWeightsOnlyMs: torchT?.torchLoadWeightsOnlyMs ?? null,
       fullLoadMs,
-      fullLoadWindowedMs,
+      fullLoadMemoryMs,
       headerInspectMs,
       fullInspectMs,
       fullLoadRatio: torchT ? fullLoadMs / torchT.torchLoadMs : null,
-      fullLoadWindowedRatio: torchT ? fullLoadWindowedMs / torchT.torchLoadMs : null,
+      fullLoadMemoryRatio: torchT ? fullLoadMemoryMs / torchT.torchLoadMs : null,
     };
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -191,8 +191,8 @@ export function formatCheckpointBench(r: CheckpointBenchResult): string {
     `repeated loads in one process:`,
     `torch.load                         ${f(r.torchLoadMs)} ms`,
     `torch.load(weights_only=True)      ${f(r.torchLoadWeightsOnlyMs)} ms`,
-    `NormScope full load (whole file)   ${f(r.fullLoadMs)} ms   ratio vs torch.load ${ratio(r.fullLoadRatio)}`,
-    `NormScope full load (windowed)     ${f(r.fullLoadWindowedMs)} ms   ratio vs torch.load ${ratio(r.fullLoadWindowedRatio)}`,
+    `NormScope full load (default)      ${f(r.fullLoadMs)} ms   ratio vs torch.load ${ratio(r.fullLoadRatio)}`,
+    `NormScope full load (whole file)   ${f(r.fullLoadMemoryMs)} ms   ratio vs torch.load ${ratio(r.fullLoadMemoryRatio)}`,
     `NormScope header-only inspect      ${f(r.headerInspectMs)} ms   (goal < 50 ms)`,
     `NormScope full inspect (summaries) ${f(r.fullInspectMs)} ms`,
   ].join('\n');

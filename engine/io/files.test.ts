@@ -33,7 +33,7 @@ describe('format detection', () => {
   });
 });
 
-describe('windowed reading (what files over 512 MiB use)', () => {
+describe('windowed reading (what files over 16 MiB use)', () => {
   it('gives the same tensors as a whole-file read, for every corpus file', () => {
     for (const name of Object.keys(manifest())) {
       if (name.includes('sharded')) continue;
