@@ -66,6 +66,20 @@ describe('checkpoint workspaces in the host', () => {
     expect(r.coverage).toBeGreaterThanOrEqual(0);
   });
 
+  it("builds a stack from a checkpoint's BatchNorm layers with their statistics loaded", async () => {
+    const h = await createHandlers(ctx());
+    const v = await h['checkpoint.open']({ path: join(corpus, 'tiny_state_dict.pt'), jobId: 'j', tensorsOnly: false });
+    const r = await h['checkpoint.buildStack']({ id: v.id });
+    // bn(8), block.1(8), then a Linear(8, 16) adapter, bn1d(16), bn_noaffine(16)
+    expect(r.spec.layers.map((l) => l.type)).toEqual(['BatchNorm1d', 'BatchNorm1d', 'Linear', 'BatchNorm1d', 'BatchNorm1d']);
+    expect(r.notes.some((n) => n.includes('adapter'))).toBe(true);
+    const first = await h['inspect.layer']({ path: '0' });
+    const file = await h['checkpoint.tensors']({ id: v.id, offset: 0, limit: 1, filter: 'bn.running_mean' });
+    expect(first.numBatchesTracked).toBeGreaterThan(0);
+    expect(Math.min(...first.runningMean!)).toBeCloseTo(file.rows[0]!.min, 6);
+    expect((await h['inspect.layer']({ path: '4' })).weight).toBeNull(); // affine=False
+  });
+
   it('diffs two state dicts made by PyTorch', async () => {
     const h = await createHandlers(ctx());
     const d = await h['diff.run']({

@@ -15,7 +15,6 @@ import type {
   Res,
 } from '../shared/contract.js';
 import { backendsView, chooseBackend, runBench } from './backends.js';
-import { NotAvailableError } from './errors.js';
 import { validateStack } from './shapeFlow.js';
 import { previewSync } from './specTree.js';
 import { Session } from './session.js';
@@ -124,8 +123,15 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
         ctx.emit('progress', { jobId, done, total, label: `reading tensors` }),
       ),
     'checkpoint.tensors': async ({ id, offset, limit, filter }) => (await store()).tensors(id, offset, limit, filter),
-    'checkpoint.buildStack': async () => {
-      throw new NotAvailableError('building a stack from a checkpoint is not implemented yet');
+    'checkpoint.buildStack': async ({ id }) => {
+      const o = (await store()).get(id);
+      const { stackFromCheckpoint } = await import('./stackFromCheckpoint.js');
+      const built = stackFromCheckpoint(o.ck, o.report);
+      const summary = session.build(built.spec, built.inputShape, 0);
+      // Version-1 layers get their counter injected by the module's own loading, as in PyTorch.
+      session.current().model.loadStateDict(built.stateDict, { strict: false });
+      session.invalidate();
+      return { spec: built.spec, inputShape: built.inputShape, summary, notes: built.notes };
     },
     'checkpoint.close': async ({ id }) => ({ closed: (await store()).close(id) }),
 

@@ -406,7 +406,8 @@ export interface Methods {
     { id: string; offset: number; limit: number; filter: string },
     { total: number; rows: TensorRow[] },
   ];
-  'checkpoint.buildStack': [{ id: string }, { spec: StackSpec; inputShape: number[] }];
+  /** Builds (in the session) a stack of the file's BatchNorm layers and loads their parameters and buffers. */
+  'checkpoint.buildStack': [{ id: string }, { spec: StackSpec; inputShape: number[]; summary: StackSummary; notes: string[] }];
   'checkpoint.close': [{ id: string }, { closed: boolean }];
 
   'diff.run': [{ a: string; b: string; stripPrefix: string | null; jobId: string }, DiffResult];

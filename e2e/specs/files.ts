@@ -20,7 +20,7 @@ async function openCheckpoint(w: Parameters<Spec['run']>[0], path: string): Prom
 
 export const fileSpecs: Spec[] = [
   {
-    name: 'checkpoint browser: a PyTorch training checkpoint — tree, BatchNorm health, virtualized tensor table',
+    name: 'checkpoint browser: a PyTorch training checkpoint — tree, BatchNorm health, virtualized tensor table, stack from its BatchNorm layers',
     async run(w) {
       const shell = new Shell(w.page);
       await shell.go('checkpoints');
@@ -39,6 +39,15 @@ export const fileSpecs: Spec[] = [
         .filter({ hasText: 'running_var' })
         .waitFor();
       await shell.screenshot('07-checkpoints');
+      await w.page.getByTestId('ck-build-stack').click();
+      await w.page.getByTestId('stack-notes').filter({ hasText: 'adapter' }).waitFor({ timeout: 15_000 });
+      const summary2 = (await w.page.getByTestId('stack-summary').textContent()) ?? '';
+      expectTrue(
+        summary2.includes('4 BatchNorm layer(s)'),
+        `stack of the file's 4 BatchNorm layers: ${summary2.slice(0, 120)}`,
+      );
+      await shell.screenshot('07c-stack-from-checkpoint');
+      await shell.go('checkpoints');
     },
   },
   {

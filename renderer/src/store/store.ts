@@ -110,6 +110,8 @@ export interface AppState {
   checkpointJob: string | null;
   openCheckpoint(path: string, tensorsOnly: boolean): Promise<void>;
   loadTensorRows(filter: string, upTo: number): Promise<void>;
+  stackNotes: string[];
+  buildStackFromCheckpoint(): Promise<void>;
 
   // loading a checkpoint's state dict into the stack; exporting the stack's
   loadPreview: LoadPreview | null;
@@ -241,6 +243,7 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
         set({ stackBusy: false });
         if (summary) {
           set({
+            stackNotes: [],
             summary,
             lastStep: null,
             losses: [],
@@ -369,6 +372,27 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
         if (old) void client.call('checkpoint.close', { id: old.id }).catch(() => undefined);
         set({ checkpoint, checkpointRows: null, loadPreview: null, loadReport: null });
         await get().loadTensorRows('', 500);
+      },
+      stackNotes: [],
+      async buildStackFromCheckpoint() {
+        const ck = get().checkpoint;
+        if (!ck) return;
+        const r = await attempt('checkpointError', () => client.call('checkpoint.buildStack', { id: ck.id }));
+        if (!r) return;
+        set({
+          spec: r.spec,
+          inputShape: r.inputShape,
+          summary: r.summary,
+          stackNotes: r.notes,
+          syncPreview: null,
+          lastStep: null,
+          losses: [],
+          compare: null,
+        });
+        set({ selectedLayer: r.summary.normLayers[0] ?? null, stateDict: null, workspace: 'stack' });
+        await get().validate();
+        const session = await attempt('steppingError', () => client.call('step.state', {}));
+        if (session) set({ session });
       },
       async loadTensorRows(filter, upTo) {
         const ck = get().checkpoint;

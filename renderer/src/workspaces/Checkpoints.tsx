@@ -45,6 +45,7 @@ export function Checkpoints() {
   const open = useApp((s) => s.openCheckpoint);
   const loadRows = useApp((s) => s.loadTensorRows);
   const setWorkspace = useApp((s) => s.setWorkspace);
+  const buildFrom = useApp((s) => s.buildStackFromCheckpoint);
   const [path, setPath] = useState('');
   const [filter, setFilter] = useState('');
   const refused = error?.includes('refused global');
@@ -132,6 +133,13 @@ export function Checkpoints() {
                     ))}
                   </tbody>
                 </table>
+                <button
+                  onClick={() => void buildFrom()}
+                  disabled={ck.batchNorm.length === 0}
+                  data-testid="ck-build-stack"
+                >
+                  Build a stack from these BatchNorm layers
+                </button>{' '}
                 <button onClick={() => setWorkspace('stateDict')} data-testid="ck-to-load">
                   Load a state dict from this file into the stack…
                 </button>

@@ -150,6 +150,7 @@ export function StackBuilder() {
   const inputShape = useApp((s) => s.inputShape);
   const validation = useApp((s) => s.validation);
   const summary = useApp((s) => s.summary);
+  const notes = useApp((s) => s.stackNotes);
   const preview = useApp((s) => s.syncPreview);
   const busy = useApp((s) => s.stackBusy);
   const error = useApp((s) => s.stackError);
@@ -269,6 +270,13 @@ export function StackBuilder() {
           <h3>
             Built: {summary.parameterCount.toLocaleString()} parameters, {summary.normLayers.length} BatchNorm layer(s)
           </h3>
+          {notes.length > 0 && (
+            <ul className="note" data-testid="stack-notes">
+              {notes.map((n) => (
+                <li key={n}>{n}</li>
+              ))}
+            </ul>
+          )}
           <pre className="repr">{summary.repr}</pre>
         </div>
       )}
