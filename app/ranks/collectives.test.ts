@@ -106,3 +106,21 @@ describe.skipIf(!testBackends().includes('gloo'))('gloo rendezvous through the T
     await c.stop();
   });
 });
+
+describe.skipIf(!testBackends().includes('gloo'))('gloo all_gather on power-of-two groups (bcube path)', () => {
+  it('is exact, signed zeros and non-finite values included', async () => {
+    const c = await group({ world: 4, backend: 'gloo', timeoutMs: 20_000 });
+    const rows = [
+      [-0, 1.5, Infinity],
+      [0, -0, NaN],
+      [1e-310, -1e308, -0],
+      [3, 0.1, -Infinity],
+    ];
+    const res = ok(await c.raw(rows.map((data) => [{ op: 'all_gather', data, tag: 'exact' }] as RawOp[])));
+    for (const r of res) {
+      const got = [...r.results[0]!];
+      rows.flat().forEach((v, i) => expect(Object.is(got[i], v), `value ${i}: ${got[i]} vs ${v}`).toBe(true));
+    }
+    await c.stop();
+  });
+});

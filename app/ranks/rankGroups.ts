@@ -42,6 +42,7 @@ export function createRankGroups(init: InitMsg, observer: CollectiveObserver, tr
       name: 'world',
       defaultTimeoutMs: init.timeoutMs,
       observer,
+      allReduceAlgorithm: (process.env.NORMSCOPE_GLOO_ALLREDUCE as 'auto' | 'ring' | 'bcube' | undefined) ?? 'auto',
     });
   }
   const inner = [world];

@@ -25,7 +25,7 @@ import type { CollectiveObserver } from './ipcProcessGroup.js';
 /** One gloo context (native/gloo/src/addon.cc). */
 export interface GlooContextHandle {
   allGather(input: Float64Array, output: Float64Array, tag: number, timeoutMs: number): void;
-  allReduceSum(data: Float64Array, tag: number, timeoutMs: number): void;
+  allReduceSum(data: Float64Array, tag: number, timeoutMs: number, bcube?: boolean): void;
   broadcast(data: Float64Array, root: number, tag: number, timeoutMs: number): void;
   barrier(tag: number, timeoutMs: number): void;
   storeSet(key: string, value: string): void;
@@ -54,6 +54,11 @@ export interface GlooGroupOptions {
   ranks: readonly number[];
   name: string;
   defaultTimeoutMs: number;
+  /**
+   * Algorithm for all-reduce and all-gather: 'auto' (bcube for power-of-two sizes ≥ 4, else ring),
+   * 'ring' or 'bcube' (gloo's bcube needs a power-of-two size here).
+   */
+  allReduceAlgorithm?: 'auto' | 'ring' | 'bcube';
   /** How long a failed rank waits for the others' call descriptions (diagnosis only). */
   diagnoseMs?: number;
   observer?: CollectiveObserver;
@@ -97,8 +102,19 @@ export class GlooProcessGroup implements ProcessGroup {
       const input = new Float64Array(n);
       input.set(data);
       input[data.length] = h;
-      const out = new Float64Array(n * this.size);
-      this.native(call, o, (tag, t) => this.ctx.allGather(input, out, tag, t));
+      let out = new Float64Array(n * this.size);
+      if (this.useBcube()) {
+        // Gather as a sum of rows padded with −0 (exact: x + (−0) = x for every x, −0 and NaN
+        // included) with bcube's log2(size) steps instead of the ring all-gather's size−1 hops.
+        out.fill(-0);
+        out.set(input, this.rank * n);
+        const padded = out;
+        this.native(call, o, (tag, t) => this.ctx.allReduceSum(padded, tag, t, true));
+      } else {
+        const ring = out;
+        this.native(call, o, (tag, t) => this.ctx.allGather(input, ring, tag, t));
+        out = ring;
+      }
       const result = new Float64Array(data.length * this.size);
       let agree = true;
       for (let r = 0; r < this.size; r++) {
@@ -157,11 +173,19 @@ export class GlooProcessGroup implements ProcessGroup {
     buf.set(data);
     buf[data.length] = h;
     buf[data.length + 1] = h * h;
-    this.native(call, o, (tag, t) => this.ctx.allReduceSum(buf, tag, t));
+    const bcube = this.useBcube();
+    this.native(call, o, (tag, t) => this.ctx.allReduceSum(buf, tag, t, bcube));
     if (buf[data.length] !== this.size * h || buf[data.length + 1] !== this.size * h * h) {
       this.fail(call, 'the ranks disagree on the call');
     }
     return buf.slice(0, data.length);
+  }
+
+  /** bcube for power-of-two groups of 4 or more (measured 2.5–4× faster than ring there), unless told otherwise. */
+  private useBcube(): boolean {
+    const algo = this.opts.allReduceAlgorithm ?? 'auto';
+    const pow2 = this.size >= 4 && (this.size & (this.size - 1)) === 0;
+    return algo === 'bcube' || (algo === 'auto' && pow2);
   }
 
   private observe(call: CollectiveCall, input: Float64Array, fn: () => Float64Array): Float64Array {
@@ -182,8 +206,10 @@ export class GlooProcessGroup implements ProcessGroup {
   private native(call: CollectiveCall, o: CollectiveOptions | undefined, fn: (tag: number, timeoutMs: number) => void): void {
     if (this.broken) throw new CollectiveError(`gloo group ${this.name} is broken by an earlier failure (${this.broken}); restart the group`);
     try {
-      // The gloo tag pairs messages of the same collective; sequence numbers keep calls apart.
-      fn(call.seq & 0x7fffffff, this.timeoutOf(o));
+      // The gloo tag pairs the messages of one collective. It carries the call's signature as well
+      // as its sequence number, so ranks making different calls never exchange data (mismatched
+      // sizes can abort gloo's transport thread); they time out and the diagnosis names the mismatch.
+      fn((((callSignature(call) & 0xfffff) << 11) | (call.seq & 0x7ff)) >>> 0, this.timeoutOf(o));
     } catch (e) {
       if (e instanceof CollectiveError) throw e;
       this.fail(call, `gloo: ${(e as Error).message}`);

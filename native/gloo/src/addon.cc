@@ -114,7 +114,9 @@ class GlooContext : public Napi::ObjectWrap<GlooContext> {
     return info.Env().Undefined();
   }
 
-  // allReduceSum(data: Float64Array (in place), tag, timeoutMs)
+  // allReduceSum(data: Float64Array (in place), tag, timeoutMs, bcube?: boolean)
+  // Ring by default; bcube takes log2(size) steps each way instead of size-1 (fewer hops for the
+  // small SyncBatchNorm payloads; used for power-of-two group sizes).
   Napi::Value AllReduceSum(const Napi::CallbackInfo& info) {
     if (!Ready(info)) return info.Env().Undefined();
     auto buf = info[0].As<Napi::Float64Array>();
@@ -125,6 +127,9 @@ class GlooContext : public Napi::ObjectWrap<GlooContext> {
       opts.setReduceFunction(fn);
       opts.setTag(info[1].As<Napi::Number>().Uint32Value());
       opts.setTimeout(TimeoutArg(info, 2));
+      if (info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value()) {
+        opts.setAlgorithm(gloo::AllreduceOptions::Algorithm::BCUBE);
+      }
       gloo::allreduce(opts);
     } catch (const std::exception& e) {
       Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
