@@ -30,7 +30,9 @@ function log(msg) {
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20, ...opts });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  const why = r.error ? r.error.message : `${cmd} exited with status ${r.status ?? r.signal}`;
+  return { ok: r.status === 0, out: r.status === 0 || out ? out : why, error: r.error };
 }
 
 function lastLines(text, n = 15) {

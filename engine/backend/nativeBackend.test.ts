@@ -59,6 +59,9 @@ const SHAPES: NCS[] = [
   { n: 3, c: 2, s: 0 },
   { n: 0, c: 4, s: 5 },
   { n: 2, c: 1, s: 1 },
+  // ≥ 2^19 elements: the CPU kernels' parallel plans
+  { n: 3, c: 2, s: 100_000 },
+  { n: 2048, c: 300, s: 1 },
 ];
 
 function checkBackend(b: Backend, dims: NCS, Arr: Ctor, affine: boolean, track: boolean): void {
