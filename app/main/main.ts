@@ -117,14 +117,10 @@ function createWindow(): void {
   if (state.maximized) win.maximize();
   const wc = win.webContents;
   wc.setWindowOpenHandler(() => windowOpenPolicy());
-  // Navigation away from the app is denied; a dropped file shows up as a file:// navigation and is opened instead.
+  // Navigation away from the app is denied. (File drops do not navigate: navigateOnDragDrop is off,
+  // and a drop path through the preload is not wired yet — open files with Ctrl+O or the command line.)
   wc.on('will-navigate', (e, url) => {
-    if (isAllowedNavigation(url)) return;
-    e.preventDefault();
-    if (url.startsWith('file://')) {
-      const p = fileURLToPath(url);
-      if (isCheckpointPath(p)) openPath(p);
-    }
+    if (!isAllowedNavigation(url)) e.preventDefault();
   });
   wc.on('will-attach-webview', (e) => e.preventDefault());
   wc.on('did-finish-load', () => {
