@@ -85,7 +85,8 @@ export function Checkpoints() {
         )}
         {!ck ? (
           <Empty>
-            Open a checkpoint: type its path here, or in Electron use File → Open (Ctrl+O) or drop a file on the window.
+            Open a checkpoint: type its path (on the host) here, or in Electron use File → Open (Ctrl+O), Open Recent,
+            or pass it on the command line.
           </Empty>
         ) : (
           <>
