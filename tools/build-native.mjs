@@ -153,8 +153,10 @@ if (!wantCuda) {
     // nvcc is slow: reuse the archive when the CUDA sources, architectures and nvcc are unchanged.
     const stampPath = join(buildDir, 'cuda', 'stamp');
     const ch = createHash('sha256').update(JSON.stringify({ archs, nvcc }));
-    for (const f of ['cuda_kernels.cu', 'normscope_kernels.h', 'ns_error.h'])
-      ch.update(readFileSync(join(native, 'kernels', f)));
+    const cudaSources = readdirSync(join(native, 'kernels')).filter(
+      (f) => /\.(cu|cuh)$/.test(f) || f === 'normscope_kernels.h' || f === 'ns_error.h',
+    );
+    for (const f of cudaSources.sort()) ch.update(f).update(readFileSync(join(native, 'kernels', f)));
     const cudaHash = ch.digest('hex').slice(0, 16);
     const cached = existsSync(archive) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === cudaHash;
     let ar = { ok: true, out: '' };
