@@ -166,16 +166,10 @@ __global__ void __launch_bounds__(kThreads) reduce_plane(const T *x, const T *dy
     double s1 = 0, s2 = 0;
     if (a.flatidx) {  // short planes (vec implies S % 4 == 0): one division per four elements
       const bool small = len * C < 4294967296LL;
-      auto at = [&](int64_t e) {
+      for (int64_t e = j0 + 4 * threadIdx.x; e < j1; e += 4 * kThreads) {
         const int64_t nn = small ? (int64_t)((uint32_t)e / (uint32_t)S) : e / S;
-        return (nn * C + ch) * S + (e - nn * S);
-      };
-      int64_t e = j0 + 4 * threadIdx.x;
-      for (; e + 4 * kThreads < j1; e += 8 * kThreads) {  // two loads in flight per thread
-        acc4<T, MODE>(x, dy, at(e), k, s1, s2);
-        acc4<T, MODE>(x, dy, at(e + 4 * kThreads), k, s1, s2);
+        acc4<T, MODE>(x, dy, (nn * C + ch) * S + (e - nn * S), k, s1, s2);
       }
-      for (; e < j1; e += 4 * kThreads) acc4<T, MODE>(x, dy, at(e), k, s1, s2);
     }
     int64_t j = a.flatidx ? j1 : j0, nn = j / S, s0 = j - nn * S;
     while (j < j1) {
