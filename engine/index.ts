@@ -39,3 +39,37 @@ export type { SyncEvent } from './dist/syncBatchNormFunction.js';
 export { explainBatchNorm, decide as batchNormDecision } from './nn/explain.js';
 export type { BatchNormExplanation, BatchNormDecision } from './nn/explain.js';
 export type { ForwardHook } from './nn/module.js';
+
+// Checkpoints: safe readers and writers (engine/io) and what the app shows about them (engine/inspect).
+export {
+  loadCheckpoint,
+  loadCheckpointBytes,
+  saveTorch,
+  saveSafetensors,
+  saveSafetensorsSharded,
+  Checkpoint,
+  CheckpointError,
+  PickleError,
+  RefusedGlobalError,
+  TorchZipError,
+  LegacyTorchError,
+  SafetensorsError,
+} from './io/index.js';
+export type { CheckpointFormat, LoadOptions, SaveOptions } from './io/index.js';
+export {
+  inspectCheckpoint,
+  diffStateDicts,
+  planMigration,
+  applyMigration,
+  alignKeys,
+  applyMapping,
+  detectPrefix,
+  previewLoad,
+  loadWithCoverage,
+  treeView,
+  findBatchNormLayers,
+  summarize,
+  histogram,
+} from './inspect/index.js';
+export * as io from './io/index.js';
+export * as inspect from './inspect/index.js';

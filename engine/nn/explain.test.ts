@@ -28,7 +28,7 @@ describe('explainBatchNorm', () => {
 
   it('lists channels where eps dominates the running variance', () => {
     const bn = new BatchNorm1d(3, { eps: 1e-3 });
-    bn.runningVar!.data.set([1, 5e-3, 1e-9]);
+    (bn.runningVar!.data as Float32Array).set([1, 5e-3, 1e-9]);
     expect(explainBatchNorm(bn).epsDominatedChannels).toEqual([1, 2]);
   });
 });
