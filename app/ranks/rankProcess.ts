@@ -4,7 +4,8 @@
  * (fd-3 pipe or control-channel messages) and liveness.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,19 +26,28 @@ let bundled: Promise<string | null> | null = null;
 async function bundleRankEntry(): Promise<string | null> {
   try {
     const esbuild = (await import('esbuild' as string)) as {
-      build(o: object): Promise<unknown>;
+      build(o: object): Promise<{ outputFiles: { contents: Uint8Array }[] }>;
     };
-    const out = path.join(os.tmpdir(), `normscope-rank-${process.pid}-${Date.now()}.mjs`);
-    await esbuild.build({
+    const r = await esbuild.build({
       entryPoints: [path.join(here, 'rankMain.ts')],
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      outfile: out,
+      write: false,
       logLevel: 'silent',
     });
-    process.once('exit', () => rmSync(out, { force: true }));
+    const code = r.outputFiles[0]!.contents;
+    // Named by content: every process of this code version shares one file, none piles up.
+    const out = path.join(
+      os.tmpdir(),
+      `normscope-rank-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`,
+    );
+    if (!existsSync(out)) {
+      const tmp = `${out}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, out);
+    }
     return out;
   } catch {
     return null;
