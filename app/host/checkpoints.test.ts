@@ -71,7 +71,13 @@ describe('checkpoint workspaces in the host', () => {
     const v = await h['checkpoint.open']({ path: join(corpus, 'tiny_state_dict.pt'), jobId: 'j', tensorsOnly: false });
     const r = await h['checkpoint.buildStack']({ id: v.id });
     // bn(8), block.1(8), then a Linear(8, 16) adapter, bn1d(16), bn_noaffine(16)
-    expect(r.spec.layers.map((l) => l.type)).toEqual(['BatchNorm1d', 'BatchNorm1d', 'Linear', 'BatchNorm1d', 'BatchNorm1d']);
+    expect(r.spec.layers.map((l) => l.type)).toEqual([
+      'BatchNorm1d',
+      'BatchNorm1d',
+      'Linear',
+      'BatchNorm1d',
+      'BatchNorm1d',
+    ]);
     expect(r.notes.some((n) => n.includes('adapter'))).toBe(true);
     const first = await h['inspect.layer']({ path: '0' });
     const file = await h['checkpoint.tensors']({ id: v.id, offset: 0, limit: 1, filter: 'bn.running_mean' });

@@ -17,6 +17,7 @@ import {
 } from '../../engine/io/index.js';
 import { diffStateDicts, inspectCheckpoint, type InspectReport } from '../../engine/inspect/index.js';
 import type { CheckpointNode, CheckpointView, DiffResult, TensorRow } from '../shared/contract.js';
+import { CancelledError } from './errors.js';
 
 const MAX_CHILDREN = 200;
 const MAX_DEPTH = 8;
@@ -85,18 +86,31 @@ export class CheckpointStore {
   private readonly open = new Map<string, Open>();
   private next = 1;
 
-  openFile(path: string, tensorsOnly: boolean, progress: (done: number, total: number) => void): CheckpointView {
+  openFile(
+    path: string,
+    tensorsOnly: boolean,
+    progress: (done: number, total: number) => void,
+    cancelled: () => boolean = () => false,
+  ): CheckpointView {
     const ck = loadCheckpoint(path, { placeholders: tensorsOnly });
     let last = 0;
-    const report = inspectCheckpoint(ck, {
-      onProgress: (done, total) => {
-        const now = performance.now();
-        if (now - last > 100 || done === total) {
-          last = now;
-          progress(done, total);
-        }
-      },
-    });
+    let report: InspectReport;
+    try {
+      report = inspectCheckpoint(ck, {
+        onProgress: (done, total) => {
+          if (cancelled())
+            throw new CancelledError(`opening ${basename(path)} was cancelled after ${done} of ${total} tensors`);
+          const now = performance.now();
+          if (now - last > 100 || done === total) {
+            last = now;
+            progress(done, total);
+          }
+        },
+      });
+    } catch (e) {
+      ck.close();
+      throw e;
+    }
     const id = `ck${this.next++}`;
     const sdPaths = new Set(report.stateDicts.map((s) => s.path));
     const view: CheckpointView = {

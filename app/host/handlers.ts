@@ -119,8 +119,11 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     },
 
     'checkpoint.open': async ({ path, jobId, tensorsOnly }) =>
-      (await store()).openFile(path, tensorsOnly, (done, total) =>
-        ctx.emit('progress', { jobId, done, total, label: `reading tensors` }),
+      (await store()).openFile(
+        path,
+        tensorsOnly,
+        (done, total) => ctx.emit('progress', { jobId, done, total, label: `reading tensors` }),
+        () => ctx.cancelled(jobId),
       ),
     'checkpoint.tensors': async ({ id, offset, limit, filter }) => (await store()).tensors(id, offset, limit, filter),
     'checkpoint.buildStack': async ({ id }) => {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventName, Events, WireError } from '../shared/contract.js';
 import type { Outcome } from './dispatch.js';
+import { CancelFlagWriter, createCancelFlags } from './cancelFlags.js';
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
 
@@ -21,10 +22,10 @@ export interface HostConnection {
  * The worker next to this file: worker.js when built; from source (tsx, vitest) a tiny bootstrap that
  * registers tsx's loader inside the worker first, because loader flags do not reach worker threads.
  */
-function spawnWorker(runtime: 'electron' | 'browser'): Worker {
+function spawnWorker(runtime: 'electron' | 'browser', cancelFlags: SharedArrayBuffer): Worker {
   const here = fileURLToPath(import.meta.url);
   if (!here.endsWith('.ts'))
-    return new Worker(here.replace(/hostWorker\.js$/, 'worker.js'), { workerData: { runtime } });
+    return new Worker(here.replace(/hostWorker\.js$/, 'worker.js'), { workerData: { runtime, cancelFlags } });
   // tsx's ESM API entry (its CommonJS build cannot register the hooks from inside a worker).
   const tsxApi = pathToFileURL(
     createRequire(import.meta.url)
@@ -33,11 +34,13 @@ function spawnWorker(runtime: 'electron' | 'browser'): Worker {
   ).href;
   const entry = pathToFileURL(here.replace(/hostWorker\.ts$/, 'worker.ts')).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: { runtime } });
+  return new Worker(boot, { eval: true, workerData: { runtime, cancelFlags } });
 }
 
 export async function startHostWorker(runtime: 'electron' | 'browser'): Promise<HostConnection> {
-  const worker = spawnWorker(runtime);
+  const flagsBuffer = createCancelFlags();
+  const flags = new CancelFlagWriter(flagsBuffer);
+  const worker = spawnWorker(runtime, flagsBuffer);
   const pending = new Map<number, (o: Outcome) => void>();
   const listeners = new Set<EventListener>();
   let nextId = 1;
@@ -68,7 +71,8 @@ export async function startHostWorker(runtime: 'electron' | 'browser'): Promise<
       const id = nextId++;
       return new Promise((resolve) => {
         pending.set(id, resolve);
-        worker.postMessage({ t: 'call', id, method, payload });
+        const slot = flags.onRequest(method, payload);
+        worker.postMessage({ t: 'call', id, method, payload, slot });
       });
     },
     onEvent(listener) {

@@ -8,21 +8,25 @@ import type { EventName, Events } from '../shared/contract.js';
 import { dispatch } from './dispatch.js';
 import { createHandlers } from './handlers.js';
 import { CancelRegistry } from './cancel.js';
+import { CancelFlagReader } from './cancelFlags.js';
 
 const port = parentPort;
 if (!port) throw new Error('app/host/worker.ts must run as a worker thread');
 
 const cancels = new CancelRegistry();
-const runtime = (workerData as { runtime?: 'electron' | 'browser' } | undefined)?.runtime ?? 'browser';
+const data = workerData as { runtime?: 'electron' | 'browser'; cancelFlags?: SharedArrayBuffer } | undefined;
+const runtime = data?.runtime ?? 'browser';
+const flags = new CancelFlagReader(data?.cancelFlags);
 const ready = createHandlers({
   runtime,
   emit: <E extends EventName>(event: E, payload: Events[E]) => port.postMessage({ t: 'event', event, payload }),
-  cancelled: (jobId) => cancels.isCancelled(jobId),
+  cancelled: (jobId) => cancels.isCancelled(jobId) || flags.isRaised(jobId),
   cancel: (jobId) => cancels.cancel(jobId),
 });
 
-port.on('message', (msg: { t: 'call'; id: number; method: unknown; payload: unknown }) => {
+port.on('message', (msg: { t: 'call'; id: number; method: unknown; payload: unknown; slot?: unknown }) => {
   if (!msg || msg.t !== 'call') return;
+  flags.register(msg.payload, msg.slot);
   void ready.then(async (handlers) => {
     const out = await dispatch(handlers, msg.method, msg.payload);
     port.postMessage({ t: 'result', id: msg.id, ...out });

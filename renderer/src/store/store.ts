@@ -49,6 +49,8 @@ export interface AppState {
   setTheme(t: Theme): void;
   setWorkspace(w: WorkspaceId): void;
   setConnection(c: AppState['connection']): void;
+  /** Asks the host to stop a long job (its flag reaches the worker even while it is busy). */
+  cancelJob(jobId: string | null): Promise<void>;
 
   // stack builder
   spec: StackSpec;
@@ -204,6 +206,9 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       setTheme: (theme) => set({ theme }),
       setWorkspace: (workspace) => set({ workspace }),
       setConnection: (connection) => set({ connection }),
+      async cancelJob(jobId) {
+        if (jobId) await client.call('job.cancel', { jobId }).catch(() => undefined);
+      },
 
       spec: preset.spec,
       inputShape: preset.inputShape,

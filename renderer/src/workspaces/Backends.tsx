@@ -11,6 +11,7 @@ export function Backends() {
   const load = useApp((s) => s.loadBackends);
   const choose = useApp((s) => s.chooseBackend);
   const runBench = useApp((s) => s.runBench);
+  const cancelJob = useApp((s) => s.cancelJob);
   useEffect(() => {
     void load();
   }, [load]);
@@ -63,6 +64,7 @@ export function Backends() {
         </button>
       </div>
       <Progress jobId={job} />
+      {job && <button onClick={() => void cancelJob(job)}>Cancel</button>}
       {bench && (
         <table className="grid" data-testid="bench-table">
           <caption>BatchNorm kernels, (N, C, S) = (64, 64, 256) float32; GB/s from the memory-traffic floor</caption>

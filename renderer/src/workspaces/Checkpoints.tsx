@@ -46,6 +46,7 @@ export function Checkpoints() {
   const loadRows = useApp((s) => s.loadTensorRows);
   const setWorkspace = useApp((s) => s.setWorkspace);
   const buildFrom = useApp((s) => s.buildStackFromCheckpoint);
+  const cancelJob = useApp((s) => s.cancelJob);
   const [path, setPath] = useState('');
   const [filter, setFilter] = useState('');
   const refused = error?.includes('refused global');
@@ -74,6 +75,11 @@ export function Checkpoints() {
           </button>
         </div>
         <Progress jobId={job} />
+        {job && (
+          <button onClick={() => void cancelJob(job)} data-testid="ck-cancel">
+            Cancel
+          </button>
+        )}
         <ErrorBox error={error} testId="ck-error" />
         {refused && (
           <div className="toolbar">
