@@ -325,6 +325,7 @@ export async function runRanks(
 export const ranksCommand = {
   name: 'ranks',
   summary: 'run a stack as W SyncBatchNorm rank processes on a .npy batch and print per-step stats',
+  usage: USAGE.replace(/^usage: /, ''),
   run: (argv: readonly string[]): Promise<number> => runRanks(argv),
 };
 
