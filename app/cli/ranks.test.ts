@@ -105,6 +105,33 @@ describe('normscope ranks', () => {
   }, 60_000);
 });
 
+describe('normscope ranks with an injected fault', () => {
+  it('exits 3 with an error naming the rank and the layer', async () => {
+    const stack = path.join(dir, 'fault.json');
+    writeFileSync(
+      stack,
+      JSON.stringify({
+        layers: [
+          { type: 'Linear', inFeatures: 2, outFeatures: 2 },
+          { type: 'BatchNorm1d', numFeatures: 2 },
+        ],
+      }),
+    );
+    const input = path.join(dir, 'xf.npy');
+    writeFileSync(input, writeNpy({ shape: [6, 2], dtype: 'float32', data: Float32Array.from(values(12, 3)) }));
+    const err = capture();
+    const code = await runRanks(
+      ['--world', '3', '--stack', stack, '--input', input, '--steps', '2', '--fault', '1:exit:1', '--timeout', '5000'],
+      capture(),
+      err,
+    );
+    expect(code).toBe(3);
+    expect(err.text).toMatch(
+      /^normscope ranks: step 1 failed: rank 1 exited with code 3 before joining all_gather for '1:forward'/,
+    );
+  }, 60_000);
+});
+
 describe.skipIf(!glooAvailability().available)('normscope ranks on two nodes (gloo, TCP store)', () => {
   it('both nodes print the same statistics, equal to BatchNorm over the whole batch', async () => {
     const port = await new Promise<number>((resolve) => {
