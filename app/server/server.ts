@@ -74,7 +74,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       'Cache-Control': 'no-store',
       ...extra,
     });
-    res.end(body);
+    res.end(res.req.method === 'HEAD' ? undefined : body);
   };
 
   const http = createServer((req, res) => {
