@@ -1,5 +1,9 @@
-// Persistent pool: workers sleep on a condition variable between jobs and take tasks from a shared
-// atomic counter (dynamic scheduling balances channels of unequal cost).
+// Persistent pool: workers sleep on a condition variable between jobs and claim tasks from a shared
+// atomic counter (dynamic scheduling balances tasks of unequal cost). The caller works too and waits
+// only for claimed tasks to finish, never for sleeping workers to wake up: on a loaded machine a woken
+// thread can wait a whole time slice for a core, and by then the caller has usually done the work.
+// The claim counter carries the job's generation, so a worker that wakes late cannot claim a task of
+// a later job with the earlier job's function.
 #include "thread_pool.h"
 
 #include <atomic>
@@ -17,44 +21,54 @@ struct Pool {
   std::mutex mu;
   std::condition_variable wake, done;
   std::vector<std::thread> workers;
-  uint64_t generation = 0;
+  uint32_t generation = 0;  // guarded by mu
   bool stopping = false;
-  // the current job
+  // the current job (written under mu before the generation changes)
   TaskFn fn = nullptr;
   void *ctx = nullptr;
   int64_t ntasks = 0;
-  std::atomic<int64_t> next{0};
-  int busy = 0;
-  int size = 1;  // threads including the caller
+  std::atomic<uint64_t> claim{0};      // (generation << 32) | next task index
+  std::atomic<int64_t> remaining{0};   // tasks of the current job not yet finished
+  int size = 1;                        // threads including the caller
 
-  void drain() {
+  // Claims and runs tasks of job `gen` until none are left.
+  void drain(uint32_t gen, TaskFn f, void *c, int64_t n) {
     for (;;) {
-      int64_t t = next.fetch_add(1, std::memory_order_relaxed);
-      if (t >= ntasks) break;
-      fn(ctx, t);
+      uint64_t s = claim.load(std::memory_order_acquire);
+      for (;;) {
+        if ((uint32_t)(s >> 32) != gen || (int64_t)(s & 0xffffffffu) >= n) return;
+        if (claim.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) break;
+      }
+      f(c, (int64_t)(s & 0xffffffffu));
+      if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mu);  // pairs with the caller's wait: no lost wake-up
+        done.notify_all();
+      }
     }
   }
 
-  void worker_main(uint64_t seen) {
+  void worker_main(uint32_t seen) {
     for (;;) {
+      TaskFn f;
+      void *c;
+      int64_t n;
       {
         std::unique_lock<std::mutex> lk(mu);
         wake.wait(lk, [&] { return stopping || generation != seen; });
         if (stopping) return;
         seen = generation;
+        f = fn;
+        c = ctx;
+        n = ntasks;
       }
-      drain();
-      {
-        std::lock_guard<std::mutex> lk(mu);
-        if (--busy == 0) done.notify_one();
-      }
+      drain(seen, f, c, n);
     }
   }
 
   void start(int threads) {
     size = threads < 1 ? 1 : threads;
     stopping = false;
-    uint64_t g = generation;  // new workers must not run the previous job again
+    const uint32_t g = generation;  // new workers must not run the previous job again
     for (int i = 1; i < size; i++) workers.emplace_back([this, g] { worker_main(g); });
   }
 
@@ -70,23 +84,24 @@ struct Pool {
 
   void run(int64_t n, TaskFn f, void *c) {
     std::lock_guard<std::mutex> call(call_mu);
-    if (size <= 1 || n <= 1) {
+    if (size <= 1 || n <= 1 || n > 0xffffffffLL) {
       for (int64_t t = 0; t < n; t++) f(c, t);
       return;
     }
+    uint32_t gen;
     {
       std::lock_guard<std::mutex> lk(mu);
       fn = f;
       ctx = c;
       ntasks = n;
-      next.store(0, std::memory_order_relaxed);
-      busy = (int)workers.size();
-      generation++;
+      gen = ++generation;
+      remaining.store(n, std::memory_order_relaxed);
+      claim.store((uint64_t)gen << 32, std::memory_order_release);
     }
     wake.notify_all();
-    drain();
+    drain(gen, f, c, n);
     std::unique_lock<std::mutex> lk(mu);
-    done.wait(lk, [&] { return busy == 0; });
+    done.wait(lk, [&] { return remaining.load(std::memory_order_acquire) == 0; });
   }
 };
 
