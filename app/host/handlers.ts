@@ -44,15 +44,8 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
     stateDict: engine,
     checkpoints: { available: true, reason: null },
     diff: { available: true, reason: null },
-    // Rank processes are spawned with process.execPath, which in Electron is the app itself; the
-    // utilityProcess spawner the coordinator accepts is not wired into the Electron host yet.
-    ranks: process.versions.electron
-      ? {
-          available: false,
-          reason:
-            'rank processes are not wired in the Electron host yet (utilityProcess spawner); use browser mode (npm run serve)',
-        }
-      : { available: true, reason: null },
+    // In Electron, app/ranks spawns rank processes from the Electron binary with ELECTRON_RUN_AS_NODE=1.
+    ranks: { available: true, reason: null },
     backends: { available: true, reason: null },
   };
 }
