@@ -4,7 +4,7 @@
  * failure) under e2e/artifacts/, and ends with `N passed, N failed`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -78,6 +78,8 @@ export interface World {
 
 export async function launchWorld(): Promise<World> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  // Failure screenshots describe this run only.
+  for (const f of readdirSync(ARTIFACTS)) if (f.startsWith('FAILED-')) rmSync(join(ARTIFACTS, f));
   // The browser is up first, so the startup metric measures the server and the window, not Chromium's launch.
   const userDataDir = mkdtempSync(join(tmpdir(), 'normscope-e2e-'));
   // A fresh --user-data-dir per run (playwright passes it through launchPersistentContext).
