@@ -406,7 +406,9 @@ export function formatTable(r: BenchResult): string {
   lines.push(
     `BatchNorm kernels, ${r.dtype}, ${r.threads} thread(s); native ISA ${r.machine.nativeIsa ?? '—'}; PyTorch ${r.machine.torch ?? '—'}`,
   );
-  lines.push('floors per element: train 3·s, eval 2·s, backward 5·s bytes; copy 2·s (best copy time); times are medians (ms)');
+  lines.push(
+    'floors per element: train 3·s, eval 2·s, backward 5·s bytes; copy 2·s (best copy time); times are medians (ms)',
+  );
   const head = [
     'shape',
     'op',
