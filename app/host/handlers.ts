@@ -16,6 +16,7 @@ import type {
 } from '../shared/contract.js';
 import { backendsView, chooseBackend, runBench } from './backends.js';
 import { validateStack } from './shapeFlow.js';
+import { NotAvailableError } from './errors.js';
 import { previewSync } from './specTree.js';
 import { Session } from './session.js';
 import { statSync } from 'node:fs';
@@ -70,6 +71,10 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
       features: features(session),
     }),
     'job.cancel': async ({ jobId }) => ({ cancelled: ctx.cancel(jobId) }),
+    // Electron main answers this itself with a dialog; the host has no dialogs (browser mode).
+    'files.choose': async () => {
+      throw new NotAvailableError('no file dialog in browser mode: type the path of a file on the host machine');
+    },
 
     'stack.validate': async ({ spec, inputShape }) => validateStack(spec, inputShape, true),
     'stack.build': async (p) => session.build(p.spec, p.inputShape, p.seed),

@@ -100,6 +100,7 @@ const spec = obj({ layers: arr(layer(0), 256) });
 export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'app.info': empty,
   'job.cancel': obj({ jobId }),
+  'files.choose': obj({ purpose: oneOf('open', 'save') }),
   'stack.validate': obj({ spec, inputShape: shape }),
   'stack.build': obj({ spec, inputShape: shape, seed: num({ int: true, min: 0, max: 2 ** 53 }) }),
   'stack.previewSync': obj({ spec }),

@@ -9,8 +9,21 @@ import type { HostConnection } from '../host/hostWorker.js';
 import { validatePayload } from '../host/validate.js';
 import { toWireError } from '../host/errors.js';
 import { isTrustedSender } from './security.js';
+import { PathGrants, pathsOf } from './grants.js';
 
-export function wireIpc(connection: HostConnection, windowOf: () => BrowserWindow | null): () => void {
+export interface IpcOptions {
+  /** Files the window may use (deny-all when not given). */
+  grants?: PathGrants;
+  /** Shows a file dialog for `files.choose`; the chosen path is granted. */
+  choose?: (purpose: 'open' | 'save') => Promise<string | null>;
+}
+
+export function wireIpc(
+  connection: HostConnection,
+  windowOf: () => BrowserWindow | null,
+  opts: IpcOptions = {},
+): () => void {
+  const grants = opts.grants ?? new PathGrants();
   ipcMain.handle(CALL_CHANNEL, async (event: IpcMainInvokeEvent, method: unknown, payload: unknown) => {
     const frame = event.senderFrame;
     if (!frame || !isTrustedSender(frame.url, frame.parent === null)) {
@@ -23,6 +36,22 @@ export function wireIpc(connection: HostConnection, windowOf: () => BrowserWindo
       validatePayload(method, payload);
     } catch (e) {
       return { ok: false, error: toWireError(e) };
+    }
+    if (method === 'files.choose') {
+      if (!opts.choose) return { ok: false, error: { name: 'NotAvailable', message: 'no file dialog here' } };
+      const path = await opts.choose((payload as { purpose: 'open' | 'save' }).purpose);
+      if (path) grants.grant(path);
+      return { ok: true, value: { path } };
+    }
+    const refused = pathsOf(method, payload).find((p) => !grants.isGranted(p));
+    if (refused !== undefined) {
+      return {
+        ok: false,
+        error: {
+          name: 'Forbidden',
+          message: `the desktop app opens files chosen in a dialog (Choose…, File → Open), from Open Recent or the command line; ${JSON.stringify(refused)} was not chosen there`,
+        },
+      };
     }
     return connection.request(method, payload);
   });

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startHostWorker, type HostConnection } from '../host/hostWorker.js';
 import { eventChannel } from '../preload/bridge.js';
 import { wireIpc } from './ipc.js';
+import { PathGrants } from './grants.js';
 import { buildMenu } from './menu.js';
 import { addRecent, loadRecent, loadWindowState, saveWindowState } from './persist.js';
 import {
@@ -37,6 +38,7 @@ protocol.registerSchemesAsPrivileged([
 let win: BrowserWindow | null = null;
 let host: HostConnection | null = null;
 const pendingOpens: string[] = [];
+const grants = new PathGrants();
 
 function checkpointArgs(argv: readonly string[]): string[] {
   return argv
@@ -46,6 +48,7 @@ function checkpointArgs(argv: readonly string[]): string[] {
 }
 
 function openPath(p: string): void {
+  grants.grant(p);
   if (!win || win.webContents.isLoading()) {
     pendingOpens.push(p);
     return;
@@ -79,6 +82,7 @@ async function exportDialog(): Promise<void> {
     ],
   });
   if (r.canceled || !r.filePath) return;
+  grants.grant(r.filePath);
   const format = r.filePath.endsWith('.safetensors') ? 'safetensors' : 'pt';
   const out = await host.request('stateDict.export', { path: r.filePath, format });
   await dialog.showMessageBox(
@@ -87,6 +91,30 @@ async function exportDialog(): Promise<void> {
       ? { type: 'info', message: `Saved ${r.filePath}` }
       : { type: 'error', message: `${out.error.name}: ${out.error.message}` },
   );
+}
+
+/** `files.choose` from the window: a dialog; the chosen path is granted by the IPC layer. */
+async function chooseFile(purpose: 'open' | 'save'): Promise<string | null> {
+  if (!win) return null;
+  if (purpose === 'save') {
+    const r = await dialog.showSaveDialog(win, {
+      title: 'Save as',
+      filters: [
+        { name: 'PyTorch', extensions: ['pt'] },
+        { name: 'safetensors', extensions: ['safetensors'] },
+      ],
+    });
+    return r.canceled || !r.filePath ? null : r.filePath;
+  }
+  const r = await dialog.showOpenDialog(win, {
+    title: 'Choose a checkpoint',
+    properties: ['openFile'],
+    filters: [
+      { name: 'Checkpoints', extensions: ['pt', 'pth', 'ckpt', 'bin', 'safetensors', 'json'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  });
+  return r.canceled || !r.filePaths[0] ? null : r.filePaths[0];
 }
 
 function refreshMenu(): void {
@@ -171,7 +199,7 @@ if (!app.requestSingleInstanceLock()) {
       return new Response(res.body, { status: res.status, headers });
     });
     host = await startHostWorker('electron');
-    wireIpc(host, () => win);
+    wireIpc(host, () => win, { grants, choose: chooseFile });
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();

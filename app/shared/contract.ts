@@ -378,6 +378,8 @@ export interface BenchRow {
 export interface Methods {
   'app.info': [Record<string, never>, AppInfo];
   'job.cancel': [{ jobId: string }, { cancelled: boolean }];
+  /** Electron: a file dialog (the chosen path becomes usable); browser mode: NotAvailable (type a path). */
+  'files.choose': [{ purpose: 'open' | 'save' }, { path: string | null }];
 
   'stack.validate': [{ spec: StackSpec; inputShape: number[] }, StackValidation];
   'stack.build': [{ spec: StackSpec; inputShape: number[]; seed: number }, StackSummary];
@@ -407,7 +409,10 @@ export interface Methods {
     { total: number; rows: TensorRow[] },
   ];
   /** Builds (in the session) a stack of the file's BatchNorm layers and loads their parameters and buffers. */
-  'checkpoint.buildStack': [{ id: string }, { spec: StackSpec; inputShape: number[]; summary: StackSummary; notes: string[] }];
+  'checkpoint.buildStack': [
+    { id: string },
+    { spec: StackSpec; inputShape: number[]; summary: StackSummary; notes: string[] },
+  ];
   'checkpoint.close': [{ id: string }, { closed: boolean }];
 
   'diff.run': [{ a: string; b: string; stripPrefix: string | null; jobId: string }, DiffResult];
@@ -443,6 +448,7 @@ export type EventName = keyof Events;
 export const METHOD_NAMES = [
   'app.info',
   'job.cancel',
+  'files.choose',
   'stack.validate',
   'stack.build',
   'stack.previewSync',

@@ -51,6 +51,8 @@ export interface AppState {
   setConnection(c: AppState['connection']): void;
   /** Asks the host to stop a long job (its flag reaches the worker even while it is busy). */
   cancelJob(jobId: string | null): Promise<void>;
+  /** Electron: a file dialog in main (the chosen file becomes usable); null when cancelled. */
+  chooseFile(purpose: 'open' | 'save'): Promise<string | null>;
 
   // stack builder
   spec: StackSpec;
@@ -206,6 +208,10 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       setTheme: (theme) => set({ theme }),
       setWorkspace: (workspace) => set({ workspace }),
       setConnection: (connection) => set({ connection }),
+      async chooseFile(purpose) {
+        const r = await attempt('infoError', () => client.call('files.choose', { purpose }));
+        return r?.path ?? null;
+      },
       async cancelJob(jobId) {
         if (jobId) await client.call('job.cancel', { jobId }).catch(() => undefined);
       },

@@ -47,6 +47,8 @@ export function Checkpoints() {
   const setWorkspace = useApp((s) => s.setWorkspace);
   const buildFrom = useApp((s) => s.buildStackFromCheckpoint);
   const cancelJob = useApp((s) => s.cancelJob);
+  const chooseFile = useApp((s) => s.chooseFile);
+  const desktop = useApp((s) => s.info?.runtime === 'electron');
   const [path, setPath] = useState('');
   const [filter, setFilter] = useState('');
   const refused = error?.includes('refused global');
@@ -65,6 +67,19 @@ export function Checkpoints() {
             onKeyDown={(e) => e.key === 'Enter' && path && void open(path, false)}
             data-testid="ck-path"
           />
+          {desktop && (
+            <button
+              onClick={() =>
+                void chooseFile('open').then((p) => {
+                  if (!p) return;
+                  setPath(p);
+                  void open(p, false);
+                })
+              }
+            >
+              Choose…
+            </button>
+          )}
           <button
             className="primary"
             onClick={() => void open(path, false)}

@@ -11,6 +11,9 @@ export function Diff() {
   const error = useApp((s) => s.diffError);
   const job = useApp((s) => s.diffJob);
   const run = useApp((s) => s.runDiff);
+  const chooseFile = useApp((s) => s.chooseFile);
+  const desktop = useApp((s) => s.info?.runtime === 'electron');
+  const choose = (set: (p: string) => void) => () => void chooseFile('open').then((p) => p && set(p));
   const [a, setA] = useState('');
   const [b, setB] = useState('');
   const [status, setStatus] = useState<'all' | 'added' | 'removed' | 'changed' | 'unchanged'>('all');
@@ -41,6 +44,8 @@ export function Diff() {
             onChange={(e) => setB(e.target.value)}
             data-testid="diff-b"
           />
+          {desktop && <button onClick={choose(setA)}>Choose A…</button>}
+          {desktop && <button onClick={choose(setB)}>Choose B…</button>}
           <button
             className="primary"
             disabled={!a || !b || !!job}

@@ -12,6 +12,8 @@ function LoadAndExport() {
   const previewLoad = useApp((s) => s.previewLoad);
   const load = useApp((s) => s.loadIntoStack);
   const exportSd = useApp((s) => s.exportStateDict);
+  const chooseFile = useApp((s) => s.chooseFile);
+  const desktop = useApp((s) => s.info?.runtime === 'electron');
   const [sdPath, setSdPath] = useState('');
   const [strict, setStrict] = useState(true);
   const [out, setOut] = useState('');
@@ -109,6 +111,7 @@ function LoadAndExport() {
             onChange={(e) => setOut(e.target.value)}
             data-testid="export-path"
           />
+          {desktop && <button onClick={() => void chooseFile('save').then((p) => p && setOut(p))}>Choose…</button>}
           <button
             disabled={!out}
             onClick={() => void exportSd(out, out.endsWith('.safetensors') ? 'safetensors' : 'pt')}
