@@ -104,12 +104,26 @@ export class CollectiveBroker {
     }
   }
 
+  /**
+   * A rank failed on its own (an exception before its next collective): fail the step now instead of
+   * letting the others wait for the timeout.
+   */
+  rankFailed(rank: number, message: string): void {
+    this.fail({ message: `rank ${rank} failed outside a collective: ${message}`, blamedRank: rank });
+  }
+
   /** The group is being restarted: forget the dead and any failure. */
   reset(): void {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     this.dead.clear();
     this.abort = null;
+  }
+
+  /** A new step on a healthy group: drop anything left of the previous one (sequences restart). */
+  clearPending(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
   }
 
   private complete(key: string, p: Pending): void {

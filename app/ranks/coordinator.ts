@@ -67,6 +67,8 @@ export interface RankStepReport {
   error: string | null;
   /** The rank this rank's error blames, when it names one. */
   blames: number | null;
+  /** The rank failed on its own (not in a collective): its error is the cause. */
+  ownError: boolean;
   count: number;
   telemetry: RankTelemetry | null;
   outputs?: StepOutputs;
@@ -102,6 +104,7 @@ export class RankCoordinator {
   /** The host's copy of the model state: changes only after a successful step. */
   hostState: WireState | null = null;
   private broken: string | null = null;
+  private stepping = false;
   private generation = 0;
 
   constructor(private readonly opts: CoordinatorOptions) {
@@ -260,7 +263,18 @@ export class RankCoordinator {
     if (this.broken) throw new Error(`the group must be restarted: ${this.broken}`);
     if (req.inputs.length !== this.localRanks)
       throw new Error(`need ${this.localRanks} input shards (one per local rank), got ${req.inputs.length}`);
+    if (this.stepping) throw new Error('a step is already running on this group');
+    this.stepping = true;
+    try {
+      return await this.runStep(req);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private async runStep(req: StepRequest): Promise<StepReport> {
     this.broker.startStep();
+    this.broker.clearPending();
     const gen = this.generation;
     const n = this.localRanks;
     const settled: (FromRank | Error | null)[] = new Array(n).fill(null);
@@ -289,7 +303,13 @@ export class RankCoordinator {
         .then(
           (m) => {
             settled[r] = m;
-            if (m.type !== 'stepResult' || !m.ok) markFailed();
+            if (m.type !== 'stepResult' || !m.ok) {
+              // A rank that failed before its next collective: the others need not wait for the timeout.
+              if (m.type === 'stepResult' && m.error && !this.broker.failure && this.backend === 'ipc') {
+                this.broker.rankFailed(this.firstRank + r, m.error.message);
+              }
+              markFailed();
+            }
           },
           (e: Error) => {
             settled[r] = e;
@@ -327,6 +347,7 @@ export class RankCoordinator {
           ok: s.ok,
           error: s.error?.message ?? null,
           blames: s.error?.blamedRank ?? null,
+          ownError: s.error ? !s.error.collective : false,
           telemetry: s.telemetry,
           outputs: s.outputs,
           stateHash: s.stateHash,
@@ -334,7 +355,7 @@ export class RankCoordinator {
         };
       }
       const msg = s instanceof Error ? s.message : `unexpected answer ${s?.type}`;
-      return { ...base, ok: false, error: msg, blames: null, telemetry: null, stateHash: null };
+      return { ...base, ok: false, error: msg, blames: null, ownError: false, telemetry: null, stateHash: null };
     });
     const statesIdentical = this.statesIdentical(ranks);
     if (!failed && ranks.every((r) => r.ok)) {
@@ -377,6 +398,12 @@ export class RankCoordinator {
       const d = died[0]!;
       const ended = this.proc(d.rank)!.liveness.ended ?? 'ended';
       if (!message.includes(ended)) message = `rank ${d.rank} ${ended}; ${message}`;
+    }
+    // A rank that failed on its own (an exception, not a collective) is the cause: say what it raised.
+    const own = ranks.find((r) => r.alive && r.ownError && r.error && (blamed === null || blamed === r.rank));
+    if (own && !message.includes(own.error!)) {
+      blamed = own.rank;
+      message = `rank ${own.rank} failed outside a collective: ${own.error}; ${message}`;
     }
     const killed = ranks.filter((r) => !r.alive && this.proc(r.rank)!.killedByCoordinator).map((r) => r.rank);
     if (killed.length) message += ` (killed after the timeout: rank ${killed.join(', rank ')})`;

@@ -29,6 +29,8 @@ interface Scenario {
   fault: FaultPlan;
   rank: number;
   expect: RegExp[];
+  /** Give this rank a shard of the wrong width, so its forward raises before any collective. */
+  badShard?: number;
   /** Kill this rank from outside this many ms into the step (it is then blocked in a collective). */
   killAfterMs?: [number, number];
 }
@@ -59,6 +61,13 @@ const SCENARIOS: Scenario[] = [
     fault: { rank: 1, kind: 'sleep', layer: '1', ms: TIMEOUT_MS * 2 },
     rank: 1,
     expect: [/rank 1/, /'1:forward'/],
+  },
+  {
+    name: 'a rank raising an exception before a collective',
+    fault: { rank: 2, kind: 'sleep', ms: 0 },
+    badShard: 2,
+    rank: 2,
+    expect: [/rank 2/, /mat1 and mat2|shape/],
   },
   {
     name: 'a rank skipping a SyncBatchNorm layer',
@@ -92,7 +101,9 @@ describe.each(testModes())('faults over $name', ({ name: mode, backend, spawner 
 
       const t0 = Date.now();
       const killer = sc.killAfterMs ? setTimeout(() => c.killRank(sc.killAfterMs![0]), sc.killAfterMs[1]) : null;
-      const rep = await c.step({ step: 2, inputs: shards(COUNTS, [4], 2), fault: sc.fault });
+      const inputs = shards(COUNTS, [4], 2);
+      if (sc.badShard !== undefined) inputs[sc.badShard] = shards([1], [5], 9)[0]!;
+      const rep = await c.step({ step: 2, inputs, fault: sc.fault });
       if (killer) clearTimeout(killer);
       const took = Date.now() - t0;
       console.log(`[faults ${mode}] ${sc.name}: failed in ${took} ms: ${rep.error}`);

@@ -84,6 +84,13 @@ export type ToRank =
   /** The coordinator's answer to a collective (channel data plane). */
   | { type: 'collectiveReply'; id: 0; header: IpcResponse; payload: Float64Array };
 
+/** Why a rank's step or raw op failed; `collective` is false for its own errors (an exception in forward…). */
+export interface RankError {
+  message: string;
+  blamedRank: number | null;
+  collective: boolean;
+}
+
 export interface CollectiveTiming {
   group: string;
   op: string;
@@ -134,7 +141,7 @@ export type FromRank =
       type: 'stepResult';
       id: number;
       ok: boolean;
-      error?: { message: string; blamedRank: number | null };
+      error?: RankError;
       telemetry: RankTelemetry;
       outputs?: StepOutputs;
       /** FNV hash of the state after the step (identical buffers check). */
@@ -149,7 +156,7 @@ export type FromRank =
       /** Median and fastest time per op over its repeats (ms). */
       ms: number[];
       minMs: number[];
-      error?: { message: string; blamedRank: number | null };
+      error?: RankError;
     }
   | { type: 'state'; id: number; state: WireState }
   /** A collective request (channel data plane). */

@@ -10,7 +10,7 @@ import { createRankGroups, type RankGroups } from './rankGroups.js';
 import { RankModel, errorInfo } from './rankTraining.js';
 import { TelemetryRecorder } from './rankTelemetry.js';
 import { stateHash } from './wire.js';
-import type { FromRank, RawOp, ToRank } from './protocol.js';
+import type { FromRank, RankError, RawOp, ToRank } from './protocol.js';
 
 let groups: RankGroups | null = null;
 let model: RankModel | null = null;
@@ -86,7 +86,7 @@ export function handleRankMessage(msg: ToRank): void {
       groups!.resetCallIndices();
       for (const g of groups!.all) g.plan = msg.fault ?? null;
       let ok = true;
-      let error: { message: string; blamedRank: number | null } | undefined;
+      let error: RankError | undefined;
       let outputs;
       try {
         if (!model) throw new Error('no model: send build first');

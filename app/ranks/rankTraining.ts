@@ -17,7 +17,7 @@ import { manualSeed } from '../../engine/tensor/random.js';
 import { allocate, type FloatArray } from '../../engine/tensor/dtype.js';
 import { CollectiveError } from '../../engine/dist/processGroup.js';
 import type { RankGroups } from './rankGroups.js';
-import type { BuildMsg, StepMsg, StepOutputs } from './protocol.js';
+import type { BuildMsg, RankError, StepMsg, StepOutputs } from './protocol.js';
 import { fromWire, stateFromWire, stateToWire, toWire } from './wire.js';
 
 export class RankModel {
@@ -140,7 +140,7 @@ function defaultGradOutput(y: Tensor): Tensor {
   return new Tensor(out, y.shape, y.dtype);
 }
 
-export function errorInfo(e: unknown): { message: string; blamedRank: number | null } {
-  if (e instanceof CollectiveError) return { message: e.message, blamedRank: e.blamedRank };
-  return { message: (e as Error)?.message ?? String(e), blamedRank: null };
+export function errorInfo(e: unknown): RankError {
+  if (e instanceof CollectiveError) return { message: e.message, blamedRank: e.blamedRank, collective: true };
+  return { message: (e as Error)?.message ?? String(e), blamedRank: null, collective: false };
 }

@@ -62,6 +62,11 @@ export class CallCounter {
   resetCallIndices(): void {
     this.perTag.clear();
   }
+
+  /** Restart the sequence too (ipc, at a step boundary: a rank that failed early is back in step). */
+  resetSequence(): void {
+    this.seq = 0;
+  }
 }
 
 /** Explains a set of disagreeing calls, naming the ranks, for the mismatch error. */

@@ -86,9 +86,14 @@ export class IpcProcessGroup implements ProcessGroup {
     this.run('barrier', new Float64Array(0), o, -1);
   }
 
-  /** Starts a new step: per-tag call counts restart at 0. */
+  /**
+   * Starts a new step: per-tag call counts and the collective sequence restart at 0, so a rank that
+   * failed before reaching a collective is back in step with the others (the coordinator answered
+   * or killed everything of the previous step before starting this one).
+   */
   resetCallIndices(): void {
     this.counter.resetCallIndices();
+    this.counter.resetSequence();
   }
 
   /**
