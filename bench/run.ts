@@ -4,7 +4,13 @@
  * (and batchnorm-latest.json).
  *
  *   npm run bench -- [--dtype float32|float64] [--threads N] [--seconds S] [--shape 32,64,56,56]... [--no-torch]
+ *
+ * The other suites run as their own scripts with their own options:
+ *   npm run bench -- checkpoint [...]   checkpoint reading vs torch.load (bench/checkpoint.bench.ts)
+ *   npm run bench -- ranks [...]        SyncBatchNorm collective latency (bench/ranks.bench.ts)
+ *   npm run bench -- all                all three with their defaults
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,16 +44,38 @@ function parseArgs(argv: string[]): BenchOptions {
   return o;
 }
 
+const SUITES = ['checkpoint', 'ranks'] as const;
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Runs bench/<suite>.bench.ts in its own process (they parse their own arguments). */
+function runSuite(suite: string, args: string[]): number {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${suite}.bench.ts`), ...args], { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === 'all') {
+  for (const suite of SUITES) {
+    const status = runSuite(suite, []);
+    if (status !== 0) process.exit(status);
+  }
+  argv.shift();
+} else if ((SUITES as readonly string[]).includes(argv[0] ?? '')) {
+  process.exit(runSuite(argv[0]!, argv.slice(1)));
+} else if (argv[0] === 'batchnorm') {
+  argv.shift();
+}
+
 let opts: BenchOptions;
 try {
-  opts = parseArgs(process.argv.slice(2));
+  opts = parseArgs(argv);
 } catch (e) {
   console.error(`bench: ${(e as Error).message}`);
   process.exit(2);
 }
 const result = runBatchNormBench(opts);
 console.log(`\n${formatTable(result)}`);
-const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+const dir = join(here, 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `batchnorm-${result.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
