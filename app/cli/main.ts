@@ -31,7 +31,7 @@ function usage(): string {
     '',
     ...Object.entries(COMMANDS).map(([k, e]) => `  ${k.padEnd(width)}  ${e.summary}`),
     '',
-    'Exit codes: 0 success, 1 differences found (diff), 2 refused or malformed input.',
+    'Exit codes: 0 success, 1 differences found (diff), 2 refused or malformed input, 3 a step failed on the ranks (ranks).',
     "Run 'normscope <command> --help' for a command's options.",
     '',
   ].join('\n');
