@@ -1,11 +1,13 @@
 /**
  * functional.linear: y = x·Wᵀ + b over the last dimension (any leading dims), with its backward:
- * dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy. Accumulates in the storage dtype, row by row.
+ * dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy. All three products run on gemmABt (register-blocked dot
+ * products accumulated in double).
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
 import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { assertInitialized } from '../parameter.js';
+import { gemmABt, transpose } from './gemm.js';
 
 export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   assertInitialized(weight, 'linear');
@@ -24,15 +26,8 @@ export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null
   const outShape = [...input.shape.slice(0, -1), outF];
   const out = new Tensor(allocate(input.dtype, rows * outF), outShape, input.dtype);
   const y = out.data as FloatArray;
-  for (let r = 0; r < rows; r++) {
-    const xo = r * inF;
-    for (let o = 0; o < outF; o++) {
-      const wo = o * inF;
-      let acc = b ? b[o]! : 0;
-      for (let i = 0; i < inF; i++) acc += x[xo + i]! * w[wo + i]!;
-      y[r * outF + o] = acc;
-    }
-  }
+  gemmABt(x, w, rows, outF, inF, y);
+  if (b) for (let r = 0; r < rows; r++) for (let o = 0; o < outF; o++) y[r * outF + o]! += b[o]!;
   return attachGrad(out, {
     name: 'AddmmBackward0',
     inputs: [input, weight, bias],
@@ -40,31 +35,15 @@ export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null
       const gd = g.floatData();
       let dx: Tensor | null = null;
       if (input.requiresGrad) {
+        // dx = dy·W = dy·(Wᵀ)ᵀ
         dx = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
-        const d = dx.data as FloatArray;
-        for (let r = 0; r < rows; r++) {
-          for (let o = 0; o < outF; o++) {
-            const go = gd[r * outF + o]!;
-            if (go === 0) continue;
-            const wo = o * inF;
-            const xo = r * inF;
-            for (let i = 0; i < inF; i++) d[xo + i]! += go * w[wo + i]!;
-          }
-        }
+        gemmABt(gd, transpose(w, outF, inF), rows, inF, outF, dx.data as FloatArray);
       }
       let dw: Tensor | null = null;
       if (weight.requiresGrad) {
+        // dW = dyᵀ·x = dyᵀ·(xᵀ)ᵀ
         dw = new Tensor(allocate(weight.dtype, weight.numel()), weight.shape, weight.dtype);
-        const d = dw.data as FloatArray;
-        for (let r = 0; r < rows; r++) {
-          const xo = r * inF;
-          for (let o = 0; o < outF; o++) {
-            const go = gd[r * outF + o]!;
-            if (go === 0) continue;
-            const wo = o * inF;
-            for (let i = 0; i < inF; i++) d[wo + i]! += go * x[xo + i]!;
-          }
-        }
+        gemmABt(transpose(gd, rows, outF), transpose(x, rows, inF), outF, inF, rows, dw.data as FloatArray);
       }
       let db: Tensor | null = null;
       if (bias && bias.requiresGrad) {
