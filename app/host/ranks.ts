@@ -153,7 +153,8 @@ export class RanksService {
       lanes,
       combinedMean: any ? Float32Array.from(any.combinedMean) : this.state.combinedMean,
       combinedVar: any ? Float32Array.from(any.combinedVar) : this.state.combinedVar,
-      lastError: rep.ok ? null : `step ${step} failed and was rolled back on every rank: ${rep.error}`,
+      // The coordinator's error already starts with `step N failed: …`; say only what the host adds.
+      lastError: rep.ok ? null : `${rep.error} (rolled back on every rank)`,
     });
   }
 
