@@ -179,41 +179,23 @@ export function diffFiles(a: string, b: string, stripPrefix: string | null): Dif
       const d = diffStateDicts(refStateDict(ca.found()).tensors, refStateDict(cb.found()).tensors, {
         stripPrefix: stripPrefix ?? 'auto',
       });
+      // Keys without per-tensor numbers: added/removed have none, unchanged ones differ by exactly 0.
+      const bare = (key: string, status: 'added' | 'removed' | 'unchanged') => ({
+        key,
+        status,
+        shapeA: null,
+        shapeB: null,
+        dtypeA: null,
+        dtypeB: null,
+        maxAbsDiff: status === 'unchanged' ? 0 : null,
+        relDiff: status === 'unchanged' ? 0 : null,
+        cosine: null,
+      });
       const rows: DiffResult['rows'] = [
-        ...d.added.map((key) => ({
-          key,
-          status: 'added' as const,
-          shapeA: null,
-          shapeB: null,
-          dtypeA: null,
-          dtypeB: null,
-          maxAbsDiff: null,
-          relDiff: null,
-          cosine: null,
-        })),
-        ...d.removed.map((key) => ({
-          key,
-          status: 'removed' as const,
-          shapeA: null,
-          shapeB: null,
-          dtypeA: null,
-          dtypeB: null,
-          maxAbsDiff: null,
-          relDiff: null,
-          cosine: null,
-        })),
+        ...d.added.map((key) => bare(key, 'added')),
+        ...d.removed.map((key) => bare(key, 'removed')),
         ...d.changed.map((c) => ({ ...c, status: 'changed' as const })),
-        ...d.unchangedKeys.map((key) => ({
-          key,
-          status: 'unchanged' as const,
-          shapeA: null,
-          shapeB: null,
-          dtypeA: null,
-          dtypeB: null,
-          maxAbsDiff: 0,
-          relDiff: 0,
-          cosine: null,
-        })),
+        ...d.unchangedKeys.map((key) => bare(key, 'unchanged')),
       ];
       return {
         rows,

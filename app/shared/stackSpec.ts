@@ -42,12 +42,5 @@ export interface StackSpec {
   layers: LayerSpec[];
 }
 
-export const NORM_TYPES: readonly LayerType[] = [
-  'BatchNorm1d',
-  'BatchNorm2d',
-  'BatchNorm3d',
-  'LazyBatchNorm1d',
-  'LazyBatchNorm2d',
-  'LazyBatchNorm3d',
-  'SyncBatchNorm',
-];
+/** The BatchNorm family among the layer types. */
+export const NORM_TYPES: readonly LayerType[] = LAYER_TYPES.filter((t) => t.includes('BatchNorm'));
