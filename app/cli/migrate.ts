@@ -58,13 +58,16 @@ export const migrateCommand: Command = {
           if (found.path) lines.push(`state dict: ${found.path}`);
           if (prefix) lines.push(`stripped prefix '${prefix}' from ${sd.size} keys (and their _metadata)`);
           if (!plan.steps.length) lines.push('no BatchNorm version migration needed');
+          // Steps sharing a reason (every layer of an old file, typically) list their keys under it once.
+          const byReason = new Map<string, string[]>();
           for (const s of plan.steps) {
-            lines.push(
+            const line =
               s.kind === 'inject-counter'
-                ? `+ ${s.key} = ${s.value} (int64), version ${s.fromVersion ?? 'missing'} → ${s.toVersion}: ${s.reason}`
-                : `- ${s.key}, version ${s.fromVersion ?? 'missing'} → ${s.toVersion}: ${s.reason}`,
-            );
+                ? `  + ${s.key} = ${s.value} (int64), version ${s.fromVersion ?? 'missing'} → ${s.toVersion}`
+                : `  - ${s.key}, version ${s.fromVersion ?? 'missing'} → ${s.toVersion}`;
+            byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), line]);
           }
+          for (const [reason, stepLines] of byReason) lines.push(`${reason}:`, ...stepLines);
           lines.push(...plan.notes.map((n) => `note: ${n}`), ...warnings.map((w) => `warning: ${w}`));
           process.stdout.write(lines.join('\n') + '\n');
         }
