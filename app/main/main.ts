@@ -145,8 +145,8 @@ function createWindow(): void {
   if (state.maximized) win.maximize();
   const wc = win.webContents;
   wc.setWindowOpenHandler(() => windowOpenPolicy());
-  // Navigation away from the app is denied. (File drops do not navigate: navigateOnDragDrop is off,
-  // and a drop path through the preload is not wired yet — open files with Ctrl+O or the command line.)
+  // Navigation away from the app is denied. File drops do not navigate (navigateOnDragDrop is off):
+  // the preload sends a dropped file's path on DROP_CHANNEL and ipc.ts checks it before openPath.
   wc.on('will-navigate', (e, url) => {
     if (!isAllowedNavigation(url)) e.preventDefault();
   });
@@ -199,7 +199,7 @@ if (!app.requestSingleInstanceLock()) {
       return new Response(res.body, { status: res.status, headers });
     });
     host = await startHostWorker('electron');
-    wireIpc(host, () => win, { grants, choose: chooseFile });
+    wireIpc(host, () => win, { grants, choose: chooseFile, openDropped: openPath });
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { contentSecurityPolicy } from '../shared/csp.js';
 import { METHOD_NAMES } from '../shared/contract.js';
-import { CALL_CHANNEL, createBridge } from '../preload/bridge.js';
+import { CALL_CHANNEL, DROP_CHANNEL, createBridge } from '../preload/bridge.js';
 import {
   APP_ENTRY,
   ELECTRON_CSP,
@@ -248,8 +248,12 @@ describe('the IPC handler (DESIGN.md: every IPC payload validated; unknown sende
 
   const topFrame = (url: string) => ({ senderFrame: { url, parent: null } });
 
-  it('registers exactly one channel', () => {
-    expect([...ipcHandlers.keys()]).toEqual([CALL_CHANNEL]);
+  // Was "exactly one channel". File drops need a second one: a sandboxed page sees dropped File objects
+  // but never their paths, so the preload (not the page) asks webUtils.getPathForFile and sends the path
+  // on DROP_CHANNEL. The page cannot reach it (the bridge exposes only call/on), and main checks its
+  // sender and payload like contract calls (drops.test.ts). No other channel may appear.
+  it('registers exactly the contract channel and the preload-internal drop channel', () => {
+    expect([...ipcHandlers.keys()]).toEqual([CALL_CHANNEL, DROP_CHANNEL]);
   });
 
   it('forwards a valid call from the app window to the host, once', async () => {

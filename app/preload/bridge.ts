@@ -14,6 +14,8 @@ import {
 } from '../shared/contract.js';
 
 export const CALL_CHANNEL = 'normscope:call';
+/** Dropped files' paths, preload → main (see drops.ts); not part of what the page can call. */
+export const DROP_CHANNEL = 'normscope:drop';
 export const eventChannel = (e: EventName): string => `normscope:event:${e}`;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: WireError };
