@@ -22,9 +22,12 @@ import { Session } from './session.js';
 import { statSync } from 'node:fs';
 import type { CheckpointStore } from './checkpoints.js';
 import type { RanksService } from './ranks.js';
+import type { RankSpawner } from '../ranks/rankProcess.js';
 
 export interface HostContext {
   runtime: 'electron' | 'browser';
+  /** How rank processes start (Electron: utilityProcess through the main thread); default child_process. */
+  rankSpawner?: RankSpawner;
   emit<E extends EventName>(event: E, payload: Events[E]): void;
   /** Whether `job.cancel` was called for this job id. */
   cancelled(jobId: string): boolean;
@@ -61,7 +64,7 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
   const loading = () => import('./loadState.js');
   const store = async () => (ckStore ??= new (await files()).CheckpointStore());
   const rankSvc = async () =>
-    (rankService ??= new (await import('./ranks.js')).RanksService((s) => ctx.emit('ranks', s)));
+    (rankService ??= new (await import('./ranks.js')).RanksService((s) => ctx.emit('ranks', s), ctx.rankSpawner));
   const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
   return {
     'app.info': async (): Promise<AppInfo> => ({

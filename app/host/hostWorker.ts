@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventName, Events, WireError } from '../shared/contract.js';
 import type { Outcome } from './dispatch.js';
 import { CancelFlagWriter, createCancelFlags } from './cancelFlags.js';
+import { isForkCommand, serveForks } from '../ranks/forkBridge.js';
+import type { UtilityFork } from '../ranks/rankProcess.js';
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
 
@@ -22,10 +24,12 @@ export interface HostConnection {
  * The worker next to this file: worker.js when built; from source (tsx, vitest) a tiny bootstrap that
  * registers tsx's loader inside the worker first, because loader flags do not reach worker threads.
  */
-function spawnWorker(runtime: 'electron' | 'browser', cancelFlags: SharedArrayBuffer): Worker {
+function spawnWorker(runtime: 'electron' | 'browser', cancelFlags: SharedArrayBuffer, rankBridge: boolean): Worker {
   const here = fileURLToPath(import.meta.url);
   if (!here.endsWith('.ts'))
-    return new Worker(here.replace(/hostWorker\.js$/, 'worker.js'), { workerData: { runtime, cancelFlags } });
+    return new Worker(here.replace(/hostWorker\.js$/, 'worker.js'), {
+      workerData: { runtime, cancelFlags, rankBridge },
+    });
   // tsx's ESM API entry (its CommonJS build cannot register the hooks from inside a worker).
   const tsxApi = pathToFileURL(
     createRequire(import.meta.url)
@@ -34,13 +38,25 @@ function spawnWorker(runtime: 'electron' | 'browser', cancelFlags: SharedArrayBu
   ).href;
   const entry = pathToFileURL(here.replace(/hostWorker\.ts$/, 'worker.ts')).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: { runtime, cancelFlags } });
+  return new Worker(boot, { eval: true, workerData: { runtime, cancelFlags, rankBridge } });
 }
 
-export async function startHostWorker(runtime: 'electron' | 'browser'): Promise<HostConnection> {
+export interface HostWorkerOptions {
+  /**
+   * Electron main passes utilityProcess.fork: the worker's rank coordinator then asks this thread to
+   * start its ranks (app/ranks/forkBridge.ts), since packaged builds cannot run child_process ranks.
+   */
+  rankFork?: UtilityFork;
+}
+
+export async function startHostWorker(
+  runtime: 'electron' | 'browser',
+  opts: HostWorkerOptions = {},
+): Promise<HostConnection> {
   const flagsBuffer = createCancelFlags();
   const flags = new CancelFlagWriter(flagsBuffer);
-  const worker = spawnWorker(runtime, flagsBuffer);
+  const worker = spawnWorker(runtime, flagsBuffer, opts.rankFork !== undefined);
+  const ranks = opts.rankFork ? serveForks(opts.rankFork, (e) => worker.postMessage(e)) : null;
   const pending = new Map<number, (o: Outcome) => void>();
   const listeners = new Set<EventListener>();
   let nextId = 1;
@@ -49,7 +65,8 @@ export async function startHostWorker(runtime: 'electron' | 'browser'): Promise<
   // Requests are not held until the worker has loaded the engine: a worker's port queues messages
   // until its listener is attached, so the server can listen (and the window load) meanwhile.
   worker.on('message', (m: { t: string; id?: number; event?: EventName; payload?: unknown } & Outcome) => {
-    if (m.t === 'result' && typeof m.id === 'number') {
+    if (isForkCommand(m)) ranks?.handle(m);
+    else if (m.t === 'result' && typeof m.id === 'number') {
       const done = pending.get(m.id);
       pending.delete(m.id);
       done?.(m.ok ? { ok: true, value: m.value } : { ok: false, error: m.error });
@@ -80,6 +97,7 @@ export async function startHostWorker(runtime: 'electron' | 'browser'): Promise<
       return () => listeners.delete(listener);
     },
     async close() {
+      ranks?.killAll();
       await worker.terminate();
     },
   };

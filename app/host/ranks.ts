@@ -5,6 +5,7 @@
  * collective call counts and timings, and liveness; a rank can be killed and the group restarted.
  */
 import { RankCoordinator, type StepReport } from '../ranks/coordinator.js';
+import type { RankSpawner } from '../ranks/rankProcess.js';
 import type { RankLane, RanksState } from '../shared/contract.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 
@@ -34,7 +35,10 @@ export class RanksService {
   private state: RanksState = EMPTY;
   private inputs: { shape: number[]; dtype: 'float32'; data: Float32Array }[] = [];
 
-  constructor(private readonly onChange: (s: RanksState) => void) {}
+  constructor(
+    private readonly onChange: (s: RanksState) => void,
+    private readonly spawner?: RankSpawner,
+  ) {}
 
   private set(s: RanksState): RanksState {
     this.state = s;
@@ -77,6 +81,7 @@ export class RanksService {
       world: worldSize,
       backend: 'ipc',
       timeoutMs: 5000,
+      ...(this.spawner ? { spawner: this.spawner } : {}),
       ...(subgroups.length ? { subgroups } : {}),
     });
     this.c = c;

@@ -3,7 +3,7 @@
  * the host on a worker thread (this thread only does windows and IPC), menus, dialogs, drops, recent
  * files, file associations, a single instance, and remembered window bounds.
  */
-import { app, BrowserWindow, dialog, Menu, net, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, Menu, net, protocol, session, utilityProcess } from 'electron';
 import { existsSync } from 'node:fs';
 import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -198,7 +198,9 @@ if (!app.requestSingleInstanceLock()) {
       headers.set('X-Content-Type-Options', 'nosniff');
       return new Response(res.body, { status: res.status, headers });
     });
-    host = await startHostWorker('electron');
+    // Rank processes: utilityProcess (the RunAsNode fuse is off in release builds, so the host's
+    // coordinator cannot start Electron as Node); the worker asks this thread to fork them.
+    host = await startHostWorker('electron', { rankFork: (m, args, o) => utilityProcess.fork(m, args, o) });
     wireIpc(host, () => win, { grants, choose: chooseFile, openDropped: openPath });
     createWindow();
     app.on('activate', () => {

@@ -4,31 +4,14 @@
  * process.parentPort), every hop goes through structuredClone as worker messages do, and a real
  * RankCoordinator drives real rank processes through it.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RankCoordinator } from './coordinator.js';
 import { bridgedFork, isForkCommand, isForkEvent, serveForks, type ForkCommand, type ForkEvent } from './forkBridge.js';
 import type { FromRank } from './protocol.js';
 import type { UtilityFork } from './rankProcess.js';
+import { childProcessUtilityFork } from './fakeUtilityFork.js';
 
-const fakeUtilityFork: UtilityFork = (modulePath, args, options) => {
-  const cp = spawn(process.execPath, [...(modulePath.endsWith('.ts') ? ['--import', 'tsx'] : []), modulePath, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    serialization: 'advanced',
-    env: options.env,
-  });
-  return {
-    pid: cp.pid,
-    stderr: cp.stderr,
-    postMessage: (m: unknown) => void (cp.connected && cp.send(m as never)),
-    kill: () => cp.kill('SIGKILL'),
-    on(event: 'message' | 'exit', fn: (x: never) => void) {
-      if (event === 'message') cp.on('message', (m) => fn(m as never));
-      else cp.on('exit', (code) => fn((code ?? -1) as never));
-      return this;
-    },
-  };
-};
+const fakeUtilityFork = childProcessUtilityFork;
 
 /**
  * Both sides wired as the host worker and Electron main wire them: each hop is asynchronous and
