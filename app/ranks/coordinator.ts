@@ -238,6 +238,12 @@ export class RankCoordinator {
       await this.stop();
       throw new Error(`rank ${i} failed to start: ${why}`);
     }
+    // A rank forked through main (Electron's utilityProcess bridge) has no pid on this side: take
+    // the one the rank reports about itself.
+    replies.forEach((r, i) => {
+      const rp = this.ranks[i]!;
+      if (r.status === 'fulfilled' && r.value.type === 'ready' && rp.liveness.pid === null) rp.liveness.pid = r.value.pid;
+    });
     this.broken = null;
   }
 

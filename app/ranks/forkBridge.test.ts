@@ -49,6 +49,9 @@ describe('forkBridge', () => {
     started.push(c);
     await c.start();
     expect(main.running).toBe(2);
+    // The bridge knows no pid on this side; each rank's own report fills it in.
+    for (const l of c.liveness()) expect(l.pid).toEqual(expect.any(Number));
+    expect(new Set(c.liveness().map((l) => l.pid)).size).toBe(2);
     const res = await c.raw([0, 1].map((r) => [{ op: 'all_reduce' as const, data: [r + 1, r * 2], tag: 'r' }]));
     for (const r of res as FromRank[]) {
       if (r.type !== 'rawResult' || !r.ok) throw new Error(JSON.stringify(r));

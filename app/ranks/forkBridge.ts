@@ -81,7 +81,7 @@ export function bridgedFork(post: (c: ForkCommand) => void) {
     children.set(id, l);
     post({ t: 'rankFork', op: 'fork', id, modulePath, args, options });
     return {
-      // Known only in the main thread; the coordinator shows "no pid" for bridged ranks.
+      // Known only in the main thread; the coordinator takes the pid each rank reports when ready.
       pid: undefined,
       stderr: l.stderr,
       postMessage: (message: unknown) => post({ t: 'rankFork', op: 'post', id, message }),
