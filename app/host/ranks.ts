@@ -53,6 +53,7 @@ export class RanksService {
       ...this.state,
       lanes: this.state.lanes.map((l) => ({
         ...l,
+        pid: live[l.rank]?.pid ?? l.pid,
         alive: live[l.rank]?.alive ?? false,
         error: l.error ?? (live[l.rank]?.alive ? null : (live[l.rank]?.ended ?? 'not running')),
       })),
@@ -94,6 +95,7 @@ export class RanksService {
         );
       const lanes: RankLane[] = counts.map((count, rank) => ({
         rank,
+        pid: c.liveness()[rank]?.pid ?? null,
         alive: true,
         count,
         localMean: null,
@@ -141,6 +143,7 @@ export class RanksService {
       const prev = this.state.lanes[r.rank];
       return {
         rank: r.rank,
+        pid: prev?.pid ?? null,
         alive: r.alive,
         count: r.count,
         localMean: lt ? Float32Array.from(lt.localMean) : (prev?.localMean ?? null),

@@ -324,6 +324,8 @@ export interface DiffResult {
 
 export interface RankLane {
   rank: number;
+  /** The rank's process id (null until it has started). */
+  pid: number | null;
   alive: boolean;
   count: number;
   localMean: Float32Array | null;

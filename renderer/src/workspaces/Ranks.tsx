@@ -105,7 +105,8 @@ export function Ranks() {
               {ranks.lanes.map((l) => (
                 <div key={l.rank} className={`lane ${l.alive ? '' : 'dead'}`} data-testid={`lane-${l.rank}`}>
                   <strong>rank {l.rank}</strong>{' '}
-                  <span className={l.alive ? 'status ok' : 'status bad'}>{l.alive ? 'alive' : 'dead'}</span> · shard{' '}
+                  <span className={l.alive ? 'status ok' : 'status bad'}>{l.alive ? 'alive' : 'dead'}</span>
+                  {l.pid !== null && <> · pid {l.pid}</>} · shard{' '}
                   {l.count} · {l.collectiveCalls} collectives · {fmtNum(l.collectiveMs, 1)} ms
                   {l.error && <div className="inline-error">{l.error}</div>}
                   <ChannelBars title="local mean" values={l.localMean} />
