@@ -126,6 +126,23 @@ interface Data {
   rv: FloatArray;
 }
 
+/** One training backward as the engine runs it: reduce (Σdy, Σ(x−mean)·dy), then the elementwise dx. */
+function backwardPass(be: Backend, d: Data, dims: NCS, st: { mean: Float64Array; invstd: Float64Array }): void {
+  const r = be.backwardReduce({ dy: d.dy, x: d.x, dims, mean: st.mean });
+  be.backwardElemt({
+    dy: d.dy,
+    x: d.x,
+    dx: d.dx,
+    dims,
+    mean: st.mean,
+    invstd: st.invstd,
+    weight: d.w,
+    sumDy: r.sumDy,
+    sumDyXmu: r.sumDyXmu,
+    count: dims.n * dims.s,
+  });
+}
+
 function timeBackend(be: Backend, d: Data, dims: NCS, minSeconds: number): Record<Op, { median: number; min: number }> {
   const rm = d.rm.slice();
   const rv = d.rv.slice();
@@ -160,21 +177,7 @@ function timeBackend(be: Backend, d: Data, dims: NCS, minSeconds: number): Recor
     () => be.forwardEval({ x: d.x, y: d.y, dims, weight: d.w, bias: d.b, mean: d.rm, invstd: evalInv }),
     minSeconds,
   );
-  const backward = measure(() => {
-    const r = be.backwardReduce({ dy: d.dy, x: d.x, dims, mean: st.mean });
-    be.backwardElemt({
-      dy: d.dy,
-      x: d.x,
-      dx: d.dx,
-      dims,
-      mean: st.mean,
-      invstd: st.invstd,
-      weight: d.w,
-      sumDy: r.sumDy,
-      sumDyXmu: r.sumDyXmu,
-      count: dims.n * dims.s,
-    });
-  }, minSeconds);
+  const backward = measure(() => backwardPass(be, d, dims, st), minSeconds);
   return { train, eval: evalT, backward };
 }
 
@@ -290,19 +293,7 @@ export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
           momentum: 0.1,
           eps: 1e-5,
         });
-        const r = native.cpu.backend.backwardReduce({ dy: d.dy, x: d.x, dims, mean: st.mean });
-        native.cpu.backend.backwardElemt({
-          dy: d.dy,
-          x: d.x,
-          dx: d.dx,
-          dims,
-          mean: st.mean,
-          invstd: st.invstd,
-          weight: d.w,
-          sumDy: r.sumDy,
-          sumDyXmu: r.sumDyXmu,
-          count: dims.n * dims.s,
-        });
+        backwardPass(native.cpu.backend, d, dims, st);
       }
       const bestCopyMs = Math.min(copySet, copyNative ?? Infinity);
       for (const [k, v] of Object.entries({ x: d.x, dy: d.dy, y: d.y, dx: d.dx, w: d.w, b: d.b, rm: d.rm, rv: d.rv })) {
