@@ -23,12 +23,14 @@
 namespace ns {
 
 // Row plans (S < kRowSmallS) keep one accumulator per column of a channel block; a block spans at most
-// kRowWidth columns so the accumulators live on the stack.
-static const int64_t kRowWidth = 256;
+// kRowWidth columns so the accumulators live on the stack (≤ 48 KiB per task, within the 4 MiB stacks
+// of Node's worker threads).
+static const int64_t kRowWidth = 1024;
 static const int64_t kRowSmallS = 16;
-// Below this many elements a call runs on the calling thread only: waking pool threads costs 5–15 µs
-// (more on a loaded machine), about what a thread saves on a quarter-million-element pass.
-static const int64_t kParallelMin = 1 << 19;
+// Below this many elements a call runs on the calling thread only. Waking a sleeping pool thread costs
+// 10–60 µs here; the pool's short spin after each job (thread_pool.cc) makes back-to-back calls cheap,
+// and from about 128 Ki elements two threads beat one on every kernel but forward-train of row plans.
+static const int64_t kParallelMin = 1 << 17;
 
 // Outputs at least this large (bytes) are written with streaming stores (NORMSCOPE_STREAM_MIN_BYTES
 // overrides; the tests set 0 to cover that path on small tensors).
@@ -140,17 +142,16 @@ static Plan make_plan(int64_t n, int64_t c, int64_t s, int64_t elem_size) {
     p.rblocks = (planes + p.rper - 1) / p.rper;
     return p;
   }
-  p.cper = p.row ? kRowWidth / s : 1;
-  if (p.row && p.parallel) {  // keep at least two channel blocks per thread when there are channels enough
-    int64_t want = (c + 2 * T - 1) / (2 * T);
-    if (want < 1) want = 1;
-    if (p.cper > want) p.cper = want;
-  }
+  // Row plans take blocks as wide as the stack accumulators allow: a block narrower than a row walks
+  // each row in pieces a page or more apart, which the prefetcher follows poorly (a (256, 1024) pass ran
+  // 1.6–2.5× slower in 256-column blocks than in whole rows). Threads then split the rows instead.
+  p.cper = kRowWidth / s;
   p.cblocks = (c + p.cper - 1) / p.cper;
   p.rblocks = 1;
   p.rper = n;
-  if (p.parallel && p.cblocks < T && n > 1) {  // too few channels: split the batch (N×C planes) too
-    int64_t rb = 4 * T / p.cblocks;
+  if (p.parallel && p.cblocks < 2 * T && n > 1) {  // too few channel blocks: split the batch too
+    // Few row blocks: each costs a pass over its block's per-column accumulators and a per-channel merge.
+    int64_t rb = 2 * T / p.cblocks;
     if (rb > n) rb = n;
     p.rper = (n + rb - 1) / rb;
     p.rblocks = (n + p.rper - 1) / p.rper;

@@ -191,13 +191,14 @@ int main() {
   const Shape shapes[] = {{4, 3, 1},      {16, 5, 1},    {256, 1024, 1}, {2, 3, 7},    {8, 64, 15},
                           {4, 6, 16},     {2, 3, 100},   {8, 2, 3000},   {1, 1, 5},    {3, 1, 40000},
                           {50000, 1, 1},  {2, 4, 0},     {0, 4, 9},      {5, 0, 3},    {1, 70, 33},
-                          {4, 32, 1025},
-                          // ≥ 2^19 elements: the parallel plans (plane runs, batch-split rows, channel blocks)
-                          {3, 1, 200000}, {600000, 1, 1}, {64, 40, 250}, {1024, 600, 1}};
+                          {4, 32, 1025},  {13, 37, 3},
+                          // ≥ 2^17 elements: the parallel plans (plane runs, batch-split rows, channel blocks)
+                          {3, 1, 200000}, {600000, 1, 1}, {64, 40, 250}, {1024, 600, 1}, {160, 1024, 1},
+                          {128, 1100, 1}};
   for (int threads : {1, 2, 3}) {
     ns_cpu_set_threads(threads);
     for (const Shape &sh : shapes) {
-      if (threads == 1 && sh.n * sh.c * sh.s >= (1 << 19)) continue;  // large shapes: parallel plans only
+      if (threads == 1 && sh.n * sh.c * sh.s >= (1 << 17)) continue;  // large shapes: parallel plans only
       for (bool affine : {true, false}) {
         check_shape<float>(sh, affine, rng);
         check_shape<double>(sh, affine, rng);
