@@ -1,0 +1,103 @@
+/**
+ * State dicts and checkpoints: views, load previews and reports, the checkpoint tree, diffs.
+ * Part of the contract: ../contract.ts re-exports every type of this file.
+ */
+
+export interface StateDictEntry {
+  key: string;
+  shape: number[];
+  dtype: string;
+  kind: 'parameter' | 'buffer' | 'tensor';
+}
+
+export interface StateDictView {
+  entries: StateDictEntry[];
+  /** prefix → version ('' is the root). */
+  metadata: Array<{ prefix: string; version: number | null }>;
+}
+
+export interface CheckpointNode {
+  /** Dotted path from the file's root. */
+  path: string;
+  label: string;
+  kind: 'dict' | 'list' | 'tensor' | 'stateDict' | 'scalar' | 'string' | 'placeholder' | 'other';
+  /** For scalars/strings: the value as text. For tensors: `dtype [shape]`. */
+  detail: string;
+  children: CheckpointNode[];
+}
+
+export interface TensorRow {
+  key: string;
+  dtype: string;
+  shape: number[];
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  finite: boolean;
+}
+
+export interface NormHealth {
+  prefix: string;
+  numFeatures: number;
+  version: number | null;
+  hasNumBatchesTracked: boolean;
+  numBatchesTracked: number | null;
+  health: string[];
+}
+
+export interface CheckpointView {
+  id: string;
+  path: string;
+  format: string;
+  tree: CheckpointNode;
+  tensorCount: number;
+  stateDicts: Array<{ path: string; keys: number; metadata: Array<{ prefix: string; version: number | null }> | null }>;
+  batchNorm: NormHealth[];
+  warnings: string[];
+  /** Globals the unpickler refused (the file opened with tensors only when non-empty). */
+  refusedGlobals: string[];
+}
+
+export interface AlignmentRow {
+  key: string;
+  status: 'match' | 'shape-mismatch' | 'missing' | 'unexpected' | 'injected';
+  shapeModel: number[] | null;
+  shapeFile: number[] | null;
+}
+
+export interface LoadPreview {
+  rows: AlignmentRow[];
+  migration: Array<{ prefix: string; fromVersion: number | null; toVersion: number; injected: string[] }>;
+  /** PyTorch's exact strict-mode error text, or null when strict loading would succeed. */
+  strictError: string | null;
+}
+
+export interface LoadReport {
+  loaded: number;
+  missingKeys: string[];
+  unexpectedKeys: string[];
+  /** Fraction of model keys that received a value. */
+  coverage: number;
+}
+
+export interface DiffRow {
+  key: string;
+  status: 'added' | 'removed' | 'changed' | 'unchanged';
+  shapeA: number[] | null;
+  shapeB: number[] | null;
+  dtypeA: string | null;
+  dtypeB: string | null;
+  maxAbsDiff: number | null;
+  relDiff: number | null;
+  cosine: number | null;
+}
+
+export interface DiffResult {
+  rows: DiffRow[];
+  prefixes: { a: string; b: string };
+  /** BatchNorm prefixes whose running stats did not move between A and B (frozen). */
+  frozen: string[];
+  /** Per-channel overlays for BatchNorm buffers: key → [A values, B values] (≤ 256 channels). */
+  overlays: Array<{ key: string; a: Float32Array; b: Float32Array }>;
+}

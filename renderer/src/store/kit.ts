@@ -1,0 +1,46 @@
+/**
+ * What every slice of the store is built with: zustand's set/get, the contract client, and the
+ * helpers that make each action record its error in its own slice.
+ */
+import type { StoreApi } from 'zustand/vanilla';
+import type { ContractClient } from '../../../app/shared/contract';
+import type { StackSpec } from '../../../app/shared/stackSpec';
+import type { AppState } from './store';
+
+export interface SliceKit {
+  set: StoreApi<AppState>['setState'];
+  get: StoreApi<AppState>['getState'];
+  client: ContractClient;
+  /** Runs a host call, storing its error under `errorKey` (cleared on success). */
+  attempt<T>(errorKey: keyof AppState, fn: () => Promise<T>): Promise<T | undefined>;
+  /** Replaces the stack's spec (dropping a stale conversion preview) and validates it. */
+  setSpec(spec: StackSpec): Promise<void>;
+}
+
+/** An error as a person should read it: PyTorch's type and text where the engine raised one. */
+export function errorMessage(e: unknown): string {
+  const err = e as { name?: string; message?: string };
+  return err?.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : (err?.message ?? String(e));
+}
+
+let jobCounter = 0;
+/** A fresh id for a long job (the host reports its progress and can cancel it by this id). */
+export const newJobId = (kind: string): string => `${kind}-${Date.now().toString(36)}-${++jobCounter}`;
+
+export function makeKit(set: SliceKit['set'], get: SliceKit['get'], client: ContractClient): SliceKit {
+  const attempt = async <T>(errorKey: keyof AppState, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      const v = await fn();
+      set({ [errorKey]: null } as Partial<AppState>);
+      return v;
+    } catch (e) {
+      set({ [errorKey]: errorMessage(e) } as Partial<AppState>);
+      return undefined;
+    }
+  };
+  const setSpec = async (spec: StackSpec) => {
+    set({ spec, syncPreview: null });
+    await get().validate();
+  };
+  return { set, get, client, attempt, setSpec };
+}

@@ -1,0 +1,122 @@
+/**
+ * The checkpoint slices: the open file and its tensor table, a stack built from its BatchNorm layers,
+ * and loading one of its state dicts into the stack (preview, report) or exporting the stack's.
+ */
+import type { CheckpointView, LoadPreview, LoadReport, TensorRow } from '../../../../app/shared/contract';
+import { newJobId, type SliceKit } from '../kit';
+
+/** The host returns at most this many tensor rows per call (the table asks for more as it scrolls). */
+const PAGE_LIMIT = 5000;
+
+export interface CheckpointSlice {
+  checkpoint: CheckpointView | null;
+  checkpointRows: { total: number; rows: TensorRow[]; filter: string } | null;
+  checkpointError: string | null;
+  checkpointJob: string | null;
+  openCheckpoint(path: string, tensorsOnly: boolean): Promise<void>;
+  loadTensorRows(filter: string, upTo: number): Promise<void>;
+  stackNotes: string[];
+  buildStackFromCheckpoint(): Promise<void>;
+}
+
+export interface LoadSlice {
+  loadPreview: LoadPreview | null;
+  loadReport: LoadReport | null;
+  loadError: string | null;
+  exported: string | null;
+  previewLoad(stateDictPath: string): Promise<void>;
+  loadIntoStack(stateDictPath: string, strict: boolean): Promise<void>;
+  exportStateDict(path: string, format: 'pt' | 'safetensors'): Promise<void>;
+}
+
+export function checkpointSlice({ set, get, client, attempt }: SliceKit): CheckpointSlice {
+  return {
+    checkpoint: null,
+    checkpointRows: null,
+    checkpointError: null,
+    checkpointJob: null,
+    async openCheckpoint(path, tensorsOnly) {
+      const jobId = newJobId('open');
+      set({ checkpointJob: jobId });
+      const checkpoint = await attempt('checkpointError', () =>
+        client.call('checkpoint.open', { path, jobId, tensorsOnly }),
+      );
+      set({ checkpointJob: null });
+      if (!checkpoint) return;
+      const old = get().checkpoint;
+      if (old) void client.call('checkpoint.close', { id: old.id }).catch(() => undefined);
+      set({ checkpoint, checkpointRows: null, loadPreview: null, loadReport: null });
+      await get().loadTensorRows('', 500);
+    },
+    stackNotes: [],
+    async buildStackFromCheckpoint() {
+      const ck = get().checkpoint;
+      if (!ck) return;
+      const r = await attempt('checkpointError', () => client.call('checkpoint.buildStack', { id: ck.id }));
+      if (!r) return;
+      set({
+        spec: r.spec,
+        inputShape: r.inputShape,
+        summary: r.summary,
+        stackNotes: r.notes,
+        syncPreview: null,
+        lastStep: null,
+        losses: [],
+        compare: null,
+      });
+      set({ selectedLayer: r.summary.normLayers[0] ?? null, stateDict: null, workspace: 'stack' });
+      await get().validate();
+      const session = await attempt('steppingError', () => client.call('step.state', {}));
+      if (session) set({ session });
+    },
+    async loadTensorRows(filter, upTo) {
+      const ck = get().checkpoint;
+      if (!ck) return;
+      const have = get().checkpointRows;
+      const offset = have && have.filter === filter ? have.rows.length : 0;
+      if (offset >= upTo) return;
+      const page = await attempt('checkpointError', () =>
+        client.call('checkpoint.tensors', { id: ck.id, offset, limit: Math.min(PAGE_LIMIT, upTo - offset), filter }),
+      );
+      if (!page) return;
+      set((s) => ({
+        checkpointRows: {
+          total: page.total,
+          filter,
+          rows: offset && s.checkpointRows ? [...s.checkpointRows.rows, ...page.rows] : page.rows,
+        },
+      }));
+    },
+  };
+}
+
+export function loadSlice({ set, get, client, attempt }: SliceKit): LoadSlice {
+  const NO_CHECKPOINT = 'open a checkpoint in the Checkpoint browser first';
+  return {
+    loadPreview: null,
+    loadReport: null,
+    loadError: null,
+    exported: null,
+    async previewLoad(stateDictPath) {
+      const ck = get().checkpoint;
+      if (!ck) return set({ loadError: NO_CHECKPOINT });
+      const loadPreview = await attempt('loadError', () =>
+        client.call('stateDict.previewLoad', { checkpointId: ck.id, stateDictPath }),
+      );
+      set({ loadPreview: loadPreview ?? null, loadReport: null });
+    },
+    async loadIntoStack(stateDictPath, strict) {
+      const ck = get().checkpoint;
+      if (!ck) return set({ loadError: NO_CHECKPOINT });
+      const loadReport = await attempt('loadError', () =>
+        client.call('stateDict.load', { checkpointId: ck.id, stateDictPath, strict }),
+      );
+      set({ loadReport: loadReport ?? null });
+      if (loadReport) await get().loadStateDictView();
+    },
+    async exportStateDict(path, format) {
+      const r = await attempt('loadError', () => client.call('stateDict.export', { path, format }));
+      set({ exported: r ? `saved ${r.path} (${r.bytes.toLocaleString()} bytes)` : null });
+    },
+  };
+}

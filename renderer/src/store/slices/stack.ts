@@ -1,0 +1,90 @@
+/** The stack builder slice: the spec being edited, its validation, the built stack, SyncBatchNorm conversion. */
+import type { StackSummary, StackValidation, SyncConversionPreview } from '../../../../app/shared/contract';
+import type { LayerSpec, LayerType, StackSpec } from '../../../../app/shared/stackSpec';
+import type { SliceKit } from '../kit';
+import * as edit from '../specEdit';
+
+export interface StackSlice {
+  spec: StackSpec;
+  inputShape: number[];
+  validation: StackValidation | null;
+  summary: StackSummary | null;
+  syncPreview: SyncConversionPreview | null;
+  stackBusy: boolean;
+  stackError: string | null;
+  loadPreset(name: string): Promise<void>;
+  addLayer(type: LayerType, parent?: string): Promise<void>;
+  removeLayer(path: string): Promise<void>;
+  moveLayer(path: string, delta: -1 | 1): Promise<void>;
+  updateLayer(path: string, patch: Partial<LayerSpec>): Promise<void>;
+  setInputShape(shape: number[]): Promise<void>;
+  validate(): Promise<void>;
+  build(): Promise<void>;
+  previewSync(): Promise<void>;
+  applySync(): Promise<void>;
+}
+
+export function stackSlice({ set, get, client, attempt, setSpec }: SliceKit): StackSlice {
+  const preset = edit.PRESETS['MLP (BatchNorm1d)']!;
+  return {
+    spec: preset.spec,
+    inputShape: preset.inputShape,
+    validation: null,
+    summary: null,
+    syncPreview: null,
+    stackBusy: false,
+    stackError: null,
+    async loadPreset(name) {
+      const p = edit.PRESETS[name];
+      if (!p) return;
+      set({ inputShape: p.inputShape });
+      await setSpec(p.spec);
+    },
+    async addLayer(type, parent = '') {
+      const v = get().validation;
+      const last = v?.outputShape ?? null;
+      const channels = last && last.length > 1 ? last[1]! : last ? last[0]! : null;
+      await setSpec(edit.addLayer(get().spec, edit.defaultLayer(type, channels), parent));
+    },
+    removeLayer: (path) => setSpec(edit.removeLayer(get().spec, path)),
+    moveLayer: (path, delta) => setSpec(edit.moveLayer(get().spec, path, delta)),
+    updateLayer: (path, patch) => setSpec(edit.updateLayer(get().spec, path, patch)),
+    async setInputShape(inputShape) {
+      set({ inputShape });
+      await get().validate();
+    },
+    async validate() {
+      const { spec, inputShape } = get();
+      const validation = await attempt('stackError', () => client.call('stack.validate', { spec, inputShape }));
+      if (validation) set({ validation });
+    },
+    async build() {
+      const { spec, inputShape } = get();
+      set({ stackBusy: true });
+      const summary = await attempt('stackError', () => client.call('stack.build', { spec, inputShape, seed: 0 }));
+      set({ stackBusy: false });
+      if (summary) {
+        set({
+          stackNotes: [],
+          summary,
+          lastStep: null,
+          losses: [],
+          compare: null,
+          inspection: null,
+          selectedLayer: summary.normLayers[0] ?? null,
+          stateDict: null,
+        });
+        const session = await attempt('steppingError', () => client.call('step.state', {}));
+        if (session) set({ session });
+      }
+    },
+    async previewSync() {
+      const syncPreview = await attempt('stackError', () => client.call('stack.previewSync', { spec: get().spec }));
+      if (syncPreview) set({ syncPreview });
+    },
+    async applySync() {
+      const p = get().syncPreview;
+      if (p) await setSpec(p.spec);
+    },
+  };
+}
