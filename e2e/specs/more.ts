@@ -27,6 +27,8 @@ export const moreSpecs: Spec[] = [
       const lane2 = (await w.page.getByTestId('lane-2').textContent()) ?? '';
       expectTrue(lane2.includes('shard 0'), `rank 2 has the empty shard: ${lane2}`);
       expectTrue(/pid \d+/.test(lane2), `rank 2 shows its process id: ${lane2}`);
+      await w.page.getByTestId('lane-2-empty').waitFor();
+      await w.page.getByTestId('lane-0-mean').waitFor();
       await w.page.getByTestId('ranks-combined').waitFor();
       await shell.screenshot('09-ranks');
       await w.page.getByTestId('kill-2').click();

@@ -1,6 +1,6 @@
 /** Workspace 7: SyncBatchNorm ranks as processes: one lane per rank, combined stats, kill and restart. */
 import { useState } from 'react';
-import { ChannelBars } from '../charts/charts';
+import { ChannelBars, Lines } from '../charts/charts';
 import { Empty, ErrorBox, FeatureGate, fmtNum } from '../components/common';
 import { useApp } from '../store/hooks';
 
@@ -109,7 +109,24 @@ export function Ranks() {
                   {l.pid !== null && <> · pid {l.pid}</>} · shard{' '}
                   {l.count} · {l.collectiveCalls} collectives · {fmtNum(l.collectiveMs, 1)} ms
                   {l.error && <div className="inline-error">{l.error}</div>}
-                  <ChannelBars title="local mean" values={l.localMean} />
+                  {l.count === 0 ? (
+                    <p className="note" data-testid={`lane-${l.rank}-empty`}>
+                      Empty shard: this rank joins every collective with count 0, so it adds nothing to the
+                      combined statistics (its local ones are undefined).
+                    </p>
+                  ) : (
+                    <>
+                      <Lines
+                        title="mean per channel: local vs combined"
+                        series={[
+                          { label: 'local', values: l.localMean ?? [], cls: 'a' },
+                          { label: 'combined', values: l.combinedMean ?? [], cls: 'b' },
+                        ]}
+                        testId={`lane-${l.rank}-mean`}
+                      />
+                      <ChannelBars title="local variance (biased)" values={l.localVar} />
+                    </>
+                  )}
                   {l.alive && running && (
                     <button onClick={() => void kill(l.rank)} data-testid={`kill-${l.rank}`}>
                       Kill rank {l.rank}
