@@ -41,6 +41,18 @@ export class LegacyTorchError extends CheckpointError {
   }
 }
 
+/**
+ * Writing a file failed (full disk, quota, read-only or forbidden folder). The write was atomic: the
+ * target is untouched and the temp file is gone. `code` is the system's error code (ENOSPC, …).
+ */
+export class WriteError extends CheckpointError {
+  readonly code: string | null;
+  constructor(message: string, code: string | null) {
+    super(message, 'WriteError');
+    this.code = code;
+  }
+}
+
 export class SafetensorsError extends CheckpointError {
   constructor(message: string) {
     super(message, 'SafetensorsError');

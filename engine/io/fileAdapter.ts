@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { checkWindow, MemorySource, type ByteSink, type ByteSource } from './byteSource.js';
-import { CheckpointError } from './errors.js';
+import { CheckpointError, WriteError } from './errors.js';
 
 /**
  * Files up to this size are read into memory in one go; larger ones are read in windows (one positioned
@@ -78,6 +78,11 @@ export function fileExists(file: string): boolean {
   return fs.existsSync(file);
 }
 
+/** Removes a file this process wrote (no error when it is already gone). */
+export function removeFile(file: string): void {
+  fs.rmSync(file, { force: true });
+}
+
 export function readTextFile(file: string, maxBytes = 64 * 1024 * 1024): string {
   const st = fs.statSync(file);
   if (st.size > maxBytes) throw new CheckpointError(`${file} is too large (${st.size} bytes) for a text index`);
@@ -101,9 +106,34 @@ export interface WriteOptions {
   overwrite?: boolean;
 }
 
+/** Why the system refused a write, in words, for the codes a person can do something about. */
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'the folder does not exist',
+  ENOTDIR: 'a part of the path is not a folder',
+  EFBIG: 'the file is too large for this file system',
+  EIO: 'input/output error',
+};
+
+/** A system error of a write as a WriteError; anything else (the producer's own errors) unchanged. */
+function asWriteError(file: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string' || !(code in WRITE_FAILURES)) return e;
+  return new WriteError(
+    `cannot write ${file}: ${WRITE_FAILURES[code]} (${code}); nothing was written or replaced`,
+    code,
+  );
+}
+
 /**
  * Writes a file atomically: the producer writes into a temp file next to the target, which is
- * fsynced and renamed over the target only when the producer returns without throwing.
+ * fsynced and renamed over the target only when the producer returns without throwing. On any
+ * failure the temp file is removed and the target left as it was; system errors (full disk,
+ * read-only folder, …) become WriteErrors that say so.
  */
 export function writeFileAtomic(file: string, produce: (sink: ByteSink) => void, opts: WriteOptions = {}): void {
   const target = path.resolve(file);
@@ -111,14 +141,15 @@ export function writeFileAtomic(file: string, produce: (sink: ByteSink) => void,
     throw new CheckpointError(`${file} already exists (pass overwrite to replace it)`);
   }
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'wx');
-  let ok = false;
+  let fd: number | null = null;
   try {
+    fd = fs.openSync(tmp, 'wx');
     let position = 0;
+    const out = fd;
     const sink: ByteSink = {
       write(chunk: Uint8Array) {
         let done = 0;
-        while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+        while (done < chunk.length) done += fs.writeSync(out, chunk, done, chunk.length - done);
         position += chunk.length;
       },
       get position() {
@@ -127,12 +158,20 @@ export function writeFileAtomic(file: string, produce: (sink: ByteSink) => void,
     };
     produce(sink);
     fs.fsyncSync(fd);
-    ok = true;
-  } finally {
     fs.closeSync(fd);
-    if (!ok) fs.rmSync(tmp, { force: true });
+    fd = null;
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // the write already failed; that is the error to report
+      }
+    }
+    fs.rmSync(tmp, { force: true });
+    throw asWriteError(file, e);
   }
-  fs.renameSync(tmp, target);
 }
 
 /** CRC-32 (zip's), through zlib where the runtime has it. */

@@ -6,6 +6,7 @@ export {
   TorchZipError,
   LegacyTorchError,
   SafetensorsError,
+  WriteError,
 } from './errors.js';
 export {
   Checkpoint,

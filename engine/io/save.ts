@@ -6,7 +6,15 @@
 import { memorySink, type ByteSink } from './byteSource.js';
 import { crc32Native } from './nodeCrc.js';
 import { CheckpointError } from './errors.js';
-import { basename, dirname, joinPath, writeFileAtomic, type WriteOptions } from './fileAdapter.js';
+import {
+  basename,
+  dirname,
+  fileExists,
+  joinPath,
+  removeFile,
+  writeFileAtomic,
+  type WriteOptions,
+} from './fileAdapter.js';
 import { itemSize, type DType } from '../tensor/dtype.js';
 import type { WritableValue } from './pickler.js';
 import { PyDict, type PyValue } from './pyobjects.js';
@@ -95,15 +103,23 @@ export function saveSafetensorsSharded(indexFile: string, sd: TensorMap, opts: S
     (_, i) => `${base}-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`,
   );
   const weightMap: Record<string, string> = {};
-  shards.forEach((entries, i) => {
-    const shard = Object.assign(new Map(entries), { metadata: sd.metadata });
-    saveSafetensors(joinPath(dirname(indexFile), names[i]!), shard, {
-      overwrite: opts.overwrite,
-      metadata: opts.metadata ?? null,
+  // A failure part-way (a full disk, say) removes the shards this call created, so no half set is
+  // left behind; shards that existed before (overwrite) were each replaced atomically or not at all.
+  const created: string[] = [];
+  try {
+    shards.forEach((entries, i) => {
+      const shard = Object.assign(new Map(entries), { metadata: sd.metadata });
+      const file = joinPath(dirname(indexFile), names[i]!);
+      const existed = fileExists(file);
+      saveSafetensors(file, shard, { overwrite: opts.overwrite, metadata: opts.metadata ?? null });
+      if (!existed) created.push(file);
+      for (const [k] of entries) weightMap[k] = names[i]!;
     });
-    for (const [k] of entries) weightMap[k] = names[i]!;
-  });
-  const index = JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2);
-  writeFileAtomic(indexFile, (sink) => sink.write(new TextEncoder().encode(index)), opts);
+    const index = JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2);
+    writeFileAtomic(indexFile, (sink) => sink.write(new TextEncoder().encode(index)), opts);
+  } catch (e) {
+    for (const f of created) removeFile(f);
+    throw e;
+  }
   return names;
 }
