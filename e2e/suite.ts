@@ -7,6 +7,8 @@ import { coreSpecs } from './specs/core.js';
 import { moreSpecs } from './specs/more.js';
 import { fileSpecs } from './specs/files.js';
 import { electronSpecs } from './electron.js';
+import { closeDesktop, desktopSpecs } from './specs/desktop.js';
+import { quitDesktop } from './standIn/desktop.js';
 
 const t0 = performance.now();
 let world: World | null = null;
@@ -17,13 +19,21 @@ try {
   const r1 = await runSpecs(world, [...coreSpecs, ...fileSpecs, ...moreSpecs]);
   console.log('e2e — Electron');
   const r2 = await runSpecs(world, electronSpecs);
-  result = { passed: r1.passed + r2.passed, failed: r1.failed + r2.failed, skipped: r1.skipped + r2.skipped };
+  console.log('e2e — desktop app with Electron stood in (built main, preload and renderer)');
+  const r3 = await runSpecs(world, desktopSpecs);
+  await closeDesktop();
+  result = {
+    passed: r1.passed + r2.passed + r3.passed,
+    failed: r1.failed + r2.failed + r3.failed,
+    skipped: r1.skipped + r2.skipped + r3.skipped,
+  };
   console.log('\nmeasured:');
   for (const [k, v] of Object.entries(world.metrics)) console.log(`  ${k}: ${v}`);
 } catch (e) {
   console.error(`e2e: could not run the suite: ${(e as Error).stack ?? e}`);
   result.failed++;
 } finally {
+  quitDesktop();
   if (world) await closeWorld(world);
 }
 console.log(

@@ -16,8 +16,11 @@ export class StandInWebContents extends EventEmitter {
   readonly sent: Array<[string, unknown]> = [];
   loading = true;
   windowOpenHandler: ((details: unknown) => unknown) | null = null;
+  /** Where sent messages go besides `sent` (the e2e stand-in forwards them to a real page). */
+  onSend: ((channel: string, payload: unknown) => void) | null = null;
   send(channel: string, payload: unknown): void {
     this.sent.push([channel, payload]);
+    this.onSend?.(channel, payload);
   }
   setWindowOpenHandler(h: (details: unknown) => unknown): void {
     this.windowOpenHandler = h;
@@ -94,6 +97,8 @@ export const recorded = {
   menus: 0,
   forks: [] as string[],
   quit: false,
+  /** What the next open/save dialogs answer (null: the user cancels). */
+  dialogAnswers: { open: null as string | null, save: null as string | null },
 };
 
 let markReady: () => void = () => undefined;
@@ -145,8 +150,14 @@ export const electron = {
     buildFromTemplate: (template: unknown) => ({ template }),
   },
   dialog: {
-    showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
-    showSaveDialog: async () => ({ canceled: true }),
+    showOpenDialog: async () => {
+      const p = recorded.dialogAnswers.open;
+      return p ? { canceled: false, filePaths: [p] } : { canceled: true, filePaths: [] };
+    },
+    showSaveDialog: async () => {
+      const p = recorded.dialogAnswers.save;
+      return p ? { canceled: false, filePath: p } : { canceled: true };
+    },
     showMessageBox: async () => ({ response: 0 }),
   },
   utilityProcess: {

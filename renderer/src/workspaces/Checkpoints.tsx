@@ -1,5 +1,5 @@
 /** Workspace 5: open a checkpoint file (path on the host), its tree, tensor table and BatchNorm health. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { CheckpointNode, TensorRow } from '../../../app/shared/contract';
 import { Empty, ErrorBox, FeatureGate, fmtNum, Progress, shapeText } from '../components/common';
 import { VirtualTable } from '../components/VirtualTable';
@@ -51,6 +51,11 @@ export function Checkpoints() {
   const desktop = useApp((s) => s.info?.runtime === 'electron');
   const [path, setPath] = useState('');
   const [filter, setFilter] = useState('');
+  // A file opened from elsewhere (File → Open, a drop, Open Recent, the command line) shows its path here.
+  const openedPath = ck?.path ?? null;
+  useEffect(() => {
+    if (openedPath) setPath(openedPath);
+  }, [openedPath]);
   const refused = error?.includes('refused global');
   return (
     <section className="workspace" data-testid="ws-checkpoints">
