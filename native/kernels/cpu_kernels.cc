@@ -104,9 +104,11 @@ namespace base {
 #define NS_HAVE_AVX2 1
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#define NS_ISA_AVX2 1  // GCC's target pragma does not define __AVX2__; the bodies test this instead
 namespace avx2 {
 #include "cpu_kernels_impl.inc"
 }  // namespace avx2
+#undef NS_ISA_AVX2
 #pragma GCC pop_options
 #endif
 
