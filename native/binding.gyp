@@ -13,6 +13,7 @@
       "target_name": "normscope",
       "sources": [
         "addon/addon.cc",
+        "addon/file_read.cc",
         "kernels/cpu_kernels.cc",
         "kernels/thread_pool.cc",
         "kernels/ns_error.cc",

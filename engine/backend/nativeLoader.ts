@@ -117,6 +117,11 @@ export interface Addon {
   /** memcpy over the CPU pool (the benchmarks' bandwidth reference). */
   copy(dst: FloatArray, src: FloatArray): void;
   info(): AddonInfo;
+  /**
+   * Fills `dst` from the open file `fd` at `offset`, in up to `parts` concurrent positioned reads
+   * (native/addon/file_read.cc; POSIX builds only). Returns the bytes read; throws on a short read.
+   */
+  readFileRange?(fd: number, offset: number, dst: Uint8Array, parts?: number): number;
 }
 
 /** What tools/build-native.mjs recorded about the last build (native/build/build-info.json). */

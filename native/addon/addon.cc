@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../kernels/normscope_kernels.h"
+#include "file_read.h"
 
 namespace {
 
@@ -340,6 +341,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bind(exports, "setThreads", SetThreads);
   bind(exports, "copy", Copy);
   bind(exports, "info", Info);
+  if (HaveReadFileRange()) bind(exports, "readFileRange", ReadFileRange);
   return exports;
 }
 
