@@ -1,7 +1,8 @@
 /**
  * The only module of engine/ that touches Node's file system (DESIGN.md: Node built-ins only behind
  * engine/io's file adapters). Reading: a FileSource reads windows with positioned reads, so files
- * over 2 GiB never need one big buffer. Writing: atomic (temp file in the same folder, fsync, rename),
+ * over 2 GiB never need one big buffer; large windows go through the native addon's parallel reader
+ * when it is built (see PARALLEL_READ_MIN). Writing: atomic (temp file in the same folder, fsync, rename),
  * and an existing file is never replaced unless the caller says so.
  */
 import * as fs from 'node:fs';
