@@ -3,6 +3,8 @@
  * preload and renderer together: the contract through the preload, host events back into the window,
  * files only through dialogs, menus' open path and drops, ranks forked by main.
  */
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recorded } from '../../app/main/testing/standInElectron.js';
 import { corpusFile } from '../../engine/io/testUtil.js';
@@ -97,6 +99,34 @@ export const desktopSpecs: Spec[] = [
       const shown = await page.getByTestId('ck-path').inputValue();
       expectTrue(shown === dropped, `the path field shows the opened file: ${shown}`);
       await page.screenshot({ path: join(ARTIFACTS, 'desktop-standin-checkpoint.png') });
+    },
+  },
+  {
+    name: 'desktop (stand-in Electron): exporting the state dict writes only where the save dialog pointed',
+    async run(w) {
+      const { page } = await open(w);
+      const shell = new Shell(page);
+      const stack = new StackPage(page);
+      await shell.go('stack');
+      await stack.preset('MLP (BatchNorm1d)');
+      await stack.build();
+      await shell.go('stateDict');
+      const dir = mkdtempSync(join(tmpdir(), 'ns-desktop-export-'));
+      const typed = join(dir, 'typed.pt');
+      await page.getByTestId('export-path').fill(typed);
+      await page.getByTestId('export').click();
+      await page.getByTestId('load-error').filter({ hasText: 'Forbidden' }).waitFor({ timeout: 15_000 });
+      expectTrue(!existsSync(typed), 'nothing was written to a typed path');
+      const chosen = join(dir, 'chosen.safetensors');
+      recorded.dialogAnswers.save = chosen;
+      await page.getByRole('button', { name: 'Choose…' }).click();
+      await page
+        .getByTestId('export-path')
+        .and(page.locator(`[value="${chosen}"]`))
+        .waitFor();
+      await page.getByTestId('export').click();
+      await page.getByTestId('exported').filter({ hasText: 'bytes' }).waitFor({ timeout: 15_000 });
+      expectTrue(statSync(chosen).size > 0, `the stack's state dict was written to ${chosen}`);
     },
   },
   {
