@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // e2e/ has its own runner (Playwright through playwright-core), started by tools/run-tests.mjs.
 export default defineConfig({
   test: {
-    include: ['engine/**/*.test.ts', 'app/**/*.test.ts', 'renderer/**/*.test.ts', 'renderer/**/*.test.tsx', 'bench/**/*.test.ts', 'tools/**/*.test.ts'],
+    include: ['engine/**/*.test.ts', 'app/**/*.test.ts', 'renderer/**/*.test.ts', 'renderer/**/*.test.tsx', 'bench/**/*.test.ts', 'tools/**/*.test.ts', 'native/gpu-check/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
