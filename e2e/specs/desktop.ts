@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recorded } from '../../app/main/testing/standInElectron.js';
 import { corpusFile } from '../../engine/io/testUtil.js';
+import type { Page } from 'playwright-core';
 import { ARTIFACTS, expectTrue, type Spec, type World } from '../harness.js';
 import { openDesktop, type Desktop } from '../standIn/desktop.js';
 import { Shell } from '../pages/shell.js';
@@ -22,6 +23,21 @@ async function open(w: World): Promise<Desktop> {
 export async function closeDesktop(): Promise<void> {
   await desktop?.close();
   desktop = null;
+}
+
+/** Builds the MLP preset (converted to SyncBatchNorm when asked) in the desktop window. */
+async function buildMlp(page: Page, sync = false): Promise<Shell> {
+  const shell = new Shell(page);
+  const stack = new StackPage(page);
+  await shell.go('stack');
+  await stack.preset('MLP (BatchNorm1d)');
+  if (sync) {
+    await stack.previewSync();
+    await page.getByTestId('apply-sync').click();
+    await page.getByTestId('layer-1').filter({ hasText: 'SyncBatchNorm' }).waitFor();
+  }
+  await stack.build();
+  return shell;
 }
 
 export const desktopSpecs: Spec[] = [
@@ -40,11 +56,8 @@ export const desktopSpecs: Spec[] = [
       );
       const runtime = await page.evaluate('window.normscope.call("app.info", {}).then((i) => i.runtime)');
       expectTrue(runtime === 'electron', `the host answers as the desktop app: ${String(runtime)}`);
-      const stack = new StackPage(page);
       const stepping = new SteppingPage(page);
-      await shell.go('stack');
-      await stack.preset('MLP (BatchNorm1d)');
-      await stack.build();
+      await buildMlp(page);
       await shell.go('stepping');
       await stepping.trainStep();
       await stepping.waitStep(1);
@@ -105,11 +118,7 @@ export const desktopSpecs: Spec[] = [
     name: 'desktop (stand-in Electron): exporting the state dict writes only where the save dialog pointed',
     async run(w) {
       const { page } = await open(w);
-      const shell = new Shell(page);
-      const stack = new StackPage(page);
-      await shell.go('stack');
-      await stack.preset('MLP (BatchNorm1d)');
-      await stack.build();
+      const shell = await buildMlp(page);
       await shell.go('stateDict');
       const dir = mkdtempSync(join(tmpdir(), 'ns-desktop-export-'));
       const typed = join(dir, 'typed.pt');
@@ -133,14 +142,7 @@ export const desktopSpecs: Spec[] = [
     name: 'desktop (stand-in Electron): ranks are utility processes forked by main',
     async run(w) {
       const { page } = await open(w);
-      const shell = new Shell(page);
-      const stack = new StackPage(page);
-      await shell.go('stack');
-      await stack.preset('MLP (BatchNorm1d)');
-      await stack.previewSync();
-      await page.getByTestId('apply-sync').click();
-      await page.getByTestId('layer-1').filter({ hasText: 'SyncBatchNorm' }).waitFor();
-      await stack.build();
+      const shell = await buildMlp(page, true);
       await shell.go('ranks');
       await page.getByTestId('ranks-world').fill('2');
       await page.getByTestId('ranks-shards').fill('');
