@@ -32,7 +32,13 @@ export { getBackend, setBackend, backendInfo } from './backend/registry.js';
 export type { BackendInfo, BackendStatus, BackendChoice } from './backend/registry.js';
 export type { Backend, BackendName } from './backend/backend.js';
 
-export { initProcessGroup, destroyProcessGroup, isInitialized, getWorldGroup, CollectiveError } from './dist/processGroup.js';
+export {
+  initProcessGroup,
+  destroyProcessGroup,
+  isInitialized,
+  getWorldGroup,
+  CollectiveError,
+} from './dist/processGroup.js';
 export type { ProcessGroup, CollectiveOptions } from './dist/processGroup.js';
 export { setSyncObserver } from './dist/syncBatchNormFunction.js';
 export type { SyncEvent } from './dist/syncBatchNormFunction.js';
@@ -54,6 +60,7 @@ export {
   TorchZipError,
   LegacyTorchError,
   SafetensorsError,
+  WriteError,
 } from './io/index.js';
 export type { CheckpointFormat, LoadOptions, SaveOptions } from './io/index.js';
 export {

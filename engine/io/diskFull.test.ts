@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { WriteError } from './errors.js';
+import { WriteError } from '../index.js'; // the engine's public API names it
 import { saveSafetensors, saveSafetensorsSharded, saveTorch } from './save.js';
 import { StateDict } from '../nn/stateDict.js';
 import { corpusFile, tempDir } from './testUtil.js';

@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import type { Backend, NCS } from '../../engine/backend/backend.js';
 import { loadNativeBackends } from '../../engine/backend/nativeLoader.js';
 import { tsBackend } from '../../engine/backend/tsKernels.js';
+import { measure } from '../../bench/batchnorm.bench.js';
 import type { FloatArray } from '../../engine/tensor/dtype.js';
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -125,18 +126,6 @@ function compare(cuda: Backend, cpu: Backend, T: Ctor, dims: NCS, tol: number): 
   return { shape: `(${dims.n},${dims.c},${dims.s})`, dtype: T.name.replace('Array', '').toLowerCase(), worst, ok };
 }
 
-function timeMs(fn: () => void): number {
-  fn();
-  const ts: number[] = [];
-  const t0 = performance.now();
-  while (ts.length < 5 || (performance.now() - t0 < 300 && ts.length < 100)) {
-    const a = performance.now();
-    fn();
-    ts.push(performance.now() - a);
-  }
-  return ts.sort((p, q) => p - q)[ts.length >> 1]!;
-}
-
 const out = process.argv[2] ?? 'node-check.json';
 const pairAt = process.argv.indexOf('--pair');
 const [nameA, nameB] = (pairAt > 0 ? process.argv[pairAt + 1]! : 'cuda,cpu').split(',') as [string, string];
@@ -221,8 +210,8 @@ if (!checked || !reference) {
         momentum: 0.1,
         eps: 1e-5,
       });
-    const gpu = timeMs(args(cuda));
-    const host = timeMs(args(cpu));
+    const gpu = measure(args(cuda), 0.3).median;
+    const host = measure(args(cpu), 0.3).median;
     console.log(
       `train (${n},${c},${s}) float32: ${nameA} via Node ${gpu.toFixed(3)} ms, ${nameB} ${host.toFixed(3)} ms`,
     );
