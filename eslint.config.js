@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'build/', 'native/build/', 'native/gloo/build/', 'release/', 'coverage/', 'bench/results/', 'e2e/artifacts/', 'renderer/dist/', '.tmp/'] },
+  { ignores: ['node_modules/', 'dist/', 'build/', 'native/build/', 'native/gloo/build/', 'native/gpu-check/carry/', 'release/', 'coverage/', 'bench/results/', 'e2e/artifacts/', 'renderer/dist/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,16 +1,30 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in order, stopping at the first failure.
 //   typecheck → lint → native addons (CPU/CUDA kernels, gloo) → security audit → app build →
-//   unit, parity and differential tests (vitest) → e2e in browser mode.
+//   CUDA kernels for the CPU emulator → unit, parity and differential tests (vitest) → the parity
+//   suite on the emulated CUDA backend → e2e in browser mode.
 // Outside CI a missing compiler or libgloo only skips the native backends (the engine falls back to
 // TypeScript, ranks to the ipc backend); in CI (CI=true) the addons must build.
 // Ends with one line `tests: N passed, N failed, N skipped` over vitest and e2e together.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false';
 mkdirSync('.tmp', { recursive: true });
 const VITEST_JSON = '.tmp/vitest-results.json';
+const EMU_JSON = '.tmp/vitest-cuda-emu.json';
+const EMU_ADDON = 'native/build/cuda-emu/Release/normscope.node';
+const EMU_FILES = [
+  'native/cuda-emu/emulatedCuda.emu.test.ts',
+  'engine/backend/nativeBackend.test.ts',
+  'engine/nn/batchnorm.parity.test.ts',
+  'engine/nn/syncBatchNorm.parity.test.ts',
+  'engine/nn/lazy.parity.test.ts',
+  'engine/nn/functional.parity.test.ts',
+  'engine/nn/gradcheck.test.ts',
+  'engine/nn/batchnorm.differential.test.ts',
+];
 
 const steps = [
   ['typecheck', 'npm', ['run', '-s', 'typecheck']],
@@ -19,15 +33,32 @@ const steps = [
   ['native addon (gloo collectives)', 'node', ['tools/build-gloo.mjs'], { optional: !inCI }],
   ['security audit (Electronegativity)', 'node', ['tools/audit.mjs']],
   ['app build', 'npm', ['run', '-s', 'build']],
-  ['unit, parity and differential tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_JSON}`]],
+  ['CUDA kernels on the CPU emulator (build)', 'node', ['tools/build-cuda-emu.mjs'], { optional: !inCI }],
+  [
+    'unit, parity and differential tests',
+    'npx',
+    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_JSON}`],
+  ],
+  // The parity suite again, on the `cuda` backend of the addon whose CUDA kernels run on the emulator:
+  // no GPU here, but the CUDA kernels and the engine's CUDA path run end to end.
+  [
+    'parity on the emulated CUDA backend',
+    'npx',
+    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${EMU_JSON}`, ...EMU_FILES],
+    {
+      requires: EMU_ADDON,
+      json: EMU_JSON,
+      env: { NORMSCOPE_ADDON: resolve(EMU_ADDON), NORMSCOPE_CUDA_EMU_STAGE: '1', NORMSCOPE_TEST_BACKENDS: 'cuda' },
+    },
+  ],
   ['e2e (browser mode)', 'node', ['e2e/run.mjs'], { capture: true }],
 ];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
-function countVitest() {
-  if (!existsSync(VITEST_JSON)) return;
-  const r = JSON.parse(readFileSync(VITEST_JSON, 'utf8'));
+function countVitest(file) {
+  if (!existsSync(file)) return;
+  const r = JSON.parse(readFileSync(file, 'utf8'));
   totals.passed += r.numPassedTests ?? 0;
   totals.failed += r.numFailedTests ?? 0;
   totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
@@ -47,18 +78,24 @@ function summary() {
 
 for (const [name, cmd, args, opts = {}] of steps) {
   if (cmd === 'node' && !existsSync(args[0])) continue;
+  if (opts.requires && !existsSync(opts.requires)) {
+    console.log(`\n== ${name}: skipped (${opts.requires} was not built)`);
+    continue;
+  }
   console.log(`\n== ${name} ==`);
+  if (args[0] === 'vitest') rmSync(opts.json ?? VITEST_JSON, { force: true }); // never count a stale run
   const t0 = Date.now();
   const r = spawnSync(cmd, args, {
     stdio: opts.capture ? ['inherit', 'pipe', 'inherit'] : 'inherit',
     encoding: 'utf8',
     maxBuffer: 1 << 28,
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
   });
   if (opts.capture) {
     process.stdout.write(r.stdout ?? '');
     countE2e(r.stdout ?? '');
   }
-  if (args[0] === 'vitest') countVitest();
+  if (args[0] === 'vitest') countVitest(opts.json ?? VITEST_JSON);
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (r.status !== 0) {
     if (opts.optional) {

@@ -14,7 +14,8 @@ import type { FloatArray } from '../tensor/dtype.js';
 import { RuntimeError } from '../errors.js';
 
 const native = loadNativeBackends();
-const available = (['cpu', 'cuda'] as const).filter((n) => native[n].backend);
+const only = process.env.NORMSCOPE_TEST_BACKENDS?.split(',');
+const available = (['cpu', 'cuda'] as const).filter((n) => native[n].backend && (!only || only.includes(n)));
 if (!native.cpu.backend) console.log(`native backend tests skipped: ${native.cpu.reason}`);
 
 /** Deterministic normal samples (xorshift + Box–Muller). */

@@ -138,6 +138,7 @@ const byName: Record<string, Backend | null> = {
 const reasons: Record<string, string | null> = { cuda: backends.cuda.reason, cpu: backends.cpu.reason, ts: null };
 const report: Record<string, unknown> = {
   node: process.version,
+  cudaDevice: backends.cuda.status.device ?? null,
   pair: [nameA, nameB],
   cpu: backends.cpu.reason ?? 'available',
   cuda: backends.cuda.reason ?? 'available',
@@ -151,6 +152,10 @@ if (!checked || !reference) {
 } else {
   const cuda = checked;
   const cpu = reference;
+  const device = (name: string) => (name === 'cuda' || name === 'cpu' ? backends[name].status.device : undefined);
+  console.log(
+    `node-check: ${nameA} (${device(nameA) ?? 'TypeScript'}) against ${nameB} (${device(nameB) ?? 'TypeScript'})`,
+  );
   const shapes: NCS[] = [
     { n: 4, c: 3, s: 1 },
     { n: 256, c: 1024, s: 1 },

@@ -4,10 +4,14 @@
  */
 import { backendInfo, setBackend, type BackendChoice, type BackendName } from '../../index.js';
 
-/** Names of the backends available in this process. */
+/**
+ * Names of the backends available in this process; NORMSCOPE_TEST_BACKENDS (comma-separated) narrows
+ * them, so a run against one addon (the CUDA emulator's, in `npm test`) does not repeat the others.
+ */
 export function availableBackends(): BackendName[] {
+  const only = globalThis.process?.env?.NORMSCOPE_TEST_BACKENDS?.split(',').map((s) => s.trim());
   return backendInfo()
-    .backends.filter((b) => b.available)
+    .backends.filter((b) => b.available && (!only || only.includes(b.name)))
     .map((b) => b.name);
 }
 
