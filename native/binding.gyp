@@ -2,6 +2,8 @@
 # Built by tools/build-native.mjs, which compiles the CUDA kernels with nvcc first when nvcc exists
 # and passes -Dns_cuda=1 -Dns_cuda_archive=... -Dns_cuda_libdir=...; without them the addon is CPU-only.
 # Compiled for a portable x86-64 baseline (SSE4.2); the kernels pick their AVX2 copy at run time.
+# -fno-math-errno: nothing reads errno, and without it every sqrt keeps a scalar errno branch (the
+# per-channel finalisation loops could not vectorise).
 {
   "variables": {
     "ns_cuda%": 0,
@@ -23,7 +25,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-Wno-psabi", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fno-math-errno", "-Wno-psabi", "-fvisibility=hidden"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17"

@@ -81,7 +81,7 @@ async function main() {
   mkdirSync(objDir, { recursive: true });
   const translated = translateDir(join(native, 'kernels'), join(out, 'src'), 'native/kernels');
   const hdr = headersHash();
-  const base = ['-std=c++17', '-O2', '-fPIC', '-pthread', '-Wno-psabi', '-msse4.2', '-mpopcnt', '-fvisibility=hidden'];
+  const base = ['-std=c++17', '-O2', '-fPIC', '-pthread', '-Wno-psabi', '-msse4.2', '-mpopcnt', '-fno-math-errno', '-fvisibility=hidden'];
   const inc = [
     '-I',
     join(native, 'cuda-emu', 'include'),

@@ -28,6 +28,7 @@ describe.skipIf(!cxx)('C ABI harness (native/test)', () => {
           '-Wno-psabi',
           '-pthread',
           ...(process.arch === 'x64' ? ['-msse4.2'] : []),
+          '-fno-math-errno',
           k('cpu_kernels.cc'),
           k('thread_pool.cc'),
           k('ns_error.cc'),

@@ -21,7 +21,7 @@ ARCH=${NS_GPU_ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2
 ARCH=${ARCH:-90}
 log "building for sm_$ARCH"
 K=native/kernels
-nvcc -O3 -std=c++17 -shared -Xcompiler -fPIC,-msse4.2,-Wno-psabi -gencode "arch=compute_$ARCH,code=sm_$ARCH" \
+nvcc -O3 -std=c++17 -shared -Xcompiler -fPIC,-msse4.2,-fno-math-errno,-Wno-psabi -gencode "arch=compute_$ARCH,code=sm_$ARCH" \
   $K/cuda_kernels.cu $K/cpu_kernels.cc $K/thread_pool.cc $K/ns_error.cc $K/gather_stats.cc \
   -o "$B/libnormscope.so" > "$OUT_DIR/build.log" 2>&1 || { log "build FAILED"; cat "$OUT_DIR/build.log"; exit 1; }
 g++ -O2 -std=c++17 native/gpu-check/cuda_harness.cc -L"$B" -lnormscope -Wl,-rpath,"$B" -o "$B/cuda_harness" >> "$OUT_DIR/build.log" 2>&1 &&

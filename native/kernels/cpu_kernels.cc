@@ -80,20 +80,29 @@ struct TrainParams {
   double *mean_out, *invstd_out, *alpha, *beta;
 };
 
-// Batch statistics → saved mean/invstd, running-stat update (unbiased variance), folded α/β.
-static inline void finalize_train(const TrainParams &tp, int64_t ch, const Moments &m) {
-  const double mean = m.mean, var = m.m2 / tp.count;
-  const double inv = 1.0 / std::sqrt(var + tp.eps);
-  if (tp.rm) tp.rm[ch] = tp.mom * mean + (1 - tp.mom) * tp.rm[ch];
-  if (tp.rv) {
-    const double unbias = tp.count / (tp.count - 1);
-    tp.rv[ch] = tp.mom * var * unbias + (1 - tp.mom) * tp.rv[ch];
+// Batch statistics of channels [c0, c1) → saved mean/invstd, running-stat update (unbiased variance),
+// folded α/β. Everything the loops read is copied into locals first: through `tp` the compiler must
+// assume each store may change tp's own fields, and reloaded them and redid count/(count−1) per
+// channel, which kept the divisions and the square root serial (a quarter of a (256, 1024) train call).
+static inline void finalize_train(const TrainParams &tp, const Moments *m, int64_t c0, int64_t c1) {
+  const double count = tp.count, mom = tp.mom, keep = 1 - tp.mom, eps = tp.eps;
+  const double unbias = count / (count - 1);
+  const double *__restrict w = tp.w, *__restrict b = tp.b;
+  double *__restrict mean_out = tp.mean_out, *__restrict inv_out = tp.invstd_out;
+  double *__restrict alpha = tp.alpha, *__restrict beta = tp.beta;
+  for (int64_t ch = c0; ch < c1; ch++) {
+    const double mean = m[ch].mean, var = m[ch].m2 / count;
+    const double inv = 1.0 / std::sqrt(var + eps);
+    mean_out[ch] = mean;
+    inv_out[ch] = inv;
+    const double a = inv * (w ? w[ch] : 1.0);
+    alpha[ch] = a;
+    beta[ch] = (b ? b[ch] : 0.0) - mean * a;
   }
-  tp.mean_out[ch] = mean;
-  tp.invstd_out[ch] = inv;
-  const double a = inv * (tp.w ? tp.w[ch] : 1.0);
-  tp.alpha[ch] = a;
-  tp.beta[ch] = (tp.b ? tp.b[ch] : 0.0) - mean * a;
+  if (double *__restrict rm = tp.rm)
+    for (int64_t ch = c0; ch < c1; ch++) rm[ch] = mom * m[ch].mean + keep * rm[ch];
+  if (double *__restrict rv = tp.rv)
+    for (int64_t ch = c0; ch < c1; ch++) rv[ch] = mom * (m[ch].m2 / count) * unbias + keep * rv[ch];
 }
 
 namespace base {
