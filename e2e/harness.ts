@@ -31,11 +31,12 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts the built `normscope serve --port 0` and resolves when it prints its URL. */
-export function startServe(): Promise<Served> {
+/** Starts the built `normscope serve --port 0` (with `env` added) and resolves when it prints its URL. */
+export function startServe(env: Record<string, string> = {}): Promise<Served> {
   const startedAt = performance.now();
   const proc = spawn(process.execPath, [join('dist', 'app', 'cli', 'serve.js'), '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let out = '';
   return new Promise((resolve, reject) => {

@@ -6,6 +6,7 @@ import { closeWorld, launchWorld, runSpecs, type World } from './harness.js';
 import { coreSpecs } from './specs/core.js';
 import { moreSpecs } from './specs/more.js';
 import { fileSpecs } from './specs/files.js';
+import { emulatedCudaSpecs } from './specs/emulatedCuda.js';
 import { electronSpecs } from './electron.js';
 import { closeDesktop, desktopSpecs } from './specs/desktop.js';
 import { quitDesktop } from './standIn/desktop.js';
@@ -16,7 +17,7 @@ let result = { passed: 0, failed: 0, skipped: 0 };
 try {
   console.log('e2e — browser mode (Chromium, headless)');
   world = await launchWorld();
-  const r1 = await runSpecs(world, [...coreSpecs, ...fileSpecs, ...moreSpecs]);
+  const r1 = await runSpecs(world, [...coreSpecs, ...fileSpecs, ...moreSpecs, ...emulatedCudaSpecs]);
   console.log('e2e — Electron');
   const r2 = await runSpecs(world, electronSpecs);
   console.log('e2e — desktop app with Electron stood in (built main, preload and renderer)');
