@@ -70,8 +70,8 @@ export const emulatedCudaSpecs: Spec[] = [
         expectTrue(/active: cuda/.test(active), `cuda is active: ${active}`);
         const rows = await be.rows();
         expectTrue(
-          rows.some((r) => r.startsWith('cuda') && r.includes('NormScope CUDA emulator (CPU)')),
-          `the cuda row names the device: ${rows.join(' / ')}`,
+          rows.some((r) => r.startsWith('cuda') && r.includes('NormScope CUDA emulator (CPU) · 4.0 GiB')),
+          `the cuda row names the device and its memory: ${rows.join(' / ')}`,
         );
         await new Shell(gpu.page).screenshot('15-backends-emulated-cuda');
         const onGpu = await trainSteps(gpu.page, 3);

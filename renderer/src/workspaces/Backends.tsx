@@ -45,7 +45,10 @@ export function Backends() {
               <tr key={b.name} className={b.name === view.active ? 'current' : ''}>
                 <td>{b.name}</td>
                 <td>{b.available ? 'yes' : 'no'}</td>
-                <td>{b.device ?? '—'}</td>
+                <td>
+                  {b.device ?? '—'}
+                  {b.memoryBytes !== undefined && ` · ${(b.memoryBytes / 2 ** 30).toFixed(1)} GiB`}
+                </td>
                 <td>{b.threads ?? '—'}</td>
                 <td>{b.reason ?? ''}</td>
                 <td>
