@@ -91,14 +91,19 @@ static inline void finalize_train(const TrainParams &tp, const Moments *m, int64
   double *__restrict mean_out = tp.mean_out, *__restrict inv_out = tp.invstd_out;
   double *__restrict alpha = tp.alpha, *__restrict beta = tp.beta;
   for (int64_t ch = c0; ch < c1; ch++) {
-    const double mean = m[ch].mean, var = m[ch].m2 / count;
-    const double inv = 1.0 / std::sqrt(var + eps);
-    mean_out[ch] = mean;
-    inv_out[ch] = inv;
-    const double a = inv * (w ? w[ch] : 1.0);
-    alpha[ch] = a;
-    beta[ch] = (b ? b[ch] : 0.0) - mean * a;
+    mean_out[ch] = m[ch].mean;
+    inv_out[ch] = 1.0 / std::sqrt(m[ch].m2 / count + eps);
   }
+  // α, β in a loop of their own over plain arrays, one per affine case (GCC left the combined loop
+  // scalar once w and b were read through conditionals).
+  if (w && b)
+    for (int64_t ch = c0; ch < c1; ch++) alpha[ch] = inv_out[ch] * w[ch], beta[ch] = b[ch] - mean_out[ch] * alpha[ch];
+  else if (w)
+    for (int64_t ch = c0; ch < c1; ch++) alpha[ch] = inv_out[ch] * w[ch], beta[ch] = 0.0 - mean_out[ch] * alpha[ch];
+  else if (b)
+    for (int64_t ch = c0; ch < c1; ch++) alpha[ch] = inv_out[ch], beta[ch] = b[ch] - mean_out[ch] * inv_out[ch];
+  else
+    for (int64_t ch = c0; ch < c1; ch++) alpha[ch] = inv_out[ch], beta[ch] = 0.0 - mean_out[ch] * inv_out[ch];
   if (double *__restrict rm = tp.rm)
     for (int64_t ch = c0; ch < c1; ch++) rm[ch] = mom * m[ch].mean + keep * rm[ch];
   if (double *__restrict rv = tp.rv)
