@@ -2,8 +2,7 @@
 // addon built by tools/build-cuda-emu.mjs), next to the parity suite on the `cuda` backend. Checks that
 // the stage really runs the CUDA backend (so the parity files cannot pass by covering no backend), that
 // device failures reach the engine as typed errors the backend recovers from, and the GPU Node check.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { backendInfo, getBackend } from '../../engine/backend/registry.js';
 import { loadNativeBackends } from '../../engine/backend/nativeLoader.js';
 import { RuntimeError } from '../../engine/errors.js';
 import type { ForwardTrainArgs } from '../../engine/backend/backend.js';
+import { expectAllPassed, readReport, runNodeCheck } from '../gpu-check/nodeCheckRun.js';
 
 const native = loadNativeBackends();
 const dir = mkdtempSync(join(tmpdir(), 'ns-emu-'));
@@ -24,51 +24,52 @@ describe('the emulated CUDA backend through Node', () => {
     expect(backendInfo().active).toBe('cuda');
   });
 
-  it('reports device memory exhaustion as a RuntimeError and works again once memory is back', () => {
+  it('reports device memory exhaustion as a RuntimeError, changes nothing, and works once memory is back', () => {
     const cuda = native.cuda.backend!;
+    const cpu = native.cpu.backend!;
     const dims = { n: 64, c: 16, s: 1024 }; // 4 MiB of float32 per tensor
+    const perChannel = (f: (ch: number) => number) => Float32Array.from({ length: dims.c }, (_, ch) => f(ch));
     const args = (): ForwardTrainArgs => ({
       x: Float32Array.from({ length: dims.n * dims.c * dims.s }, (_, i) => (i % 97) / 10),
       y: new Float32Array(dims.n * dims.c * dims.s),
       dims,
-      weight: null,
-      bias: null,
-      runningMean: null,
-      runningVar: null,
-      momentum: 0.1,
-      eps: 1e-5,
+      weight: perChannel((ch) => 1 + ch / 8),
+      bias: perChannel((ch) => ch / 4 - 1),
+      runningMean: perChannel(() => 0.5),
+      runningVar: perChannel(() => 2),
+      momentum: 0.25,
+      eps: 1e-3,
     });
+    const failing = args();
     process.env.NS_CUDA_EMU_MEM_MB = '1';
     try {
-      expect(() => cuda.forwardTrain(args())).toThrow(RuntimeError);
-      expect(() => cuda.forwardTrain(args())).toThrow(
+      expect(() => cuda.forwardTrain(failing)).toThrow(RuntimeError);
+      expect(() => cuda.forwardTrain(failing)).toThrow(
         /^forwardTrain: .*cudaMalloc \(x\): out of memory \(cudaErrorMemoryAllocation\)$/,
       );
     } finally {
       delete process.env.NS_CUDA_EMU_MEM_MB;
     }
-    const a = args();
-    const { mean } = cuda.forwardTrain(a);
-    const ref = native.cpu.backend!.forwardTrain({ ...args(), y: new Float32Array(a.y.length) });
-    for (let i = 0; i < dims.c; i++) expect(mean[i]).toBeCloseTo(ref.mean[i]!, 12);
+    expect(Array.from(failing.runningMean!)).toEqual(Array.from(args().runningMean!));
+    expect(Array.from(failing.runningVar!)).toEqual(Array.from(args().runningVar!));
+    expect(failing.y.every((v) => v === 0)).toBe(true);
+
+    const [onCuda, onCpu] = [args(), args()];
+    const got = cuda.forwardTrain(onCuda);
+    const want = cpu.forwardTrain(onCpu);
+    for (let ch = 0; ch < dims.c; ch++) {
+      expect(got.mean[ch]).toBeCloseTo(want.mean[ch]!, 12);
+      expect(got.invstd[ch]).toBeCloseTo(want.invstd[ch]!, 9);
+      expect(onCuda.runningVar![ch]).toBeCloseTo(onCpu.runningVar![ch]!, 5);
+    }
+    expect(onCuda.y[12345]).toBeCloseTo(onCpu.y[12345]!, 5);
   });
 
   it("passes the GPU machine's Node check (CUDA against CPU, 9 shapes × 2 dtypes, typed errors)", () => {
     const outFile = join(dir, 'node-check.json');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'native/gpu-check/nodeCheck.ts', outFile], {
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
+    const r = runNodeCheck(outFile);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('node-check: cuda (NormScope CUDA emulator (CPU)) against cpu');
-    const j = JSON.parse(readFileSync(outFile, 'utf8')) as {
-      cases: { ok: boolean }[];
-      typedErrors: boolean;
-      failed: number;
-    };
-    expect(j.cases).toHaveLength(18);
-    expect(j.cases.every((c) => c.ok)).toBe(true);
-    expect(j.typedErrors).toBe(true);
-    expect(j.failed).toBe(0);
+    expectAllPassed(readReport(outFile));
   }, 240_000);
 });

@@ -1,43 +1,30 @@
 // The GPU machine's Node-path check (nodeCheck.ts) must be right before a GPU session runs it: here it
 // runs with the CPU backend checked against the TypeScript reference, and with its default pair (CUDA
 // against CPU) it must say why CUDA is unavailable and exit cleanly.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNativeBackends } from '../../engine/backend/nativeLoader.js';
+import { expectAllPassed, readReport, runNodeCheck } from './nodeCheckRun.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ns-node-check-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const check = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'native/gpu-check/nodeCheck.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
 const native = loadNativeBackends();
 
 describe('native/gpu-check/nodeCheck.ts', () => {
   it.skipIf(!native.cpu.backend)('passes with the CPU backend checked against the TypeScript reference', () => {
     const out = join(dir, 'cpu-ts.json');
-    const r = check([out, '--pair', 'cpu,ts']);
+    const r = runNodeCheck(out, ['--pair', 'cpu,ts']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    const j = JSON.parse(readFileSync(out, 'utf8')) as {
-      cases: { ok: boolean }[];
-      typedErrors: boolean;
-      failed: number;
-    };
-    expect(j.cases).toHaveLength(18);
-    expect(j.cases.every((c) => c.ok)).toBe(true);
-    expect(j.typedErrors).toBe(true);
-    expect(j.failed).toBe(0);
+    expectAllPassed(readReport(out));
   });
 
   it.skipIf(native.cuda.backend !== null)('without a GPU, the default check says why CUDA is unavailable', () => {
     const out = join(dir, 'cuda.json');
-    const r = check([out]);
+    const r = runNodeCheck(out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('cuda through Node is unavailable here:');
-    expect((JSON.parse(readFileSync(out, 'utf8')) as { cuda: string }).cuda).toBe(native.cuda.reason);
+    expect(readReport(out).cuda).toBe(native.cuda.reason);
   });
 });
