@@ -1,5 +1,6 @@
 // The CUDA emulator's runtime API: device memory on the host heap with range checks, errors, and one
 // emulated device (see include/cuda_runtime.h for the environment variables).
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,7 +17,8 @@ namespace {
 std::mutex g_mem_mu;
 std::map<uintptr_t, size_t> g_allocs;  // start → bytes
 size_t g_used = 0;
-cudaError_t g_last = cudaSuccess, g_sticky = cudaSuccess;
+// Errors may be set and read from different threads (the addon runs in worker threads too).
+std::atomic<cudaError_t> g_last{cudaSuccess}, g_sticky{cudaSuccess};
 
 size_t mem_limit() { return (size_t)env_u64("NS_CUDA_EMU_MEM_MB", 4096) << 20; }
 
@@ -46,9 +48,15 @@ uint64_t env_u64(const char *name, uint64_t fallback) {
 }
 
 void set_launch_error(cudaError_t e) { g_last = e; }
-void set_sticky_error(cudaError_t e) { g_sticky = g_last = e; }
+void set_sticky_error(cudaError_t e) {
+  g_sticky = e;
+  g_last = e;
+}
 cudaError_t sticky_error() { return g_sticky; }
-void reset_sticky_error() { g_sticky = g_last = cudaSuccess; }
+void reset_sticky_error() {
+  g_sticky = cudaSuccess;
+  g_last = cudaSuccess;
+}
 
 }  // namespace emu
 
@@ -58,7 +66,8 @@ using emu::g_mem_mu;
 cudaError_t cudaGetDeviceCount(int *count) {
   if (emu::env_u64("NS_CUDA_EMU_DEVICES", 1) == 0) {
     *count = 0;
-    return emu::g_last = cudaErrorNoDevice;
+    emu::g_last = cudaErrorNoDevice;
+    return cudaErrorNoDevice;
   }
   *count = 1;
   return cudaSuccess;
@@ -89,9 +98,11 @@ cudaError_t cudaMalloc(void **p, size_t bytes) {
   std::lock_guard<std::mutex> lk(g_mem_mu);
   *p = nullptr;
   const size_t rounded = (bytes + 255) & ~(size_t)255;
-  if (rounded == 0 || emu::g_used + rounded > emu::mem_limit()) return emu::g_last = cudaErrorMemoryAllocation;
+  if (rounded == 0) return cudaSuccess;  // as CUDA: no allocation, a null pointer
+  if (emu::g_used + rounded > emu::mem_limit())
+    return emu::fail(cudaErrorMemoryAllocation, "cudaMalloc: out of emulated device memory");
   void *m = std::aligned_alloc(256, rounded);
-  if (!m) return emu::g_last = cudaErrorMemoryAllocation;
+  if (!m) return emu::fail(cudaErrorMemoryAllocation, "cudaMalloc: the host is out of memory");
   std::memset(m, 0xFF, rounded);  // NaN in every float and double: reading before writing shows
   g_allocs[(uintptr_t)m] = bytes;
   emu::g_used += rounded;
@@ -111,7 +122,7 @@ cudaError_t cudaFree(void *p) {
 }
 
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
-  if (emu::g_sticky != cudaSuccess) return emu::g_sticky;
+  if (const cudaError_t e = emu::g_sticky; e != cudaSuccess) return e;
   std::lock_guard<std::mutex> lk(g_mem_mu);
   const bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
   const bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
@@ -127,7 +138,7 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind 
 }
 
 cudaError_t cudaMemset(void *p, int value, size_t bytes) {
-  if (emu::g_sticky != cudaSuccess) return emu::g_sticky;
+  if (const cudaError_t e = emu::g_sticky; e != cudaSuccess) return e;
   std::lock_guard<std::mutex> lk(g_mem_mu);
   if (bytes == 0) return cudaSuccess;
   if (!emu::in_device(p, bytes)) return emu::fail(cudaErrorInvalidValue, "cudaMemset: not (wholly) device memory");
@@ -135,12 +146,10 @@ cudaError_t cudaMemset(void *p, int value, size_t bytes) {
   return cudaSuccess;
 }
 
-cudaError_t cudaDeviceSynchronize() { return emu::g_sticky; }
+cudaError_t cudaDeviceSynchronize() { return emu::g_sticky.load(); }
 
 cudaError_t cudaGetLastError() {
-  const cudaError_t e = emu::g_last;
-  if (emu::g_sticky == cudaSuccess) emu::g_last = cudaSuccess;
-  return e;
+  return emu::g_sticky != cudaSuccess ? emu::g_sticky.load() : emu::g_last.exchange(cudaSuccess);
 }
 
 const char *cudaGetErrorName(cudaError_t e) {
