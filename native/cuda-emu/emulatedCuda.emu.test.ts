@@ -58,8 +58,8 @@ describe('the emulated CUDA backend through Node', () => {
     const got = cuda.forwardTrain(onCuda);
     const want = cpu.forwardTrain(onCpu);
     for (let ch = 0; ch < dims.c; ch++) {
-      expect(got.mean[ch]).toBeCloseTo(want.mean[ch]!, 12);
-      expect(got.invstd[ch]).toBeCloseTo(want.invstd[ch]!, 9);
+      expect(got.mean[ch]).toBeCloseTo(want.mean[ch]!, 6); // float32 statistics are formed in fp32 on CUDA
+      expect(got.invstd[ch]).toBeCloseTo(want.invstd[ch]!, 5);
       expect(onCuda.runningVar![ch]).toBeCloseTo(onCpu.runningVar![ch]!, 5);
     }
     expect(onCuda.y[12345]).toBeCloseTo(onCpu.y[12345]!, 5);

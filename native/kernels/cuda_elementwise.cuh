@@ -18,21 +18,6 @@ __device__ __forceinline__ void store4(double *p, const double v[4]) {
   reinterpret_cast<double2 *>(p)[0] = make_double2(v[0], v[1]);
   reinterpret_cast<double2 *>(p)[1] = make_double2(v[2], v[3]);
 }
-__device__ __forceinline__ void loadT4(const float *p, float v[4]) {
-  const float4 f = __ldg(reinterpret_cast<const float4 *>(p));
-  v[0] = f.x;
-  v[1] = f.y;
-  v[2] = f.z;
-  v[3] = f.w;
-}
-__device__ __forceinline__ void loadT4(const double *p, double v[4]) {
-  const double2 a = __ldg(reinterpret_cast<const double2 *>(p)), b = __ldg(reinterpret_cast<const double2 *>(p) + 1);
-  v[0] = a.x;
-  v[1] = a.y;
-  v[2] = b.x;
-  v[3] = b.y;
-}
-
 // S % 4 == 0 and 16-byte aligned data: four elements (one channel) per thread, vector loads/stores.
 template <typename T, int MODE>
 __global__ void elem_vec4(const T *a, const T *b, T *out, int64_t total, int64_t C, int64_t S, const double *k0,

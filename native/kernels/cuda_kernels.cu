@@ -2,8 +2,9 @@
 //
 // Reductions (statistics; backward Σdy, Σ(x−mean)·dy) launch a 2-D grid of channel tiles × slices, not
 // one block per channel: with few channels (or few rows) many blocks still share each channel. Every
-// block reduces its slice in double (shifted sums Σ(x−K), Σ(x−K)² with K the channel's first element),
-// writes a partial, and the last block of each channel (or channel group) to finish (atomic counter +
+// thread sums its elements in fp32 for float32 input (double for float64): shifted sums Σ(x−K),
+// Σ(x−K)² with K the channel's first element. Each block adds its threads' sums in double, writes a
+// partial, and the last block of each channel (or channel group) to finish (atomic counter +
 // threadfence) merges its partials and finalises: saved mean/invstd, running stats (unbiased variance),
 // folded α/β. No second launch and no host round trip. Elementwise passes apply per-channel
 // coefficients in T, four elements per thread with vector loads where S % 4 == 0.

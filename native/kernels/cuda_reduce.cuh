@@ -57,28 +57,42 @@ __device__ __forceinline__ void block_sum3(double &a, double &b, double &c) {
   __syncthreads();
 }
 
-template <typename T, int MODE>
-__device__ __forceinline__ void acc(const T *x, const T *dy, int64_t i, double k, double &s1, double &s2) {
+// fp32 statistics for float32 input: each loop step forms its 2–8 elements' sums in float (a GPU's
+// double rate can be 1/64 of its float rate) and folds them into the thread's double sums, so the
+// float rounding stays that of a few terms (the CPU kernels form float32 backward sums the same way).
+// Float64 input stays double throughout. Block sums and the cross-block merge are in double.
+template <typename T>
+struct Acc {
+  typedef double type;
+};
+template <>
+struct Acc<float> {
+  typedef float type;
+};
+
+template <typename T, int MODE, typename A>
+__device__ __forceinline__ void acc(const T *x, const T *dy, int64_t i, A k, A &s1, A &s2) {
   if (MODE == kStats) {
-    const double d = (double)x[i] - k;
+    const A d = (A)x[i] - k;
     s1 += d;
     s2 += d * d;
   } else {
-    const double g = (double)dy[i];
+    const A g = (A)dy[i];
     s1 += g;
-    s2 += ((double)x[i] - k) * g;
+    s2 += ((A)x[i] - k) * g;
   }
 }
 
-// Four consecutive elements (16-byte aligned for float; two 16-byte loads for double) as doubles.
-__device__ __forceinline__ void load4(const float *p, double v[4]) {
+// Four consecutive elements (16-byte aligned; two 16-byte loads for double). Shared with the
+// elementwise kernels.
+__device__ __forceinline__ void loadT4(const float *p, float v[4]) {
   const float4 f = __ldg(reinterpret_cast<const float4 *>(p));
   v[0] = f.x;
   v[1] = f.y;
   v[2] = f.z;
   v[3] = f.w;
 }
-__device__ __forceinline__ void load4(const double *p, double v[4]) {
+__device__ __forceinline__ void loadT4(const double *p, double v[4]) {
   const double2 a = __ldg(reinterpret_cast<const double2 *>(p)), b = __ldg(reinterpret_cast<const double2 *>(p) + 1);
   v[0] = a.x;
   v[1] = a.y;
@@ -86,27 +100,41 @@ __device__ __forceinline__ void load4(const double *p, double v[4]) {
   v[3] = b.y;
 }
 
-template <typename T, int MODE>
-__device__ __forceinline__ void acc4(const T *x, const T *dy, int64_t i, double k, double &s1, double &s2) {
-  double xv[4];
-  load4(x + i, xv);
+template <typename T, int MODE, typename A>
+__device__ __forceinline__ void acc4(const T *x, const T *dy, int64_t i, A k, A &s1, A &s2) {
+  T xv[4];
+  loadT4(x + i, xv);
   if (MODE == kStats) {
 #pragma unroll
     for (int q = 0; q < 4; q++) {
-      const double d = xv[q] - k;
+      const A d = (A)xv[q] - k;
       s1 += d;
       s2 += d * d;
     }
   } else {
-    double gv[4];
-    load4(dy + i, gv);
+    T gv[4];
+    loadT4(dy + i, gv);
 #pragma unroll
     for (int q = 0; q < 4; q++) {
-      s1 += gv[q];
-      s2 += (xv[q] - k) * gv[q];
+      s1 += (A)gv[q];
+      s2 += ((A)xv[q] - k) * (A)gv[q];
     }
   }
 }
+
+// Adds one loop step's float-formed sums into the thread's double sums and restarts them.
+template <typename A>
+__device__ __forceinline__ void fold(A &f1, A &f2, double &s1, double &s2) {
+  s1 += (double)f1;
+  s2 += (double)f2;
+  f1 = 0;
+  f2 = 0;
+}
+
+// The shift k is the per-channel value rounded to A; for the backward sums (k = the mean) the
+// rounding r = kd − k is put back once: Σ(x−kd)·dy = Σ(x−k)·dy − r·Σdy. (For the statistics k is an
+// element of x, exact in A, and r = 0.)
+__device__ __forceinline__ void unshift(double kd, double k, double s1, double &s2) { s2 -= (kd - k) * s1; }
 
 // A channel's merged sums → outputs. All partials of a channel share its shift K (statistics) so
 // Chan's merge of their (count, mean, M2) reduces to adding (count, Σ(x−K), Σ(x−K)²), done in double.
@@ -157,18 +185,22 @@ template <typename T, int MODE>
 __global__ void __launch_bounds__(kThreads) reduce_plane(const T *x, const T *dy, RedArgs a) {
   const int64_t C = a.c, S = a.s, len = a.n * S;
   for (int64_t ch = blockIdx.y; ch < C; ch += gridDim.y) {
-    const double k = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
+    typedef typename Acc<T>::type A;
+    const double kd = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
+    const A k = (A)kd;
     int64_t j0 = len * blockIdx.x / a.slices, j1 = len * (blockIdx.x + 1) / a.slices;
     if (a.vec) {  // slice bounds on multiples of 4 (len is one)
       j0 &= ~(int64_t)3;
       j1 = blockIdx.x + 1 == (unsigned)a.slices ? len : (j1 & ~(int64_t)3);
     }
     double s1 = 0, s2 = 0;
+    A f1 = 0, f2 = 0;
     if (a.flatidx) {  // short planes (vec implies S % 4 == 0): one division per four elements
       const bool small = len * C < 4294967296LL;
       for (int64_t e = j0 + 4 * threadIdx.x; e < j1; e += 4 * kThreads) {
         const int64_t nn = small ? (int64_t)((uint32_t)e / (uint32_t)S) : e / S;
-        acc4<T, MODE>(x, dy, (nn * C + ch) * S + (e - nn * S), k, s1, s2);
+        acc4<T, MODE, A>(x, dy, (nn * C + ch) * S + (e - nn * S), k, f1, f2);
+        fold(f1, f2, s1, s2);
       }
     }
     int64_t j = a.flatidx ? j1 : j0, nn = j / S, s0 = j - nn * S;
@@ -178,25 +210,29 @@ __global__ void __launch_bounds__(kThreads) reduce_plane(const T *x, const T *dy
       if (a.vec) {
         int64_t t = 4 * threadIdx.x;
         for (; t + 4 * kThreads < seg; t += 8 * kThreads) {
-          acc4<T, MODE>(x, dy, base + t, k, s1, s2);
-          acc4<T, MODE>(x, dy, base + t + 4 * kThreads, k, s1, s2);
+          acc4<T, MODE, A>(x, dy, base + t, k, f1, f2);
+          acc4<T, MODE, A>(x, dy, base + t + 4 * kThreads, k, f1, f2);
+          fold(f1, f2, s1, s2);
         }
-        for (; t < seg; t += 4 * kThreads) acc4<T, MODE>(x, dy, base + t, k, s1, s2);
+        for (; t < seg; t += 4 * kThreads) acc4<T, MODE, A>(x, dy, base + t, k, f1, f2);
       } else {
         int64_t t = threadIdx.x;
         for (; t + 3 * kThreads < seg; t += 4 * kThreads) {
-          acc<T, MODE>(x, dy, base + t, k, s1, s2);
-          acc<T, MODE>(x, dy, base + t + kThreads, k, s1, s2);
-          acc<T, MODE>(x, dy, base + t + 2 * kThreads, k, s1, s2);
-          acc<T, MODE>(x, dy, base + t + 3 * kThreads, k, s1, s2);
+          acc<T, MODE, A>(x, dy, base + t, k, f1, f2);
+          acc<T, MODE, A>(x, dy, base + t + kThreads, k, f1, f2);
+          acc<T, MODE, A>(x, dy, base + t + 2 * kThreads, k, f1, f2);
+          acc<T, MODE, A>(x, dy, base + t + 3 * kThreads, k, f1, f2);
+          fold(f1, f2, s1, s2);
         }
-        for (; t < seg; t += kThreads) acc<T, MODE>(x, dy, base + t, k, s1, s2);
+        for (; t < seg; t += kThreads) acc<T, MODE, A>(x, dy, base + t, k, f1, f2);
       }
+      fold(f1, f2, s1, s2);  // the tail (at most 3 steps' elements)
       j += seg;
       nn++;
       s0 = 0;
     }
     double cnt = 0;
+    unshift(kd, (double)k, s1, s2);
     block_sum3(s1, s2, cnt);
     if (threadIdx.x == 0) {
       const int64_t idx = ch * a.slices + blockIdx.x;
@@ -230,14 +266,20 @@ __global__ void __launch_bounds__(kRowCols *kRowRows) reduce_row(const T *x, con
   const int64_t r0 = a.n * blockIdx.y / a.slices, r1 = a.n * (blockIdx.y + 1) / a.slices;
   double s1 = 0, s2 = 0;
   if (valid) {
+    typedef typename Acc<T>::type A;
     const int64_t ch = col / S;
-    const double k = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
+    const double kd = MODE == kStats ? (double)x[ch * S] : a.mean_in[ch];
+    const A k = (A)kd;
+    A f1 = 0, f2 = 0;
     int64_t r = r0 + ty;
     for (; r + kRowRows < r1; r += 2 * kRowRows) {
-      acc<T, MODE>(x, dy, r * L + col, k, s1, s2);
-      acc<T, MODE>(x, dy, (r + kRowRows) * L + col, k, s1, s2);
+      acc<T, MODE, A>(x, dy, r * L + col, k, f1, f2);
+      acc<T, MODE, A>(x, dy, (r + kRowRows) * L + col, k, f1, f2);
+      fold(f1, f2, s1, s2);
     }
-    for (; r < r1; r += kRowRows) acc<T, MODE>(x, dy, r * L + col, k, s1, s2);
+    for (; r < r1; r += kRowRows) acc<T, MODE, A>(x, dy, r * L + col, k, f1, f2);
+    fold(f1, f2, s1, s2);
+    unshift(kd, (double)k, s1, s2);
   }
   __shared__ double sh1[kRowRows][kRowCols], sh2[kRowRows][kRowCols];
   sh1[ty][tx] = s1;
