@@ -1,5 +1,6 @@
 /**
- * The benchmark harness itself (not its timings): it runs every engine on tiny shapes, reports a
+ * The benchmark harness itself (not its timings): it runs every engine on tiny shapes (CUDA too where
+ * available), reports a
  * time and a copy ratio for each op, and its table names every shape. PyTorch is left out here to
  * keep the test fast; `npm run bench` includes it.
  */
@@ -33,5 +34,15 @@ describe('runBatchNormBench', () => {
     expect(table).toContain('(4,3,5,5)');
     expect(table).toContain('(16,6)');
     expect(table).toMatch(/note: PyTorch skipped/);
+    // one column group per engine; CUDA is measured where it is available (the emulated-CUDA stage of
+    // `npm test` runs this file with the emulator's addon) and otherwise says why not
+    for (const e of r.engines.filter((n) => n !== 'torch')) expect(table).toContain(`${e} ms`);
+    if (r.engines.includes('cuda')) {
+      expect(r.machine.cudaDevice).toBeTruthy();
+      expect(table).toContain(`cuda: ${r.machine.cudaDevice}; through Node, host↔device copies of every call included`);
+    } else {
+      expect(r.machine.cudaDevice).toBeNull();
+      expect(table).toMatch(/note: cuda not measured: /);
+    }
   });
 });

@@ -67,7 +67,8 @@ export interface BenchResult {
   date: string;
   dtype: string;
   threads: number;
-  machine: { cpus: number; nativeIsa: string | null; torch: string | null };
+  /** cudaDevice: the CUDA backend's device when it was measured (null when unavailable). */
+  machine: { cpus: number; nativeIsa: string | null; cudaDevice: string | null; torch: string | null };
   engines: string[];
   shapes: ShapeResult[];
   notes: string[];
@@ -146,13 +147,20 @@ function backwardPass(be: Backend, d: Data, dims: NCS, st: { mean: Float64Array;
 function timeBackend(be: Backend, d: Data, dims: NCS, minSeconds: number): Record<Op, { median: number; min: number }> {
   const rm = d.rm.slice();
   const rv = d.rv.slice();
-  const trainArgs = { x: d.x, y: d.y, dims, weight: d.w, bias: d.b, runningMean: rm, runningVar: rv, momentum: 0.1, eps: 1e-5 };
+  const trainArgs = {
+    x: d.x,
+    y: d.y,
+    dims,
+    weight: d.w,
+    bias: d.b,
+    runningMean: rm,
+    runningVar: rv,
+    momentum: 0.1,
+    eps: 1e-5,
+  };
   // One untimed call gives the statistics the backward timing reuses.
   const st = be.forwardTrain(trainArgs);
-  const train = measure(
-    () => be.forwardTrain(trainArgs),
-    minSeconds,
-  );
+  const train = measure(() => be.forwardTrain(trainArgs), minSeconds);
   const evalInv = Float64Array.from(d.rv, (v) => 1 / Math.sqrt(v + 1e-5));
   const evalT = measure(
     () => be.forwardEval({ x: d.x, y: d.y, dims, weight: d.w, bias: d.b, mean: d.rm, invstd: evalInv }),
@@ -230,10 +238,13 @@ export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
   if (!py)
     notes.push(opts.noTorch ? 'PyTorch skipped (--no-torch)' : 'PyTorch not measured: no python3 that imports torch');
 
-  const engines = ['ts', ...(native.cpu.backend ? ['cpu'] : []), ...(py ? ['torch'] : [])];
+  // The CUDA backend as the engine calls it: host arrays in, host arrays out, so its times include the
+  // host↔device copies of every call (what `auto` costs on a GPU machine today).
+  const cuda = native.cuda.backend;
+  if (!cuda) notes.push(`cuda not measured: ${native.cuda.reason}`);
+  const engines = ['ts', ...(native.cpu.backend ? ['cpu'] : []), ...(cuda ? ['cuda'] : []), ...(py ? ['torch'] : [])];
   const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
   const results: ShapeResult[] = [];
-  const engineTimes: Record<Op, { median: number; min: number }>[][] = [];
   try {
     shapes.forEach((shape, i) => {
       const dims = ncsOf(shape);
@@ -257,6 +268,7 @@ export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
       fill(d.rv, 13, 0.1, 4);
       const per: Record<string, Record<Op, { median: number; min: number }>> = {};
       per.ts = timeBackend(tsBackend, d, dims, minSeconds);
+      if (cuda) per.cuda = timeBackend(cuda, d, dims, minSeconds);
       if (native.cpu.backend) per.cpu = timeBackend(native.cpu.backend, d, dims, minSeconds); // leaves y, dx for the agreement check
       // the copy reference is the best (minimum) time: "of copy" then never flatters the engines
       const copySet = measure(() => d.y.set(d.x), minSeconds).min;
@@ -280,7 +292,6 @@ export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
       for (const [k, v] of Object.entries({ x: d.x, dy: d.dy, y: d.y, dx: d.dx, w: d.w, b: d.b, rm: d.rm, rv: d.rv })) {
         writeFileSync(join(dir, `${k}${i}.bin`), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
       }
-      engineTimes.push([per.ts!, ...(per.cpu ? [per.cpu] : [])]);
       results.push({
         shape,
         dims,
@@ -358,7 +369,12 @@ export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
       date: new Date().toISOString(),
       dtype,
       threads,
-      machine: { cpus: availableParallelism(), nativeIsa: addon?.info().isa ?? null, torch: torchVersion },
+      machine: {
+        cpus: availableParallelism(),
+        nativeIsa: addon?.info().isa ?? null,
+        cudaDevice: cuda ? (native.cuda.status.device ?? 'unknown device') : null,
+        torch: torchVersion,
+      },
       engines,
       shapes: results,
       notes,
@@ -378,49 +394,52 @@ export function formatTable(r: BenchResult): string {
   lines.push(
     `BatchNorm kernels, ${r.dtype}, ${r.threads} thread(s); native ISA ${r.machine.nativeIsa ?? '—'}; PyTorch ${r.machine.torch ?? '—'}`,
   );
+  if (r.machine.cudaDevice)
+    lines.push(`cuda: ${r.machine.cudaDevice}; through Node, host↔device copies of every call included`);
   lines.push(
     'floors per element: train 3·s, eval 2·s, backward 5·s bytes; copy 2·s (best copy time); times are medians (ms)',
   );
-  const head = [
-    'shape',
-    'op',
-    'ts ms',
-    'cpu ms',
-    'torch ms',
-    'ts/torch',
-    'cpu/torch',
-    'ts of copy',
-    'cpu of copy',
-    'torch of copy',
-    'copy GB/s',
-  ];
-  const rows: string[][] = [head];
+  // One column group per engine that ran (ts, cpu, and cuda where a device was present).
+  const mine = r.engines.filter((e) => e !== 'torch');
+  const table = (head: string[], rows: string[][]): void => {
+    const all = [head, ...rows];
+    const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+    for (const row of all)
+      lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  };
+  const rows: string[][] = [];
   for (const s of r.shapes) {
     for (const op of OPS) {
       const o = s.ops[op];
       rows.push([
         `(${s.shape.join(',')})`,
         op,
-        f(o.ms.ts, 3),
-        f(o.ms.cpu, 3),
+        ...mine.map((e) => f(o.ms[e], 3)),
         f(o.ms.torch, 3),
-        f(o.vsTorch.ts),
-        f(o.vsTorch.cpu),
-        f(o.ofCopy.ts),
-        f(o.ofCopy.cpu),
+        ...mine.map((e) => f(o.vsTorch[e])),
+        ...mine.map((e) => f(o.ofCopy[e])),
         f(o.ofCopy.torch),
         f(s.copy.bestGBps, 1),
       ]);
     }
   }
-  const widths = head.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  for (const row of rows)
-    lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  table(
+    [
+      'shape',
+      'op',
+      ...mine.map((e) => `${e} ms`),
+      'torch ms',
+      ...mine.map((e) => `${e}/torch`),
+      ...mine.map((e) => `${e} of copy`),
+      'torch of copy',
+      'copy GB/s',
+    ],
+    rows,
+  );
   // Best-of-run ratios: the machine is shared, and minima are the least disturbed by other load.
   lines.push('');
   lines.push('best-of-run (minimum times): engine ÷ PyTorch');
-  const head2 = ['shape', 'op', 'ts min ms', 'cpu min ms', 'torch min ms', 'ts/torch', 'cpu/torch'];
-  const rows2: string[][] = [head2];
+  const rows2: string[][] = [];
   for (const s of r.shapes) {
     for (const op of OPS) {
       const m = s.ops[op].minMs;
@@ -428,17 +447,13 @@ export function formatTable(r: BenchResult): string {
       rows2.push([
         `(${s.shape.join(',')})`,
         op,
-        f(m.ts, 3),
-        f(m.cpu, 3),
+        ...mine.map((e) => f(m[e], 3)),
         f(m.torch, 3),
-        f(ratio('ts')),
-        f(ratio('cpu')),
+        ...mine.map((e) => f(ratio(e))),
       ]);
     }
   }
-  const widths2 = head2.map((_, i) => Math.max(...rows2.map((row) => row[i]!.length)));
-  for (const row of rows2)
-    lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths2[i]!) : c.padStart(widths2[i]!))).join('  '));
+  table(['shape', 'op', ...mine.map((e) => `${e} min ms`), 'torch min ms', ...mine.map((e) => `${e}/torch`)], rows2);
   for (const s of r.shapes) {
     if (s.agreement) {
       lines.push(

@@ -24,6 +24,7 @@ const EMU_FILES = [
   'engine/nn/functional.parity.test.ts',
   'engine/nn/gradcheck.test.ts',
   'engine/nn/batchnorm.differential.test.ts',
+  'bench/batchnorm.bench.test.ts',
 ];
 
 const steps = [
