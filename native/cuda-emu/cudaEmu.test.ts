@@ -54,4 +54,17 @@ describe.skipIf(!hasCxx)('CUDA kernels on the CPU emulator', () => {
     expect(r.stdout).toMatch(/device: NormScope CUDA emulator/);
     expect(r.stdout).toMatch(/cuda harness: checks=\d{7,} failures=0/);
   }, 240_000);
+
+  it('the plane kernel loops over channel tiles when channels outnumber grid.y (emulated limit 7)', () => {
+    // On a GPU that takes > 65535 channels (65535 blocks of 256 threads: minutes here); the emulator
+    // reports a grid.y limit of 7 instead, and the kernels ask the device for it.
+    const shapes = ['3', '40', '36', '2', '20', '64', '1', '9', '300', '4', '30', '1024'];
+    const r = spawnSync(join(out, 'cuda_harness'), shapes, {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, NS_CUDA_EMU_MAX_GRID_Y: '7' },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cuda harness: checks=\d{6,} failures=0/);
+  });
 });

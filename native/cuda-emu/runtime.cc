@@ -47,6 +47,11 @@ uint64_t env_u64(const char *name, uint64_t fallback) {
   return end && *end == '\0' ? (uint64_t)r : fallback;
 }
 
+unsigned max_grid_y() {
+  const uint64_t v = env_u64("NS_CUDA_EMU_MAX_GRID_Y", 65535);
+  return v >= 1 && v <= 65535 ? (unsigned)v : 65535;
+}
+
 void set_launch_error(cudaError_t e) { g_last = e; }
 void set_sticky_error(cudaError_t e) {
   g_sticky = e;
@@ -88,9 +93,14 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *prop, int dev) {
 }
 
 cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int dev) {
-  if (dev != 0 || attr != cudaDevAttrMultiProcessorCount)
-    return emu::fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: unsupported attribute or device");
-  *value = (int)emu::env_u64("NS_CUDA_EMU_SMS", 4);
+  if (dev != 0) return emu::fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: no such device");
+  if (attr == cudaDevAttrMultiProcessorCount) {
+    *value = (int)emu::env_u64("NS_CUDA_EMU_SMS", 4);
+  } else if (attr == cudaDevAttrMaxGridDimY) {
+    *value = (int)emu::max_grid_y();
+  } else {
+    return emu::fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: attribute not emulated");
+  }
   return cudaSuccess;
 }
 

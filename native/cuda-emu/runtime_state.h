@@ -8,6 +8,8 @@
 namespace emu {
 // An unsigned environment variable, or `fallback` when unset or malformed.
 uint64_t env_u64(const char *name, uint64_t fallback);
+// The grid.y limit launches are checked against (NS_CUDA_EMU_MAX_GRID_Y, at most CUDA's 65535).
+unsigned max_grid_y();
 // What the next cudaGetLastError returns (a launch that could not start).
 void set_launch_error(cudaError_t e);
 // A kernel that failed while running: returned by every later call, as a GPU's sticky errors are.

@@ -1,4 +1,4 @@
-// The CUDA emulator's grid scheduler: blocks one at a time in a seeded random order, the threads of a
+// The CUDA emulator's grid scheduler: blocks one at a time in a seeded pseudo-random order, the threads of a
 // block as fibers that meet at __syncthreads and warp shuffles (see include/cuda_runtime.h).
 #include <algorithm>
 #include <cstdio>
@@ -120,7 +120,7 @@ bool run_block() {
 
 bool bad_config(dim3 g, dim3 k) {
   const uint64_t threads = (uint64_t)k.x * k.y * k.z;
-  return g.x == 0 || g.y == 0 || g.z == 0 || g.x > 2147483647u || g.y > 65535 || g.z > 65535 || threads == 0 ||
+  return g.x == 0 || g.y == 0 || g.z == 0 || g.x > 2147483647u || g.y > max_grid_y() || g.z > 65535 || threads == 0 ||
          threads > 1024 || k.x > 1024 || k.y > 1024 || k.z > 64;
 }
 

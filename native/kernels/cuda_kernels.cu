@@ -71,6 +71,19 @@ int sm_count() {
   return g_sms > 0 ? g_sms : 1;
 }
 
+// The grid's y limit (65535 on every GPU so far), asked of the device rather than assumed, so the
+// emulator can lower it and exercise the plane kernel's loop over channel tiles with small grids.
+int max_grid_y() {
+  static int v = [] {
+    int dev = 0, y = 0;
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetAttribute(&y, cudaDevAttrMaxGridDimY, dev) == cudaSuccess &&
+        y > 0)
+      return y;
+    return 65535;
+  }();
+  return v;
+}
+
 int64_t clampi(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
@@ -98,7 +111,7 @@ int launch_reduce(const T *x, const T *dy, RedArgs a) {
     parts = (int64_t)a.slices * bx * kRowCols;
     counters = groups;
   } else {
-    const int64_t cy = clampi(C, 1, 65535);
+    const int64_t cy = clampi(C, 1, max_grid_y());
     a.slices = (int)clampi((target + cy - 1) / cy, 1, clampi(a.n * S / (8 * kThreads), 1, 1024));
     a.vec = vec;
     a.flatidx = vec && S < 4 * kThreads;

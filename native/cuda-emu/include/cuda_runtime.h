@@ -16,7 +16,8 @@
 //
 // Environment: NS_CUDA_EMU_DEVICES (0 → cudaGetDeviceCount fails with cudaErrorNoDevice; default 1),
 // NS_CUDA_EMU_MEM_MB (device memory, default 4096), NS_CUDA_EMU_SMS (multiprocessors, default 4),
-// NS_CUDA_EMU_SEED (block order; default 1).
+// NS_CUDA_EMU_SEED (block order; default 1), NS_CUDA_EMU_MAX_GRID_Y (grid.y limit, default 65535: a
+// small one exercises code that loops over grid.y-sized tiles without launching 65535 blocks).
 #pragma once
 
 #include <cmath>
@@ -125,7 +126,7 @@ enum cudaMemcpyKind {
   cudaMemcpyDeviceToDevice = 3,
 };
 
-enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16 };
+enum cudaDeviceAttr { cudaDevAttrMaxGridDimY = 6, cudaDevAttrMultiProcessorCount = 16 };
 
 struct cudaDeviceProp {
   char name[256];
