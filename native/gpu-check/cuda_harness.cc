@@ -161,10 +161,11 @@ int main(int argc, char **argv) {
   ns_cuda_device_info(name, sizeof name, &mem, &sms);
   std::printf("device: %s, %.1f GiB, %d SMs\n", name, mem / 1073741824.0, sms);
   std::mt19937_64 rng(42);
-  // The full list is for a GPU. `--emu` picks shapes that still reach every layout and branch (plane
-  // with vector loads, flat short planes, unaligned planes, row groups of several channels, one channel
-  // over several tiles, split slices, more channels than grid.y, empty batches) at sizes the CPU
-  // emulator runs in seconds. `N C S` triples on the command line run just those.
+  // The full list is for a GPU. `--emu` picks shapes that reach every layout and branch (plane with
+  // vector loads, flat short planes, unaligned planes, row groups of several channels, one channel over
+  // several tiles, split slices, over 65536 channels in the row layout, empty batches) at sizes the CPU
+  // emulator runs in seconds; the plane layout's loop over channel tiles needs NS_CUDA_EMU_MAX_GRID_Y
+  // lowered (native/cuda-emu/cudaEmu.test.ts). `N C S` triples on the command line run just those.
   std::vector<std::array<int64_t, 3>> shapes = {
       {4, 3, 1},     {256, 1024, 1}, {5, 7, 9},      {8, 64, 31},   {8, 64, 32},    {32, 64, 3136},
       {8, 256, 784}, {4, 32, 16384}, {1, 5, 100000}, {64, 1, 700},  {2, 70000, 1},  {2, 70000, 40},
