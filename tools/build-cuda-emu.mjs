@@ -9,7 +9,7 @@
 // headers and flags are unchanged. Usage: node tools/build-cuda-emu.mjs [--no-addon]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -79,9 +79,21 @@ async function pool(jobs, width = 2) {
 
 async function main() {
   mkdirSync(objDir, { recursive: true });
+  // A failed build must not leave the previous addon for `npm test`'s emulated stage to pick up.
+  if (withAddon) rmSync(join(out, 'Release', 'normscope.node'), { force: true });
   const translated = translateDir(join(native, 'kernels'), join(out, 'src'), 'native/kernels');
   const hdr = headersHash();
-  const base = ['-std=c++17', '-O2', '-fPIC', '-pthread', '-Wno-psabi', '-msse4.2', '-mpopcnt', '-fno-math-errno', '-fvisibility=hidden'];
+  const base = [
+    '-std=c++17',
+    '-O2',
+    '-fPIC',
+    '-pthread',
+    '-Wno-psabi',
+    '-msse4.2',
+    '-mpopcnt',
+    '-fno-math-errno',
+    '-fvisibility=hidden',
+  ];
   const inc = [
     '-I',
     join(native, 'cuda-emu', 'include'),
