@@ -33,8 +33,9 @@ interface StepView {
 async function trainSteps(page: Page, steps: number): Promise<StepView> {
   const shell = new Shell(page);
   await shell.go('stack');
-  await new StackPage(page).preset('CNN (BatchNorm2d)');
-  await new StackPage(page).build();
+  const stack = new StackPage(page);
+  await stack.preset('CNN (BatchNorm2d)');
+  await stack.build();
   await shell.go('stepping');
   const st = new SteppingPage(page);
   for (let i = 1; i <= steps; i++) {

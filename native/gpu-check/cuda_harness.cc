@@ -18,15 +18,18 @@ static int failures = 0;
 static long long checks = 0;
 static double worst_f32 = 0, worst_f64 = 0;
 
+// One comparison: |got − want| / scale within float32's or float64's tolerance; counts and reports.
+static void check_one(const char *what, const char *ctx, size_t i, double got, double want, double scale, bool f32) {
+  const double d = std::fabs(got - want) / scale;
+  checks++;
+  double &worst = f32 ? worst_f32 : worst_f64;
+  if (d > worst) worst = d;
+  if (!(d <= (f32 ? 1e-5 : 1e-9)) && failures++ < 40)
+    std::printf("FAIL %s %s[%zu]: cuda %.17g cpu %.17g (scale %.3g)\n", ctx, what, i, got, want, scale);
+}
+
 static void cmp(const char *what, const char *ctx, const double *a, const double *b, size_t n, bool f32) {
-  const double rtol = f32 ? 1e-5 : 1e-9;
-  for (size_t i = 0; i < n; i++) {
-    checks++;
-    const double d = std::fabs(a[i] - b[i]) / std::fmax(1.0, std::fabs(b[i]));
-    double &w = f32 ? worst_f32 : worst_f64;
-    if (d > w) w = d;
-    if (!(d <= rtol) && failures++ < 40) std::printf("FAIL %s %s[%zu]: cuda %.17g cpu %.17g\n", ctx, what, i, a[i], b[i]);
-  }
+  for (size_t i = 0; i < n; i++) check_one(what, ctx, i, a[i], b[i], std::fmax(1.0, std::fabs(b[i])), f32);
 }
 
 // y = x·α + β is formed in T from α, β rounded to T (as PyTorch's CPU kernel does). Where x·α and β
@@ -36,19 +39,11 @@ template <typename T>
 static void cmp_affine(const char *what, const char *ctx, const std::vector<T> &got, const std::vector<T> &want,
                        const std::vector<T> &x, int64_t n, int64_t c, int64_t s, const double *mean,
                        const double *invstd, const double *w, const double *b) {
-  const bool f32 = sizeof(T) == 4;
-  const double rtol = f32 ? 1e-5 : 1e-9;
   for (int64_t i = 0; i < n * c * s; i++) {
     const int64_t ch = (i / s) % c;
     const double al = invstd[ch] * (w ? w[ch] : 1.0), be = (b ? b[ch] : 0.0) - mean[ch] * al;
     const double scale = std::fmax(1.0, std::fabs((double)x[i] * al) + std::fabs(be));
-    const double d = std::fabs((double)got[i] - (double)want[i]) / scale;
-    checks++;
-    double &worst = f32 ? worst_f32 : worst_f64;
-    if (d > worst) worst = d;
-    if (!(d <= rtol) && failures++ < 40)
-      std::printf("FAIL %s %s[%lld]: cuda %.17g cpu %.17g (scale %.3g)\n", ctx, what, (long long)i, (double)got[i],
-                  (double)want[i], scale);
+    check_one(what, ctx, (size_t)i, (double)got[i], (double)want[i], scale, sizeof(T) == 4);
   }
 }
 
