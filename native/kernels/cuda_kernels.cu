@@ -23,6 +23,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "cuda_transfer.h"
+#include "normscope_device.h"
 #include "normscope_kernels.h"
 #include "ns_error.h"
 
@@ -192,6 +194,20 @@ int dev_stats(const T *x, int64_t n, int64_t c, int64_t s, double *mean, double 
   return launch_reduce<T, kStats>(x, nullptr, a);
 }
 
+// dev_stats with host_stats's checks and empty cases (zeros), for the device-pointer ABI.
+template <typename T>
+int dev_batch_stats(const T *x, int64_t n, int64_t c, int64_t s, double *mean, double *var) {
+  if (bad_dims(n, c, s)) return NS_EINVAL;
+  if (c == 0) return ns::clear_error();
+  if (n * s == 0) {
+    cudaError_t err = cudaMemset(mean, 0, (size_t)c * sizeof(double));
+    if (err == cudaSuccess) err = cudaMemset(var, 0, (size_t)c * sizeof(double));
+    return err == cudaSuccess ? ns::clear_error() : cuda_fail(err, "cudaMemset");
+  }
+  const int rc = dev_stats<T>(x, n, c, s, mean, var);
+  return rc == NS_OK ? ns::clear_error() : rc;
+}
+
 template <typename T>
 int dev_train(const T *x, T *y, int64_t n, int64_t c, int64_t s, const double *w, const double *b, double *rm,
               double *rv, double mom, double eps, double *mean_out, double *invstd_out) {
@@ -297,14 +313,20 @@ struct Stage {
   bool up(Buf &b, const void *src, size_t bytes, const char *what) {
     if (rc != NS_OK) return false;
     if (!grow(b, bytes, err)) return rc = cuda_fail(err, what), false;
-    if (src && bytes && (err = cudaMemcpy(b.p, src, bytes, cudaMemcpyHostToDevice)) != cudaSuccess)
-      return rc = cuda_fail(err, "cudaMemcpy to device"), false;
+    if (src && bytes) {
+      if ((err = cudaMemcpy(b.p, src, bytes, cudaMemcpyHostToDevice)) != cudaSuccess)
+        return rc = cuda_fail(err, "cudaMemcpy to device"), false;
+      ns::count_upload(bytes);
+    }
     return true;
   }
   bool down(void *dst, const void *src, size_t bytes) {
     if (rc != NS_OK) return false;
-    if (dst && bytes && (err = cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost)) != cudaSuccess)
-      return rc = cuda_fail(err, "cudaMemcpy to host"), false;
+    if (dst && bytes) {
+      if ((err = cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost)) != cudaSuccess)
+        return rc = cuda_fail(err, "cudaMemcpy to host"), false;
+      ns::count_download(bytes);
+    }
     return true;
   }
 };
@@ -324,9 +346,12 @@ struct ChanPack {
     for (const double *h : host) {
       double *d = (double *)g_chan.p + (size_t)i * c;
       dev[i] = h ? d : nullptr;
-      if (h && c && (st.err = cudaMemcpy(d, h, one, cudaMemcpyHostToDevice)) != cudaSuccess) {
-        rc = cuda_fail(st.err, "cudaMemcpy to device");
-        return;
+      if (h && c) {
+        if ((st.err = cudaMemcpy(d, h, one, cudaMemcpyHostToDevice)) != cudaSuccess) {
+          rc = cuda_fail(st.err, "cudaMemcpy to device");
+          return;
+        }
+        ns::count_upload(one);
       }
       i++;
     }
@@ -532,6 +557,15 @@ NS_API int ns_cuda_sync(void) {
                                              const double *mean, const double *invstd, const double *w,           \
                                              const double *sum_dy, const double *sum_dy_xmu, double count) {      \
     return dev_elemt<T>(dy, x, dx, n, c, s, mean, invstd, w, sum_dy, sum_dy_xmu, count);                          \
+  }                                                                                                               \
+  /* normscope_device.h's two BatchNorm entry points (the device-resident engine path) */                        \
+  NS_API int ns_cudadev_batch_stats_##SUF(const T *x, int64_t n, int64_t c, int64_t s, double *mean,               \
+                                          double *var_biased) {                                                  \
+    return dev_batch_stats<T>(x, n, c, s, mean, var_biased);                                                      \
+  }                                                                                                               \
+  NS_API int ns_cudadev_backward_eval_elemt_##SUF(const T *dy, T *dx, int64_t n, int64_t c, int64_t s,             \
+                                                  const double *invstd, const double *weight) {                   \
+    return dev_eval_elemt<T>(dy, dx, n, c, s, invstd, weight);                                                    \
   }
 
 NS_DEFINE_CUDA(float, f32)

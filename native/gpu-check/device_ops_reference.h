@@ -1,0 +1,164 @@
+// Plain C++ reference of the device-resident ops (normscope_device.h) for device_ops_harness.cc:
+// straightforward loops, sums in long double (x86's 64-bit mantissa: the reference's own rounding is
+// far below the tolerances) rounded once to T. Each result carries its scale Σ|terms|, the size of what
+// was summed, which the harness measures differences against.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "../kernels/normscope_device.h"
+
+template <typename T>
+struct Ref {
+  std::vector<T> v;
+  std::vector<double> scale;
+  explicit Ref(size_t n = 0) : v(n), scale(n) {}
+  void set(size_t i, long double s, long double a) {
+    v[i] = (T)(double)s;
+    scale[i] = (double)a;
+  }
+};
+
+// y[r, o] = b[o] + Σ_k x[r, k]·w[o, k]
+template <typename T>
+Ref<T> ref_linear(const std::vector<T> &x, const std::vector<T> &w, const T *b, int64_t rows, int64_t in,
+                  int64_t out) {
+  Ref<T> y(rows * out);
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t o = 0; o < out; o++) {
+      long double s = b ? b[o] : 0, a = b ? std::fabs((long double)b[o]) : 0;
+      for (int64_t k = 0; k < in; k++) {
+        const long double t = (long double)x[r * in + k] * w[o * in + k];
+        s += t;
+        a += std::fabs(t);
+      }
+      y.set(r * out + o, s, a);
+    }
+  return y;
+}
+
+// dx[r, k] = Σ_o dy[r, o]·w[o, k]
+template <typename T>
+Ref<T> ref_linear_dx(const std::vector<T> &dy, const std::vector<T> &w, int64_t rows, int64_t in, int64_t out) {
+  Ref<T> dx(rows * in);
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t k = 0; k < in; k++) {
+      long double s = 0, a = 0;
+      for (int64_t o = 0; o < out; o++) {
+        const long double t = (long double)dy[r * out + o] * w[o * in + k];
+        s += t;
+        a += std::fabs(t);
+      }
+      dx.set(r * in + k, s, a);
+    }
+  return dx;
+}
+
+// dw[o, k] = Σ_r dy[r, o]·x[r, k]; db[o] = Σ_r dy[r, o]
+template <typename T>
+void ref_linear_dw(const std::vector<T> &dy, const std::vector<T> &x, int64_t rows, int64_t in, int64_t out,
+                   Ref<T> &dw, Ref<T> &db) {
+  dw = Ref<T>(out * in);
+  db = Ref<T>(out);
+  for (int64_t o = 0; o < out; o++) {
+    for (int64_t k = 0; k < in; k++) {
+      long double s = 0, a = 0;
+      for (int64_t r = 0; r < rows; r++) {
+        const long double t = (long double)dy[r * out + o] * x[r * in + k];
+        s += t;
+        a += std::fabs(t);
+      }
+      dw.set(o * in + k, s, a);
+    }
+    long double s = 0, a = 0;
+    for (int64_t r = 0; r < rows; r++) s += dy[r * out + o], a += std::fabs((long double)dy[r * out + o]);
+    db.set(o, s, a);
+  }
+}
+
+struct Conv {
+  int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow;
+  Conv(int64_t n_, int64_t c_, int64_t h_, int64_t w_, int64_t o_, int64_t kh_, int64_t kw_, int64_t sh_, int64_t sw_,
+       int64_t ph_, int64_t pw_)
+      : n(n_), c(c_), h(h_), w(w_), o(o_), kh(kh_), kw(kw_), sh(sh_), sw(sw_), ph(ph_), pw(pw_),
+        oh((h_ + 2 * ph_ - kh_) / sh_ + 1), ow((w_ + 2 * pw_ - kw_) / sw_ + 1) {}
+  void dims(int64_t d[13]) const {
+    const int64_t v[13] = {n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow};
+    for (int i = 0; i < 13; i++) d[i] = v[i];
+  }
+  int64_t xs() const { return n * c * h * w; }
+  int64_t ws() const { return o * c * kh * kw; }
+  int64_t ys() const { return n * o * oh * ow; }
+  int64_t xi(int64_t N, int64_t C, int64_t H, int64_t W) const { return ((N * c + C) * h + H) * w + W; }
+  int64_t wi(int64_t O, int64_t C, int64_t P, int64_t Q) const { return ((O * c + C) * kh + P) * kw + Q; }
+  int64_t yi(int64_t N, int64_t O, int64_t I, int64_t J) const { return ((N * o + O) * oh + I) * ow + J; }
+  // Calls f(y index, x index, w index) for every tap that lands inside the input.
+  template <typename F>
+  void taps(F f) const {
+    for (int64_t N = 0; N < n; N++)
+      for (int64_t O = 0; O < o; O++)
+        for (int64_t I = 0; I < oh; I++)
+          for (int64_t J = 0; J < ow; J++)
+            for (int64_t C = 0; C < c; C++)
+              for (int64_t P = 0; P < kh; P++)
+                for (int64_t Q = 0; Q < kw; Q++) {
+                  const int64_t H = I * sh + P - ph, W = J * sw + Q - pw;
+                  if (H >= 0 && H < h && W >= 0 && W < w) f(yi(N, O, I, J), xi(N, C, H, W), wi(O, C, P, Q));
+                }
+  }
+};
+
+// The three conv2d results by scattering every tap's product into long double accumulators.
+template <typename T>
+void ref_conv(const Conv &d, const std::vector<T> &x, const std::vector<T> &w, const T *b, const std::vector<T> &dy,
+              Ref<T> &y, Ref<T> &dx, Ref<T> &dw, Ref<T> &db) {
+  std::vector<long double> ys(d.ys()), ya(d.ys()), xs(d.xs()), xa(d.xs()), wsum(d.ws()), wa(d.ws()), bs(d.o), ba(d.o);
+  for (int64_t i = 0; i < d.ys(); i++) {
+    const int64_t O = (i / (d.oh * d.ow)) % d.o;
+    ys[i] = b ? b[O] : 0;
+    ya[i] = b ? std::fabs((long double)b[O]) : 0;
+    bs[O] += dy[i];
+    ba[O] += std::fabs((long double)dy[i]);
+  }
+  d.taps([&](int64_t yi, int64_t xi, int64_t wi) {
+    const long double f = (long double)x[xi] * w[wi], g = (long double)dy[yi] * w[wi], h = (long double)dy[yi] * x[xi];
+    ys[yi] += f;
+    ya[yi] += std::fabs(f);
+    xs[xi] += g;
+    xa[xi] += std::fabs(g);
+    wsum[wi] += h;
+    wa[wi] += std::fabs(h);
+  });
+  y = Ref<T>(d.ys());
+  dx = Ref<T>(d.xs());
+  dw = Ref<T>(d.ws());
+  db = Ref<T>(d.o);
+  for (int64_t i = 0; i < d.ys(); i++) y.set(i, ys[i], ya[i]);
+  for (int64_t i = 0; i < d.xs(); i++) dx.set(i, xs[i], xa[i]);
+  for (int64_t i = 0; i < d.ws(); i++) dw.set(i, wsum[i], wa[i]);
+  for (int64_t i = 0; i < d.o; i++) db.set(i, bs[i], ba[i]);
+}
+
+// Cross entropy: probs (double) and the mean loss, as engine/nn/functional/losses.ts.
+template <typename T>
+void ref_ce(const std::vector<T> &z, const std::vector<int64_t> &t, int64_t rows, int64_t classes, Ref<double> &probs,
+            Ref<T> &loss) {
+  probs = Ref<double>(rows * classes);
+  loss = Ref<T>(1);
+  long double s = 0, a = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    long double m = -INFINITY, se = 0;
+    for (int64_t c = 0; c < classes; c++) m = std::fmax(m, (long double)z[r * classes + c]);
+    for (int64_t c = 0; c < classes; c++) se += std::exp((long double)z[r * classes + c] - m);
+    const long double lse = m + std::log(se);
+    for (int64_t c = 0; c < classes; c++) {
+      const long double p = std::exp((long double)z[r * classes + c] - lse);
+      probs.set(r * classes + c, p, p);
+    }
+    s += lse - z[r * classes + t[r]];
+    a += std::fabs(lse) + std::fabs((long double)z[r * classes + t[r]]);
+  }
+  loss.set(0, rows ? s / rows : NAN, rows ? a / rows : 0);
+}
