@@ -2,14 +2,29 @@
 // Builds the CUDA kernels for the CPU emulator (native/cuda-emu) into native/build/cuda-emu/:
 //   emu_selftest    the emulator's own tests (barriers, shuffles, deadlocks, launch limits, memory)
 //   cuda_harness    native/gpu-check/cuda_harness.cc: every CUDA kernel against the CPU kernels
+//   device_ops_harness
+//                   native/gpu-check/device_ops_harness.cc: the device-resident ops (normscope_device.h)
+//                   against a C++ reference
 //   Release/normscope.node + build-info.json
 //                   the addon with its `cuda` backend on the emulator (load it with NORMSCOPE_ADDON=…),
 //                   so the engine's CUDA path runs end to end without a GPU
 // No nvcc and no GPU needed: g++ compiles the translated .cu. Objects are reused while their sources,
-// headers and flags are unchanged. Usage: node tools/build-cuda-emu.mjs [--no-addon]
+// headers and flags are unchanged. Concurrent runs (test files that each build in beforeAll) take turns
+// through a lock file, so none reads a translated source or object another is writing.
+// Usage: node tools/build-cuda-emu.mjs [--no-addon]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -32,7 +47,12 @@ function nodeInclude() {
 // Every header the sources may include: a change to any of them recompiles everything.
 function headersHash() {
   const h = createHash('sha256');
-  for (const dir of [join(native, 'kernels'), join(native, 'cuda-emu'), join(native, 'cuda-emu', 'include')]) {
+  for (const dir of [
+    join(native, 'kernels'),
+    join(native, 'cuda-emu'),
+    join(native, 'cuda-emu', 'include'),
+    join(native, 'gpu-check'),
+  ]) {
     for (const f of readdirSync(dir).sort()) {
       if (/\.(h|inc|cuh)$/.test(f)) h.update(f).update(readFileSync(join(dir, f)));
     }
@@ -109,14 +129,16 @@ async function main() {
   const shared = [...kernelSrc, ...emuSrc, ...translated];
   const t0 = Date.now();
   const sharedObjs = await pool(shared.map((s) => () => compile(s, [...base, ...inc], hdr)));
-  const [selftestObj, harnessObj] = await pool([
+  const [selftestObj, harnessObj, deviceOpsObj] = await pool([
     () => compile(join(native, 'cuda-emu', 'emu_selftest.cc'), [...base, ...inc], hdr),
     () => compile(join(native, 'gpu-check', 'cuda_harness.cc'), [...base, ...inc], hdr),
+    () => compile(join(native, 'gpu-check', 'device_ops_harness.cc'), [...base, ...inc], hdr),
   ]);
   const emuObjs = sharedObjs.slice(kernelSrc.length, kernelSrc.length + emuSrc.length);
   await exec(cxx, ['-pthread', selftestObj, ...emuObjs, '-o', join(out, 'emu_selftest')]);
   await exec(cxx, ['-pthread', harnessObj, ...sharedObjs, '-o', join(out, 'cuda_harness')]);
-  log(`emu_selftest and cuda_harness built (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  await exec(cxx, ['-pthread', deviceOpsObj, ...sharedObjs, '-o', join(out, 'device_ops_harness')]);
+  log(`emu_selftest, cuda_harness and device_ops_harness built (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   if (!withAddon) return;
   const nodeInc = nodeInclude();
   if (!nodeInc) {
@@ -149,7 +171,45 @@ async function main() {
   log(`emulated addon built: ${relative(root, join(release, 'normscope.node'))}`);
 }
 
-main().catch((e) => {
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+// One build at a time in this output folder; a lock left by a process that died is taken over.
+async function withLock(fn) {
+  mkdirSync(out, { recursive: true });
+  const lock = join(out, '.build.lock');
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let pid = 0;
+      try {
+        pid = Number(readFileSync(lock, 'utf8'));
+      } catch {
+        // removed meanwhile: retry
+      }
+      if (pid > 0 && !alive(pid)) rmSync(lock, { force: true });
+      else await new Promise((ok) => setTimeout(ok, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+withLock(main).catch((e) => {
   console.error(`build-cuda-emu: ${e.message}`);
   process.exit(1);
 });
