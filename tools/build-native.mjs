@@ -4,7 +4,8 @@
 //   { cpu: true|false, cuda: true|false, reason, cudaReason, ... }
 // engine/backend/nativeLoader.ts reads that record to say why a backend is unavailable.
 //
-// CUDA: nvcc compiles native/kernels/cuda_kernels.cu into a static archive, linked into the addon with
+// CUDA: nvcc compiles native/kernels/cuda_kernels.cu (BatchNorm kernels) and cuda_device.cu (the
+// device-resident ops of normscope_device.h) into a static archive, linked into the addon with
 // the CUDA runtime linked statically (-lcudart_static), so the addon loads on machines without a driver.
 // Environment: NORMSCOPE_NO_CUDA=1 skips CUDA; NORMSCOPE_CUDA_ARCHS="80,90" picks GPU architectures
 // (default: machine code for 80 and 90, PTX for 75 that newer GPUs compile at load); NVCC / CUDA_HOME.
@@ -13,7 +14,7 @@
 // TypeScript); a CUDA failure alone only drops CUDA. Skips work when sources and options are unchanged.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -146,16 +147,15 @@ if (!wantCuda) {
   if (!libdir) {
     cudaReason = `CUDA build failed: libcudart_static.a not found next to ${nvcc}`;
   } else {
-    const obj = join(buildDir, 'cuda', 'cuda_kernels.o');
+    const cudaUnits = ['cuda_kernels', 'cuda_device'];
     const archive = join(buildDir, 'cuda', 'libnormscope_cuda.a');
     const gencode = archs.flatMap((a) => ['-gencode', `arch=compute_${a},code=sm_${a}`]);
     gencode.push('-gencode', 'arch=compute_75,code=compute_75');
     // nvcc is slow: reuse the archive when the CUDA sources, architectures and nvcc are unchanged.
     const stampPath = join(buildDir, 'cuda', 'stamp');
     const ch = createHash('sha256').update(JSON.stringify({ archs, nvcc }));
-    const cudaSources = readdirSync(join(native, 'kernels')).filter(
-      (f) => /\.(cu|cuh)$/.test(f) || f === 'normscope_kernels.h' || f === 'ns_error.h',
-    );
+    // every .cu, .cuh and header in native/kernels (the CUDA units include several of them)
+    const cudaSources = readdirSync(join(native, 'kernels')).filter((f) => /\.(cu|cuh|h)$/.test(f));
     for (const f of cudaSources.sort()) ch.update(f).update(readFileSync(join(native, 'kernels', f)));
     const cudaHash = ch.digest('hex').slice(0, 16);
     const cached = existsSync(archive) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === cudaHash;
@@ -164,18 +164,26 @@ if (!wantCuda) {
       log('CUDA kernels unchanged; reusing the archive');
     } else {
       log(`compiling CUDA kernels with ${nvcc} (sm_${archs.join(', sm_')} + PTX 7.5)…`);
-      const r = run(nvcc, [
-        '-O3',
-        '-std=c++17',
-        '-Xcompiler',
-        '-fPIC,-fvisibility=hidden',
-        ...gencode,
-        '-c',
-        join(native, 'kernels', 'cuda_kernels.cu'),
-        '-o',
-        obj,
-      ]);
-      ar = r.ok ? run('ar', ['rcs', archive, obj]) : r;
+      const objs = [];
+      let r = { ok: true, out: '' };
+      for (const unit of cudaUnits) {
+        const obj = join(buildDir, 'cuda', `${unit}.o`);
+        r = run(nvcc, [
+          '-O3',
+          '-std=c++17',
+          '-Xcompiler',
+          '-fPIC,-fvisibility=hidden',
+          ...gencode,
+          '-c',
+          join(native, 'kernels', `${unit}.cu`),
+          '-o',
+          obj,
+        ]);
+        if (!r.ok) break;
+        objs.push(obj);
+      }
+      rmSync(archive, { force: true }); // no stale members
+      ar = r.ok ? run('ar', ['rcs', archive, ...objs]) : r;
       if (ar.ok) writeFileSync(stampPath, cudaHash);
     }
     if (!ar.ok) {

@@ -14,7 +14,9 @@
 //     ~log2(terms)·2^-53·scale, under 1e-14 for these sizes (1e-12 leaves room for exp/log's 1-ulp
 //     differences in cross entropy and for FMA).
 //   BatchNorm statistics keep cuda_harness's 1e-5/1e-9: the kernels form float32 sums in float.
-// A wrong index, sign, bound or missing term moves results by far more (checked: see native/README.md).
+// A wrong index, sign, bound or missing term moves results by far more: deliberate mutations (conv
+// padding off by one, mse backward's sign, a GEMM tile short of one k, a block sum without its first
+// barrier, an uncounted staging copy, …) each make the --emu run fail (thousands of checks for most).
 // Usage: device_ops_harness [--emu]   (--emu: sizes for the CPU emulator; default: the GPU list)
 #include <cstdio>
 #include <cstdlib>
