@@ -35,6 +35,7 @@
         ["OS=='linux'", { "ldflags": ["-pthread"] }],
         ["ns_cuda==1", {
           "defines": ["NS_WITH_CUDA=1"],
+          "sources": ["addon/cuda_device.cc", "addon/cuda_device_ops.cc"],
           "libraries": ["<(ns_cuda_archive)", "-L<(ns_cuda_libdir)", "-lcudart_static", "-ldl", "-lrt", "-lpthread"]
         }]
       ]

@@ -49,6 +49,7 @@ function headersHash() {
   const h = createHash('sha256');
   for (const dir of [
     join(native, 'kernels'),
+    join(native, 'addon'),
     join(native, 'cuda-emu'),
     join(native, 'cuda-emu', 'include'),
     join(native, 'gpu-check'),
@@ -159,7 +160,9 @@ async function main() {
     '-fexceptions',
   ];
   const addonObjs = await pool(
-    ['addon.cc', 'file_read.cc'].map((f) => () => compile(join(native, 'addon', f), addonFlags, hdr)),
+    ['addon.cc', 'file_read.cc', 'cuda_device.cc', 'cuda_device_ops.cc'].map(
+      (f) => () => compile(join(native, 'addon', f), addonFlags, hdr),
+    ),
   );
   const release = join(out, 'Release');
   mkdirSync(release, { recursive: true });

@@ -9,6 +9,7 @@
  * Implementations: `ts` (backend/tsKernels.ts, the reference), `cpu` and `cuda` (native addon).
  */
 import type { FloatArray } from '../tensor/dtype.js';
+import type { DeviceOps } from '../tensor/device.js';
 
 export type BackendName = 'ts' | 'cpu' | 'cuda';
 
@@ -105,6 +106,11 @@ export interface GatheredStats {
 
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * Device ops for keeping tensors in the backend's own memory between steps (CUDA); absent on
+   * backends that compute on host arrays.
+   */
+  readonly device?: DeviceOps | null;
   /** Per-channel mean and biased variance, one-pass Welford with Chan's merge, double accumulation. */
   batchStats(x: FloatArray, dims: NCS): BatchStats;
   /** Statistics + normalize + running-stat update (unbiased variance) in one call. */

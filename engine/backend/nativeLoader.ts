@@ -28,6 +28,7 @@ import type {
 import type { BackendStatus } from './registry.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { RuntimeError } from '../errors.js';
+import { cudaDeviceOps, type AddonCudaDevice } from './cudaDevice.js';
 
 export interface NativeBackendSlot {
   backend: Backend | null;
@@ -104,6 +105,8 @@ export interface AddonInfo {
 export interface Addon {
   cpu: AddonKernels;
   cuda?: AddonKernels;
+  /** Device memory and the device-resident ops (native/addon/cuda_device.cc); CUDA builds only. */
+  cudaDevice?: AddonCudaDevice;
   gatherStatsWithCounts(
     g: Float64Array,
     world: number,
@@ -345,7 +348,7 @@ export function loadNativeBackends(): NativeBackends {
     why || !addon.cuda
       ? unavailable('cuda', why ?? 'CUDA kernels missing from the addon')
       : {
-          backend: wrapKernels('cuda', addon.cuda, addon),
+          backend: { ...wrapKernels('cuda', addon.cuda, addon), device: cudaDeviceOps(addon.cudaDevice, 'cuda') },
           reason: null,
           status: {
             name: 'cuda',

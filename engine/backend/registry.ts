@@ -6,6 +6,7 @@ import type { Backend, BackendName } from './backend.js';
 import { tsBackend } from './tsKernels.js';
 import { loadNativeBackends, type NativeBackends } from './nativeLoader.js';
 import { ValueError } from '../errors.js';
+import { setDeviceSource } from '../tensor/device.js';
 
 export type BackendChoice = BackendName | 'auto';
 
@@ -56,6 +57,9 @@ export function getBackend(): Backend {
   active ??= resolve(requested);
   return active;
 }
+
+// Tensor ops ask for the active backend's device (CUDA keeps tensors on it between steps).
+setDeviceSource(() => getBackend().device ?? null);
 
 /** Forces a backend (or `auto`). Throws a ValueError naming the reason when it cannot run here. */
 export function setBackend(choice: BackendChoice): Backend {

@@ -19,6 +19,8 @@ import {
   type TypedArray,
 } from './dtype.js';
 import { RuntimeError } from '../errors.js';
+import { Storage, type DeviceMemory } from './storage.js';
+import { deviceFor, type FloatDType } from './device.js';
 
 /** A node of the autograd graph: maps the gradient of its output to gradients of its inputs. */
 export interface GradFn {
@@ -67,20 +69,21 @@ export class Tensor {
   readonly shape: readonly number[];
   /** Changes only through `setStorage` (module dtype casts keep the tensor's identity, like `param.data = …`). */
   dtype: DType;
-  /** Contiguous row-major storage. int64 is a BigInt64Array; float16/bfloat16 are raw bits. */
-  data: TypedArray;
+  /** The values, on the host and/or a device (engine/tensor/storage.ts); views share it. */
+  storage: Storage;
   requiresGrad: boolean;
   grad: Tensor | null = null;
   gradFn: GradFn | null = null;
   /** Set by Module.registerParameter so reprs and optimizers can tell parameters from buffers. */
   isParameter = false;
 
-  constructor(data: TypedArray, shape: readonly number[], dtype?: DType, requiresGrad = false) {
-    const dt = dtype ?? dtypeOfArray(data);
+  /** `data` is a host array (used, not copied) or a Storage to share (a view). */
+  constructor(data: TypedArray | Storage, shape: readonly number[], dtype?: DType, requiresGrad = false) {
+    const dt = dtype ?? (data instanceof Storage ? data.dtype : dtypeOfArray(data));
     if (data.length !== shapeNumel(shape)) {
       throw new RuntimeError(`shape '[${shape.join(', ')}]' is invalid for input of size ${data.length}`);
     }
-    this.data = data;
+    this.storage = data instanceof Storage ? data : Storage.fromHost(data, dt);
     this.shape = Object.freeze([...shape]);
     this.dtype = dt;
     if (requiresGrad && !isFloating(dt)) {
@@ -89,11 +92,29 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
   }
 
+  /**
+   * Contiguous row-major host storage for reading and writing. int64 is a BigInt64Array; float16/bfloat16
+   * are raw bits. On a device-resident tensor this downloads, and the host copy becomes the current one.
+   */
+  get data(): TypedArray {
+    return this.storage.host();
+  }
+
+  /** The host values for reading only (a device-resident tensor keeps its device copy current). */
+  hostView(): TypedArray {
+    return this.storage.hostView();
+  }
+
   /** Replaces storage and dtype in place (same shape), as `tensor.data = other` does in PyTorch. */
   setStorage(data: TypedArray, dtype: DType): void {
-    if (data.length !== this.data.length) throw new RuntimeError('setStorage: element count must not change');
-    this.data = data;
+    if (data.length !== this.storage.length) throw new RuntimeError('setStorage: element count must not change');
+    this.storage = Storage.fromHost(data, dtype);
     this.dtype = dtype;
+  }
+
+  /** A tensor whose only copy is a fresh, unwritten device buffer (a device op's output). */
+  static onDevice(mem: DeviceMemory, shape: readonly number[], dtype: DType): Tensor {
+    return new Tensor(Storage.onDevice(mem, dtype, shapeNumel(shape)), shape, dtype);
   }
 
   /** Lazy modules' placeholders override this to say they hold no data yet. */
@@ -106,7 +127,7 @@ export class Tensor {
   }
 
   numel(): number {
-    return this.data.length;
+    return this.storage.length;
   }
 
   dim(): number {
@@ -121,7 +142,7 @@ export class Tensor {
 
   /** Element `i` of the flat storage as a JS number (int64 converted, half types decoded). */
   getFlat(i: number): number {
-    const v = this.data[i]!;
+    const v = this.storage.hostView()[i]!;
     if (typeof v === 'bigint') return Number(v);
     if (this.dtype === 'float16') return halfToFloat(v);
     if (this.dtype === 'bfloat16') return bfloat16ToFloat(v);
@@ -175,15 +196,18 @@ export class Tensor {
     throw new RuntimeError(`expected a float32 or float64 tensor, got ${this.dtype}`);
   }
 
-  /** A new tensor with copied storage, no history. */
+  /** A new tensor with copied storage, no history (copied on the device when the values are there). */
   clone(): Tensor {
-    const t = new Tensor(this.data.slice() as TypedArray, this.shape, this.dtype);
+    const dev = this.storage.isOnDevice ? deviceFor(this) : null;
+    if (!dev) return new Tensor(this.hostView().slice() as TypedArray, this.shape, this.dtype);
+    const t = Tensor.onDevice(dev, this.shape, this.dtype);
+    dev.copy(t.storage.deviceBuffer(dev), this.storage.deviceBuffer(dev));
     return t;
   }
 
   /** Same storage, no history (PyTorch's `detach()`). */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.dtype);
+    return new Tensor(this.storage, this.shape, this.dtype);
   }
 
   /** Cast to another dtype (a copy; same tensor when the dtype already matches). */
@@ -244,8 +268,9 @@ export class Tensor {
         `The size of tensor a (${this.numel()}) must match the size of tensor b (${src.numel()}) at non-singleton dimension 0`,
       );
     }
-    if (src.dtype === this.dtype) this.data.set(src.data as never);
-    else if (this.data instanceof BigInt64Array && src.data instanceof BigInt64Array) this.data.set(src.data);
+    const from = src.hostView();
+    if (src.dtype === this.dtype) this.data.set(from as never);
+    else if (this.data instanceof BigInt64Array && from instanceof BigInt64Array) this.data.set(from);
     else for (let i = 0; i < this.numel(); i++) this.setFlat(i, src.getFlat(i));
     return this;
   }
@@ -285,13 +310,13 @@ function resolveShape(shape: readonly number[], numel: number): number[] {
 }
 
 function reshapeOp(x: Tensor, shape: number[]): Tensor {
-  const out = new Tensor(x.data, shape, x.dtype);
+  const out = new Tensor(x.storage, shape, x.dtype);
   if (x.requiresGrad && gradEnabled) {
     const inShape = x.shape;
     attachGrad(out, {
       name: 'ViewBackward0',
       inputs: [x],
-      backward: (g) => [new Tensor(g.data, inShape, g.dtype)],
+      backward: (g) => [new Tensor(g.storage, inShape, g.dtype)],
     });
   }
   return out;
@@ -306,8 +331,14 @@ export function attachGrad(out: Tensor, fn: GradFn): Tensor {
   return out;
 }
 
-/** Adds `b` into `a` elementwise in place (gradient accumulation). */
+/** Adds `b` into `a` elementwise in place (gradient accumulation), on the device when either is there. */
 function accumulateInto(a: Tensor, b: Tensor): void {
+  const dev = a.storage.isOnDevice || b.storage.isOnDevice ? deviceFor(a, b) : null;
+  if (dev) {
+    const out = a.storage.deviceBufferForWrite(dev);
+    dev.add(a.dtype as FloatDType, out, b.storage.deviceBuffer(dev), out, a.numel());
+    return;
+  }
   const ad = a.data as FloatArray;
   const bd = b.data as FloatArray;
   for (let i = 0; i < ad.length; i++) ad[i]! += bd[i]!;
@@ -345,7 +376,7 @@ function runBackward(root: Tensor, seed: Tensor): void {
       // A leaf: accumulate like PyTorch (a fresh tensor the first time, then in place).
       if (t.requiresGrad) {
         if (t.grad) accumulateInto(t.grad, g);
-        else t.grad = new Tensor((g.data as FloatArray).slice(), t.shape, t.dtype);
+        else t.grad = new Tensor(g.clone().storage, t.shape, t.dtype);
       }
       continue;
     }
@@ -355,7 +386,7 @@ function runBackward(root: Tensor, seed: Tensor): void {
       if (!inp || !ig || !inp.requiresGrad) return;
       const prev = grads.get(inp);
       if (prev) {
-        const sum = new Tensor((prev.data as FloatArray).slice(), prev.shape, prev.dtype);
+        const sum = prev.clone();
         accumulateInto(sum, ig);
         grads.set(inp, sum);
       } else {

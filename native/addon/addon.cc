@@ -12,9 +12,19 @@
 #include <vector>
 
 #include "../kernels/normscope_kernels.h"
+#include "args.h"
+#ifdef NS_WITH_CUDA
+#include "cuda_device.h"
+#endif
 #include "file_read.h"
 
 namespace {
+
+using ns_addon::check_rc;
+using ns_addon::dim_arg;
+using ns_addon::num_arg;
+using ns_addon::range_error;
+using ns_addon::type_error;
 
 enum class Kind { F32, F64 };
 
@@ -23,9 +33,6 @@ struct Data {
   void *ptr;
   size_t len;
 };
-
-[[noreturn]] void type_error(Napi::Env env, const std::string &msg) { throw Napi::TypeError::New(env, msg); }
-[[noreturn]] void range_error(Napi::Env env, const std::string &msg) { throw Napi::RangeError::New(env, msg); }
 
 Data data_arg(const Napi::CallbackInfo &info, size_t i, const char *name) {
   Napi::Value v = info[i];
@@ -41,19 +48,6 @@ Data data_arg(const Napi::CallbackInfo &info, size_t i, const char *name) {
     }
   }
   type_error(info.Env(), std::string(name) + " must be a Float32Array or Float64Array");
-}
-
-int64_t dim_arg(const Napi::CallbackInfo &info, size_t i, const char *name) {
-  if (!info[i].IsNumber()) type_error(info.Env(), std::string(name) + " must be a number");
-  double d = info[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 9007199254740991.0 || d != (double)(int64_t)d)
-    range_error(info.Env(), std::string(name) + " must be a non-negative integer");
-  return (int64_t)d;
-}
-
-double num_arg(const Napi::CallbackInfo &info, size_t i, const char *name) {
-  if (!info[i].IsNumber()) type_error(info.Env(), std::string(name) + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
 }
 
 // A per-channel array (length ≥ c) copied to double; `present` false for null/undefined when nullable.
@@ -120,10 +114,6 @@ Kind same_kind(const Napi::CallbackInfo &info, Dims d, std::initializer_list<Dat
     if ((int64_t)a.len < total) range_error(info.Env(), "a data array is shorter than n*c*s");
   }
   return k;
-}
-
-void check_rc(Napi::Env env, int rc) {
-  if (rc != NS_OK) throw Napi::Error::New(env, std::string("normscope kernel failed: ") + ns_last_error());
 }
 
 // Function tables: CPU and (when compiled) CUDA, float32 and float64.
@@ -336,6 +326,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bind(cuda, "backwardElemt", BackwardElemt<&kCuda>);
   bind(cuda, "backwardEvalElemt", BackwardEvalElemt<&kCuda>);
   exports.Set("cuda", cuda);
+  ns_addon::InitCudaDevice(env, exports);
 #endif
   bind(exports, "gatherStatsWithCounts", GatherStats);
   bind(exports, "setThreads", SetThreads);

@@ -6,7 +6,7 @@
  *
  * All T pointers are device memory holding contiguous float (f32) or double (f64) data. Sums
  * accumulate in double and round once to T, like the engine's TypeScript ops (engine/tensor/ops.ts,
- * engine/nn/functional/*.ts), which are the reference. Nullable pointers are marked. Every function
+ * engine/nn/functional/ and engine/optim/sgd.ts), which are the reference. Nullable pointers are marked. Every function
  * returns 0 or a negative NS_E* code (normscope_kernels.h) with ns_last_error() set; launches are
  * asynchronous, errors from a kernel surface at the next synchronising call (a download).
  */

@@ -5,7 +5,8 @@
  *             running stats (when given) ← (1−f)·r + f·stat with the unbiased variance var·n/(n−1).
  *   eval:     y = (x−running_mean)/√(running_var+eps)·w + b, buffers unchanged.
  *
- * n = numel / C. Checks run in PyTorch's order: the one-value-per-channel rule (training only, in
+ * n = numel / C. On a backend with a device (CUDA) the tensors stay on it (batchNormDevice.ts).
+ * Checks run in PyTorch's order: the one-value-per-channel rule (training only, in
  * Python), then — unless the input is empty — running_mean, running_var, weight, bias sizes.
  * The kernels come from the active Backend.
  */
@@ -15,6 +16,8 @@ import { RuntimeError, ValueError } from '../../errors.js';
 import { getBackend } from '../../backend/registry.js';
 import type { NCS } from '../../backend/backend.js';
 import { assertInitialized } from '../parameter.js';
+import { deviceFor } from '../../tensor/device.js';
+import { evalForwardOnDevice, trainForwardOnDevice } from './batchNormDevice.js';
 
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -89,7 +92,12 @@ export function batchNorm(
   }
   checkMixedDtype(input, [weight, bias, runningMean, runningVar]);
   const dims = ncs(input);
-
+  const dev = deviceFor(input, weight, bias, runningMean, runningVar);
+  if (dev) {
+    return training
+      ? trainForwardOnDevice(dev, input, runningMean, runningVar, weight, bias, momentum, eps, dims)
+      : evalForwardOnDevice(dev, input, runningMean!, runningVar!, weight, bias, eps, dims);
+  }
   return training
     ? trainForward(input, runningMean, runningVar, weight, bias, momentum, eps, dims)
     : evalForward(input, runningMean!, runningVar!, weight, bias, eps, dims);

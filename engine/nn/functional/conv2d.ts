@@ -7,6 +7,8 @@ import { attachGrad, Tensor } from '../../tensor/tensor.js';
 import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { assertInitialized } from '../parameter.js';
+import { deviceFor } from '../../tensor/device.js';
+import { conv2dOnDevice } from './layersDevice.js';
 
 export interface Conv2dOptions {
   stride?: [number, number];
@@ -43,6 +45,8 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
   }
   const [sh, sw] = o.stride;
   const [ph, pw] = o.padding;
+  const dev = deviceFor(input, weight, bias);
+  if (dev) return conv2dOnDevice(dev, input, weight, bias, [N, C, H, W, O, KH, KW, sh, sw, ph, pw, OH, OW]);
   const x = input.floatData();
   const w = weight.floatData();
   const b = bias ? bias.floatData() : null;

@@ -8,6 +8,8 @@ import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { assertInitialized } from '../parameter.js';
 import { gemmABt, transpose } from './gemm.js';
+import { deviceFor } from '../../tensor/device.js';
+import { linearOnDevice } from './layersDevice.js';
 
 export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   assertInitialized(weight, 'linear');
@@ -19,6 +21,8 @@ export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null
       `mat1 and mat2 shapes cannot be multiplied (${rows}x${k ?? 0} and ${inF}x${outF})`,
     );
   }
+  const dev = deviceFor(input, weight, bias);
+  if (dev) return linearOnDevice(dev, input, weight, bias);
   const rows = input.numel() / inF;
   const x = input.floatData();
   const w = weight.floatData();

@@ -6,6 +6,8 @@
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
 import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { IndexError, RuntimeError } from '../../errors.js';
+import { deviceFor } from '../../tensor/device.js';
+import { crossEntropyOnDevice, mseLossOnDevice } from './lossesDevice.js';
 
 export function mseLoss(input: Tensor, target: Tensor): Tensor {
   if (input.numel() !== target.numel()) {
@@ -13,6 +15,8 @@ export function mseLoss(input: Tensor, target: Tensor): Tensor {
       `The size of tensor a (${input.numel()}) must match the size of tensor b (${target.numel()}) at non-singleton dimension 0`,
     );
   }
+  const dev = deviceFor(input, target);
+  if (dev) return mseLossOnDevice(dev, input, target);
   const x = input.floatData();
   const t = target.floatData();
   const n = x.length;
@@ -47,12 +51,14 @@ export function crossEntropy(input: Tensor, target: Tensor): Tensor {
   if (target.numel() !== N) {
     throw new RuntimeError(`Expected input batch_size (${N}) to match target batch_size (${target.numel()}).`);
   }
+  const classes = checkedClasses(target, N, C);
+  const dev = deviceFor(input);
+  if (dev) return crossEntropyOnDevice(dev, input, classes);
   const z = input.floatData();
   const probs = new Float64Array(N * C);
   let loss = 0;
   for (let r = 0; r < N; r++) {
-    const cls = target.getFlat(r);
-    if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new IndexError(`Target ${cls} is out of bounds.`);
+    const cls = Number(classes[r]);
     let m = -Infinity;
     for (let c = 0; c < C; c++) m = Math.max(m, z[r * C + c]!);
     let se = 0;
@@ -71,10 +77,21 @@ export function crossEntropy(input: Tensor, target: Tensor): Tensor {
       const gi = new Tensor(allocate(input.dtype, N * C), input.shape, input.dtype);
       const d = gi.data as FloatArray;
       for (let r = 0; r < N; r++) {
-        const cls = target.getFlat(r);
+        const cls = Number(classes[r]);
         for (let c = 0; c < C; c++) d[r * C + c] = k * (probs[r * C + c]! - (c === cls ? 1 : 0));
       }
       return [gi];
     },
   });
+}
+
+/** The target classes as int64, each checked to lie in [0, C) (PyTorch's IndexError otherwise). */
+function checkedClasses(target: Tensor, N: number, C: number): BigInt64Array {
+  const out = new BigInt64Array(N);
+  for (let r = 0; r < N; r++) {
+    const cls = target.getFlat(r);
+    if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new IndexError(`Target ${cls} is out of bounds.`);
+    out[r] = BigInt(cls);
+  }
+  return out;
 }

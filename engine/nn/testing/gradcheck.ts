@@ -26,18 +26,16 @@ export function gradcheck(loss: () => Tensor, leaves: Record<string, Tensor>, rn
       continue;
     }
     const analytic = t.grad.toArray();
-    const data = t.data as Float64Array;
-    const idx =
-      data.length <= MAX_ELEMENTS
-        ? [...data.keys()]
-        : Array.from({ length: MAX_ELEMENTS }, () => rng.int(0, data.length - 1));
+    const n = t.numel();
+    const idx = n <= MAX_ELEMENTS ? [...Array(n).keys()] : Array.from({ length: MAX_ELEMENTS }, () => rng.int(0, n - 1));
+    // `t.data` is asked for at each write: on a device backend it is the host copy as of that call.
     for (const i of idx) {
-      const orig = data[i]!;
-      data[i] = orig + H;
+      const orig = t.getFlat(i);
+      t.data[i] = orig + H;
       const plus = noGrad(() => loss().item());
-      data[i] = orig - H;
+      t.data[i] = orig - H;
       const minus = noGrad(() => loss().item());
-      data[i] = orig;
+      t.data[i] = orig;
       const numeric = (plus - minus) / (2 * H);
       if (!(Math.abs(analytic[i]! - numeric) <= TOL * Math.max(1, Math.abs(numeric)))) {
         problems.push(`${name}[${i}]: autograd ${analytic[i]} vs finite difference ${numeric}`);

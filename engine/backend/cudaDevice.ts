@@ -1,0 +1,100 @@
+/**
+ * The CUDA backend's device ops (engine/tensor/device.ts) over the addon's `cudaDevice` bindings
+ * (native/addon/cuda_device.cc). The addon hands out device buffers as opaque handles; CudaBuffer
+ * pairs one with its size. A buffer is freed when it is garbage-collected (the addon reports its size to
+ * V8 as external memory) or by `release`. Addon errors (bad arguments, CUDA failures such as running
+ * out of device memory) become the engine's RuntimeError.
+ */
+import type { DeviceOps, TransferStats } from '../tensor/device.js';
+import type { DeviceBuffer } from '../tensor/storage.js';
+import type { TypedArray } from '../tensor/dtype.js';
+import { RuntimeError } from '../errors.js';
+
+/** The addon's `cudaDevice` object: the DeviceOps kernels on raw handles, plus memory management. */
+export interface AddonCudaDevice {
+  alloc(bytes: number): unknown;
+  release(handle: unknown): void;
+  upload(handle: unknown, src: TypedArray): void;
+  download(handle: unknown, dst: TypedArray): void;
+  copy(dst: unknown, src: unknown): void;
+  zero(handle: unknown): void;
+  transferStats(): [number, number, number, number];
+  [kernel: string]: (...args: never[]) => unknown;
+}
+
+class CudaBuffer implements DeviceBuffer {
+  constructor(
+    readonly handle: unknown,
+    readonly byteLength: number,
+  ) {}
+}
+
+/** The kernel methods of DeviceOps: each passes its arguments through, buffers as their handles. */
+const KERNELS = [
+  'bnTrain',
+  'bnEvalStats',
+  'bnEval',
+  'bnBackwardReduce',
+  'bnBackwardElemt',
+  'bnBackwardEvalElemt',
+  'bnParamGrads',
+  'linearForward',
+  'linearGradInput',
+  'linearGradWeight',
+  'conv2dForward',
+  'conv2dGradInput',
+  'conv2dGradWeight',
+  'relu',
+  'reluBackward',
+  'add',
+  'sub',
+  'mul',
+  'scale',
+  'fillFrom',
+  'sum',
+  'mseForward',
+  'mseBackward',
+  'crossEntropyForward',
+  'crossEntropyBackward',
+  'sgdStep',
+] as const satisfies readonly (keyof DeviceOps)[];
+
+function guard<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new RuntimeError(`CUDA ${what}: ${(e as Error).message}`);
+  }
+}
+
+function handle(b: DeviceBuffer): unknown {
+  if (!(b instanceof CudaBuffer)) throw new RuntimeError('CUDA: a device buffer from another device');
+  return b.handle;
+}
+
+/** DeviceOps for the addon's CUDA device; null when the addon was built without the device bindings. */
+export function cudaDeviceOps(raw: AddonCudaDevice | undefined, name: string): DeviceOps | null {
+  if (!raw || KERNELS.some((k) => typeof raw[k] !== 'function')) return null;
+  const ops: Record<string, unknown> = {
+    name,
+    alloc: (bytes: number) =>
+      new CudaBuffer(
+        guard('alloc', () => raw.alloc(bytes)),
+        bytes,
+      ),
+    release: (b: DeviceBuffer) => guard('release', () => raw.release(handle(b))),
+    upload: (dst: DeviceBuffer, src: TypedArray) => guard('upload', () => raw.upload(handle(dst), src)),
+    download: (src: DeviceBuffer, dst: TypedArray) => guard('download', () => raw.download(handle(src), dst)),
+    copy: (dst: DeviceBuffer, src: DeviceBuffer) => guard('copy', () => raw.copy(handle(dst), handle(src))),
+    zero: (b: DeviceBuffer) => guard('zero', () => raw.zero(handle(b))),
+    transferStats: (): TransferStats => {
+      const [a, b, c, d] = guard('transferStats', () => raw.transferStats());
+      return { hostToDeviceBytes: a, hostToDeviceCopies: b, deviceToHostBytes: c, deviceToHostCopies: d };
+    },
+  };
+  for (const k of KERNELS) {
+    const fn = raw[k] as (...args: unknown[]) => void;
+    ops[k] = (...args: unknown[]) => guard(k, () => fn(...args.map((a) => (a instanceof CudaBuffer ? a.handle : a))));
+  }
+  return ops as unknown as DeviceOps;
+}
