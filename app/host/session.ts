@@ -68,7 +68,7 @@ export class Session {
     return {
       spec: this.spec!,
       shape: [...x.shape],
-      data: Float32Array.from(x.data as Float32Array),
+      data: Float32Array.from(x.hostView() as Float32Array),
       seed: this.seed,
       lr,
     };
@@ -275,7 +275,7 @@ export class Session {
   private capture(model: Module, which: 'buffers' | 'all'): Snapshot['tensors'] {
     const out: Snapshot['tensors'] = new Map();
     const sd = model.stateDict();
-    for (const [k, t] of sd) if (which === 'all' || !t.isParameter) out.set(k, t.data.slice() as never);
+    for (const [k, t] of sd) if (which === 'all' || !t.isParameter) out.set(k, t.hostView().slice() as never);
     return out;
   }
 

@@ -5,7 +5,7 @@ import { StateDict } from '../../engine/nn/stateDict.js';
 import type { WireState, WireTensor } from './protocol.js';
 
 export function toWire(t: Tensor): WireTensor {
-  return { shape: [...t.shape], dtype: t.dtype, data: t.data.slice() as WireTensor['data'] };
+  return { shape: [...t.shape], dtype: t.dtype, data: t.hostView().slice() as WireTensor['data'] };
 }
 
 export function fromWire(w: WireTensor): Tensor {

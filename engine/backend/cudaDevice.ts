@@ -31,6 +31,7 @@ class CudaBuffer implements DeviceBuffer {
 
 /** The kernel methods of DeviceOps: each passes its arguments through, buffers as their handles. */
 const KERNELS = [
+  'bnStats',
   'bnTrain',
   'bnEvalStats',
   'bnEval',

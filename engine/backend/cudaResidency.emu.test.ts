@@ -17,6 +17,8 @@ import { noGrad } from '../tensor/tensor.js';
 import type { TransferStats } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { RuntimeError } from '../errors.js';
+import { SyncBatchNorm } from '../nn/syncBatchNorm.js';
+import { destroyProcessGroup, initProcessGroup, type ProcessGroup } from '../dist/processGroup.js';
 
 const N = 6;
 const CLASSES = 5;
@@ -191,6 +193,54 @@ describe('CUDA residency: a stack stays on the device between steps', () => {
     } finally {
       setBackend('cuda');
     }
+  });
+
+  it('runs SyncBatchNorm with only per-channel values crossing the bus', () => {
+    // Two ranks whose peer holds the same batch: the result is BatchNorm over the batch twice.
+    const C = 3;
+    const echo: ProcessGroup = {
+      rank: 0,
+      size: 2,
+      backend: 'ipc',
+      ranks: [0, 1],
+      allGather: (row) => Float64Array.from([...row, ...row]),
+      allReduceSum: (v) => v.map((a) => 2 * a),
+      broadcast: (v) => v,
+      barrier: () => {},
+    };
+    const run = (backend: 'ts' | 'cuda') => {
+      setBackend(backend);
+      manualSeed(3);
+      const m = new SyncBatchNorm(C, { processGroup: echo, dtype: 'float64' });
+      const x = randn([4, C, 5], { dtype: 'float64', requiresGrad: true });
+      const dy = randn([4, C, 5], { dtype: 'float64' });
+      initProcessGroup(echo);
+      let moved: TransferStats | null = null;
+      let y: Tensor;
+      try {
+        y = m.call(x);
+        const before = backend === 'cuda' ? stats() : null;
+        y.backward(dy);
+        moved = before ? delta(before, stats()) : null;
+      } finally {
+        destroyProcessGroup();
+      }
+      const out = [y, x.grad!, m.weight!.grad!, m.bias!.grad!, m.runningVar!].map((t) =>
+        Array.from(t.hostView() as Float64Array),
+      );
+      return { out, moved, onDevice: y.storage.isOnDevice && x.grad!.storage.isOnDevice };
+    };
+    const ref = run('ts');
+    const got = run('cuda');
+    ref.out.forEach((v, i) => expect(close(got.out[i]!, v, 1e-12), `output ${i}`).toEqual([]));
+    expect(got.onDevice).toBe(true);
+    // Backward: dy goes up; down come the local sums (2C), up the reduced sums (2C).
+    expect(got.moved).toEqual({
+      hostToDeviceBytes: 4 * C * 5 * 8 + 2 * C * 8,
+      hostToDeviceCopies: 3,
+      deviceToHostBytes: 2 * C * 8,
+      deviceToHostCopies: 2,
+    });
   });
 
   it('reports device memory exhaustion as a RuntimeError and keeps the parameters usable', () => {

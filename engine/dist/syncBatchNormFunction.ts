@@ -12,9 +12,11 @@
 import { attachGrad, Tensor } from '../tensor/tensor.js';
 import { allocate, type FloatArray } from '../tensor/dtype.js';
 import { getBackend } from '../backend/registry.js';
-import type { GatheredStats, NCS } from '../backend/backend.js';
+import type { BatchStats, GatheredStats, NCS } from '../backend/backend.js';
 import type { ProcessGroup } from './processGroup.js';
-import { ncs, paramGrads } from '../nn/functional/batchNorm.js';
+import { ncs } from '../nn/functional/batchNorm.js';
+import { deviceFor } from '../tensor/device.js';
+import { deviceKernels, hostKernels, type SyncLocalKernels } from './syncBatchNormKernels.js';
 
 /** What one SyncBatchNorm call saw, for telemetry (the app's Ranks workspace). */
 export interface SyncEvent {
@@ -37,11 +39,19 @@ export function setSyncObserver(fn: ((e: SyncEvent) => void) | null): void {
 
 /** Row of 2C+1 values this rank contributes: [mean, invstd, count], zeros when the batch is empty. */
 export function localStatsRow(x: FloatArray, dims: NCS, eps: number): { row: Float64Array; varBiased: Float64Array } {
+  return statsRow(dims, eps, () => getBackend().batchStats(x, dims));
+}
+
+function statsRow(
+  dims: NCS,
+  eps: number,
+  stats: () => Pick<BatchStats, 'mean' | 'varBiased'>,
+): { row: Float64Array; varBiased: Float64Array } {
   const { c } = dims;
   const row = new Float64Array(2 * c + 1);
   const count = dims.n * dims.s;
   if (count === 0) return { row, varBiased: new Float64Array(c) };
-  const st = getBackend().batchStats(x, dims);
+  const st = stats();
   for (let ch = 0; ch < c; ch++) {
     row[ch] = st.mean[ch]!;
     row[c + ch] = 1 / Math.sqrt(st.varBiased[ch]! + eps);
@@ -91,11 +101,10 @@ export function syncBatchNorm(
   group: ProcessGroup,
   tag = 'SyncBatchNorm',
 ): Tensor {
-  const backend = getBackend();
   const dims = ncs(input);
-  const x = input.floatData();
-  const w = weight ? weight.floatData() : null;
-  const { row, varBiased } = localStatsRow(x, dims, eps);
+  const dev = deviceFor(input, weight, bias);
+  const k: SyncLocalKernels = dev ? deviceKernels(dev, input, weight, bias, dims) : hostKernels(input, weight, bias, dims);
+  const { row, varBiased } = statsRow(dims, eps, () => k.stats());
   const t0 = now();
   const gathered = group.allGather(row, { tag: `${tag}:forward` });
   const forwardMs = now() - t0;
@@ -118,18 +127,13 @@ export function syncBatchNorm(
     combined: st,
     collectiveMs: forwardMs,
   });
-  const out = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
-  if (input.numel() > 0) {
-    backend.forwardEval({ x, y: out.data as FloatArray, dims, weight: w, bias: bias ? bias.floatData() : null, mean: st.mean, invstd: st.invstd });
-  }
+  const empty = input.numel() === 0;
+  const out = empty ? new Tensor(allocate(input.dtype, 0), input.shape, input.dtype) : k.normalize(st);
   return attachGrad(out, {
     name: 'SyncBatchNormBackward',
     inputs: [input, weight, bias],
     backward: (g) => {
-      const dy = g.floatData();
-      const local = input.numel() > 0
-        ? backend.backwardReduce({ dy, x, dims, mean: st.mean })
-        : { sumDy: new Float64Array(dims.c), sumDyXmu: new Float64Array(dims.c) };
+      const local = empty ? { sumDy: new Float64Array(dims.c), sumDyXmu: new Float64Array(dims.c) } : k.reduce(g, st);
       const combined = new Float64Array(2 * dims.c);
       combined.set(local.sumDy, 0);
       combined.set(local.sumDyXmu, dims.c);
@@ -138,23 +142,11 @@ export function syncBatchNorm(
       observer?.({ tag, phase: 'backward', rank: group.rank, localCount: dims.n * dims.s, collectiveMs: now() - t1 });
       let dx: Tensor | null = null;
       if (input.requiresGrad) {
-        dx = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
-        if (input.numel() > 0) {
-          backend.backwardElemt({
-            dy,
-            x,
-            dx: dx.data as FloatArray,
-            dims,
-            mean: st.mean,
-            invstd: st.invstd,
-            weight: w,
-            sumDy: reduced.slice(0, dims.c),
-            sumDyXmu: reduced.slice(dims.c),
-            count: st.count,
-          });
-        }
+        dx = empty
+          ? new Tensor(allocate(input.dtype, 0), input.shape, input.dtype)
+          : k.gradInput(g, st, { sumDy: reduced.slice(0, dims.c), sumDyXmu: reduced.slice(dims.c) });
       }
-      return [dx, ...paramGrads(weight, bias, local.sumDy, local.sumDyXmu, st.invstd)];
+      return [dx, ...k.paramGrads(st, local)];
     },
   });
 }

@@ -27,7 +27,7 @@ export function asTensor(t: TensorLike, cache = true): Tensor {
 
 /** A fast element reader for any dtype (half types decoded, int64 converted). */
 export function reader(t: Tensor): (i: number) => number {
-  const d = t.data;
+  const d = t.hostView();
   if (t.dtype === 'float16') return (i) => halfToFloat(d[i] as number);
   if (t.dtype === 'bfloat16') return (i) => bfloat16ToFloat(d[i] as number);
   if (d instanceof BigInt64Array) return (i) => Number(d[i]!);
@@ -35,7 +35,8 @@ export function reader(t: Tensor): (i: number) => number {
 }
 
 export function summarize(t: Tensor): TensorSummary {
-  if (t.data instanceof Float32Array || t.data instanceof Float64Array) return summarizeFloat(t.data);
+  const d = t.hostView(); // read-only: a tensor on the device keeps its device copy current
+  if (d instanceof Float32Array || d instanceof Float64Array) return summarizeFloat(d);
   const n = t.numel();
   const get = reader(t);
   let min = Infinity;

@@ -153,7 +153,7 @@ export function writeSafetensors(
   sink.write(json);
   for (const [, t] of entries) {
     const tensor = t instanceof Tensor ? t : t.materialize({ cache: false });
-    const d = tensor.data;
+    const d = tensor.hostView();
     sink.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   }
 }

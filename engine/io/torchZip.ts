@@ -148,13 +148,13 @@ export function writeTorchZip(sink: ByteSink, root: WritableValue, opts: WriteTo
     }
     const dtype = t instanceof Tensor ? t.dtype : t.storage.dtype;
     if (!isSupportedDtype(dtype)) throw new TorchZipError(`cannot save a tensor of dtype ${dtype}`);
-    const identity = t instanceof Tensor ? t.data : t.storage;
+    const identity = t instanceof Tensor ? t.hostView() : t.storage;
     let key = byArray.get(identity);
     if (key === undefined) {
       key = String(storages.size);
       byArray.set(identity, key);
       if (t instanceof Tensor) {
-        const d = t.data;
+        const d = t.hostView();
         storages.set(key, () => new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
       } else {
         const s = t.storage;

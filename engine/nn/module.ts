@@ -248,7 +248,7 @@ export abstract class Module {
       let source = input;
       let inShape = checkedShape(input);
       if (!isLazy && param.shape.length === 0 && inShape.length === 1) {
-        source = new Tensor(input.data.slice(0, 1) as typeof input.data, [], input.dtype);
+        source = new Tensor(input.hostView().slice(0, 1), [], input.dtype);
         inShape = [];
       }
       if (!isLazy && !sameShape(inShape, param.shape)) {

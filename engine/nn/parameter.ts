@@ -10,7 +10,7 @@ import { RuntimeError, ValueError } from '../errors.js';
 
 export class Parameter extends Tensor {
   constructor(data: Tensor | TypedArray, shape?: readonly number[], requiresGrad = true) {
-    if (data instanceof Tensor) super(data.data, data.shape, data.dtype, requiresGrad);
+    if (data instanceof Tensor) super(data.storage, data.shape, data.dtype, requiresGrad);
     else super(data, shape ?? [data.length], undefined, requiresGrad);
     this.isParameter = true;
   }

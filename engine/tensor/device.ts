@@ -29,6 +29,7 @@ export interface DeviceOps extends DeviceMemory {
   zero(b: B): void;
   transferStats(): TransferStats;
   // BatchNorm (per-channel statistics in float64 buffers; weight, bias, running stats in dt)
+  bnStats(dt: FloatDType, x: B, n: number, c: number, s: number, mean: B, varBiased: B): void;
   bnTrain(
     dt: FloatDType,
     x: B,

@@ -175,6 +175,16 @@ void BnTrain(const Napi::CallbackInfo &info) {
   }
 }
 
+// bnStats(dt, x, n, c, s, mean, varBiased)
+template <typename T>
+void BnStats(const Napi::CallbackInfo &info) {
+  NCS d = ncs_at(info, 2);
+  const T *x = ptr_arg<T>(info, 1, "x", d.total, sizeof(T));
+  double *mean = ptr_arg<double>(info, 5, "mean", d.c, kD), *var = ptr_arg<double>(info, 6, "varBiased", d.c, kD);
+  if constexpr (sizeof(T) == 4) check_rc(info.Env(), ns_cudadev_batch_stats_f32(x, d.n, d.c, d.s, mean, var));
+  else check_rc(info.Env(), ns_cudadev_batch_stats_f64(x, d.n, d.c, d.s, mean, var));
+}
+
 // bnEvalStats(dt, runningMean, runningVar, eps, mean, invstd, c)
 template <typename T>
 void BnEvalStats(const Napi::CallbackInfo &info) {
@@ -261,6 +271,7 @@ void BnParamGrads(const Napi::CallbackInfo &info) {
   else check_rc(info.Env(), ns_cudadev_bn_param_grads_f64(s1, s2, inv, dw, db, c));
 }
 
+NS_BIND_T(BnStats)
 NS_BIND_T(BnTrain)
 NS_BIND_T(BnEvalStats)
 NS_BIND_T(BnEval)
@@ -283,6 +294,7 @@ void InitCudaDevice(Napi::Env env, Napi::Object exports) {
   bind("copy", Copy);
   bind("zero", Zero);
   bind("transferStats", TransferStats);
+  bind("bnStats", by_dtype<BnStatsFn>);
   bind("bnTrain", by_dtype<BnTrainFn>);
   bind("bnEvalStats", by_dtype<BnEvalStatsFn>);
   bind("bnEval", by_dtype<BnEvalFn>);
