@@ -17,7 +17,9 @@ describe('native/gpu-check/nodeCheck.ts', () => {
     const out = join(dir, 'cpu-ts.json');
     const r = runNodeCheck(out, ['--pair', 'cpu,ts']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expectAllPassed(readReport(out));
+    const report = readReport(out);
+    expectAllPassed(report);
+    expect(report.residency).toBe('skipped: cpu keeps tensors on the host');
   });
 
   it.skipIf(native.cuda.backend !== null)('without a GPU, the default check says why CUDA is unavailable', () => {

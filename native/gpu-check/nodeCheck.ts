@@ -16,6 +16,8 @@ import { loadNativeBackends } from '../../engine/backend/nativeLoader.js';
 import { tsBackend } from '../../engine/backend/tsKernels.js';
 import { measure } from '../../bench/batchnorm.bench.js';
 import type { FloatArray } from '../../engine/tensor/dtype.js';
+import type { BackendName } from '../../engine/backend/backend.js';
+import { checkResidency } from './residencyCheck.js';
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -222,7 +224,20 @@ if (!checked || !reference) {
     );
     return { shape: [n, c, s], [`${nameA}Ms`]: gpu, [`${nameB}Ms`]: host };
   });
-  Object.assign(report, { cases, typedErrors: typed, trainTiming: timing, failed });
+  // A stack's tensors stay on the device between steps (only when the checked backend has a device).
+  let residency: unknown = `skipped: ${nameA} keeps tensors on the host`;
+  if (cuda.device) {
+    const r = checkResidency(nameA as BackendName, nameB as BackendName, /emulator/i.test(device(nameA) ?? ''));
+    if (!r.ok) failed++;
+    const s0 = r.perStep[0];
+    console.log(
+      `${r.ok ? 'ok  ' : 'FAIL'} residency: stack ${r.shape.join('×')} × ${r.steps} steps, worst loss ${r.worstLoss.toExponential(2)}, ` +
+        `param ${r.worstParam.toExponential(2)}; per step ${s0?.up} B up / ${s0?.down} B down (boundary ${s0?.boundaryUp} / ${s0?.boundaryDown}); ` +
+        `step ${r.deviceStepMs.toFixed(2)} ms on ${nameA}, ${r.hostStepMs.toFixed(2)} ms on ${nameB}`,
+    );
+    residency = r;
+  }
+  Object.assign(report, { cases, typedErrors: typed, trainTiming: timing, residency, failed });
 }
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`node-check: ${failed === 0 ? 'passed' : `${failed} FAILED`}; wrote ${out}`);

@@ -9,6 +9,8 @@ export interface NodeCheckReport {
   typedErrors: boolean;
   failed: number;
   cuda: string;
+  /** The stack residency check (residencyCheck.ts), or why it was skipped. */
+  residency: { ok: boolean; perStep: { up: number; boundaryUp: number }[] } | string;
 }
 
 export function runNodeCheck(outFile: string, args: string[] = []) {
