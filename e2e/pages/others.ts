@@ -29,6 +29,12 @@ export class BackendsPage {
   async rows(): Promise<string[]> {
     return this.page.getByTestId('backends-table').locator('tbody tr').allTextContents();
   }
+  /** The "tensors" cell of one backend's row: where its tensors live, and the bytes moved so far. */
+  async residency(name: string): Promise<string> {
+    const cell = this.page.getByTestId(`residency-${name}`);
+    await cell.waitFor();
+    return (await cell.textContent()) ?? '';
+  }
   async runBench(): Promise<string[]> {
     await this.page.getByTestId('run-bench').click();
     await this.page.getByTestId('bench-table').waitFor({ timeout: 60_000 });

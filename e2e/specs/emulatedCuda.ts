@@ -89,6 +89,13 @@ export const emulatedCudaSpecs: Spec[] = [
           `layer stats agree (first difference at ${differ}: ${onGpu.stats[differ]} vs ${onCpu.stats[differ]})`,
         );
         await new Shell(gpu.page).screenshot('16-stepping-emulated-cuda');
+        // The steps ran with the tensors on the device: the Backends view says so and counts the bytes.
+        await new Shell(gpu.page).go('backends');
+        const residency = await be.residency('cuda');
+        expectTrue(
+          /^tensors stay on the device between steps · \d+(\.\d)? (B|KiB|MiB) up, \d+(\.\d)? (B|KiB|MiB) down so far$/.test(residency),
+          `the cuda row says where tensors live and what crossed: ${residency}`,
+        );
         w.metrics['CNN after 3 train steps, emulated cuda vs cpu'] =
           `loss ${onGpu.loss} vs ${onCpu.loss}; ${onGpu.stats.length} layer stats agree at display precision`;
       } finally {

@@ -344,11 +344,19 @@ export function loadNativeBackends(): NativeBackends {
     },
   };
   const why = cudaReason(info, readBuildInfo(path));
+  // NORMSCOPE_CUDA_RESIDENT=0 keeps every tensor on the host and copies per kernel call (for comparison).
+  const resident = globalThis.process?.env?.NORMSCOPE_CUDA_RESIDENT !== '0';
+  const device = resident ? cudaDeviceOps(addon.cudaDevice, 'cuda') : null;
+  const residency = device
+    ? 'tensors stay on the device between steps'
+    : resident
+      ? 'copied per call (the addon has no device ops)'
+      : 'copied per call (NORMSCOPE_CUDA_RESIDENT=0)';
   const cuda: NativeBackendSlot =
     why || !addon.cuda
       ? unavailable('cuda', why ?? 'CUDA kernels missing from the addon')
       : {
-          backend: { ...wrapKernels('cuda', addon.cuda, addon), device: cudaDeviceOps(addon.cudaDevice, 'cuda') },
+          backend: { ...wrapKernels('cuda', addon.cuda, addon), device },
           reason: null,
           status: {
             name: 'cuda',
@@ -356,6 +364,7 @@ export function loadNativeBackends(): NativeBackends {
             reason: null,
             ...(info.cudaDevice ? { device: info.cudaDevice } : {}),
             ...(info.cudaMemoryBytes !== undefined ? { memoryBytes: info.cudaMemoryBytes } : {}),
+            residency,
           },
         };
   return { cpu, cuda };

@@ -18,6 +18,10 @@ export interface BackendStatus {
   device?: string;
   memoryBytes?: number;
   threads?: number;
+  /** Where tensors live between steps on this backend (CUDA: on the device, or copied per call). */
+  residency?: string;
+  /** Bytes that crossed the host boundary so far (backends with device ops). */
+  transfers?: { hostToDeviceBytes: number; deviceToHostBytes: number };
 }
 
 export interface BackendInfo {
@@ -69,6 +73,11 @@ export function setBackend(choice: BackendChoice): Backend {
   return b;
 }
 
+function deviceStatus(b: Backend | null): Pick<BackendStatus, 'transfers'> {
+  const s = b?.device?.transferStats();
+  return s ? { transfers: { hostToDeviceBytes: s.hostToDeviceBytes, deviceToHostBytes: s.deviceToHostBytes } } : {};
+}
+
 /** Which backend is active, and for each one whether it can run and why not. */
 export function backendInfo(): BackendInfo {
   const nb = nativeBackends();
@@ -79,7 +88,7 @@ export function backendInfo(): BackendInfo {
     backends: [
       { name: 'ts', available: true, reason: null, threads: 1 },
       { ...nb.cpu.status },
-      { ...nb.cuda.status },
+      { ...nb.cuda.status, ...deviceStatus(nb.cuda.backend) },
     ],
   };
 }

@@ -40,6 +40,8 @@ export interface BackendStatusView {
   device?: string;
   memoryBytes?: number;
   threads?: number;
+  residency?: string;
+  transfers?: { hostToDeviceBytes: number; deviceToHostBytes: number };
 }
 
 export interface BackendsView {

@@ -89,4 +89,15 @@ export const fmtNum = (v: number | null | undefined, digits = 4): string => {
     : Number(v.toFixed(digits)).toString();
 };
 
+/** Bytes in B, KiB, MiB or GiB. */
+export const fmtBytes = (v: number): string => {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+};
+
 export const shapeText = (s: readonly number[] | null | undefined): string => (s ? `[${s.join(', ')}]` : '—');

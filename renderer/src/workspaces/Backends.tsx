@@ -1,6 +1,6 @@
 /** Workspace 8: which backend runs and why the others cannot; a benchmark run with its table. */
 import { useEffect } from 'react';
-import { Empty, ErrorBox, fmtNum, Progress } from '../components/common';
+import { Empty, ErrorBox, fmtBytes, fmtNum, Progress } from '../components/common';
 import { useApp } from '../store/hooks';
 
 export function Backends() {
@@ -36,6 +36,7 @@ export function Backends() {
               <th>available</th>
               <th>device</th>
               <th>threads</th>
+              <th>tensors</th>
               <th>why not</th>
               <th />
             </tr>
@@ -47,9 +48,14 @@ export function Backends() {
                 <td>{b.available ? 'yes' : 'no'}</td>
                 <td>
                   {b.device ?? '—'}
-                  {b.memoryBytes !== undefined && ` · ${(b.memoryBytes / 2 ** 30).toFixed(1)} GiB`}
+                  {b.memoryBytes !== undefined && ` · ${fmtBytes(b.memoryBytes)}`}
                 </td>
                 <td>{b.threads ?? '—'}</td>
+                <td data-testid={`residency-${b.name}`}>
+                  {b.residency ?? (b.available ? 'host memory' : '—')}
+                  {b.transfers &&
+                    ` · ${fmtBytes(b.transfers.hostToDeviceBytes)} up, ${fmtBytes(b.transfers.deviceToHostBytes)} down so far`}
+                </td>
                 <td>{b.reason ?? ''}</td>
                 <td>
                   <button disabled={!b.available || b.name === view.active} onClick={() => void choose(b.name)}>
