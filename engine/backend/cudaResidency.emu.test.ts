@@ -4,7 +4,8 @@
 // boundary across the bus — the input batch, the targets, the backward seed up, the loss value down —
 // counted by the addon's transfer counters, and (3) reading values on the host costs what it should.
 import { describe, expect, it } from 'vitest';
-import { getBackend, setBackend } from './registry.js';
+import { backendInfo, getBackend, setBackend } from './registry.js';
+import { loadNativeBackends } from './nativeLoader.js';
 import { buildStack } from '../nn/stackSpec.js';
 import { crossEntropy, mseLoss } from '../nn/functional/losses.js';
 import { SGD } from '../optim/sgd.js';
@@ -241,6 +242,21 @@ describe('CUDA residency: a stack stays on the device between steps', () => {
       deviceToHostBytes: 2 * C * 8,
       deviceToHostCopies: 2,
     });
+  });
+
+  it('says where tensors live, and NORMSCOPE_CUDA_RESIDENT=0 turns residency off', () => {
+    setBackend('cuda');
+    const status = backendInfo().backends.find((b) => b.name === 'cuda')!;
+    expect(status.residency).toBe('tensors stay on the device between steps');
+    expect(status.transfers!.hostToDeviceBytes).toBeGreaterThan(0);
+    process.env.NORMSCOPE_CUDA_RESIDENT = '0';
+    try {
+      const off = loadNativeBackends().cuda;
+      expect(off.backend!.device).toBeNull();
+      expect(off.status.residency).toBe('copied per call (NORMSCOPE_CUDA_RESIDENT=0)');
+    } finally {
+      delete process.env.NORMSCOPE_CUDA_RESIDENT;
+    }
   });
 
   it('reports device memory exhaustion as a RuntimeError and keeps the parameters usable', () => {
