@@ -95,7 +95,19 @@ NS_API int ns_cudadev_narrow_f32(const double *src, float *dst, int64_t n);
      w = w − lr·d rounded to T. buf (double, n values) is nullable when momentum is 0. */              \
   NS_API int ns_cudadev_sgd_step_##SUF(T *w, const T *g, double *buf, int64_t n, double lr,             \
                                        double momentum, double dampening, double weight_decay,         \
-                                       int nesterov, int first);
+                                       int nesterov, int first);                                      \
+  /* The inspector's summary of n values, without downloading them (engine/inspect/summary.ts's     \
+     summarizeFloat is the reference). out: 7 doubles on the device = [finite count, NaN count,      \
+     ±inf count, min, max, mean, m2] over the finite values, where mean = Σv/count (0 when count is  \
+     0), m2 = Σ(v−mean)² − (Σ(v−mean))²/count (the corrected two-pass formula; 0 when count is 0), min \
+     = +inf and max = −inf when count is 0. Sums in double. */                                       \
+  NS_API int ns_cudadev_summary_##SUF(const T *x, int64_t n, double *out);                              \
+  /* Equal-width histogram of the finite values in [lo, hi] (engine/inspect/summary.ts's histogram): \
+     bin = min(bins − 1, floor((v − lo)/width)) in double, values outside [lo, hi] skipped; width > 0   \
+     is the caller's ((hi − lo)/bins, or 1 when hi == lo). counts: bins uint64 on the device,          \
+     overwritten. */                                                                                  \
+  NS_API int ns_cudadev_histogram_##SUF(const T *x, int64_t n, double lo, double hi, double width,      \
+                                        int64_t bins, uint64_t *counts);
 
 NS_DECLARE_DEVICE_OPS(float, f32)
 NS_DECLARE_DEVICE_OPS(double, f64)
