@@ -18,6 +18,7 @@ const EMU_ADDON = 'native/build/cuda-emu/Release/normscope.node';
 const EMU_FILES = [
   'native/cuda-emu/emulatedCuda.emu.test.ts',
   'engine/backend/cudaResidency.emu.test.ts',
+  'app/host/stepResidency.emu.test.ts',
   'engine/backend/nativeBackend.test.ts',
   'engine/nn/batchnorm.parity.test.ts',
   'engine/nn/syncBatchNorm.parity.test.ts',

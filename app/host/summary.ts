@@ -4,6 +4,8 @@
  * small whatever the tensor size.
  */
 import type { Histogram, TensorSummary } from '../shared/contract.js';
+import type { Tensor } from '../../engine/tensor/tensor.js';
+import { histogram as engineHistogram, summarize as engineSummary } from '../../engine/inspect/summary.js';
 
 /** What the host needs of a tensor (the engine's Tensor satisfies it). */
 export interface TensorLike {
@@ -13,57 +15,33 @@ export interface TensorLike {
   getFlat(i: number): number;
 }
 
-export function summarize(t: TensorLike): TensorSummary {
-  const n = t.numel();
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let sumSq = 0;
-  let finite = 0;
-  let nan = 0;
-  let inf = 0;
-  for (let i = 0; i < n; i++) {
-    const v = t.getFlat(i);
-    if (Number.isNaN(v)) nan++;
-    else if (!Number.isFinite(v)) inf++;
-    else {
-      if (v < min) min = v;
-      if (v > max) max = v;
-      sum += v;
-      sumSq += v * v;
-      finite++;
-    }
-  }
-  const mean = finite ? sum / finite : NaN;
-  const variance = finite > 1 ? Math.max(0, (sumSq - finite * mean * mean) / (finite - 1)) : finite === 1 ? 0 : NaN;
+/**
+ * The engine's summary (engine/inspect/summary.ts: corrected two-pass variance; on the device when the
+ * values are only there) in the contract's shape: NaN for what does not exist, std 0 for one value.
+ */
+export function summarize(t: Tensor): TensorSummary {
+  const s = engineSummary(t);
+  const finite = s.numel - s.nanCount - s.infCount;
   return {
     shape: [...t.shape],
     dtype: t.dtype,
-    numel: n,
-    min: finite ? min : NaN,
-    max: finite ? max : NaN,
-    mean,
-    std: Math.sqrt(variance),
-    nan,
-    inf,
+    numel: s.numel,
+    min: s.min ?? NaN,
+    max: s.max ?? NaN,
+    mean: s.mean ?? NaN,
+    std: s.std ?? (finite === 1 ? 0 : NaN),
+    nan: s.nanCount,
+    inf: s.infCount,
   };
 }
 
-export function histogram(t: TensorLike, bins = 40): Histogram {
-  const s = summarize(t);
-  const lo = Number.isFinite(s.min) ? s.min : 0;
-  const hi = Number.isFinite(s.max) && s.max > lo ? s.max : lo + 1;
-  const edges = new Float64Array(bins + 1);
-  for (let i = 0; i <= bins; i++) edges[i] = lo + ((hi - lo) * i) / bins;
-  const counts = new Uint32Array(bins);
-  const n = t.numel();
-  for (let i = 0; i < n; i++) {
-    const v = t.getFlat(i);
-    if (!Number.isFinite(v)) continue;
-    const b = Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins));
-    counts[b]!++;
-  }
-  return { edges, counts };
+/** `bins` equal bins from the finite minimum to the maximum (a one-wide range when they coincide). */
+export function histogram(t: Tensor, bins = 40): Histogram {
+  const s = engineSummary(t);
+  const lo = s.min ?? 0;
+  const hi = s.max !== null && s.max > lo ? s.max : lo + 1;
+  const h = engineHistogram(t, bins, [lo, hi]);
+  return { edges: Float64Array.from(h.edges), counts: Uint32Array.from(h.counts) };
 }
 
 export interface ChannelStats {

@@ -58,6 +58,8 @@ const KERNELS = [
   'crossEntropyForward',
   'crossEntropyBackward',
   'sgdStep',
+  'summary',
+  'histogram',
 ] as const satisfies readonly (keyof DeviceOps)[];
 
 function guard<T>(what: string, fn: () => T): T {

@@ -1,10 +1,12 @@
 /**
- * Per-tensor summaries (min, max, mean, std, finite) and histograms, computed in float64 in one pass
- * (Welford) over the finite values; NaN/inf are counted, not folded into the statistics.
+ * Per-tensor summaries (min, max, mean, std, finite) and histograms, computed in float64 over the
+ * finite values; NaN/inf are counted, not folded into the statistics. A tensor whose values are only on
+ * the device (CUDA) is summarised there: 56 bytes come back instead of the tensor.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { TensorRef } from '../io/tensorRef.js';
 import { halfToFloat, bfloat16ToFloat } from '../tensor/dtype.js';
+import { buf, deviceFor, type DeviceOps, type FloatDType } from '../tensor/device.js';
 
 export interface TensorSummary {
   numel: number;
@@ -34,7 +36,36 @@ export function reader(t: Tensor): (i: number) => number {
   return (i) => d[i] as number;
 }
 
+/** The device that holds `t`'s only current copy, when there is one (else summaries run on the host). */
+function residentDevice(t: Tensor): DeviceOps | null {
+  return t.storage.isDeviceOnly && t.numel() > 0 ? deviceFor(t) : null;
+}
+
+function summarizeOnDevice(dev: DeviceOps, t: Tensor): TensorSummary {
+  const out = dev.alloc(7 * 8);
+  const r = new Float64Array(7);
+  try {
+    dev.summary(t.dtype as FloatDType, buf(dev, t), t.numel(), out);
+    dev.download(out, r);
+  } finally {
+    dev.release(out);
+  }
+  const [count, nan, inf, min, max, mean, m2] = r as unknown as number[];
+  return {
+    numel: t.numel(),
+    min: count ? min! : null,
+    max: count ? max! : null,
+    mean: count ? mean! : null,
+    std: count! > 1 ? Math.sqrt(Math.max(m2!, 0) / (count! - 1)) : null,
+    finite: nan === 0 && inf === 0,
+    nanCount: nan!,
+    infCount: inf!,
+  };
+}
+
 export function summarize(t: Tensor): TensorSummary {
+  const dev = residentDevice(t);
+  if (dev) return summarizeOnDevice(dev, t);
   const d = t.hostView(); // read-only: a tensor on the device keeps its device copy current
   if (d instanceof Float32Array || d instanceof Float64Array) return summarizeFloat(d);
   const n = t.numel();
@@ -87,6 +118,9 @@ export function histogram(t: Tensor, bins = 32, range?: [number, number]): Histo
   const lo = range ? range[0] : (s!.min ?? 0);
   const hi = range ? range[1] : (s!.max ?? 0);
   const width = hi > lo ? (hi - lo) / bins : 1;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * width);
+  const dev = bins >= 1 && Number.isFinite(width) && width > 0 ? residentDevice(t) : null;
+  if (dev) return { edges, counts: histogramOnDevice(dev, t, lo, hi, width, bins) };
   const counts = new Array<number>(bins).fill(0);
   const get = reader(t);
   for (let i = 0; i < t.numel(); i++) {
@@ -94,7 +128,19 @@ export function histogram(t: Tensor, bins = 32, range?: [number, number]): Histo
     if (!Number.isFinite(v) || v < lo || v > hi) continue;
     counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
   }
-  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
+  return { edges, counts };
+}
+
+function histogramOnDevice(dev: DeviceOps, t: Tensor, lo: number, hi: number, width: number, bins: number): number[] {
+  const out = dev.alloc(bins * 8);
+  const counts = new BigInt64Array(bins); // uint64 counts, far below 2^63
+  try {
+    dev.histogram(t.dtype as FloatDType, buf(dev, t), t.numel(), lo, hi, width, bins, out);
+    dev.download(out, counts);
+  } finally {
+    dev.release(out);
+  }
+  return Array.from(counts, Number);
 }
 
 /**

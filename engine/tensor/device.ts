@@ -87,6 +87,10 @@ export interface DeviceOps extends DeviceMemory {
   mseBackward(dt: FloatDType, x: B, t: B, g: B, gx: OptB, gt: OptB, n: number): void;
   crossEntropyForward(dt: FloatDType, z: B, target: B, probs: B, out: B, rows: number, classes: number): void;
   crossEntropyBackward(dt: FloatDType, probs: B, target: B, g: B, gz: B, rows: number, classes: number): void;
+  /** out: 7 float64 = [finite, NaN, ±inf counts, min, max, mean, m2] over the finite values. */
+  summary(dt: FloatDType, x: B, n: number, out: B): void;
+  /** counts: `bins` uint64 (engine/inspect/summary.ts's histogram). */
+  histogram(dt: FloatDType, x: B, n: number, lo: number, hi: number, width: number, bins: number, counts: B): void;
   sgdStep(
     dt: FloatDType,
     w: B,

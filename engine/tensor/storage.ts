@@ -56,6 +56,11 @@ export class Storage {
     return new Storage(dtype, length, null, mem, mem.alloc(length * itemSize(dtype)), 'device');
   }
 
+  /** True when only the device holds the current values (a host read would download them). */
+  get isDeviceOnly(): boolean {
+    return this.where === 'device';
+  }
+
   /** True when the device holds a current copy (nothing to upload before a kernel reads it). */
   get isOnDevice(): boolean {
     return this.where !== 'host';

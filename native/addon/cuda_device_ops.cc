@@ -1,5 +1,5 @@
 // Bindings of the device ops that are not BatchNorm (normscope_device.h): linear, conv2d, elementwise,
-// losses, SGD. Arguments: dtype first, then device buffers and sizes; every buffer's size is checked
+// losses, SGD, and the inspector's summary and histogram. Arguments: dtype first, then device buffers and sizes; every buffer's size is checked
 // against the elements the call touches (see cuda_device.h).
 #include <cstdint>
 
@@ -236,6 +236,27 @@ void SgdStep(const Napi::CallbackInfo &info) {
                                                                                   nesterov, first));
 }
 
+// summary(dt, x, n, out): 7 doubles on the device (normscope_device.h)
+template <typename T>
+void Summary(const Napi::CallbackInfo &info) {
+  int64_t n = dim_arg(info, 2, "n");
+  const T *x = ptr_arg<T>(info, 1, "x", n, sizeof(T));
+  double *out = ptr_arg<double>(info, 3, "out", 7, sizeof(double));
+  check_rc(info.Env(), pick<T>(ns_cudadev_summary_f32, ns_cudadev_summary_f64)(x, n, out));
+}
+
+// histogram(dt, x, n, lo, hi, width, bins, counts): bins uint64 on the device
+template <typename T>
+void Histogram(const Napi::CallbackInfo &info) {
+  int64_t n = dim_arg(info, 2, "n"), bins = dim_arg(info, 6, "bins");
+  const T *x = ptr_arg<T>(info, 1, "x", n, sizeof(T));
+  double lo = num_arg(info, 3, "lo"), hi = num_arg(info, 4, "hi"), width = num_arg(info, 5, "width");
+  uint64_t *counts = ptr_arg<uint64_t>(info, 7, "counts", bins, sizeof(uint64_t));
+  check_rc(info.Env(), pick<T>(ns_cudadev_histogram_f32, ns_cudadev_histogram_f64)(x, n, lo, hi, width, bins, counts));
+}
+
+NS_BIND_T(Summary)
+NS_BIND_T(Histogram)
 NS_BIND_T(LinearForward)
 NS_BIND_T(LinearGradInput)
 NS_BIND_T(LinearGradWeight)
@@ -281,6 +302,8 @@ void BindDeviceOps(Napi::Env env, Napi::Object o) {
   bind("crossEntropyForward", by_dtype<CrossEntropyForwardFn>);
   bind("crossEntropyBackward", by_dtype<CrossEntropyBackwardFn>);
   bind("sgdStep", by_dtype<SgdStepFn>);
+  bind("summary", by_dtype<SummaryFn>);
+  bind("histogram", by_dtype<HistogramFn>);
 }
 
 }  // namespace ns_addon
