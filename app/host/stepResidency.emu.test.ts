@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CancelRegistry } from './cancel.js';
 import { createHandlers, type HostContext } from './handlers.js';
 import { getBackend, setBackend } from '../../engine/backend/registry.js';
-import type { TransferStats } from '../../engine/tensor/device.js';
+import { transfersBetween, type TransferCounts } from '../../engine/tensor/device.js';
 import type { StepResult } from '../shared/contract.js';
 
 function ctx(): HostContext {
@@ -38,20 +38,13 @@ async function steps(backend: 'cuda' | 'cpu', count: number) {
   const h = await createHandlers(ctx());
   await h['stack.build']({ spec: cnn, inputShape: [N, 3, 16, 16], seed: 3 });
   const results: StepResult[] = [];
-  const moved: TransferStats[] = [];
+  const moved: TransferCounts[] = [];
   for (let i = 0; i < count; i++) {
     const dev = getBackend().device;
     const a = dev?.transferStats();
     results.push(await h['step.train']({ lr: 0.05 }));
     const b = dev?.transferStats();
-    if (a && b) {
-      moved.push({
-        hostToDeviceBytes: b.hostToDeviceBytes - a.hostToDeviceBytes,
-        hostToDeviceCopies: b.hostToDeviceCopies - a.hostToDeviceCopies,
-        deviceToHostBytes: b.deviceToHostBytes - a.deviceToHostBytes,
-        deviceToHostCopies: b.deviceToHostCopies - a.deviceToHostCopies,
-      });
-    }
+    if (a && b) moved.push(transfersBetween(a, b));
   }
   return { results, moved };
 }

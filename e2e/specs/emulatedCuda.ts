@@ -93,7 +93,7 @@ export const emulatedCudaSpecs: Spec[] = [
         await new Shell(gpu.page).go('backends');
         const residency = await be.residency('cuda');
         expectTrue(
-          /^tensors stay on the device between steps · \d+(\.\d)? (B|KiB|MiB) up, \d+(\.\d)? (B|KiB|MiB) down so far$/.test(residency),
+          /^tensors stay on the device between steps · \d+(\.\d)? (B|KiB|MiB) up, \d+(\.\d)? (B|KiB|MiB) down so far · \d+(\.\d)? (B|KiB|MiB|GiB) in use$/.test(residency),
           `the cuda row says where tensors live and what crossed: ${residency}`,
         );
         w.metrics['CNN after 3 train steps, emulated cuda vs cpu'] =

@@ -18,7 +18,7 @@ export interface AddonCudaDevice {
   download(handle: unknown, dst: TypedArray): void;
   copy(dst: unknown, src: unknown): void;
   zero(handle: unknown): void;
-  transferStats(): [number, number, number, number];
+  transferStats(): [number, number, number, number, number];
   [kernel: string]: (...args: never[]) => unknown;
 }
 
@@ -91,8 +91,14 @@ export function cudaDeviceOps(raw: AddonCudaDevice | undefined, name: string): D
     copy: (dst: DeviceBuffer, src: DeviceBuffer) => guard('copy', () => raw.copy(handle(dst), handle(src))),
     zero: (b: DeviceBuffer) => guard('zero', () => raw.zero(handle(b))),
     transferStats: (): TransferStats => {
-      const [a, b, c, d] = guard('transferStats', () => raw.transferStats());
-      return { hostToDeviceBytes: a, hostToDeviceCopies: b, deviceToHostBytes: c, deviceToHostCopies: d };
+      const [a, b, c, d, live] = guard('transferStats', () => raw.transferStats());
+      return {
+        hostToDeviceBytes: a,
+        hostToDeviceCopies: b,
+        deviceToHostBytes: c,
+        deviceToHostCopies: d,
+        deviceBytesInUse: live,
+      };
     },
   };
   for (const k of KERNELS) {

@@ -15,7 +15,7 @@ import type { Module } from '../nn/module.js';
 import type { Sequential } from '../nn/layers/simple.js';
 import type { Linear } from '../nn/layers/linear.js';
 import { noGrad } from '../tensor/tensor.js';
-import type { TransferStats } from '../tensor/device.js';
+import { transfersBetween, type TransferCounts, type TransferStats } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { RuntimeError } from '../errors.js';
 import { SyncBatchNorm } from '../nn/syncBatchNorm.js';
@@ -62,22 +62,13 @@ function stats(): TransferStats {
   return getBackend().device!.transferStats();
 }
 
-function delta(a: TransferStats, b: TransferStats): TransferStats {
-  return {
-    hostToDeviceBytes: b.hostToDeviceBytes - a.hostToDeviceBytes,
-    hostToDeviceCopies: b.hostToDeviceCopies - a.hostToDeviceCopies,
-    deviceToHostBytes: b.deviceToHostBytes - a.deviceToHostBytes,
-    deviceToHostCopies: b.deviceToHostCopies - a.deviceToHostCopies,
-  };
-}
-
 /** Trains on `batches`; returns the losses, the transfers of each step, and the model. */
 function train(backend: 'ts' | 'cuda', dtype: 'float32' | 'float64', data: Batch[]) {
   setBackend(backend);
   const m = model(dtype);
   const opt = new SGD(m.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-3 });
   const losses: number[] = [];
-  const steps: TransferStats[] = [];
+  const steps: TransferCounts[] = [];
   for (const { x, t } of data) {
     const before = backend === 'cuda' ? stats() : null;
     opt.zeroGrad();
@@ -85,7 +76,7 @@ function train(backend: 'ts' | 'cuda', dtype: 'float32' | 'float64', data: Batch
     loss.backward();
     opt.step();
     losses.push(loss.item());
-    if (before) steps.push(delta(before, stats()));
+    if (before) steps.push(transfersBetween(before, stats()));
   }
   return { losses, steps, m, opt };
 }
@@ -149,22 +140,22 @@ describe('CUDA residency: a stack stays on the device between steps', () => {
       opt.zeroGrad();
       crossEntropy(m.call(data[2]!.x.clone()), data[2]!.t).backward(); // a fresh host batch each step
       opt.step();
-      return delta(before, stats());
+      return transfersBetween(before, stats());
     };
     const base = step();
     // A read-only look (what the app's inspector does): downloaded once, nothing extra uploaded.
     let before = stats();
     expect(Array.from(lin.weight.hostView() as Float32Array).every(Number.isFinite)).toBe(true);
-    expect(delta(before, stats()).deviceToHostBytes).toBe(bytes);
+    expect(transfersBetween(before, stats()).deviceToHostBytes).toBe(bytes);
     expect(step()).toEqual(base);
     // `.data` hands the array out for writing: the next device read uploads it once and sees the write.
     before = stats();
     (lin.weight.data as Float32Array).fill(0);
-    expect(delta(before, stats()).deviceToHostBytes).toBe(bytes);
+    expect(transfersBetween(before, stats()).deviceToHostBytes).toBe(bytes);
     before = stats();
     const x = randn([2, 4 * 5 * 5]);
     const y = noGrad(() => lin.call(x)).hostView() as Float32Array;
-    const s = delta(before, stats());
+    const s = transfersBetween(before, stats());
     expect(s.hostToDeviceBytes).toBe(x.numel() * 4 + bytes);
     const bias = Array.from(lin.bias!.hostView() as Float32Array);
     expect(Array.from(y)).toEqual([...bias, ...bias]);
@@ -181,7 +172,7 @@ describe('CUDA residency: a stack stays on the device between steps', () => {
     m.call(x);
     const before = stats();
     const loss = mseLoss(m.call(x), target);
-    const s = delta(before, stats());
+    const s = transfersBetween(before, stats());
     // The input went up with the first call and the parameters with the first eval call: only the
     // target crosses.
     expect(s.hostToDeviceBytes).toBe(N * CLASSES * 8);
@@ -216,13 +207,13 @@ describe('CUDA residency: a stack stays on the device between steps', () => {
       const x = randn([4, C, 5], { dtype: 'float64', requiresGrad: true });
       const dy = randn([4, C, 5], { dtype: 'float64' });
       initProcessGroup(echo);
-      let moved: TransferStats | null = null;
+      let moved: TransferCounts | null = null;
       let y: Tensor;
       try {
         y = m.call(x);
         const before = backend === 'cuda' ? stats() : null;
         y.backward(dy);
-        moved = before ? delta(before, stats()) : null;
+        moved = before ? transfersBetween(before, stats()) : null;
       } finally {
         destroyProcessGroup();
       }
@@ -249,6 +240,7 @@ describe('CUDA residency: a stack stays on the device between steps', () => {
     const status = backendInfo().backends.find((b) => b.name === 'cuda')!;
     expect(status.residency).toBe('tensors stay on the device between steps');
     expect(status.transfers!.hostToDeviceBytes).toBeGreaterThan(0);
+    expect(status.transfers!.deviceBytesInUse).toBeGreaterThan(0);
     process.env.NORMSCOPE_CUDA_RESIDENT = '0';
     try {
       const off = loadNativeBackends().cuda;
@@ -257,6 +249,21 @@ describe('CUDA residency: a stack stays on the device between steps', () => {
     } finally {
       delete process.env.NORMSCOPE_CUDA_RESIDENT;
     }
+  });
+
+  it('counts live device memory, and release gives it back', () => {
+    setBackend('cuda');
+    const dev = getBackend().device!;
+    // The collector may free dead buffers at any allocation, so only bounds are certain.
+    const big = 64 << 20;
+    const before = dev.transferStats().deviceBytesInUse;
+    const b = dev.alloc(big);
+    const during = dev.transferStats().deviceBytesInUse;
+    expect(during).toBeGreaterThanOrEqual(big);
+    expect(during).toBeLessThanOrEqual(before + big);
+    dev.release(b);
+    expect(dev.transferStats().deviceBytesInUse).toBeLessThanOrEqual(during - big);
+    expect(() => dev.zero(b)).toThrow(/was released/);
   });
 
   it('reports device memory exhaustion as a RuntimeError and keeps the parameters usable', () => {

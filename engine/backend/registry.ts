@@ -21,7 +21,7 @@ export interface BackendStatus {
   /** Where tensors live between steps on this backend (CUDA: on the device, or copied per call). */
   residency?: string;
   /** Bytes that crossed the host boundary so far (backends with device ops). */
-  transfers?: { hostToDeviceBytes: number; deviceToHostBytes: number };
+  transfers?: { hostToDeviceBytes: number; deviceToHostBytes: number; deviceBytesInUse: number };
 }
 
 export interface BackendInfo {
@@ -75,7 +75,9 @@ export function setBackend(choice: BackendChoice): Backend {
 
 function deviceStatus(b: Backend | null): Pick<BackendStatus, 'transfers'> {
   const s = b?.device?.transferStats();
-  return s ? { transfers: { hostToDeviceBytes: s.hostToDeviceBytes, deviceToHostBytes: s.deviceToHostBytes } } : {};
+  if (!s) return {};
+  const { hostToDeviceBytes, deviceToHostBytes, deviceBytesInUse } = s;
+  return { transfers: { hostToDeviceBytes, deviceToHostBytes, deviceBytesInUse } };
 }
 
 /** Which backend is active, and for each one whether it can run and why not. */

@@ -21,6 +21,20 @@ export interface TransferStats {
   hostToDeviceCopies: number;
   deviceToHostBytes: number;
   deviceToHostCopies: number;
+  /** Bytes held now by live device buffers (tensors, saved statistics, momentum buffers). */
+  deviceBytesInUse: number;
+}
+
+/** The bytes and copies that crossed between two readings of the counters. */
+export type TransferCounts = Omit<TransferStats, 'deviceBytesInUse'>;
+
+export function transfersBetween(before: TransferStats, after: TransferStats): TransferCounts {
+  return {
+    hostToDeviceBytes: after.hostToDeviceBytes - before.hostToDeviceBytes,
+    hostToDeviceCopies: after.hostToDeviceCopies - before.hostToDeviceCopies,
+    deviceToHostBytes: after.deviceToHostBytes - before.deviceToHostBytes,
+    deviceToHostCopies: after.deviceToHostCopies - before.deviceToHostCopies,
+  };
 }
 
 export interface DeviceOps extends DeviceMemory {

@@ -9,6 +9,7 @@
 // BatchNorm ABI and running statistics narrowed back.
 #include "cuda_device.h"
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -19,11 +20,15 @@ namespace {
 
 using namespace ns_addon;
 
+// Bytes held by live device buffers, over every thread's buffers (what the Backends view shows).
+std::atomic<uint64_t> g_live_bytes{0};
+
 void release_buf(Napi::Env env, DevBuf *b) {
   if (!b->ptr) return;
   ns_cuda_release(b->ptr);
   b->ptr = nullptr;
   Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)b->bytes);
+  g_live_bytes -= b->bytes;
 }
 
 // ---------------------------------------------------------------- memory
@@ -39,6 +44,7 @@ Napi::Value Alloc(const Napi::CallbackInfo &info) {
   }
   b->bytes = bytes;
   Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
+  g_live_bytes += bytes;
   auto ext = Napi::External<DevBuf>::New(env, b, [](Napi::Env e, DevBuf *p) {
     release_buf(e, p);
     delete p;
@@ -96,12 +102,13 @@ Napi::Value Zero(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// transferStats() → [host→device bytes, copies, device→host bytes, copies]
+// transferStats() → [host→device bytes, copies, device→host bytes, copies, bytes in live device buffers]
 Napi::Value TransferStats(const Napi::CallbackInfo &info) {
   uint64_t s[4] = {};
   check_rc(info.Env(), ns_cuda_transfer_stats(s));
-  Napi::Array a = Napi::Array::New(info.Env(), 4);
+  Napi::Array a = Napi::Array::New(info.Env(), 5);
   for (uint32_t i = 0; i < 4; i++) a.Set(i, (double)s[i]);
+  a.Set(4u, (double)g_live_bytes.load());
   return a;
 }
 

@@ -13,7 +13,7 @@ import { SGD } from '../../engine/optim/sgd.js';
 import { manualSeed } from '../../engine/tensor/random.js';
 import { randn, tensor } from '../../engine/tensor/creation.js';
 import type { Tensor } from '../../engine/tensor/tensor.js';
-import type { TransferStats } from '../../engine/tensor/device.js';
+import { transfersBetween, type TransferCounts } from '../../engine/tensor/device.js';
 
 export interface ResidencyReport {
   shape: number[];
@@ -68,7 +68,7 @@ export function checkResidency(device: BackendName, host: BackendName, small: bo
     const opt = new SGD(m.parameters(), { lr: 0.02, momentum: 0.9 });
     const dev = getBackend().device ?? null;
     const losses: number[] = [];
-    const moved: TransferStats[] = [];
+    const moved: TransferCounts[] = [];
     const ms: number[] = [];
     for (const { x, t } of batches) {
       const before = dev?.transferStats();
@@ -79,15 +79,7 @@ export function checkResidency(device: BackendName, host: BackendName, small: bo
       opt.step();
       losses.push(loss.item());
       ms.push(performance.now() - t0);
-      if (dev && before) {
-        const after = dev.transferStats();
-        moved.push({
-          hostToDeviceBytes: after.hostToDeviceBytes - before.hostToDeviceBytes,
-          hostToDeviceCopies: after.hostToDeviceCopies - before.hostToDeviceCopies,
-          deviceToHostBytes: after.deviceToHostBytes - before.deviceToHostBytes,
-          deviceToHostCopies: after.deviceToHostCopies - before.deviceToHostCopies,
-        });
-      }
+      if (dev && before) moved.push(transfersBetween(before, dev.transferStats()));
     }
     const params = m.parameters().map((p: Tensor) => Array.from(p.hostView() as Float32Array));
     const steady = ms.slice(1).sort((a, b) => a - b);

@@ -41,7 +41,7 @@ export interface BackendStatusView {
   memoryBytes?: number;
   threads?: number;
   residency?: string;
-  transfers?: { hostToDeviceBytes: number; deviceToHostBytes: number };
+  transfers?: { hostToDeviceBytes: number; deviceToHostBytes: number; deviceBytesInUse: number };
 }
 
 export interface BackendsView {

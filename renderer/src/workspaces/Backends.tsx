@@ -54,7 +54,7 @@ export function Backends() {
                 <td data-testid={`residency-${b.name}`}>
                   {b.residency ?? (b.available ? 'host memory' : '—')}
                   {b.transfers &&
-                    ` · ${fmtBytes(b.transfers.hostToDeviceBytes)} up, ${fmtBytes(b.transfers.deviceToHostBytes)} down so far`}
+                    ` · ${fmtBytes(b.transfers.hostToDeviceBytes)} up, ${fmtBytes(b.transfers.deviceToHostBytes)} down so far · ${fmtBytes(b.transfers.deviceBytesInUse)} in use`}
                 </td>
                 <td>{b.reason ?? ''}</td>
                 <td>
