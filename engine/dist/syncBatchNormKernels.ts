@@ -11,6 +11,7 @@ import type { DeviceBuffer } from '../tensor/storage.js';
 import type { GatheredStats, NCS } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
 import { paramGrads } from '../nn/functional/batchNorm.js';
+import { paramGradsOnDevice } from '../nn/functional/batchNormDevice.js';
 
 export interface GradSums {
   sumDy: Float64Array;
@@ -118,12 +119,9 @@ export function deviceKernels(
       return dx;
     },
     paramGrads: (st, local) => {
-      const dw = weight ? Tensor.onDevice(dev, weight.shape, weight.dtype) : null;
-      const db = bias ? Tensor.onDevice(dev, bias.shape, bias.dtype) : null;
-      if (!dw && !db) return [null, null];
+      if (!weight && !bias) return [null, null];
       const sums = localSums?.host === local ? localSums : { sumDy: up(local.sumDy), sumDyXmu: up(local.sumDyXmu) };
-      dev.bnParamGrads(dt, sums.sumDy, sums.sumDyXmu, stats(st).invstd, optBuf(dev, dw), optBuf(dev, db), c);
-      return [dw, db];
+      return paramGradsOnDevice(dev, weight, bias, sums.sumDy, sums.sumDyXmu, stats(st).invstd, c);
     },
   };
 }

@@ -98,7 +98,7 @@ export function evalForwardOnDevice(
 }
 
 /** dw = Σ(x−mean)·dy·invstd, db = Σdy, in the parameters' dtype (as batchNorm.ts's paramGrads). */
-function paramGradsOnDevice(
+export function paramGradsOnDevice(
   dev: DeviceOps,
   weight: Tensor | null,
   bias: Tensor | null,
