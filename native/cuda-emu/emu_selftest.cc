@@ -1,7 +1,8 @@
 // Tests of the CUDA emulator itself: that it runs what a GPU runs (barriers, shuffles, thread and block
-// coordinates, a last-block-merges counter in every block order) and refuses what a GPU would fail on
-// (divergent barriers, a shuffle naming an exited lane, launch limits, bad device pointers, memory
-// exhaustion, no device). Prints one line per failed check; exit status 0 when all pass.
+// coordinates, a last-block-merges counter in every block order, 64-bit atomic adds in shared and
+// global memory) and refuses what a GPU would fail on (divergent barriers, a shuffle naming an exited
+// lane, launch limits, bad device pointers, memory exhaustion, no device). Prints one line per failed
+// check; exit status 0 when all pass.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +61,20 @@ __global__ void last_block_kernel(const double *part, unsigned *counter, double 
     *total = s;
     ++*mergers;
   }
+}
+
+// Counts in[i] % 8 into per-block shared bins (64-bit atomics), merged into global bins with 64-bit
+// atomics; the returned old values of the shared adds must each be seen once (0..count-1 per bin).
+__global__ void atomic_u64_kernel(const int *in, int n, unsigned long long *bins, unsigned long long *olds_sum) {
+  __shared__ unsigned long long sh[8];
+  if (threadIdx.x < 8) sh[threadIdx.x] = 0;
+  __syncthreads();
+  unsigned long long seen = 0;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    seen += atomicAdd(&sh[in[i] % 8], 1ull);
+  atomicAdd(olds_sum, seen);
+  __syncthreads();
+  if (threadIdx.x < 8 && sh[threadIdx.x]) atomicAdd(&bins[threadIdx.x], sh[threadIdx.x]);
 }
 
 __global__ void divergent_kernel(double *out) {
@@ -156,6 +171,39 @@ static void test_last_block_in_every_order() {
   cudaFree(dmergers);
 }
 
+static void test_atomic_u64() {
+  const int n = 5000, blocks = 3;
+  std::vector<int> in(n);
+  unsigned long long want[8] = {}, want_olds = 0;
+  for (int i = 0; i < n; i++) in[i] = (i * 37 + 11) % 101;
+  // per block: the old values a bin's adds return are 0, 1, …, count−1 in some order
+  for (int b = 0; b < blocks; b++) {
+    unsigned long long c[8] = {};
+    for (int i = b * 128; i < n; i += blocks * 128)
+      for (int j = i; j < i + 128 && j < n; j++) want_olds += c[in[j] % 8]++;
+    for (int k = 0; k < 8; k++) want[k] += c[k];
+  }
+  int *din = nullptr;
+  unsigned long long *dbins = nullptr, *dolds = nullptr;
+  cudaMalloc((void **)&din, n * sizeof(int));
+  cudaMalloc((void **)&dbins, 8 * sizeof(unsigned long long));
+  cudaMalloc((void **)&dolds, sizeof(unsigned long long));
+  cudaMemcpy(din, in.data(), n * sizeof(int), cudaMemcpyHostToDevice);
+  cudaMemset(dbins, 0, 8 * sizeof(unsigned long long));
+  cudaMemset(dolds, 0, sizeof(unsigned long long));
+  emu::launch(blocks, 128, atomic_u64_kernel, din, n, dbins, dolds);
+  CHECK(cudaGetLastError() == cudaSuccess, "atomic_u64 launch");
+  unsigned long long bins[8], olds = 0;
+  cudaMemcpy(bins, dbins, sizeof bins, cudaMemcpyDeviceToHost);
+  cudaMemcpy(&olds, dolds, sizeof olds, cudaMemcpyDeviceToHost);
+  for (int k = 0; k < 8; k++) CHECK(bins[k] == want[k], "bin %d: %llu, want %llu", k, bins[k], want[k]);
+  CHECK(olds == want_olds, "sum of returned old values %llu, want %llu", olds, want_olds);
+  CHECK(atomicAdd(&olds, 1ull << 40) == want_olds && olds == want_olds + (1ull << 40), "returns the old value, adds 64 bits");
+  cudaFree(din);
+  cudaFree(dbins);
+  cudaFree(dolds);
+}
+
 static void test_failures() {
   double *d = nullptr;
   cudaMalloc((void **)&d, 256 * sizeof(double));
@@ -204,6 +252,7 @@ int main() {
   test_barrier_and_shuffle();
   test_coordinates();
   test_last_block_in_every_order();
+  test_atomic_u64();
   test_failures();
   std::printf("emu selftest: checks=%d failures=%d\n", checks, failures);
   return failures == 0 ? 0 : 1;

@@ -2,8 +2,10 @@
 // float64, on device memory obtained and filled through the ABI's own memory functions, against a
 // plain C++ reference (device_ops_reference.h: sums in long double, rounded once to T). Shapes: empty,
 // one element, sizes off the block size, more than one grid-stride pass, conv2d with strides, padding
-// and non-square kernels, rows = 1. Also: the transfer counters move by exactly the bytes copied (the
-// host-pointer BatchNorm API's staging included), and bad arguments return their codes.
+// and non-square kernels, rows = 1; the inspector's summary and histogram (device_ops_inspect_cases.inc:
+// NaN/inf, constant and large-offset data, values on bin edges; its own tolerances are explained
+// there). Also: the transfer counters move by exactly the bytes copied (the host-pointer BatchNorm
+// API's staging included), and bad arguments return their codes.
 //
 // Tolerances, relative to `scale` = Σ|terms| of the value (at least |want|):
 //   exact (0): ops that are one IEEE operation per element (add, sub, mul, scale, relu, fill, widen,
@@ -138,8 +140,9 @@ int main(int argc, char **argv) {
   const uint64_t want[4] = {exp_up, exp_up_calls, exp_down, exp_down_calls};
   const char *names[4] = {"host-to-device bytes", "host-to-device copies", "device-to-host bytes", "device-to-host copies"};
   for (int i = 0; i < 4; i++) check("transfer stats", names[i], 0, (double)(s1[i] - s0[i]), (double)want[i], 0, 0, false);
-  std::printf("device ops harness: checks=%lld failures=%d worst_rel_f32=%.3g worst_rel_f64=%.3g uploaded=%llu downloaded=%llu\n",
-              checks, failures, worst[0], worst[1], (unsigned long long)(s1[0] - s0[0]),
+  std::printf("device ops harness: checks=%lld failures=%d worst_rel_f32=%.3g worst_rel_f64=%.3g worst_rel_summary=%.3g "
+              "uploaded=%llu downloaded=%llu\n",
+              checks, failures, worst[0], worst[1], worst_summary, (unsigned long long)(s1[0] - s0[0]),
               (unsigned long long)(s1[2] - s0[2]));
   return failures == 0 ? 0 : 1;
 }

@@ -162,3 +162,62 @@ void ref_ce(const std::vector<T> &z, const std::vector<int64_t> &t, int64_t rows
   }
   loss.set(0, rows ? s / rows : NAN, rows ? a / rows : 0);
 }
+
+// The inspector's summary (engine/inspect/summary.ts's summarizeFloat): [finite count, NaN count, ±inf
+// count, min, max, mean, m2] over the finite values, with mean = Σv/count (Σ in long double, rounded
+// once: the exact mean to one rounding) and m2 = Σc² − (Σc)²/count, c = v − mean, in long double (the
+// exact Σ(v − x̄)² to far below the tolerances). Empty (count 0): [0, nans, infs, +inf, −inf, 0, 0].
+// mean_scale = Σ|v|/count, the size of what the mean sums.
+struct SummaryRef {
+  double v[7];
+  double mean_scale;
+};
+
+template <typename T>
+SummaryRef ref_summary(const std::vector<T> &x) {
+  long double s = 0, a = 0;
+  double cnt = 0, nan = 0, inf = 0, mn = INFINITY, mx = -INFINITY;
+  for (T t : x) {
+    const double v = (double)t;
+    if (std::isnan(v)) {
+      nan++;
+    } else if (std::isinf(v)) {
+      inf++;
+    } else {
+      cnt++;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+      s += v;
+      a += std::fabs(v);
+    }
+  }
+  const double mean = cnt ? (double)(s / cnt) : 0;
+  long double q = 0, c1 = 0;
+  for (T t : x) {
+    const double v = (double)t;
+    if (!std::isfinite(v)) continue;
+    const long double c = (long double)v - mean;
+    q += c * c;
+    c1 += c;
+  }
+  const double m2 = cnt ? (double)(q - c1 * c1 / cnt) : 0;
+  return {{cnt, nan, inf, mn, mx, mean, m2}, cnt ? (double)(a / cnt) : 0};
+}
+
+// JavaScript's Math.min for two numbers: NaN when either is NaN (std::min would return the first).
+inline double js_min(double a, double b) { return a != a || b != b ? NAN : (b < a ? b : a); }
+
+// engine/inspect/summary.ts's histogram, written as the TypeScript is: finite v in [lo, hi] goes to
+// counts[Math.min(bins − 1, Math.floor((v − lo)/width))]; a NaN index (lo NaN) counts nowhere, as
+// `counts[NaN]++` adds to no element of the array.
+template <typename T>
+std::vector<uint64_t> ref_histogram(const std::vector<T> &x, double lo, double hi, double width, int64_t bins) {
+  std::vector<uint64_t> counts(bins, 0);
+  for (T t : x) {
+    const double v = (double)t;
+    if (!std::isfinite(v) || v < lo || v > hi) continue;
+    const double b = js_min((double)(bins - 1), std::floor((v - lo) / width));
+    if (b == b) counts[(size_t)b]++;
+  }
+  return counts;
+}

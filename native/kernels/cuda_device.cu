@@ -1,8 +1,9 @@
 // Device-resident ops (normscope_device.h): memory and the host boundary (with process-wide transfer
 // counters), linear, conv2d, elementwise ops, losses, SGD and the BatchNorm helpers the engine needs
-// to keep a layer stack on the GPU. Kernels are in cuda_device_kernels.cuh; this file checks
-// arguments, picks launch shapes and reports errors like cuda_kernels.cu (a launch error becomes
-// NS_ECUDA with CUDA's text; kernel faults surface at the next synchronising call).
+// to keep a layer stack on the GPU, and the inspector's summary and histogram. Kernels are in
+// cuda_device_kernels.cuh; this file checks arguments, picks launch shapes and reports errors like
+// cuda_kernels.cu (a launch error becomes NS_ECUDA with CUDA's text; kernel faults surface at the next
+// synchronising call).
 //
 // Launch shapes: grid-stride kernels take at most 32 blocks per multiprocessor (the loops cover the
 // rest), per-output reductions at most that many blocks too, the GEMM at most the device's grid.y
@@ -354,6 +355,55 @@ int bn_param_grads(const double *sum_dy, const double *sum_dy_xmu, const double 
   return launched("BatchNorm parameter-gradient kernel launch");
 }
 
+// ---------------- inspector: summary and histogram
+
+// out[0..6] = finite count, NaN count, ±inf count, min, max, mean, m2 (normscope_device.h). Two
+// two-pass reductions: counts/min/max/Σv (block partials, then one block that also writes the mean),
+// then Σ(v − mean)² and Σ(v − mean) the same way; no atomics, so the result is deterministic.
+template <typename T>
+int summary(const T *x, int64_t n, double *out) {
+  int rc;
+  if (bad_n(n, {x}, rc) || bad_n(1, {out}, rc)) return rc;
+  if (n == 0) {  // written from a host constant, not counted: no data crosses
+    static const double empty[7] = {0, 0, 0, INFINITY, -INFINITY, 0, 0};
+    const cudaError_t e = cudaMemcpy(out, empty, sizeof empty, cudaMemcpyHostToDevice);
+    return e == cudaSuccess ? ns::clear_error() : cuda_fail(e, "cudaMemcpy (empty summary)");
+  }
+  std::lock_guard<std::mutex> lk(g_part_mu);
+  const unsigned blocks = blocks_for(n, 4 * kBlock);
+  double *part = partials((int64_t)kSummaryFields * blocks, rc);
+  if (!part) return rc;
+  summary_partial_kernel<T><<<blocks, kBlock>>>(x, n, part);
+  if ((rc = launched("summary kernel launch")) != NS_OK) return rc;
+  summary_finish_kernel<<<1, kBlock>>>(part, (int)blocks, out);
+  if ((rc = launched("summary kernel launch")) != NS_OK) return rc;
+  summary_m2_kernel<T><<<blocks, kBlock>>>(x, n, out, part);  // stream order: after the finish read part
+  if ((rc = launched("summary kernel launch")) != NS_OK) return rc;
+  summary_m2_finish_kernel<<<1, kBlock>>>(part, (int)blocks, out);
+  return launched("summary kernel launch");
+}
+
+// counts[b] = number of finite v in [lo, hi] whose bin is b (hist_bin); counts zeroed first.
+template <typename T>
+int histogram(const T *x, int64_t n, double lo, double hi, double width, int64_t bins, uint64_t *counts) {
+  int rc;
+  if (bad_n(n, {x}, rc)) return rc;
+  if (bins < 1) return einval("histogram needs at least one bin");
+  if (!(width > 0) || width - width != 0) return einval("histogram bin width must be positive and finite");
+  if (!counts) return einval("null device pointer");
+  int64_t bytes;
+  if (!mul_ok(bins, (int64_t)sizeof(uint64_t), bytes)) return einval("tensor too large");
+  const cudaError_t e = cudaMemset(counts, 0, (size_t)bytes);
+  if (e != cudaSuccess) return cuda_fail(e, "cudaMemset (histogram counts)");
+  if (n == 0) return ns::clear_error();
+  unsigned long long *c = reinterpret_cast<unsigned long long *>(counts);  // uint64_t may be unsigned long
+  if (bins <= kSharedBins)
+    histogram_shared_kernel<T><<<blocks_for(n, 4 * kBlock), kBlock>>>(x, n, lo, hi, width, (int)bins, c);
+  else
+    histogram_global_kernel<T><<<blocks_for(n), kBlock>>>(x, n, lo, hi, width, bins, c);
+  return launched("histogram kernel launch");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- C ABI: memory
@@ -485,6 +535,11 @@ NS_API int ns_cudadev_narrow_f32(const double *src, float *dst, int64_t n) { ret
   NS_API int ns_cudadev_sgd_step_##SUF(T *w, const T *g, double *buf, int64_t n, double lr, double momentum,       \
                                        double dampening, double weight_decay, int nesterov, int first) {          \
     return sgd_step<T>(w, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first);                     \
+  }                                                                                                               \
+  NS_API int ns_cudadev_summary_##SUF(const T *x, int64_t n, double *out) { return summary<T>(x, n, out); }       \
+  NS_API int ns_cudadev_histogram_##SUF(const T *x, int64_t n, double lo, double hi, double width, int64_t bins,  \
+                                        uint64_t *counts) {                                                       \
+    return histogram<T>(x, n, lo, hi, width, bins, counts);                                                       \
   }
 
 NS_DEFINE_DEVICE_OPS(float, f32)

@@ -76,8 +76,15 @@ inline T __ldcg(const T *p) {
 // Blocks never overlap, so a fence has nothing to order; the compiler barrier keeps stores in place.
 inline void __threadfence() { asm volatile("" ::: "memory"); }
 
+// Only one block runs at a time and its threads switch only at barriers and shuffles, so a plain
+// read-modify-write is atomic here (shared or global memory alike).
 inline unsigned atomicAdd(unsigned *p, unsigned v) {
   const unsigned old = *p;
+  *p = old + v;
+  return old;
+}
+inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) {
+  const unsigned long long old = *p;
   *p = old + v;
   return old;
 }
