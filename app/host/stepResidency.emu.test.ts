@@ -66,13 +66,14 @@ describe('training steps in the window keep the stack on the device', () => {
         }
       });
     });
-    // After the first step: nothing goes up but the zero target of the loss; what comes down is small
-    // and the same every step.
+    // After the first step: only the backward seed goes up (the input batch and the loss's target
+    // went up with the first step and stay); what comes down is small and the same every step.
     const later = gpu.moved.slice(1);
     for (const s of later) {
       expect(s).toEqual(later[0]);
-      expect(s.hostToDeviceBytes).toBe(4 * N * 10 + 4); // the zero target, the backward seed
-      expect(s.deviceToHostBytes).toBeLessThan(activationBytes / 50);
+      expect(s.hostToDeviceBytes).toBe(4);
+      // 764 bytes here: the loss, 7 layer summaries, 2 × 2 running-stat vectors and their summaries.
+      expect(s.deviceToHostBytes).toBeLessThan(activationBytes / 500);
     }
   });
 });
