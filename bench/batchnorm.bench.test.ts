@@ -40,6 +40,8 @@ describe('runBatchNormBench', () => {
     if (r.engines.includes('cuda')) {
       expect(r.machine.cudaDevice).toBeTruthy();
       expect(table).toContain(`cuda: ${r.machine.cudaDevice}; through Node, host↔device copies of every call included`);
+      expect(r.engines).toContain('cuda-resident');
+      expect(table).toContain('cuda-resident: the same kernels on tensors already on the device');
     } else {
       expect(r.machine.cudaDevice).toBeNull();
       expect(table).toMatch(/note: cuda not measured: /);

@@ -19,6 +19,8 @@ import type { FloatArray } from '../engine/tensor/dtype.js';
 import { tsBackend } from '../engine/backend/tsKernels.js';
 import { loadAddon, loadNativeBackends, setNativeThreads } from '../engine/backend/nativeLoader.js';
 import { findTorchPython } from '../tools/torchPython.js';
+import type { DeviceOps, FloatDType } from '../engine/tensor/device.js';
+import type { DeviceBuffer } from '../engine/tensor/storage.js';
 
 export type Op = 'train' | 'eval' | 'backward';
 export const OPS: Op[] = ['train', 'eval', 'backward'];
@@ -170,6 +172,52 @@ function timeBackend(be: Backend, d: Data, dims: NCS, minSeconds: number): Recor
   return { train, eval: evalT, backward };
 }
 
+/**
+ * The CUDA kernels with the tensors already on the device, as a stack's steps run them with residency
+ * (no copies): each timed call ends with a device sync.
+ */
+function timeResident(
+  dev: DeviceOps,
+  d: Data,
+  dims: NCS,
+  minSeconds: number,
+): Record<Op, { median: number; min: number }> {
+  const dt: FloatDType = d.x instanceof Float32Array ? 'float32' : 'float64';
+  const bufs: DeviceBuffer[] = [];
+  const alloc = (bytes: number) => {
+    const b = dev.alloc(bytes);
+    bufs.push(b);
+    return b;
+  };
+  const up = (a: FloatArray | Float64Array) => {
+    const b = alloc(a.byteLength);
+    dev.upload(b, a);
+    return b;
+  };
+  const { n, c, s } = dims;
+  const [x, dy, w, b, rm, rv] = [d.x, d.dy, d.w, d.b, d.rm.slice(), d.rv.slice()].map(up) as DeviceBuffer[];
+  const [y, dx] = [alloc(d.y.byteLength), alloc(d.dx.byteLength)];
+  const [mean, invstd, s1, s2] = [0, 0, 0, 0].map(() => alloc(c * 8)) as DeviceBuffer[];
+  const evalMean = up(Float64Array.from(d.rm));
+  const evalInv = up(Float64Array.from(d.rv, (v) => 1 / Math.sqrt(v + 1e-5)));
+  const timed = (fn: () => void) =>
+    measure(() => {
+      fn();
+      dev.sync();
+    }, minSeconds);
+  try {
+    const train = timed(() => dev.bnTrain(dt, x!, y!, n, c, s, w!, b!, rm!, rv!, 0.1, 1e-5, mean!, invstd!));
+    const evalT = timed(() => dev.bnEval(dt, x!, y!, n, c, s, w!, b!, evalMean, evalInv));
+    const backward = timed(() => {
+      dev.bnBackwardReduce(dt, dy!, x!, n, c, s, mean!, s1!, s2!);
+      dev.bnBackwardElemt(dt, dy!, x!, dx!, n, c, s, mean!, invstd!, w!, s1!, s2!, n * s);
+    });
+    return { train, eval: evalT, backward };
+  } finally {
+    for (const buf of bufs) dev.release(buf);
+  }
+}
+
 const TORCH_SCRIPT = String.raw`
 import json, sys, time, numpy as np, torch, torch.nn.functional as F
 cfg = json.load(sys.stdin)
@@ -242,7 +290,15 @@ export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
   // host↔device copies of every call (what `auto` costs on a GPU machine today).
   const cuda = native.cuda.backend;
   if (!cuda) notes.push(`cuda not measured: ${native.cuda.reason}`);
-  const engines = ['ts', ...(native.cpu.backend ? ['cpu'] : []), ...(cuda ? ['cuda'] : []), ...(py ? ['torch'] : [])];
+  // cuda-resident: the same kernels on tensors that stay on the device (a stack's steps with residency).
+  const resident = cuda?.device ?? null;
+  const engines = [
+    'ts',
+    ...(native.cpu.backend ? ['cpu'] : []),
+    ...(cuda ? ['cuda'] : []),
+    ...(resident ? ['cuda-resident'] : []),
+    ...(py ? ['torch'] : []),
+  ];
   const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
   const results: ShapeResult[] = [];
   try {
@@ -269,6 +325,7 @@ export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {
       const per: Record<string, Record<Op, { median: number; min: number }>> = {};
       per.ts = timeBackend(tsBackend, d, dims, minSeconds);
       if (cuda) per.cuda = timeBackend(cuda, d, dims, minSeconds);
+      if (resident) per['cuda-resident'] = timeResident(resident, d, dims, minSeconds);
       if (native.cpu.backend) per.cpu = timeBackend(native.cpu.backend, d, dims, minSeconds); // leaves y, dx for the agreement check
       // the copy reference is the best (minimum) time: "of copy" then never flatters the engines
       const copySet = measure(() => d.y.set(d.x), minSeconds).min;
@@ -396,6 +453,8 @@ export function formatTable(r: BenchResult): string {
   );
   if (r.machine.cudaDevice)
     lines.push(`cuda: ${r.machine.cudaDevice}; through Node, host↔device copies of every call included`);
+  if (r.engines.includes('cuda-resident'))
+    lines.push('cuda-resident: the same kernels on tensors already on the device (no copies), each call synced');
   lines.push(
     'floors per element: train 3·s, eval 2·s, backward 5·s bytes; copy 2·s (best copy time); times are medians (ms)',
   );

@@ -19,6 +19,7 @@ export interface AddonCudaDevice {
   copy(dst: unknown, src: unknown): void;
   zero(handle: unknown): void;
   transferStats(): [number, number, number, number, number];
+  sync(): void;
   [kernel: string]: (...args: never[]) => unknown;
 }
 
@@ -90,6 +91,7 @@ export function cudaDeviceOps(raw: AddonCudaDevice | undefined, name: string): D
     download: (src: DeviceBuffer, dst: TypedArray) => guard('download', () => raw.download(handle(src), dst)),
     copy: (dst: DeviceBuffer, src: DeviceBuffer) => guard('copy', () => raw.copy(handle(dst), handle(src))),
     zero: (b: DeviceBuffer) => guard('zero', () => raw.zero(handle(b))),
+    sync: () => guard('sync', () => raw.sync()),
     transferStats: (): TransferStats => {
       const [a, b, c, d, live] = guard('transferStats', () => raw.transferStats());
       return {

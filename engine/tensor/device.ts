@@ -41,6 +41,8 @@ export interface DeviceOps extends DeviceMemory {
   readonly name: string;
   release(b: B): void;
   zero(b: B): void;
+  /** Waits for every launched kernel (for timing; a download waits too). */
+  sync(): void;
   transferStats(): TransferStats;
   // BatchNorm (per-channel statistics in float64 buffers; weight, bias, running stats in dt)
   bnStats(dt: FloatDType, x: B, n: number, c: number, s: number, mean: B, varBiased: B): void;

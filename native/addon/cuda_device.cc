@@ -102,6 +102,12 @@ Napi::Value Zero(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// sync(): waits for every launched kernel (timing; errors of asynchronous launches surface here).
+Napi::Value Sync(const Napi::CallbackInfo &info) {
+  check_rc(info.Env(), ns_cuda_sync());
+  return info.Env().Undefined();
+}
+
 // transferStats() → [host→device bytes, copies, device→host bytes, copies, bytes in live device buffers]
 Napi::Value TransferStats(const Napi::CallbackInfo &info) {
   uint64_t s[4] = {};
@@ -301,6 +307,7 @@ void InitCudaDevice(Napi::Env env, Napi::Object exports) {
   bind("copy", Copy);
   bind("zero", Zero);
   bind("transferStats", TransferStats);
+  bind("sync", Sync);
   bind("bnStats", by_dtype<BnStatsFn>);
   bind("bnTrain", by_dtype<BnTrainFn>);
   bind("bnEvalStats", by_dtype<BnEvalStatsFn>);
