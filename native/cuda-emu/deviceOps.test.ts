@@ -32,7 +32,7 @@ describe.skipIf(!hasCxx)('device-resident CUDA ops on the CPU emulator', () => {
     expect(r.stdout).toMatch(/device: NormScope CUDA emulator/);
     const m = /device ops harness: checks=(\d+) failures=0 /.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThanOrEqual(9_000_000);
+    expect(Number(m![1])).toBeGreaterThanOrEqual(9_100_000); // 9.14e6 with the inspector's summary and histogram cases
   }, 120_000);
 
   it('the same with several grid-stride passes and GEMM tile loops (1 SM, grid.y limit 2)', () => {
