@@ -2,7 +2,8 @@
  * The CUDA backend's device ops (engine/tensor/device.ts) over the addon's `cudaDevice` bindings
  * (native/addon/cuda_device.cc). The addon hands out device buffers as opaque handles; CudaBuffer
  * pairs one with its size. A buffer is freed when it is garbage-collected (the addon reports its size to
- * V8 as external memory) or by `release`. Addon errors (bad arguments, CUDA failures such as running
+ * V8 as external memory), at the next turn of the event loop, where Node runs Node-API finalizers;
+ * or at once by `release`. Addon errors (bad arguments, CUDA failures such as running
  * out of device memory) become the engine's RuntimeError.
  */
 import type { DeviceOps, TransferStats } from '../tensor/device.js';
@@ -63,11 +64,16 @@ const KERNELS = [
   'histogram',
 ] as const satisfies readonly (keyof DeviceOps)[];
 
-function guard<T>(what: string, fn: () => T): T {
+// Node runs Node-API finalizers (which free device buffers) only when the event loop turns.
+const OOM_HINT =
+  '; device memory of tensors no longer referenced is returned when the event loop turns, so a long synchronous loop should await setImmediate now and then';
+
+function guard<T>(what: string, fn: () => T, oomHint = ''): T {
   try {
     return fn();
   } catch (e) {
-    throw new RuntimeError(`CUDA ${what}: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    throw new RuntimeError(`CUDA ${what}: ${msg}${/out of memory/.test(msg) ? oomHint : ''}`);
   }
 }
 
@@ -83,7 +89,7 @@ export function cudaDeviceOps(raw: AddonCudaDevice | undefined, name: string): D
     name,
     alloc: (bytes: number) =>
       new CudaBuffer(
-        guard('alloc', () => raw.alloc(bytes)),
+        guard('alloc', () => raw.alloc(bytes), OOM_HINT),
         bytes,
       ),
     release: (b: DeviceBuffer) => guard('release', () => raw.release(handle(b))),
