@@ -1,9 +1,9 @@
 // Device-resident ops (normscope_device.h): memory and the host boundary (with process-wide transfer
 // counters), linear, conv2d, elementwise ops, losses, SGD and the BatchNorm helpers the engine needs
 // to keep a layer stack on the GPU, and the inspector's summary and histogram. Kernels are in
-// cuda_device_kernels.cuh; this file checks arguments, picks launch shapes and reports errors like
-// cuda_kernels.cu (a launch error becomes NS_ECUDA with CUDA's text; kernel faults surface at the next
-// synchronising call).
+// cuda_device_kernels.cuh and cuda_inspect_kernels.cuh; this file checks arguments, picks launch
+// shapes and reports errors like cuda_kernels.cu (a launch error becomes NS_ECUDA with CUDA's text;
+// kernel faults surface at the next synchronising call).
 //
 // Launch shapes: grid-stride kernels take at most 32 blocks per multiprocessor (the loops cover the
 // rest), per-output reductions at most that many blocks too, the GEMM at most the device's grid.y
@@ -43,6 +43,7 @@ void count_download(size_t bytes) {
 namespace {
 
 #include "cuda_device_kernels.cuh"
+#include "cuda_inspect_kernels.cuh"
 
 int cuda_fail(cudaError_t e, const char *what) {
   char msg[400];
