@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../kernels/normscope_kernels.h"
+#include "harness_device.h"
 
 static int failures = 0;
 static long long checks = 0;
@@ -144,17 +145,7 @@ static void check(int64_t n, int64_t c, int64_t s, bool affine, std::mt19937_64 
 }
 
 int main(int argc, char **argv) {
-  int err = 0;
-  const int count = ns_cuda_device_count(&err);
-  if (count <= 0) {
-    std::printf("no CUDA device: %s (cudaError %d)\n", ns_last_error(), err);
-    return 2;
-  }
-  char name[256];
-  uint64_t mem = 0;
-  int sms = 0;
-  ns_cuda_device_info(name, sizeof name, &mem, &sms);
-  std::printf("device: %s, %.1f GiB, %d SMs\n", name, mem / 1073741824.0, sms);
+  if (!print_cuda_device()) return 2;
   std::mt19937_64 rng(42);
   // The full list is for a GPU. `--emu` picks shapes that reach every layout and branch (plane with
   // vector loads, flat short planes, unaligned planes, row groups of several channels, one channel over

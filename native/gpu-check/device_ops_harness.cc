@@ -27,6 +27,7 @@
 #include <string>
 
 #include "device_ops_reference.h"
+#include "harness_device.h"
 
 namespace {
 
@@ -119,17 +120,7 @@ double tol_sum() {
 
 int main(int argc, char **argv) {
   emu_sizes = argc > 1 && std::string(argv[1]) == "--emu";
-  int err = 0;
-  const int count = ns_cuda_device_count(&err);
-  if (count <= 0) {
-    std::printf("no CUDA device: %s (cudaError %d)\n", ns_last_error(), err);
-    return 2;
-  }
-  char name[256];
-  uint64_t mem = 0;
-  int sms = 0;
-  ns_cuda_device_info(name, sizeof name, &mem, &sms);
-  std::printf("device: %s, %.1f GiB, %d SMs\n", name, mem / 1073741824.0, sms);
+  if (!print_cuda_device()) return 2;
   uint64_t s0[4], s1[4];
   ns_cuda_transfer_stats(s0);
   run_all<float>("f32");
