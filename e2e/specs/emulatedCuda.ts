@@ -96,6 +96,7 @@ export const emulatedCudaSpecs: Spec[] = [
           /^tensors stay on the device between steps · \d+(\.\d)? (B|KiB|MiB) up, \d+(\.\d)? (B|KiB|MiB) down so far · \d+(\.\d)? (B|KiB|MiB|GiB) in use$/.test(residency),
           `the cuda row says where tensors live and what crossed: ${residency}`,
         );
+        await new Shell(gpu.page).screenshot('17-backends-after-steps-emulated-cuda');
         w.metrics['CNN after 3 train steps, emulated cuda vs cpu'] =
           `loss ${onGpu.loss} vs ${onCpu.loss}; ${onGpu.stats.length} layer stats agree at display precision`;
       } finally {
