@@ -81,12 +81,17 @@ describe('Storage: host, device or both', () => {
     expect(mem.downloads).toBe(1);
   });
 
-  it("allocates a device-only tensor's host array only when it is read, and fill_ makes the host current", () => {
+  it('overwrites without downloading: fill_ and copy_ make the host copy the current one', () => {
     const mem = new CountingMemory();
     const t = Tensor.onDevice(mem, [3], 'float64');
     expect(t.numel()).toBe(3);
     t.fill_(2);
-    expect(mem.downloads).toBe(1);
+    expect(mem.downloads).toBe(0);
+    expect(t.toArray()).toEqual([2, 2, 2]);
+    const u = Tensor.onDevice(mem, [3], 'float64');
+    u.copy_(t);
+    expect(mem.downloads).toBe(0);
+    expect(u.toArray()).toEqual([2, 2, 2]);
     expect(t.storage.isOnDevice).toBe(false);
     t.storage.deviceBuffer(mem);
     expect(mem.uploads).toBe(1);

@@ -73,6 +73,13 @@ export class Storage {
     return h;
   }
 
+  /** The host array for a caller about to overwrite every value: nothing is downloaded. */
+  hostForOverwrite(): TypedArray {
+    if (!this.hostArray || this.hostArray.length !== this.length) this.hostArray = allocate(this.dtype, this.length);
+    this.where = 'host';
+    return this.hostArray;
+  }
+
   /** The host array for reading only: the device copy, when there is one, stays current. */
   hostView(): TypedArray {
     const h = this.syncHost();

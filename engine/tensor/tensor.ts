@@ -237,16 +237,18 @@ export class Tensor {
   // ---- in-place ops used on buffers (never recorded by autograd) ----
 
   zero_(): this {
-    if (this.data instanceof BigInt64Array) this.data.fill(0n);
-    else this.data.fill(0);
+    const d = this.storage.hostForOverwrite();
+    if (d instanceof BigInt64Array) d.fill(0n);
+    else d.fill(0);
     return this;
   }
 
   fill_(v: number): this {
-    if (this.data instanceof BigInt64Array) this.data.fill(BigInt(Math.trunc(v)));
-    else if (this.dtype === 'float16') this.data.fill(floatToHalf(v));
-    else if (this.dtype === 'bfloat16') this.data.fill(floatToBfloat16(v));
-    else this.data.fill(v);
+    const d = this.storage.hostForOverwrite();
+    if (d instanceof BigInt64Array) d.fill(BigInt(Math.trunc(v)));
+    else if (this.dtype === 'float16') d.fill(floatToHalf(v));
+    else if (this.dtype === 'bfloat16') d.fill(floatToBfloat16(v));
+    else d.fill(v);
     return this;
   }
 
@@ -269,8 +271,8 @@ export class Tensor {
       );
     }
     const from = src.hostView();
-    if (src.dtype === this.dtype) this.data.set(from as never);
-    else if (this.data instanceof BigInt64Array && from instanceof BigInt64Array) this.data.set(from);
+    if (src.dtype === this.dtype) this.storage.hostForOverwrite().set(from as never);
+    else if (this.dtype === 'int64' && from instanceof BigInt64Array) this.storage.hostForOverwrite().set(from as never);
     else for (let i = 0; i < this.numel(); i++) this.setFlat(i, src.getFlat(i));
     return this;
   }
