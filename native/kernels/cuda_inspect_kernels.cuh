@@ -36,67 +36,71 @@ enum SummaryField { kSfCount, kSfNan, kSfInf, kSfMin, kSfMax, kSfSum, kSummaryFi
 // `v − v != 0` is true exactly for NaN and ±inf (engine/inspect/summary.ts's test).
 __device__ __forceinline__ bool nonfinite(double v) { return v - v != 0; }
 
+// Pass 1's sums of one thread; `reduce_block` combines them over the block (thread 0 gets the result;
+// every thread must call it). Shared by the partial and the finish kernels.
+struct SummarySums {
+  double cnt = 0, nan = 0, inf = 0, mn = INFINITY, mx = -INFINITY, s = 0;
+  __device__ void reduce_block() {
+    cnt = dblock_sum(cnt);
+    nan = dblock_sum(nan);
+    inf = dblock_sum(inf);
+    s = dblock_sum(s);
+    mn = dblock_minmax<kMin>(mn);
+    mx = dblock_minmax<kMax>(mx);
+  }
+};
+
 // Summary pass 1: block b's strided share of the counts, min, max and Σv over the finite values.
 template <typename T>
 __global__ void summary_partial_kernel(const T *x, int64_t n, double *part) {
   const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  double cnt = 0, nan = 0, inf = 0, mn = INFINITY, mx = -INFINITY, s = 0;
+  SummarySums a;
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
     const double v = (double)x[i];
     if (nonfinite(v)) {
       if (v != v)
-        nan += 1;
+        a.nan += 1;
       else
-        inf += 1;
+        a.inf += 1;
       continue;
     }
-    cnt += 1;
-    mn = fmin(mn, v);
-    mx = fmax(mx, v);
-    s += v;
+    a.cnt += 1;
+    a.mn = fmin(a.mn, v);
+    a.mx = fmax(a.mx, v);
+    a.s += v;
   }
-  cnt = dblock_sum(cnt);
-  nan = dblock_sum(nan);
-  inf = dblock_sum(inf);
-  s = dblock_sum(s);
-  mn = dblock_minmax<kMin>(mn);
-  mx = dblock_minmax<kMax>(mx);
+  a.reduce_block();
   if (threadIdx.x == 0) {
     const int64_t p = gridDim.x, b = blockIdx.x;
-    part[kSfCount * p + b] = cnt;
-    part[kSfNan * p + b] = nan;
-    part[kSfInf * p + b] = inf;
-    part[kSfMin * p + b] = mn;
-    part[kSfMax * p + b] = mx;
-    part[kSfSum * p + b] = s;
+    part[kSfCount * p + b] = a.cnt;
+    part[kSfNan * p + b] = a.nan;
+    part[kSfInf * p + b] = a.inf;
+    part[kSfMin * p + b] = a.mn;
+    part[kSfMax * p + b] = a.mx;
+    part[kSfSum * p + b] = a.s;
   }
 }
 
 // Summary pass 1's finish (one block): out[0..5] = count, NaNs, infs, min, max, mean = Σv/count (0
 // when count is 0; min, max stay ±inf then).
 __global__ void summary_finish_kernel(const double *part, int parts, double *out) {
-  double cnt = 0, nan = 0, inf = 0, mn = INFINITY, mx = -INFINITY, s = 0;
+  SummarySums a;
   for (int i = threadIdx.x; i < parts; i += blockDim.x) {
-    cnt += part[kSfCount * parts + i];
-    nan += part[kSfNan * parts + i];
-    inf += part[kSfInf * parts + i];
-    mn = fmin(mn, part[kSfMin * parts + i]);
-    mx = fmax(mx, part[kSfMax * parts + i]);
-    s += part[kSfSum * parts + i];
+    a.cnt += part[kSfCount * parts + i];
+    a.nan += part[kSfNan * parts + i];
+    a.inf += part[kSfInf * parts + i];
+    a.mn = fmin(a.mn, part[kSfMin * parts + i]);
+    a.mx = fmax(a.mx, part[kSfMax * parts + i]);
+    a.s += part[kSfSum * parts + i];
   }
-  cnt = dblock_sum(cnt);
-  nan = dblock_sum(nan);
-  inf = dblock_sum(inf);
-  s = dblock_sum(s);
-  mn = dblock_minmax<kMin>(mn);
-  mx = dblock_minmax<kMax>(mx);
+  a.reduce_block();
   if (threadIdx.x == 0) {
-    out[0] = cnt;
-    out[1] = nan;
-    out[2] = inf;
-    out[3] = mn;
-    out[4] = mx;
-    out[5] = cnt > 0 ? s / cnt : 0.0;
+    out[0] = a.cnt;
+    out[1] = a.nan;
+    out[2] = a.inf;
+    out[3] = a.mn;
+    out[4] = a.mx;
+    out[5] = a.cnt > 0 ? a.s / a.cnt : 0.0;
   }
 }
 
