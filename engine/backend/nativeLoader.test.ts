@@ -44,7 +44,7 @@ describe.skipIf(nb.cuda.backend !== null)('CUDA on a machine without a usable GP
     console.log(`cuda backend here: ${nb.cuda.reason}`);
     expect(nb.cuda.status).toMatchObject({ name: 'cuda', available: false });
     expect(nb.cuda.reason).toMatch(
-      /^(nvcc not found at build|no CUDA driver \(cudaGetDeviceCount: .+\)|no CUDA device|CUDA build failed|CUDA unavailable|native addon)/,
+      /^(nvcc not found at build|no CUDA driver \(cudaGetDeviceCount: .+\)|no CUDA device|CUDA build failed|CUDA unavailable|CUDA disabled at build \(NORMSCOPE_NO_CUDA\)|native addon)/,
     );
     const info = backendInfo();
     const cudaStatus = info.backends.find((b) => b.name === 'cuda')!;
