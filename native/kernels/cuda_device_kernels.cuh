@@ -251,17 +251,28 @@ struct ConvDims {
   int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow;
 };
 
+// The four indices (a, b, c, d) of flat index idx in a row-major (A, B, C, D) array (A implied).
+struct Index4 {
+  int64_t a, b, c, d;
+};
+__device__ __forceinline__ Index4 unravel4(int64_t idx, int64_t B, int64_t C, int64_t D) {
+  Index4 r;
+  r.d = idx % D;
+  idx /= D;
+  r.c = idx % C;
+  idx /= C;
+  r.b = idx % B;
+  r.a = idx / B;
+  return r;
+}
+
 // A thread per output y[n, o, i, j].
 template <typename T>
 __global__ void conv_forward_kernel(const T *x, const T *wt, const T *b, T *y, ConvDims d) {
   const int64_t total = d.n * d.o * d.oh * d.ow, stride = (int64_t)gridDim.x * blockDim.x;
   for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += stride) {
-    int64_t t = idx;
-    const int64_t j = t % d.ow;
-    t /= d.ow;
-    const int64_t i = t % d.oh;
-    t /= d.oh;
-    const int64_t o = t % d.o, n = t / d.o;
+    const Index4 u = unravel4(idx, d.o, d.oh, d.ow);
+    const int64_t n = u.a, o = u.b, i = u.c, j = u.d;
     double acc = b ? (double)b[o] : 0.0;
     for (int64_t c = 0; c < d.c; c++) {
       const T *xp = x + (n * d.c + c) * d.h * d.w;
@@ -285,12 +296,8 @@ template <typename T>
 __global__ void conv_grad_input_kernel(const T *dy, const T *wt, T *dx, ConvDims d) {
   const int64_t total = d.n * d.c * d.h * d.w, stride = (int64_t)gridDim.x * blockDim.x;
   for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += stride) {
-    int64_t t = idx;
-    const int64_t ww = t % d.w;
-    t /= d.w;
-    const int64_t hh = t % d.h;
-    t /= d.h;
-    const int64_t c = t % d.c, n = t / d.c;
+    const Index4 u = unravel4(idx, d.c, d.h, d.w);
+    const int64_t n = u.a, c = u.b, hh = u.c, ww = u.d;
     double acc = 0;
     for (int64_t o = 0; o < d.o; o++) {
       const T *gp = dy + (n * d.o + o) * d.oh * d.ow;
@@ -315,12 +322,8 @@ template <typename T>
 __global__ void conv_grad_weight_kernel(const T *dy, const T *x, T *dw, ConvDims d) {
   const int64_t total = d.o * d.c * d.kh * d.kw, len = d.n * d.oh * d.ow, plane = d.oh * d.ow;
   for (int64_t widx = blockIdx.x; widx < total; widx += gridDim.x) {
-    int64_t t = widx;
-    const int64_t q = t % d.kw;
-    t /= d.kw;
-    const int64_t p = t % d.kh;
-    t /= d.kh;
-    const int64_t c = t % d.c, o = t / d.c;
+    const Index4 u = unravel4(widx, d.c, d.kh, d.kw);
+    const int64_t o = u.a, c = u.b, p = u.c, q = u.d;
     double s = 0;
     for (int64_t e = threadIdx.x; e < len; e += blockDim.x) {
       const int64_t n = e / plane, r = e - n * plane, i = r / d.ow, j = r - i * d.ow;
