@@ -192,7 +192,8 @@ export class Tensor {
 
   /** The float storage of a float32/float64 tensor (compute dtypes only). */
   floatData(): FloatArray {
-    if (this.data instanceof Float32Array || this.data instanceof Float64Array) return this.data;
+    const d = this.data; // one getter call: on a device tensor each call would check where the values are
+    if (d instanceof Float32Array || d instanceof Float64Array) return d;
     throw new RuntimeError(`expected a float32 or float64 tensor, got ${this.dtype}`);
   }
 
@@ -213,14 +214,11 @@ export class Tensor {
   /** Cast to another dtype (a copy; same tensor when the dtype already matches). */
   to(dtype: DType): Tensor {
     if (dtype === this.dtype) return this;
-    const out = new Tensor(allocate(dtype, this.numel()), this.shape, dtype);
-    if (this.data instanceof BigInt64Array && out.data instanceof BigInt64Array) {
-      out.data.set(this.data);
-    } else if (out.data instanceof BigInt64Array) {
-      for (let i = 0; i < out.numel(); i++) out.data[i] = BigInt(Math.trunc(this.getFlat(i)));
-    } else {
-      for (let i = 0; i < out.numel(); i++) out.setFlat(i, this.getFlat(i));
-    }
+    // The source is only read (getFlat reads the host view: a device tensor keeps its device copy).
+    const od = allocate(dtype, this.numel());
+    const out = new Tensor(od, this.shape, dtype);
+    if (od instanceof BigInt64Array) for (let i = 0; i < od.length; i++) od[i] = BigInt(Math.trunc(this.getFlat(i)));
+    else for (let i = 0; i < od.length; i++) out.setFlat(i, this.getFlat(i));
     return out;
   }
 
