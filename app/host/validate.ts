@@ -5,6 +5,15 @@
  */
 import { METHOD_NAMES, type MethodName } from '../shared/contract.js';
 import { LAYER_TYPES } from '../shared/stackSpec.js';
+import {
+  DIM_DOMAIN,
+  domainProblem,
+  LAYER_DOMAINS,
+  RANK_DOMAINS,
+  SEED_DOMAIN,
+  STEP_DOMAINS,
+  type NumericDomain,
+} from '../shared/numeric.js';
 
 export class PayloadError extends Error {
   override name = 'PayloadError';
@@ -17,14 +26,9 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 const num =
-  (o: { int?: boolean; min?: number; max?: number } = {}): Check =>
-  (v, at) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `${at} must be a finite number`;
-    if (o.int && !Number.isInteger(v)) return `${at} must be an integer`;
-    if (o.min !== undefined && v < o.min) return `${at} must be ≥ ${o.min}`;
-    if (o.max !== undefined && v > o.max) return `${at} must be ≤ ${o.max}`;
-    return null;
-  };
+  (d: NumericDomain = {}): Check =>
+  (v, at) =>
+    domainProblem(v, { ...d, nullable: false }, at);
 const str =
   (max = 4096): Check =>
   (v, at) =>
@@ -66,24 +70,24 @@ const obj =
     return null;
   };
 
-const dim = num({ int: true, min: 0, max: 1 << 20 });
+const dim = num(DIM_DOMAIN);
 const shape = arr(dim, 6);
 const jobId = str(64);
 const empty = obj({});
 
 const layerFields: Record<string, Check> = {
   type: oneOf(...LAYER_TYPES),
-  inFeatures: optional(num({ int: true, min: 1, max: 65536 })),
-  outFeatures: optional(num({ int: true, min: 1, max: 65536 })),
-  inChannels: optional(num({ int: true, min: 1, max: 4096 })),
-  outChannels: optional(num({ int: true, min: 1, max: 4096 })),
-  kernelSize: optional(num({ int: true, min: 1, max: 64 })),
-  stride: optional(num({ int: true, min: 1, max: 64 })),
-  padding: optional(num({ int: true, min: 0, max: 64 })),
+  inFeatures: optional(num(LAYER_DOMAINS.inFeatures)),
+  outFeatures: optional(num(LAYER_DOMAINS.outFeatures)),
+  inChannels: optional(num(LAYER_DOMAINS.inChannels)),
+  outChannels: optional(num(LAYER_DOMAINS.outChannels)),
+  kernelSize: optional(num(LAYER_DOMAINS.kernelSize)),
+  stride: optional(num(LAYER_DOMAINS.stride)),
+  padding: optional(num(LAYER_DOMAINS.padding)),
   bias: optional(bool),
-  numFeatures: optional(num({ int: true, min: 1, max: 65536 })),
-  eps: optional(num({ min: 0 })),
-  momentum: optional(nullable(num())),
+  numFeatures: optional(num(LAYER_DOMAINS.numFeatures)),
+  eps: optional(num(LAYER_DOMAINS.eps)),
+  momentum: optional(nullable(num(LAYER_DOMAINS.momentum))),
   affine: optional(bool),
   trackRunningStats: optional(bool),
 };
@@ -102,24 +106,24 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'job.cancel': obj({ jobId }),
   'files.choose': obj({ purpose: oneOf('open', 'save') }),
   'stack.validate': obj({ spec, inputShape: shape }),
-  'stack.build': obj({ spec, inputShape: shape, seed: num({ int: true, min: 0, max: 2 ** 53 }) }),
+  'stack.build': obj({ spec, inputShape: shape, seed: num(SEED_DOMAIN) }),
   'stack.previewSync': obj({ spec }),
   'step.state': empty,
   'step.setInput': obj({
     shape,
     distribution: oneOf('normal', 'uniform'),
     mean: num(),
-    std: num({ min: 0 }),
+    std: num(STEP_DOMAINS.std),
     channelShift: num(),
-    seed: num({ int: true, min: 0, max: 2 ** 53 }),
+    seed: num(SEED_DOMAIN),
   }),
   'step.setMode': obj({ training: bool }),
   'step.forward': empty,
-  'step.train': obj({ lr: num({ min: 0, max: 100 }) }),
+  'step.train': obj({ lr: num(STEP_DOMAINS.lr) }),
   'step.run': obj({
     jobId,
-    steps: num({ int: true, min: 1, max: 1_000_000 }),
-    lr: num({ min: 0, max: 100 }),
+    steps: num(STEP_DOMAINS.steps),
+    lr: num(STEP_DOMAINS.lr),
     train: bool,
   }),
   'step.reset': obj({ what: oneOf('stats', 'params', 'all') }),
@@ -142,12 +146,12 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'checkpoint.close': obj({ id: str(64) }),
   'diff.run': obj({ a: str(), b: str(), stripPrefix: nullable(str(256)), jobId }),
   'ranks.start': obj({
-    worldSize: num({ int: true, min: 1, max: 16 }),
-    shards: arr(num({ int: true, min: 0, max: 1 << 16 }), 16),
-    subgroups: arr(arr(num({ int: true, min: 0, max: 15 }), 16), 16),
+    worldSize: num(RANK_DOMAINS.worldSize),
+    shards: arr(num(RANK_DOMAINS.shard), 16),
+    subgroups: arr(arr(num(RANK_DOMAINS.rank), 16), 16),
   }),
   'ranks.step': empty,
-  'ranks.kill': obj({ rank: num({ int: true, min: 0, max: 15 }) }),
+  'ranks.kill': obj({ rank: num(RANK_DOMAINS.rank) }),
   'ranks.restart': empty,
   'ranks.stop': empty,
   'ranks.state': empty,
