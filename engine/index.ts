@@ -23,6 +23,8 @@ export { Conv2d } from './nn/layers/conv2d.js';
 export { ReLU, Flatten, Sequential } from './nn/layers/simple.js';
 export { buildStack, specOf, LAYER_TYPES } from './nn/stackSpec.js';
 export type { StackSpec, LayerSpec } from './nn/stackSpec.js';
+export { stackCost, checkStackBudget, DEFAULT_STACK_BUDGET } from './nn/stackBudget.js';
+export type { StackBudget, StackCost } from './nn/stackBudget.js';
 export * as functional from './nn/functional/index.js';
 export { mseLoss, crossEntropy } from './nn/functional/losses.js';
 export { SGD } from './optim/sgd.js';
