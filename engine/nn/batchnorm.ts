@@ -14,10 +14,10 @@ import { Parameter } from './parameter.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocate, type DType } from '../tensor/dtype.js';
 import { scalar } from '../tensor/creation.js';
-import { ValueError } from '../errors.js';
 import { batchNorm } from './functional/batchNorm.js';
 import type { LocalMetadata } from './stateDict.js';
 import { pyFloat, pyBool, pyOptionalFloat } from './pyFormat.js';
+import { check1dRank, checkNdRank } from './shapeRules.js';
 
 export interface NormOptions {
   eps?: number;
@@ -192,13 +192,11 @@ export abstract class BatchNorm extends NormBase {
 }
 
 export function check1d(input: Tensor): void {
-  if (input.dim() !== 2 && input.dim() !== 3) {
-    throw new ValueError(`expected 2D or 3D input (got ${input.dim()}D input)`);
-  }
+  check1dRank(input.dim());
 }
 
 export function checkNd(input: Tensor, want: number): void {
-  if (input.dim() !== want) throw new ValueError(`expected ${want}D input (got ${input.dim()}D input)`);
+  checkNdRank(input.dim(), want);
 }
 
 /** Batch normalization over (N, C) or (N, C, L) input ("temporal" BatchNorm). */

@@ -10,7 +10,8 @@ import { BatchNorm, BatchNorm1d, BatchNorm2d, BatchNorm3d, check1d, checkNd, typ
 import { UninitializedBuffer, UninitializedParameter } from './parameter.js';
 import { scalar } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { IndexError, RuntimeError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
+import { lazyChannels } from './shapeRules.js';
 import type { LocalMetadata } from './stateDict.js';
 
 export type LazyOptions = Omit<NormOptions, never>;
@@ -49,8 +50,7 @@ export abstract class LazyBatchNorm extends BatchNorm {
   /** Materializes the placeholders for C = input.shape[1] and resets them. */
   initializeParameters(input: Tensor): void {
     if (!this.hasUninitializedParams()) return;
-    if (input.dim() < 2) throw new IndexError('tuple index out of range');
-    this.numFeatures = input.shape[1]!;
+    this.numFeatures = lazyChannels(input.shape);
     const shape = [this.numFeatures];
     if (this.affine) {
       this.setParameter('weight', (this.weight as UninitializedParameter).materialize(shape));

@@ -13,6 +13,7 @@ import { ValueError } from '../errors.js';
 import { batchNorm } from './functional/batchNorm.js';
 import { getWorldGroup, isInitialized, type ProcessGroup } from '../dist/processGroup.js';
 import { syncBatchNorm } from '../dist/syncBatchNormFunction.js';
+import { checkSyncInput } from './shapeRules.js';
 
 export interface SyncBatchNormOptions extends NormOptions {
   processGroup?: ProcessGroup | null;
@@ -32,16 +33,11 @@ export class SyncBatchNorm extends BatchNorm {
   }
 
   protected checkInputDim(input: Tensor): void {
-    if (input.dim() < 2) throw new ValueError(`expected at least 2D input (got ${input.dim()}D input)`);
-  }
-
-  protected checkNonZeroInputChannels(input: Tensor): void {
-    if (input.shape[1] === 0) throw new ValueError('SyncBatchNorm number of input channels should be non-zero');
+    checkSyncInput(input.shape);
   }
 
   override forward(input: Tensor): Tensor {
     this.checkInputDim(input);
-    this.checkNonZeroInputChannels(input);
     const factor = this.stepFactor();
     const bnTraining = this.bnTraining();
     const [rm, rv] = this.passedBuffers();

@@ -10,7 +10,7 @@
  * Python), then — unless the input is empty — running_mean, running_var, weight, bias sizes.
  * The kernels come from the active Backend.
  */
-import { attachGrad, Tensor, formatSize } from '../../tensor/tensor.js';
+import { attachGrad, Tensor } from '../../tensor/tensor.js';
 import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError, ValueError } from '../../errors.js';
 import { getBackend } from '../../backend/registry.js';
@@ -18,6 +18,7 @@ import type { NCS } from '../../backend/backend.js';
 import { assertInitialized } from '../parameter.js';
 import { deviceFor } from '../../tensor/device.js';
 import { evalForwardOnDevice, trainForwardOnDevice } from './batchNormDevice.js';
+import { checkFeatures as checkFeatureCount, verifyBatchSize as verifyBatchSizeOf } from '../shapeRules.js';
 
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -37,17 +38,11 @@ export function ncs(input: Tensor): NCS {
 
 /** F.batch_norm's `_verify_batch_size`. */
 export function verifyBatchSize(input: Tensor): void {
-  let prod = input.shape[0]!;
-  for (let i = 2; i < input.shape.length; i++) prod *= input.shape[i]!;
-  if (prod === 1) {
-    throw new ValueError(
-      `Expected more than 1 value per channel when training, got input size ${formatSize(input.shape)}`,
-    );
-  }
+  verifyBatchSizeOf(input.shape);
 }
 
 function checkFeatures(name: string, t: Tensor | null, c: number): void {
-  if (t && t.numel() !== c) throw new RuntimeError(`${name} should contain ${c} elements not ${t.numel()}`);
+  checkFeatureCount(name, t ? t.numel() : null, c);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
 import { allocate, type FloatArray } from '../../tensor/dtype.js';
-import { RuntimeError } from '../../errors.js';
+import { linearShape } from '../shapeRules.js';
 import { assertInitialized } from '../parameter.js';
 import { gemmABt, transpose } from './gemm.js';
 import { deviceFor } from '../../tensor/device.js';
@@ -14,20 +14,13 @@ import { linearOnDevice } from './layersDevice.js';
 export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   assertInitialized(weight, 'linear');
   const [outF, inF] = weight.shape as [number, number];
-  const k = input.shape[input.shape.length - 1];
-  if (input.dim() < 1 || k !== inF) {
-    const rows = input.dim() <= 1 ? 1 : input.numel() / (k ?? 1);
-    throw new RuntimeError(
-      `mat1 and mat2 shapes cannot be multiplied (${rows}x${k ?? 0} and ${inF}x${outF})`,
-    );
-  }
+  const outShape = linearShape(input.shape, inF, outF);
   const dev = deviceFor(input, weight, bias);
   if (dev) return linearOnDevice(dev, input, weight, bias);
   const rows = input.numel() / inF;
   const x = input.floatData();
   const w = weight.floatData();
   const b = bias ? bias.floatData() : null;
-  const outShape = [...input.shape.slice(0, -1), outF];
   const out = new Tensor(allocate(input.dtype, rows * outF), outShape, input.dtype);
   const y = out.data as FloatArray;
   gemmABt(x, w, rows, outF, inF, y);

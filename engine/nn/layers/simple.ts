@@ -6,6 +6,7 @@ import { Module } from '../module.js';
 import { relu } from '../../tensor/ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { RuntimeError } from '../../errors.js';
+import { flattenShape } from '../shapeRules.js';
 
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
@@ -23,16 +24,7 @@ export class Flatten extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    const nd = input.dim();
-    const s = this.startDim < 0 ? this.startDim + nd : this.startDim;
-    const e = this.endDim < 0 ? this.endDim + nd : this.endDim;
-    if (nd === 0) return input.reshape([1]);
-    if (s < 0 || s >= nd || e < 0 || e >= nd) {
-      throw new RuntimeError(`Dimension out of range (expected to be in range of [${-nd}, ${nd - 1}], but got ${this.startDim})`);
-    }
-    if (s > e) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
-    const mid = input.shape.slice(s, e + 1).reduce((p, d) => p * d, 1);
-    return input.reshape([...input.shape.slice(0, s), mid, ...input.shape.slice(e + 1)]);
+    return input.reshape(flattenShape(input.shape, this.startDim, this.endDim));
   }
 
   override extraRepr(): string {
