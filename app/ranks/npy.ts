@@ -20,7 +20,16 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-export function readNpy(bytes: Uint8Array, name = 'input'): NpyArray {
+interface NpyHeader {
+  descr: string;
+  shape: number[];
+  count: number;
+  dataStart: number;
+  view: DataView;
+}
+
+/** Magic, version, header dict and C order: what every .npy reader here checks first. */
+function readHeader(bytes: Uint8Array, name: string): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
     throw new NpyError(`${name} is not a NumPy .npy file (bad magic)`);
   const major = bytes[6]!;
@@ -58,25 +67,65 @@ export function readNpy(bytes: Uint8Array, name = 'input'): NpyArray {
         throw new NpyError(`${name}: bad dimension ${JSON.stringify(s)} in shape (${shapeText})`);
       return n;
     });
+  const count = shape.reduce((a, b) => a * b, 1);
+  return { descr, shape, count, dataStart: start + headerLen, view };
+}
+
+function checkDataLength(bytes: Uint8Array, name: string, h: NpyHeader, size: number): void {
+  const need = h.count * size;
+  if (bytes.length - h.dataStart < need) {
+    throw new NpyError(
+      `${name}: data is truncated: shape (${h.shape.join(', ')}) needs ${need} bytes, found ${bytes.length - h.dataStart}`,
+    );
+  }
+}
+
+export function readNpy(bytes: Uint8Array, name = 'input'): NpyArray {
+  const { descr, shape, count, dataStart, view } = readHeader(bytes, name);
   const m = /^([<>|=])f([48])$/.exec(descr);
   if (!m) throw new NpyError(`${name}: dtype ${JSON.stringify(descr)} is not supported (float32 or float64 only)`);
   const size = Number(m[2]);
   // '=' is native order; '|' is not valid for multi-byte floats but numpy never writes it for them.
   const little = m[1] !== '>';
-  const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
-  const need = count * size;
-  if (bytes.length - dataStart < need) {
-    throw new NpyError(
-      `${name}: data is truncated: shape (${shape.join(', ')}) needs ${need} bytes, found ${bytes.length - dataStart}`,
-    );
-  }
+  checkDataLength(bytes, name, { descr, shape, count, dataStart, view }, size);
   const out = size === 4 ? new Float32Array(count) : new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const off = dataStart + i * size;
     out[i] = size === 4 ? view.getFloat32(off, little) : view.getFloat64(off, little);
   }
   return { shape, dtype: size === 4 ? 'float32' : 'float64', data: out };
+}
+
+/**
+ * Class indices (cross-entropy targets) as int64: integer arrays of 1, 2, 4 or 8 bytes (numpy's default
+ * for np.array([3, 1]) is int64), or float arrays whose values are all whole numbers.
+ */
+export function readNpyIndices(bytes: Uint8Array, name = 'target'): { shape: number[]; data: BigInt64Array } {
+  const h = readHeader(bytes, name);
+  const m = /^([<>|=])([iuf])([1248])$/.exec(h.descr);
+  if (!m || (m[2] === 'f' && m[3] !== '4' && m[3] !== '8'))
+    throw new NpyError(
+      `${name}: dtype ${JSON.stringify(h.descr)} is not supported (integer class indices, or whole-number floats)`,
+    );
+  const size = Number(m[3]);
+  const little = m[1] !== '>';
+  checkDataLength(bytes, name, h, size);
+  const out = new BigInt64Array(h.count);
+  const v = h.view;
+  for (let i = 0; i < h.count; i++) {
+    const off = h.dataStart + i * size;
+    if (m[2] === 'f') {
+      const x = size === 4 ? v.getFloat32(off, little) : v.getFloat64(off, little);
+      if (!Number.isSafeInteger(x))
+        throw new NpyError(`${name}: value ${x} at index ${i} is not a class index (a whole number)`);
+      out[i] = BigInt(x);
+    } else if (size === 8)
+      out[i] = m[2] === 'i' ? v.getBigInt64(off, little) : BigInt.asIntN(64, v.getBigUint64(off, little));
+    else if (size === 4) out[i] = BigInt(m[2] === 'i' ? v.getInt32(off, little) : v.getUint32(off, little));
+    else if (size === 2) out[i] = BigInt(m[2] === 'i' ? v.getInt16(off, little) : v.getUint16(off, little));
+    else out[i] = BigInt(m[2] === 'i' ? v.getInt8(off) : v.getUint8(off));
+  }
+  return { shape: h.shape, data: out };
 }
 
 /** Writes a version 1.0 little-endian .npy (tests and the CLI's examples). */
