@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { METHOD_NAMES } from '../shared/contract.js';
-import { decodeMessage, encodeMessage, type ServerMessage } from '../shared/wire.js';
+import { decodeMessage, encodeMessage, TOKEN_MESSAGE, type ServerMessage } from '../shared/wire.js';
 import { startHostWorker, type HostConnection } from '../host/hostWorker.js';
 import { startServer, type RunningServer } from './server.js';
 
@@ -14,6 +14,8 @@ let server: RunningServer;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ns-renderer-'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+  writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+  writeFileSync(join(dir, 'other.html'), '<!doctype html>');
   conn = await startHostWorker('browser');
   server = await startServer({ connection: conn, rendererDir: dir });
 });
@@ -46,17 +48,33 @@ function call(ws: WebSocket, id: number, method: string, payload: unknown): Prom
 }
 
 describe('browser-mode server', () => {
-  it('serves only on 127.0.0.1 and only with the token', async () => {
+  it('serves the page only on 127.0.0.1 and only with the token, and sets no cookie', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
     const base = `http://127.0.0.1:${server.port}/`;
-    expect((await fetch(base)).status).toBe(403);
-    expect((await fetch(`${base}?token=wrong`)).status).toBe(403);
+    for (const url of [base, `${base}?token=wrong`, `${base}index.html`]) {
+      const r = await fetch(url);
+      expect(r.status).toBe(403);
+      expect(await r.text()).toContain(TOKEN_MESSAGE);
+    }
     const ok = await fetch(server.url);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-security-policy')).toContain("script-src 'self'");
-    const cookie = ok.headers.get('set-cookie')!.split(';')[0]!;
-    expect((await fetch(base, { headers: { cookie } })).status).toBe(200);
-    expect((await fetch(`${base}..%2F..%2Fetc%2Fpasswd`, { headers: { cookie } })).status).toBe(404);
+    expect(ok.headers.get('set-cookie')).toBeNull();
+    // The token in a header works as well (for the window's fetches); a cookie never does.
+    expect((await fetch(base, { headers: { 'X-NormScope-Token': server.token } })).status).toBe(200);
+    expect((await fetch(base, { headers: { cookie: `normscope_token=${server.token}` } })).status).toBe(403);
+    expect((await fetch(`${base}..%2F..%2Fetc%2Fpasswd?token=${server.token}`)).status).toBe(404);
+  });
+
+  it('serves the static bundle without the token (it is not secret), but no page', async () => {
+    const base = `http://127.0.0.1:${server.port}/`;
+    const js = await fetch(`${base}app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('text/javascript');
+    expect((await fetch(`${base}other.html`)).status).toBe(403);
+    const retry = await fetch(`${base}normscope-token-retry.js`);
+    expect(retry.status).toBe(200);
+    expect(await retry.text()).toContain('sessionStorage');
   });
 
   it('refuses sockets without the token or from another origin', async () => {

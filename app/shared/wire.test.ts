@@ -29,3 +29,24 @@ describe('wire format', () => {
     }
   });
 });
+
+describe('wire format: hostile messages', () => {
+  const tagged = (obj: unknown) => `{"t":"call","id":1,"method":"app.info","payload":${JSON.stringify(obj)}}`;
+
+  it('refuses a $ta naming a prototype member ("constructor", "__proto__", "toString")', () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'DataView'])
+      expect(() => decodeMessage(tagged({ $ta: name, b64: 'AAAA' }))).toThrow(`unknown typed array ${name} in message`);
+  });
+
+  it('refuses malformed base64, lengths that are not a whole number of elements, and bad $big', () => {
+    expect(() => decodeMessage(tagged({ $ta: 'Float32Array', b64: '!!!!' }))).toThrow('invalid base64 in message');
+    expect(() => decodeMessage(tagged({ $ta: 'Float32Array', b64: 'AAA=' }))).toThrow('Float32Array of 2 bytes is not a whole number of elements');
+    for (const big of ['1e5', '', ' 1', '1'.repeat(21), '0x10']) expect(() => decodeMessage(tagged({ $big: big }))).toThrow();
+    expect(decodeMessage<{ payload: bigint }>(tagged({ $big: '-9223372036854775808' })).payload).toBe(-(2n ** 63n));
+  });
+
+  it('leaves look-alike objects with extra keys as plain data', () => {
+    const m = decodeMessage<{ payload: unknown }>(tagged({ $ta: 'constructor', b64: 'AA', x: 1 }));
+    expect(m.payload).toEqual({ $ta: 'constructor', b64: 'AA', x: 1 });
+  });
+});

@@ -6,6 +6,15 @@
  */
 import type { EventName, Events, MethodName, WireError } from './contract.js';
 
+/**
+ * Browser mode's token: what a page without it (or with a stale one) says, where the window keeps it
+ * (sessionStorage is per scheme, host and port, unlike cookies) and the header fetches carry it in.
+ */
+export const TOKEN_MESSAGE =
+  'NormScope: missing or wrong token — open the URL printed by `normscope serve`, including ?token=…';
+export const TOKEN_STORAGE_KEY = 'normscope.token';
+export const TOKEN_HEADER = 'X-NormScope-Token';
+
 export type ClientMessage = { t: 'call'; id: number; method: MethodName; payload: unknown };
 
 export type ServerMessage =
@@ -81,11 +90,18 @@ function reviver(_key: string, value: unknown): unknown {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const v = value as Record<string, unknown>;
     if (typeof v.$num === 'string' && Object.keys(v).length === 1) return Number(v.$num);
-    if (typeof v.$big === 'string' && Object.keys(v).length === 1) return BigInt(v.$big);
+    if (typeof v.$big === 'string' && Object.keys(v).length === 1) {
+      // A 64-bit integer has at most 20 digits; longer text would only cost parse time.
+      if (!/^-?\d{1,20}$/.test(v.$big)) throw new Error('malformed $big in message');
+      return BigInt(v.$big);
+    }
     if (typeof v.$ta === 'string' && typeof v.b64 === 'string' && Object.keys(v).length === 2) {
-      const Ctor = TYPED[v.$ta as TypedName];
+      // Own keys only: TYPED["constructor"] would be Object (a message must not name a prototype member).
+      const Ctor = Object.hasOwn(TYPED, v.$ta) ? TYPED[v.$ta as TypedName] : undefined;
       if (!Ctor) throw new Error(`unknown typed array ${v.$ta} in message`);
       const bytes = base64ToBytes(v.b64);
+      if (bytes.length % Ctor.BYTES_PER_ELEMENT !== 0)
+        throw new Error(`${v.$ta} of ${bytes.length} bytes is not a whole number of elements`);
       const aligned = new Uint8Array(bytes.length);
       aligned.set(bytes);
       return new Ctor(aligned.buffer, 0, bytes.length / Ctor.BYTES_PER_ELEMENT);
