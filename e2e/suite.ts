@@ -7,9 +7,16 @@ import { coreSpecs } from './specs/core.js';
 import { moreSpecs } from './specs/more.js';
 import { fileSpecs } from './specs/files.js';
 import { emulatedCudaSpecs } from './specs/emulatedCuda.js';
+import { workbenchSpecs } from './specs/workbench.js';
 import { electronSpecs } from './electron.js';
 import { closeDesktop, desktopSpecs } from './specs/desktop.js';
 import { quitDesktop } from './standIn/desktop.js';
+
+// `node e2e/run.mjs --only TEXT` runs the specs whose name contains TEXT (all projects).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '') : null;
+const pick = <T extends { name: string }>(specs: T[]): T[] =>
+  only === null ? specs : specs.filter((s) => s.name.includes(only));
 
 const t0 = performance.now();
 let world: World | null = null;
@@ -17,11 +24,14 @@ let result = { passed: 0, failed: 0, skipped: 0 };
 try {
   console.log('e2e — browser mode (Chromium, headless)');
   world = await launchWorld();
-  const r1 = await runSpecs(world, [...coreSpecs, ...fileSpecs, ...moreSpecs, ...emulatedCudaSpecs]);
+  const r1 = await runSpecs(
+    world,
+    pick([...coreSpecs, ...fileSpecs, ...moreSpecs, ...emulatedCudaSpecs, ...workbenchSpecs]),
+  );
   console.log('e2e — Electron');
-  const r2 = await runSpecs(world, electronSpecs);
+  const r2 = await runSpecs(world, pick(electronSpecs));
   console.log('e2e — desktop app with Electron stood in (built main, preload and renderer)');
-  const r3 = await runSpecs(world, desktopSpecs);
+  const r3 = await runSpecs(world, pick(desktopSpecs));
   await closeDesktop();
   result = {
     passed: r1.passed + r2.passed + r3.passed,

@@ -1,5 +1,6 @@
 /** Page objects: State dict, Checkpoints, Diff, Ranks, Backends. */
 import type { Page } from 'playwright-core';
+import { typeInto } from './keys.js';
 
 export class StateDictPage {
   constructor(readonly page: Page) {}
@@ -15,7 +16,7 @@ export class StateDictPage {
 export class CheckpointsPage {
   constructor(readonly page: Page) {}
   async open(path: string): Promise<void> {
-    await this.page.getByTestId('ck-path').fill(path);
+    await typeInto(this.page.getByTestId('ck-path'), path);
     await this.page.getByTestId('ck-open').click();
   }
 }

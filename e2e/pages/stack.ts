@@ -1,5 +1,6 @@
 /** Page object: Stack builder. */
 import type { Page } from 'playwright-core';
+import { typeInto } from './keys.js';
 
 export class StackPage {
   constructor(readonly page: Page) {}
@@ -10,7 +11,7 @@ export class StackPage {
   }
 
   async setBatchShape(shape: string): Promise<void> {
-    await this.page.getByTestId('input-shape').fill(shape);
+    await typeInto(this.page.getByTestId('input-shape'), shape);
   }
 
   async addLayer(type: string): Promise<void> {
@@ -19,7 +20,7 @@ export class StackPage {
   }
 
   async setField(path: string, field: string, value: string): Promise<void> {
-    await this.page.getByTestId(`field-${path}-${field}`).fill(value);
+    await typeInto(this.page.getByTestId(`field-${path}-${field}`), value);
   }
 
   async layerError(path: string): Promise<string | null> {

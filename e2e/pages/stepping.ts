@@ -1,5 +1,6 @@
 /** Page object: Stepping. */
 import type { Page } from 'playwright-core';
+import { typeInto } from './keys.js';
 
 export class SteppingPage {
   constructor(readonly page: Page) {}
@@ -29,7 +30,7 @@ export class SteppingPage {
   }
 
   async setRunSteps(n: number): Promise<void> {
-    await this.page.getByTestId('run-steps').fill(String(n));
+    await typeInto(this.page.getByTestId('run-steps'), String(n));
   }
 
   /** Clicks Run and waits for the run's summary line; returns it. */
@@ -44,8 +45,8 @@ export class SteppingPage {
   }
 
   async newBatch(opts: { mean?: number; shift?: number }): Promise<void> {
-    if (opts.mean !== undefined) await this.page.getByTestId('input-mean').fill(String(opts.mean));
-    if (opts.shift !== undefined) await this.page.getByTestId('input-shift').fill(String(opts.shift));
+    if (opts.mean !== undefined) await typeInto(this.page.getByTestId('input-mean'), String(opts.mean));
+    if (opts.shift !== undefined) await typeInto(this.page.getByTestId('input-shift'), String(opts.shift));
     await this.page.getByTestId('apply-input').click();
   }
 

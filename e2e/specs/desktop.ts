@@ -14,6 +14,7 @@ import { openDesktop, type Desktop } from '../standIn/desktop.js';
 import { Shell } from '../pages/shell.js';
 import { StackPage } from '../pages/stack.js';
 import { SteppingPage } from '../pages/stepping.js';
+import { typeInto } from '../pages/keys.js';
 
 let desktop: Desktop | null = null;
 async function open(w: World): Promise<Desktop> {
@@ -144,8 +145,8 @@ export const desktopSpecs: Spec[] = [
       const { page } = await open(w);
       const shell = await buildMlp(page, true);
       await shell.go('ranks');
-      await page.getByTestId('ranks-world').fill('2');
-      await page.getByTestId('ranks-shards').fill('');
+      await typeInto(page.getByTestId('ranks-world'), '2');
+      await typeInto(page.getByTestId('ranks-shards'), '');
       const before = recorded.forks.length;
       await page.getByTestId('ranks-start').click();
       await page.getByTestId('ranks-badge').filter({ hasText: '2 alive' }).waitFor({ timeout: 60_000 });

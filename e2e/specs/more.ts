@@ -4,6 +4,7 @@ import { BackendsPage } from '../pages/others.js';
 import { Shell } from '../pages/shell.js';
 import { StackPage } from '../pages/stack.js';
 import { SteppingPage } from '../pages/stepping.js';
+import { typeInto } from '../pages/keys.js';
 
 export const moreSpecs: Spec[] = [
   {
@@ -18,8 +19,8 @@ export const moreSpecs: Spec[] = [
       await w.page.getByTestId('layer-1').filter({ hasText: 'SyncBatchNorm' }).waitFor();
       await stack.build();
       await shell.go('ranks');
-      await w.page.getByTestId('ranks-world').fill('4');
-      await w.page.getByTestId('ranks-shards').fill('16, 16, 0, 32');
+      await typeInto(w.page.getByTestId('ranks-world'), '4');
+      await typeInto(w.page.getByTestId('ranks-shards'), '16, 16, 0, 32');
       await w.page.getByTestId('ranks-start').click();
       await w.page.getByTestId('ranks-badge').filter({ hasText: '4 alive' }).waitFor({ timeout: 60_000 });
       await w.page.getByTestId('ranks-step').click();

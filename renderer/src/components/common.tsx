@@ -1,4 +1,5 @@
 /** Small building blocks every workspace uses: errors where they happen, empty states, progress. */
+export { NumberField, NumberListField } from './NumberField';
 import type { FeatureName } from '../../../app/shared/contract';
 import { useApp } from '../store/hooks';
 
@@ -45,39 +46,6 @@ export function FeatureGate({ feature, children }: { feature: FeatureName; child
     );
   }
   return <>{children}</>;
-}
-
-export function NumberField({
-  label,
-  value,
-  onChange,
-  step,
-  min,
-  testId,
-}: {
-  label: string;
-  value: number | null;
-  onChange: (v: number) => void;
-  step?: number;
-  min?: number;
-  testId?: string;
-}) {
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        type="number"
-        value={value ?? ''}
-        step={step ?? 1}
-        min={min}
-        data-testid={testId}
-        onChange={(e) => {
-          const v = Number(e.target.value);
-          if (e.target.value !== '' && Number.isFinite(v)) onChange(v);
-        }}
-      />
-    </label>
-  );
 }
 
 export const fmtNum = (v: number | null | undefined, digits = 4): string => {

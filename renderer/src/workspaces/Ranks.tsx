@@ -1,7 +1,9 @@
 /** Workspace 7: SyncBatchNorm ranks as processes: one lane per rank, combined stats, kill and restart. */
 import { useState } from 'react';
 import { ChannelBars, Lines } from '../charts/charts';
-import { Empty, ErrorBox, FeatureGate, fmtNum } from '../components/common';
+import { parseNumericList, RANK_DOMAINS } from '../../../app/shared/numeric';
+import { Empty, ErrorBox, FeatureGate, fmtNum, NumberField, NumberListField } from '../components/common';
+import { fieldErrorsUnder } from '../store/slices/app';
 import { useApp } from '../store/hooks';
 
 export function Ranks() {
@@ -15,12 +17,19 @@ export function Ranks() {
   const restart = useApp((s) => s.restartRanks);
   const stop = useApp((s) => s.stopRanks);
   const [world, setWorld] = useState(4);
-  const [shards, setShards] = useState('');
-  const parsed = shards.trim() ? shards.split(',').map((s) => Number(s.trim())) : [];
+  const [shards, setShards] = useState<number[]>([]);
+  const fieldErrors = fieldErrorsUnder(
+    useApp((s) => s.fieldErrors),
+    'ranks:',
+  );
   const running = ranks?.running ?? false;
   const [groups, setGroups] = useState('');
-  // "0,1; 2,3" → [[0, 1], [2, 3]]
-  const parsedGroups = groups.trim() ? groups.split(';').map((g) => g.split(',').map((r) => Number(r.trim()))) : [];
+  // "0,1; 2,3" → [[0, 1], [2, 3]], each rank parsed against the host's domain.
+  const groupParse = groups.trim()
+    ? groups.split(';').map((g, i) => parseNumericList(g, RANK_DOMAINS.rank, `subgroup ${i}`, { maxItems: 16 }))
+    : [];
+  const groupError = groupParse.find((g) => !g.ok)?.error ?? null;
+  const parsedGroups = groupParse.flatMap((g) => (g.ok ? [g.value] : []));
   return (
     <section className="workspace" data-testid="ws-ranks">
       <header className="ws-header">
@@ -40,39 +49,45 @@ export function Ranks() {
           </Empty>
         ) : (
           <div className="toolbar">
-            <label className="field">
-              <span>world size</span>
-              <input
-                type="number"
-                min={1}
-                max={16}
-                value={world}
-                onChange={(e) => setWorld(Number(e.target.value))}
-                data-testid="ranks-world"
-              />
-            </label>
-            <label className="field">
-              <span>shard sizes (empty = even)</span>
-              <input
-                value={shards}
-                placeholder="e.g. 16, 16, 0, 32"
-                onChange={(e) => setShards(e.target.value)}
-                data-testid="ranks-shards"
-              />
-            </label>
-            <label className="field">
+            <NumberField
+              label="world size"
+              value={world}
+              domain={RANK_DOMAINS.worldSize}
+              onChange={(v) => setWorld(v!)}
+              testId="ranks-world"
+              errorKey="ranks:world"
+            />
+            <NumberListField
+              label="shard sizes (empty = even)"
+              value={shards}
+              domain={RANK_DOMAINS.shard}
+              allowEmpty
+              maxItems={16}
+              placeholder="e.g. 16, 16, 0, 32"
+              onChange={setShards}
+              testId="ranks-shards"
+              errorKey="ranks:shards"
+            />
+            <label className={`field${groupError ? ' invalid' : ''}`}>
               <span>subgroups</span>
               <input
                 value={groups}
                 placeholder="e.g. 0,1; 2,3"
                 onChange={(e) => setGroups(e.target.value)}
                 data-testid="ranks-groups"
+                aria-invalid={groupError ? true : undefined}
               />
+              {groupError && (
+                <span className="field-error" role="alert" data-testid="ranks-groups-error">
+                  {groupError}
+                </span>
+              )}
             </label>
             <button
               className="primary"
-              disabled={busy}
-              onClick={() => void start(world, parsed, parsedGroups)}
+              disabled={busy || fieldErrors.length > 0 || !!groupError}
+              title={fieldErrors[0] ?? groupError ?? undefined}
+              onClick={() => void start(world, shards, parsedGroups)}
               data-testid="ranks-start"
             >
               {running ? 'Start again' : 'Start'}
@@ -106,13 +121,13 @@ export function Ranks() {
                 <div key={l.rank} className={`lane ${l.alive ? '' : 'dead'}`} data-testid={`lane-${l.rank}`}>
                   <strong>rank {l.rank}</strong>{' '}
                   <span className={l.alive ? 'status ok' : 'status bad'}>{l.alive ? 'alive' : 'dead'}</span>
-                  {l.pid !== null && <> · pid {l.pid}</>} · shard{' '}
-                  {l.count} · {l.collectiveCalls} collectives · {fmtNum(l.collectiveMs, 1)} ms
+                  {l.pid !== null && <> · pid {l.pid}</>} · shard {l.count} · {l.collectiveCalls} collectives ·{' '}
+                  {fmtNum(l.collectiveMs, 1)} ms
                   {l.error && <div className="inline-error">{l.error}</div>}
                   {l.count === 0 ? (
                     <p className="note" data-testid={`lane-${l.rank}-empty`}>
-                      Empty shard: this rank joins every collective with count 0, so it adds nothing to the
-                      combined statistics (its local ones are undefined).
+                      Empty shard: this rank joins every collective with count 0, so it adds nothing to the combined
+                      statistics (its local ones are undefined).
                     </p>
                   ) : (
                     <>

@@ -2,11 +2,14 @@
 import { useState } from 'react';
 import type { LayerCheck, ModuleNode } from '../../../app/shared/contract';
 import { LAYER_TYPES, type LayerSpec, type LayerType } from '../../../app/shared/stackSpec';
-import { ErrorBox, NumberField, shapeText } from '../components/common';
+import { DIM_DOMAIN, LAYER_DOMAINS } from '../../../app/shared/numeric';
+import { ErrorBox, NumberField, NumberListField, shapeText } from '../components/common';
 import { useApp } from '../store/hooks';
+import { fieldErrorsUnder } from '../store/slices/app';
 import { flattenSpec, PRESETS } from '../store/specEdit';
 
-const NUM_FIELDS: Partial<Record<LayerType, Array<[keyof LayerSpec, string]>>> = {
+type NumKey = keyof typeof LAYER_DOMAINS;
+const NUM_FIELDS: Partial<Record<LayerType, Array<[NumKey, string]>>> = {
   Linear: [
     ['inFeatures', 'in'],
     ['outFeatures', 'out'],
@@ -19,10 +22,13 @@ const NUM_FIELDS: Partial<Record<LayerType, Array<[keyof LayerSpec, string]>>> =
     ['padding', 'pad'],
   ],
 };
-const NORM_FIELDS: Array<[keyof LayerSpec, string]> = [
+const NORM_FIELDS: Array<[NumKey, string]> = [
   ['numFeatures', 'num_features'],
   ['eps', 'eps'],
+  ['momentum', 'momentum'],
 ];
+/** What a field shows when the spec leaves the option out (the engine's default). */
+const DEFAULTS: Partial<Record<NumKey, number | null>> = { eps: 1e-5, momentum: 0.1, stride: 1, padding: 0 };
 
 function LayerRow({
   path,
@@ -56,27 +62,15 @@ function LayerRow({
           <NumberField
             key={k}
             label={label}
-            value={(layer[k] as number) ?? null}
-            step={k === 'eps' ? 1e-5 : 1}
+            value={layer[k] === undefined ? DEFAULTS[k] : (layer[k] as number | null)}
+            domain={LAYER_DOMAINS[k]}
             onChange={(v) => void update(path, { [k]: v })}
             testId={`field-${path}-${k}`}
+            errorKey={`stack:${path}.${k}`}
           />
         ))}
         {isNorm && (
           <>
-            <label className="field">
-              <span>momentum</span>
-              <input
-                type="text"
-                value={layer.momentum === null ? 'None' : String(layer.momentum ?? 0.1)}
-                data-testid={`field-${path}-momentum`}
-                onChange={(e) => {
-                  const t = e.target.value.trim();
-                  if (t === 'None' || t === '') void update(path, { momentum: null });
-                  else if (Number.isFinite(Number(t))) void update(path, { momentum: Number(t) });
-                }}
-              />
-            </label>
             <label className="check">
               <input
                 type="checkbox"
@@ -161,16 +155,14 @@ export function StackBuilder() {
   const previewSync = useApp((s) => s.previewSync);
   const applySync = useApp((s) => s.applySync);
   const [newType, setNewType] = useState<LayerType>('BatchNorm1d');
-  const [shapeText_, setShapeText] = useState(inputShape.join(', '));
   const rows = flattenSpec(spec);
   const checks = new Map((validation?.layers ?? []).map((c) => [c.path, c]));
-  const shownShape =
-    shapeText_
-      .split(',')
-      .map((s) => s.trim())
-      .join(', ') === inputShape.join(', ')
-      ? shapeText_
-      : inputShape.join(', ');
+  // The ✓ means the host validated the spec AND every field's typed text parses.
+  const fieldErrors = fieldErrorsUnder(
+    useApp((s) => s.fieldErrors),
+    'stack:',
+  );
+  const ok = !!validation?.ok && fieldErrors.length === 0;
 
   return (
     <section className="workspace" data-testid="ws-stack">
@@ -178,14 +170,7 @@ export function StackBuilder() {
         <h2>Stack builder</h2>
         <label className="field">
           <span>preset</span>
-          <select
-            data-testid="preset"
-            defaultValue=""
-            onChange={(e) => {
-              void loadPreset(e.target.value);
-              setShapeText(PRESETS[e.target.value]?.inputShape.join(', ') ?? shapeText_);
-            }}
-          >
+          <select data-testid="preset" defaultValue="" onChange={(e) => void loadPreset(e.target.value)}>
             <option value="" disabled>
               choose…
             </option>
@@ -194,18 +179,15 @@ export function StackBuilder() {
             ))}
           </select>
         </label>
-        <label className="field">
-          <span>batch shape</span>
-          <input
-            data-testid="input-shape"
-            value={shownShape}
-            onChange={(e) => {
-              setShapeText(e.target.value);
-              const dims = e.target.value.split(',').map((s) => Number(s.trim()));
-              if (dims.length > 0 && dims.every((d) => Number.isInteger(d) && d >= 0)) void setInputShape(dims);
-            }}
-          />
-        </label>
+        <NumberListField
+          label="batch shape"
+          value={inputShape}
+          domain={DIM_DOMAIN}
+          maxItems={6}
+          onChange={(dims) => void setInputShape(dims)}
+          testId="input-shape"
+          errorKey="stack:inputShape"
+        />
       </header>
       <ErrorBox error={error} testId="stack-error" />
       {validation?.specError && <div className="error">{validation.specError}</div>}
@@ -227,16 +209,18 @@ export function StackBuilder() {
         <button onClick={() => void addLayer(newType)} data-testid="add-layer">
           Add layer
         </button>
-        <span className={`status ${validation?.ok ? 'ok' : 'bad'}`} data-testid="validation-status">
-          {validation
-            ? validation.ok
-              ? `✓ shapes flow: output ${shapeText(validation.outputShape)}`
-              : '✗ fix the marked layer'
-            : 'checking…'}
+        <span className={`status ${ok ? 'ok' : 'bad'}`} data-testid="validation-status">
+          {fieldErrors.length > 0
+            ? `✗ fix the marked field (${fieldErrors[0]})`
+            : validation
+              ? validation.ok
+                ? `✓ shapes flow: output ${shapeText(validation.outputShape)}`
+                : '✗ fix the marked layer'
+              : 'checking…'}
         </span>
         <button
           className="primary"
-          disabled={busy || !validation?.ok}
+          disabled={busy || !ok}
           onClick={() => void build()}
           data-testid="build"
           title="Build (Ctrl+B)"

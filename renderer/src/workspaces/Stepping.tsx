@@ -3,7 +3,9 @@ import { useState } from 'react';
 import type { Distribution, InputConfig } from '../../../app/shared/contract';
 import { ChannelBars, Lines } from '../charts/charts';
 import { Empty, ErrorBox, FeatureGate, fmtNum, NumberField, Progress, shapeText } from '../components/common';
+import { STEP_DOMAINS } from '../../../app/shared/numeric';
 import { useApp, useAppShallow } from '../store/hooks';
+import { fieldErrorsUnder } from '../store/slices/app';
 
 function InputGenerator() {
   const session = useApp((s) => s.session);
@@ -18,6 +20,10 @@ function InputGenerator() {
     seed: 0,
   };
   const [cfg, setCfg] = useState<InputConfig>(base);
+  const inputErrors = fieldErrorsUnder(
+    useApp((s) => s.fieldErrors),
+    'input:',
+  );
   return (
     <fieldset className="panel">
       <legend>Input batch {shapeText(cfg.shape)}</legend>
@@ -35,27 +41,41 @@ function InputGenerator() {
       <NumberField
         label="mean"
         value={cfg.mean}
-        step={0.1}
-        onChange={(mean) => setCfg({ ...cfg, mean })}
+        domain={STEP_DOMAINS.mean}
+        onChange={(mean) => setCfg({ ...cfg, mean: mean! })}
         testId="input-mean"
+        errorKey="input:mean"
       />
       <NumberField
         label="std"
         value={cfg.std}
-        step={0.1}
-        min={0}
-        onChange={(std) => setCfg({ ...cfg, std })}
+        domain={STEP_DOMAINS.std}
+        onChange={(std) => setCfg({ ...cfg, std: std! })}
         testId="input-std"
+        errorKey="input:std"
       />
       <NumberField
         label="shift per channel"
         value={cfg.channelShift}
-        step={0.1}
-        onChange={(channelShift) => setCfg({ ...cfg, channelShift })}
+        domain={STEP_DOMAINS.channelShift}
+        onChange={(channelShift) => setCfg({ ...cfg, channelShift: channelShift! })}
         testId="input-shift"
+        errorKey="input:shift"
       />
-      <NumberField label="seed" value={cfg.seed} min={0} onChange={(seed) => setCfg({ ...cfg, seed })} />
-      <button onClick={() => void setInput({ ...cfg, shape: inputShape })} data-testid="apply-input">
+      <NumberField
+        label="seed"
+        value={cfg.seed}
+        domain={STEP_DOMAINS.seed}
+        onChange={(seed) => setCfg({ ...cfg, seed: seed! })}
+        testId="input-seed"
+        errorKey="input:seed"
+      />
+      <button
+        onClick={() => void setInput({ ...cfg, shape: inputShape })}
+        disabled={inputErrors.length > 0}
+        title={inputErrors[0]}
+        data-testid="apply-input"
+      >
         New batch
       </button>
     </fieldset>
@@ -223,13 +243,21 @@ export function Stepping() {
               <button onClick={() => void a.trainStep()} data-testid="train-step" title="S">
                 Train step
               </button>
-              <NumberField label="lr" value={lr} step={0.01} min={0} onChange={a.setLr} />
+              <NumberField
+                label="lr"
+                value={lr}
+                domain={STEP_DOMAINS.lr}
+                onChange={(v) => a.setLr(v!)}
+                testId="lr"
+                errorKey="step:lr"
+              />
               <NumberField
                 label="N"
                 value={runSteps}
-                min={1}
-                onChange={(n) => a.setRunSteps(Math.max(1, Math.floor(n)))}
+                domain={STEP_DOMAINS.steps}
+                onChange={(n) => a.setRunSteps(n!)}
                 testId="run-steps"
+                errorKey="step:steps"
               />
               {runJob ? (
                 <button onClick={() => void a.cancelRun()} data-testid="cancel-run" title="Esc">

@@ -18,6 +18,9 @@ export interface AppSlice {
   theme: Theme;
   workspace: WorkspaceId;
   jobs: Record<string, Job>;
+  /** Fields whose typed text does not parse, by key (`stack:0.eps`): what they say is wrong. */
+  fieldErrors: Record<string, string>;
+  setFieldError(key: string, error: string | null): void;
   init(): Promise<void>;
   setTheme(t: Theme): void;
   setWorkspace(w: WorkspaceId): void;
@@ -36,6 +39,15 @@ export function appSlice({ set, get, client, attempt }: SliceKit, theme: Theme):
     theme,
     workspace: 'stack',
     jobs: {},
+    fieldErrors: {},
+    setFieldError(key, error) {
+      const now = get().fieldErrors;
+      if ((now[key] ?? null) === error) return;
+      const next = { ...now };
+      if (error === null) delete next[key];
+      else next[key] = error;
+      set({ fieldErrors: next });
+    },
     async init() {
       const info = await attempt('infoError', () => client.call('app.info', {}));
       if (info) set({ info });
@@ -52,4 +64,11 @@ export function appSlice({ set, get, client, attempt }: SliceKit, theme: Theme):
       if (jobId) await client.call('job.cancel', { jobId }).catch(() => undefined);
     },
   };
+}
+
+/** The standing field errors under a prefix (`stack:`), as "field: error" lines. */
+export function fieldErrorsUnder(errors: Record<string, string>, prefix: string): string[] {
+  return Object.entries(errors)
+    .filter(([k]) => k.startsWith(prefix))
+    .map(([, e]) => e);
 }

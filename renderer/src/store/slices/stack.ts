@@ -3,6 +3,7 @@ import type { StackSummary, StackValidation, SyncConversionPreview } from '../..
 import type { LayerSpec, LayerType, StackSpec } from '../../../../app/shared/stackSpec';
 import type { SliceKit } from '../kit';
 import * as edit from '../specEdit';
+import { fieldErrorsUnder } from './app';
 
 export interface StackSlice {
   spec: StackSpec;
@@ -60,6 +61,9 @@ export function stackSlice({ set, get, client, attempt, setSpec }: SliceKit): St
     },
     async build() {
       const { spec, inputShape } = get();
+      // A field whose text does not parse has not reached the spec: building now would build the old value.
+      const bad = fieldErrorsUnder(get().fieldErrors, 'stack:');
+      if (bad.length) return set({ stackError: `fix the marked field first: ${bad[0]}` });
       set({ stackBusy: true });
       const summary = await attempt('stackError', () => client.call('stack.build', { spec, inputShape, seed: 0 }));
       set({ stackBusy: false });

@@ -1,6 +1,7 @@
 /** The stepping slice: input, train/eval, single steps, runs of N steps, snapshots, train-vs-eval compare. */
 import type { CompareResult, InputConfig, SessionState, StepResult } from '../../../../app/shared/contract';
 import { newJobId, type SliceKit } from '../kit';
+import { fieldErrorsUnder } from './app';
 
 /** The loss chart keeps this many recent losses. */
 const LOSS_HISTORY = 500;
@@ -36,6 +37,12 @@ export const withLoss = (losses: number[], loss: number | null): number[] => [
 ];
 
 export function steppingSlice({ set, get, client, attempt }: SliceKit): SteppingSlice {
+  /** lr or N typed but not parsing: stepping with the old value would not be what the field shows. */
+  const unparsed = (): boolean => {
+    const bad = fieldErrorsUnder(get().fieldErrors, 'step:');
+    if (bad.length) set({ steppingError: `fix the marked field first: ${bad[0]}` });
+    return bad.length > 0;
+  };
   const refreshSession = async () => {
     const session = await attempt('steppingError', () => client.call('step.state', {}));
     if (session) set({ session });
@@ -65,6 +72,7 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
       if (r) set((s) => ({ lastStep: r, session: s.session && { ...s.session, step: r.step } }));
     },
     async trainStep() {
+      if (unparsed()) return;
       const r = await attempt('steppingError', () => client.call('step.train', { lr: get().lr }));
       if (r)
         set((s) => ({
@@ -74,7 +82,7 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
         }));
     },
     async runN() {
-      if (get().runJob) return;
+      if (get().runJob || unparsed()) return;
       const jobId = newJobId('run');
       const train = get().session?.training ?? true;
       set({ runJob: jobId });
