@@ -42,6 +42,7 @@ export function progressThreshold(): number {
 export function progressBar(
   label: string,
   fileBytes: number,
+  unit = 'tensors',
 ): ((done: number, total: number) => void) & { end(): void } {
   const enabled = fileBytes > progressThreshold();
   const tty = process.stderr.isTTY === true;
@@ -59,7 +60,7 @@ export function progressBar(
       const q = Math.floor(frac * 4);
       if (q > lastQuarter) {
         lastQuarter = q;
-        process.stderr.write(`${label}: ${(frac * 100).toFixed(0)}% (${done}/${total} tensors)\n`);
+        process.stderr.write(`${label}: ${(frac * 100).toFixed(0)}% (${done}/${total} ${unit})\n`);
       }
     }
   }) as ((done: number, total: number) => void) & { end(): void };
