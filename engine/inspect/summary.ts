@@ -27,6 +27,15 @@ export function asTensor(t: TensorLike, cache = true): Tensor {
   return t instanceof TensorRef ? t.materialize({ cache }) : t;
 }
 
+/**
+ * The elements a summary needs, each once: a loaded view's footprint in its storage (a stride-0 view
+ * of one element is that element), or the tensor itself. Order and repetition do not change min, max,
+ * mean or the NaN count, and this never costs more than the storage.
+ */
+export function distinct(t: TensorLike, cache = true): Tensor {
+  return t instanceof TensorRef ? t.footprint({ cache }) : t;
+}
+
 /** A fast element reader for any dtype (half types decoded, int64 converted). */
 export function reader(t: Tensor): (i: number) => number {
   const d = t.hostView();

@@ -5,8 +5,10 @@
  */
 import { MemorySource, type ByteSource } from './byteSource.js';
 import { CheckpointError } from './errors.js';
+import { Meter, type Budgets } from './budgets.js';
 import { openFile, readTextFile, dirname, joinPath, type OpenOptions } from './fileAdapter.js';
-import { readLegacy, looksLegacy } from './legacy.js';
+import { readLegacy, looksLegacy, looksLegacyBadMagic, INVALID_MAGIC } from './legacy.js';
+import { LegacyTorchError } from './errors.js';
 import { PyDict, type PyValue } from './pyobjects.js';
 import {
   looksSafetensors,
@@ -27,6 +29,10 @@ export type CheckpointFormat = 'torch-zip' | 'torch-legacy' | 'safetensors' | 's
 export interface LoadOptions extends OpenOptions {
   /** Keep objects of unknown classes as inert placeholders instead of refusing the file. */
   placeholders?: boolean;
+  /** Budgets over the defaults (budgets.ts); each BudgetError names the option that raises it. */
+  budgets?: Partial<Budgets>;
+  /** Share one meter across several loads (diff's two files); made from `budgets` when absent. */
+  meter?: Meter;
 }
 
 export class Checkpoint {
@@ -39,16 +45,25 @@ export class Checkpoint {
     private readonly sources: ByteSource[],
     /** safetensors `__metadata__` (of the first shard), when present. */
     readonly fileMetadata: Record<string, string> | null = null,
+    /** The budgets this load was read under; walks and copies made later charge it too. */
+    readonly meter: Meter = new Meter(),
+    /** Bytes of the file(s) read: the base of the writers' expansion budget. */
+    readonly inputBytes = 0,
   ) {}
 
-  /** Every tensor in the file with its full dotted key from the root. */
+  private walked: { key: string; ref: TensorRef }[] | null = null;
+  private foundDicts: FoundStateDict[] | null = null;
+
+  /** Every tensor in the file with its full dotted key from the root (computed once). */
   tensors(): { key: string; ref: TensorRef }[] {
-    return [...walkTensors(this.root)];
+    this.walked ??= [...walkTensors(this.root, this.meter)];
+    return [...this.walked];
   }
 
-  /** Every state dict found in the tree, the most likely model weights first. */
+  /** Every state dict found in the tree, the most likely model weights first (computed once). */
   stateDicts(): FoundStateDict[] {
-    return findStateDicts(this.root);
+    this.foundDicts ??= findStateDicts(this.root, this.meter);
+    return [...this.foundDicts];
   }
 
   /** The state dict at `path` (default: the first found), materialized. */
@@ -81,7 +96,11 @@ export function detectFormat(src: ByteSource): CheckpointFormat | 'safetensors-i
   if (h.length >= 4 && h[0] === 0x50 && h[1] === 0x4b && (h[2] === 3 || h[2] === 5) && (h[3] === 4 || h[3] === 6)) {
     return 'torch-zip';
   }
-  if (h.length >= 2 && h[0] === 0x80 && h[1]! <= 5) return looksLegacy(h) ? 'torch-legacy' : 'pickle';
+  if (h.length >= 2 && h[0] === 0x80 && h[1]! <= 5) {
+    if (looksLegacy(h)) return 'torch-legacy';
+    if (looksLegacyBadMagic(h, src.size)) throw new LegacyTorchError(`${src.name}: ${INVALID_MAGIC}`);
+    return 'pickle';
+  }
   if (looksSafetensors(h, src.size)) return 'safetensors';
   if (looksShardIndex(h)) return 'safetensors-index';
   if (src.size > 262 && new TextDecoder().decode(src.read(257, 5)) === 'ustar') {
@@ -131,26 +150,27 @@ export function loadCheckpointBytes(bytes: Uint8Array, name = '<memory>', opts: 
 
 function fromSource(src: ByteSource, fmt: CheckpointFormat, opts: LoadOptions): Checkpoint {
   const warnings: string[] = [];
+  const meter = opts.meter ?? new Meter(opts.budgets);
   if (fmt === 'torch-zip') {
-    const z = readTorchZip(src, opts);
+    const z = readTorchZip(src, { placeholders: opts.placeholders, meter });
     if (z.byteorder === 'big') warnings.push('big-endian file: values are byte-swapped on load');
     if (z.placeholders.length) warnings.push(`inert placeholders for: ${[...new Set(z.placeholders)].join(', ')}`);
-    return new Checkpoint(fmt, z.root, warnings, z.placeholders, [src]);
+    return new Checkpoint(fmt, z.root, warnings, z.placeholders, [src], null, meter, src.size);
   }
   if (fmt === 'torch-legacy') {
-    const l = readLegacy(src, opts);
+    const l = readLegacy(src, { placeholders: opts.placeholders, meter });
     warnings.push('legacy (pre-1.6) torch.save format');
     if (l.placeholders.length) warnings.push(`inert placeholders for: ${[...new Set(l.placeholders)].join(', ')}`);
-    return new Checkpoint(fmt, l.root, warnings, l.placeholders, [src]);
+    return new Checkpoint(fmt, l.root, warnings, l.placeholders, [src], null, meter, src.size);
   }
   if (fmt === 'pickle') {
-    const r = unpickle(src.read(0, src.size), 0, { placeholders: opts.placeholders });
+    const r = unpickle(src.read(0, src.size), 0, { placeholders: opts.placeholders, meter });
     warnings.push('plain pickle without tensor storages');
-    return new Checkpoint(fmt, r.value, warnings, r.placeholders, [src]);
+    return new Checkpoint(fmt, r.value, warnings, r.placeholders, [src], null, meter, src.size);
   }
-  const s = readSafetensors(src);
-  const root = stateDictToPy(Object.assign(s.tensors, { metadata: stateMetadataFrom(s.metadata) }));
-  return new Checkpoint(fmt, root, warnings, [], [src], s.metadata);
+  const s = readSafetensors(src, meter);
+  const root = stateDictToPy(Object.assign(s.tensors, { metadata: stateMetadataFrom(s.metadata, meter) }));
+  return new Checkpoint(fmt, root, warnings, [], [src], s.metadata, meter, src.size);
 }
 
 function loadShards(indexFile: string, opts: LoadOptions): Checkpoint {
@@ -158,12 +178,13 @@ function loadShards(indexFile: string, opts: LoadOptions): Checkpoint {
   const dir = dirname(indexFile);
   const shards = new Map<string, Map<string, TensorRef>>();
   const sources: ByteSource[] = [];
+  const meter = opts.meter ?? new Meter(opts.budgets);
   let meta: Record<string, string> | null = null;
   try {
     for (const shard of new Set(index.weightMap.values())) {
       const src = openFile(joinPath(dir, shard), opts);
       sources.push(src);
-      const s = readSafetensors(src);
+      const s = readSafetensors(src, meter);
       meta ??= s.metadata;
       shards.set(shard, s.tensors);
     }
@@ -177,6 +198,7 @@ function loadShards(indexFile: string, opts: LoadOptions): Checkpoint {
     if (!t) throw new CheckpointError(`index maps ${key} to ${shard}, which does not contain it`);
     tensors.set(key, t);
   }
-  const root: PyDict = stateDictToPy(Object.assign(tensors, { metadata: stateMetadataFrom(meta) }));
-  return new Checkpoint('safetensors-sharded', root, [`${shards.size} shards`], [], sources, meta);
+  const root: PyDict = stateDictToPy(Object.assign(tensors, { metadata: stateMetadataFrom(meta, meter) }));
+  const inputBytes = sources.reduce((n, s) => n + s.size, 0);
+  return new Checkpoint('safetensors-sharded', root, [`${shards.size} shards`], [], sources, meta, meter, inputBytes);
 }

@@ -11,6 +11,14 @@ import * as zlib from 'node:zlib';
 import { checkWindow, MemorySource, type ByteSink, type ByteSource } from './byteSource.js';
 import { CheckpointError, WriteError } from './errors.js';
 import { loadAddon } from '../backend/nativeLoader.js';
+import { setInflateRaw } from './zipReader.js';
+
+// Deflated zip entries (a checkpoint re-zipped by a tool) inflate through zlib; maxOutputLength stops
+// zlib at the declared size, so a lying header costs no more than it declares.
+setInflateRaw((data, max) => {
+  const out = zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, max) });
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+});
 
 /**
  * Files up to this size are read into memory in one go; larger ones are read in windows (one positioned

@@ -6,6 +6,7 @@
  */
 import type { ByteSource } from './byteSource.js';
 import { LegacyTorchError, typed } from './errors.js';
+import type { Meter } from './budgets.js';
 import { PyDict, PyStorageType, PyTuple, type PyValue } from './pyobjects.js';
 import { isSupportedDtype, StorageRef } from './tensorRef.js';
 import { unpickle } from './unpickler.js';
@@ -21,7 +22,15 @@ export interface LegacyContents {
   storages: Map<string, StorageRef>;
 }
 
-export function readLegacy(src: ByteSource, opts: { placeholders?: boolean } = {}): LegacyContents {
+/** torch.serialization's error text for a stream that does not start with the magic number. */
+export const INVALID_MAGIC = 'Invalid magic number; corrupt file?';
+
+interface LegacyOptions {
+  placeholders?: boolean;
+  meter?: Meter;
+}
+
+export function readLegacy(src: ByteSource, opts: LegacyOptions = {}): LegacyContents {
   return typed(
     () => readInner(src, opts),
     (m) => new LegacyTorchError(m),
@@ -37,7 +46,23 @@ export function looksLegacy(head: Uint8Array): boolean {
   }
 }
 
-function readInner(src: ByteSource, opts: { placeholders?: boolean }): LegacyContents {
+/**
+ * True when the bytes look like a legacy stream whose magic number is wrong: a pickled integer
+ * followed by more pickles (a plain pickle holds one object). torch.load refuses such a file with
+ * INVALID_MAGIC instead of reading its first pickle as the checkpoint.
+ */
+export function looksLegacyBadMagic(head: Uint8Array, fileSize: number): boolean {
+  try {
+    const first = unpickle(head, 0, {});
+    if (typeof first.value !== 'number' && typeof first.value !== 'bigint') return false;
+    if (first.end >= fileSize) return false;
+    return head[first.end] === 0x80; // the next pickle's PROTO
+  } catch {
+    return false;
+  }
+}
+
+function readInner(src: ByteSource, opts: LegacyOptions): LegacyContents {
   // The pickles are small compared to the storages that follow; read a growing window until the
   // storage-key list is parsed, never more than the file.
   let windowLen = Math.min(src.size, 1 << 20);
@@ -53,9 +78,9 @@ function readInner(src: ByteSource, opts: { placeholders?: boolean }): LegacyCon
   }
 }
 
-function parse(src: ByteSource, bytes: Uint8Array, opts: { placeholders?: boolean }): LegacyContents {
+function parse(src: ByteSource, bytes: Uint8Array, opts: LegacyOptions): LegacyContents {
   const magic = unpickle(bytes, 0);
-  if (magic.value !== LEGACY_MAGIC) throw new LegacyTorchError('invalid magic number; not a legacy torch.save file');
+  if (magic.value !== LEGACY_MAGIC) throw new LegacyTorchError(INVALID_MAGIC);
   const proto = unpickle(bytes, magic.end);
   if (proto.value !== LEGACY_PROTOCOL) throw new LegacyTorchError(`invalid protocol version ${String(proto.value)}`);
   const sys = unpickle(bytes, proto.end);
@@ -93,7 +118,9 @@ function parse(src: ByteSource, bytes: Uint8Array, opts: { placeholders?: boolea
     if (!root) {
       root = { dtype: type.dtype, numel, location: typeof location === 'string' ? location : 'cpu', dataStart: -1 };
       roots.set(rootKey, root);
-      storages.set(rootKey, new StorageRef(rootKey, type.dtype, numel, root.location, () => bytesOf(rootKey)));
+      const ref = new StorageRef(rootKey, type.dtype, numel, root.location, () => bytesOf(rootKey));
+      ref.meter = opts.meter ?? null;
+      storages.set(rootKey, ref);
     } else if (root.dtype !== type.dtype) {
       throw new LegacyTorchError(`storage ${rootKey} is used with two different dtypes`);
     }
@@ -115,11 +142,12 @@ function parse(src: ByteSource, bytes: Uint8Array, opts: { placeholders?: boolea
       v = new StorageRef(viewKey, type.dtype, size, root.location, () =>
         bytesOf(rootKey).subarray(offset * isz, (offset + size) * isz),
       );
+      v.meter = opts.meter ?? null;
       storages.set(viewKey, v);
     }
     return v;
   };
-  const obj = unpickle(bytes, sys.end, { placeholders: opts.placeholders, persistentLoad });
+  const obj = unpickle(bytes, sys.end, { placeholders: opts.placeholders, persistentLoad, meter: opts.meter });
   const keys = unpickle(bytes, obj.end);
   if (!Array.isArray(keys.value)) throw new LegacyTorchError('storage key list is not a list');
   let pos = keys.end;

@@ -7,6 +7,8 @@
  */
 import type { ByteSink, ByteSource } from './byteSource.js';
 import { SafetensorsError, typed } from './errors.js';
+import { BudgetError, Meter } from './budgets.js';
+import { jsonDepth } from './tree.js';
 import { StorageRef, TensorRef, contiguousStrides } from './tensorRef.js';
 import { Tensor, shapeNumel } from '../tensor/tensor.js';
 import { itemSize, type DType } from '../tensor/dtype.js';
@@ -40,14 +42,14 @@ export function looksSafetensors(head: Uint8Array, fileSize: number): boolean {
   return n > 1n && n <= BigInt(fileSize - 8) && head[8] === 0x7b;
 }
 
-export function readSafetensors(src: ByteSource): SafetensorsContents {
+export function readSafetensors(src: ByteSource, meter: Meter = new Meter()): SafetensorsContents {
   return typed(
-    () => readInner(src),
+    () => readInner(src, meter),
     (m) => new SafetensorsError(m),
   );
 }
 
-function readInner(src: ByteSource): SafetensorsContents {
+function readInner(src: ByteSource, meter: Meter): SafetensorsContents {
   if (src.size < 8) throw new SafetensorsError(`${src.name} is too small for safetensors`);
   const h8 = src.read(0, 8);
   const n = new DataView(h8.buffer, h8.byteOffset, 8).getBigUint64(0, true);
@@ -67,6 +69,7 @@ function readInner(src: ByteSource): SafetensorsContents {
   const dataSize = src.size - dataStart;
   let metadata: Record<string, string> | null = null;
   const tensors = new Map<string, TensorRef>();
+  const spans: [number, number, string][] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof info !== 'object' || info === null) throw new SafetensorsError('__metadata__ is not an object');
@@ -101,20 +104,53 @@ function readInner(src: ByteSource): SafetensorsContents {
     if (e > dataSize)
       throw new SafetensorsError(`tensor ${name}: data_offsets [${b}, ${e}] lie outside the data (${dataSize} bytes)`);
     const storage = new StorageRef(name, dtype, numel, 'cpu', () => src.read(dataStart + b, e - b));
+    storage.meter = meter;
     tensors.set(name, new TensorRef(storage, 0, shape, contiguousStrides(shape)));
+    spans.push([b, e, name]);
   }
+  checkSpans(spans, dataSize);
   return { tensors, metadata };
 }
 
+/**
+ * The safetensors library's rule (Metadata::validate): sorted by offset, each tensor starts where the
+ * previous one ended (InvalidOffset otherwise: overlapping or gapped data), and together they cover
+ * the data exactly (MetadataIncompleteBuffer otherwise). Overlaps would let one hostile byte range
+ * stand for many tensors.
+ */
+function checkSpans(spans: [number, number, string][], dataSize: number): void {
+  spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let start = 0;
+  for (const [b, e, name] of spans) {
+    if (b !== start) {
+      throw new SafetensorsError(
+        `invalid offset for tensor ${name}: data_offsets [${b}, ${e}] ${b < start ? 'overlap the previous tensor' : `leave a gap after byte ${start}`}`,
+      );
+    }
+    start = e;
+  }
+  if (start !== dataSize) {
+    throw new SafetensorsError(
+      `the data offsets cover ${start} bytes but the data part of the file holds ${dataSize} (incomplete metadata)`,
+    );
+  }
+}
+
 /** Decodes NormScope's per-prefix versions from `__metadata__`, when present. */
-export function stateMetadataFrom(meta: Record<string, string> | null): Map<string, LocalMetadata> | null {
+export function stateMetadataFrom(
+  meta: Record<string, string> | null,
+  meter: Meter = new Meter(),
+): Map<string, LocalMetadata> | null {
   const raw = meta?.[METADATA_KEY];
   if (!raw) return null;
   try {
     const obj = JSON.parse(raw) as Record<string, LocalMetadata>;
     if (typeof obj !== 'object' || obj === null) return null;
+    // Deeply nested JSON would overflow the stack of whatever stringifies it later.
+    meter.checkDepth(jsonDepth(obj), `${METADATA_KEY}`);
     return new Map(Object.entries(obj).filter(([, v]) => typeof v === 'object' && v !== null));
-  } catch {
+  } catch (e) {
+    if (e instanceof BudgetError) throw e;
     return null;
   }
 }

@@ -6,7 +6,7 @@ import { detectFormat } from './checkpoint.js';
 import { TorchZipError } from './errors.js';
 import { openFile } from './fileAdapter.js';
 import { scanPickle, type PickleScan } from './pickleScan.js';
-import { entryDataOffset, readZipDirectory } from './zipReader.js';
+import { readEntry, readZipDirectory } from './zipReader.js';
 
 export interface FileScan {
   format: string;
@@ -23,7 +23,7 @@ export function scanCheckpointFile(file: string): FileScan {
       if (!pkls.length) throw new TorchZipError('no pickle records in this zip');
       return {
         format,
-        pickles: pkls.map((e) => ({ name: e.name, ...scanPickle(src.read(entryDataOffset(src, e), e.size)) })),
+        pickles: pkls.map((e) => ({ name: e.name, ...scanPickle(readEntry(src, e)) })),
       };
     }
     if (format === 'torch-legacy' || format === 'pickle') {

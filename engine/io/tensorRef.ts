@@ -7,6 +7,7 @@
 import { itemSize, type DType, type TypedArray, DTYPES } from '../tensor/dtype.js';
 import { Tensor, shapeNumel } from '../tensor/tensor.js';
 import { CheckpointError } from './errors.js';
+import type { Meter } from './budgets.js';
 
 /** Largest tensor we build in memory (elements); bigger ones must be streamed by the caller. */
 export const MAX_MATERIALIZE_ELEMENTS = 2 ** 31 - 1;
@@ -17,6 +18,8 @@ export function isSupportedDtype(d: string): d is DType {
 
 export class StorageRef {
   private cached: TypedArray | null = null;
+  /** The load's budgets: copies made from this storage (gathered views) are charged here. */
+  meter: Meter | null = null;
   constructor(
     readonly key: string,
     /** Element dtype; unsupported ones (complex, quantized) keep their torch name. */
@@ -164,6 +167,11 @@ export class TensorRef {
     const n = this.numel();
     if (n > MAX_MATERIALIZE_ELEMENTS) throw new CheckpointError(`tensor of ${n} elements is too large to load`);
     if (n === 0) return new Tensor(typedView(dtype, new Uint8Array(0), 0), this.shape, dtype);
+    if (!this.isContiguous()) {
+      // A copy: charged before it is made, so a stride-0 view of one element describing 2^31 of them
+      // is refused by the byte budget instead of allocating gigabytes.
+      this.storage.meter?.chargeBytes(n * itemSize(dtype), `copy of the view ${viewText(this)}`);
+    }
     const src = this.storage.array(opts.cache ?? true);
     let data: TypedArray;
     if (this.isContiguous()) {
@@ -173,6 +181,66 @@ export class TensorRef {
     }
     return new Tensor(data, this.shape, dtype);
   }
+
+  /**
+   * The storage elements this view reads, each once, as a Tensor (1-D unless the view is its own
+   * footprint): what summaries and health scans need, since min/max/mean/NaN counts do not depend on
+   * how often or in which order an element is repeated. Stride-0 and size-1 dimensions are dropped; a
+   * view that covers a contiguous range without overlap (contiguous, transposed, permuted) is that
+   * range (no copy); a view with gaps is gathered (at most its storage's size); an overlapping view
+   * (more elements than the storage range it spans) is summarised over that range. Cost: at most the
+   * storage's size, never the view's element count.
+   */
+  footprint(opts: { cache?: boolean } = {}): Tensor {
+    const dtype = this.storage.dtype;
+    if (!isSupportedDtype(dtype)) throw new CheckpointError(`tensor dtype ${dtype} is not supported`);
+    if (this.numel() === 0) return new Tensor(typedView(dtype, new Uint8Array(0), 0), [0], dtype);
+    const dims: [number, number][] = [];
+    for (let i = 0; i < this.shape.length; i++) {
+      if (this.shape[i]! > 1 && this.stride[i]! > 0) dims.push([this.shape[i]!, this.stride[i]!]);
+    }
+    dims.sort((a, b) => a[1] - b[1]);
+    let n = 1;
+    let span = 1;
+    let dense = true;
+    for (const [size, stride] of dims) {
+      if (stride !== n) dense = false;
+      n *= size;
+      span += (size - 1) * stride;
+    }
+    const first = this.storageOffset;
+    if (dense || n > span) {
+      const src = this.storage.array(opts.cache ?? true);
+      return new Tensor(src.subarray(first, first + span) as TypedArray, [span], dtype);
+    }
+    this.storage.meter?.chargeBytes(n * itemSize(dtype), `copy of the view ${viewText(this)}`);
+    const src = this.storage.array(opts.cache ?? true);
+    const shape = dims.map((d) => d[0]).reverse();
+    const stride = dims.map((d) => d[1]).reverse();
+    return new Tensor(gather(src, first, shape, stride, n), [n], dtype);
+  }
+
+  /** True when the view repeats storage elements (stride 0 or overlapping strides). */
+  isExpanded(): boolean {
+    return this.footprintNumel() < this.numel();
+  }
+
+  /** How many distinct storage elements the view reads at most (computed, nothing read). */
+  footprintNumel(): number {
+    if (this.numel() === 0) return 0;
+    let n = 1;
+    let span = 1;
+    for (let i = 0; i < this.shape.length; i++) {
+      if (this.stride[i] === 0) continue;
+      n *= this.shape[i]!;
+      span += (this.shape[i]! - 1) * this.stride[i]!;
+    }
+    return Math.min(n, span);
+  }
+}
+
+function viewText(t: TensorRef): string {
+  return `[${t.shape.join(', ')}] with strides (${t.stride.join(', ')})`;
 }
 
 /** Copies a strided view into a new contiguous array (iterative odometer, any rank). */

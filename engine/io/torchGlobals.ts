@@ -121,8 +121,9 @@ const CALLABLES: Record<string, (args: PyValue[]) => PyValue> = {
   'builtins.list': (a) => [...iterable(a[0])],
   'builtins.tuple': (a) => new PyTuple([...iterable(a[0])]),
   'builtins.dict': (a) => makeDict('dict', a),
+  // Nothing here mutates a value, so bytearray(b) shares b's bytes: 200 "copies" cost nothing.
   'builtins.bytearray': (a) =>
-    a[0] instanceof Uint8Array ? a[0].slice() : new Uint8Array(iterable(a[0]).map((x) => int(x, 'byte'))),
+    a[0] instanceof Uint8Array ? a[0] : new Uint8Array(iterable(a[0]).map((x) => int(x, 'byte'))),
   'builtins.float': (a) => {
     const v = typeof a[0] === 'string' ? Number(a[0]) : typeof a[0] === 'number' ? a[0] : NaN;
     return Number.isInteger(v) ? new PyFloat(v) : v;

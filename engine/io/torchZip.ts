@@ -6,11 +6,12 @@
  */
 import type { ByteSink, ByteSource } from './byteSource.js';
 import { TorchZipError, typed } from './errors.js';
+import type { Meter } from './budgets.js';
 import { Pickler, type WritableValue, type PickledTensor } from './pickler.js';
 import { PyStorageType, PyTuple, type PyValue } from './pyobjects.js';
 import { contiguousStrides, StorageRef, TensorRef, isSupportedDtype } from './tensorRef.js';
 import { unpickle } from './unpickler.js';
-import { entryDataOffset, readZipDirectory, type ZipEntry } from './zipReader.js';
+import { readEntry, readZipDirectory, type ZipEntry } from './zipReader.js';
 import { ZipWriter } from './zipWriter.js';
 import { Tensor } from '../tensor/tensor.js';
 import { itemSize, type DType } from '../tensor/dtype.js';
@@ -27,6 +28,7 @@ export interface TorchZipContents {
 
 export interface ReadOptions {
   placeholders?: boolean;
+  meter?: Meter;
 }
 
 const MAX_PICKLE_BYTES = 1 << 30;
@@ -53,14 +55,14 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
     const e = dir.entries.get(prefix + name);
     if (!e) return null;
     if (e.size > 4096) throw new TorchZipError(`${prefix + name} is unexpectedly large`);
-    return new TextDecoder().decode(src.read(entryDataOffset(src, e), e.size)).trim();
+    return new TextDecoder().decode(readEntry(src, e)).trim();
   };
   const version = text('version') ?? text('.data/version');
   const bo = text('byteorder') ?? 'little';
   if (bo !== 'little' && bo !== 'big') throw new TorchZipError(`unknown byteorder '${bo}'`);
   const pe = dir.entries.get(pkl)!;
   if (pe.size > MAX_PICKLE_BYTES) throw new TorchZipError(`data.pkl is ${pe.size} bytes (limit ${MAX_PICKLE_BYTES})`);
-  const pickle = src.read(entryDataOffset(src, pe), pe.size);
+  const pickle = readEntry(src, pe, opts.meter);
 
   const storages = new Map<string, StorageRef>();
   const persistentLoad = (pid: PyValue): PyValue => {
@@ -81,8 +83,6 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
     const entry: ZipEntry | undefined = dir.entries.get(`${prefix}data/${key}`);
     if (!entry) throw new TorchZipError(`storage ${key} has no record ${prefix}data/${key}`);
     // The local header is read on first access, so a header-only inspect touches no storage record.
-    let start = -1;
-    const dataStart = () => (start >= 0 ? start : (start = entryDataOffset(src, entry)));
     if (isSupportedDtype(type.dtype)) {
       const need = numelV * itemSize(type.dtype);
       if (need > entry.size) {
@@ -97,13 +97,14 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
       type.dtype,
       numelV,
       typeof location === 'string' ? location : 'cpu',
-      () => src.read(dataStart(), nbytes),
+      () => readEntry(src, entry, opts.meter).subarray(0, nbytes),
       bo === 'big',
     );
+    ref.meter = opts.meter ?? null;
     storages.set(key, ref);
     return ref;
   };
-  const r = unpickle(pickle, 0, { placeholders: opts.placeholders, persistentLoad });
+  const r = unpickle(pickle, 0, { placeholders: opts.placeholders, persistentLoad, meter: opts.meter });
   return {
     root: r.value,
     archiveName: prefix.slice(0, -1),

@@ -1,17 +1,17 @@
 /**
  * The checkpoint tree: walking nested dicts/lists/tuples to find every tensor (with its dotted path
  * from the root) and every state dict (`state_dict`, `model`, `model_state_dict`, `ema`, … or the root),
- * and converting between a PyDict with `_metadata` and the engine's StateDict. Walks are cycle-safe
- * and depth-limited, since a hostile pickle can build self-referencing containers through its memo.
+ * and converting between a PyDict with `_metadata` and the engine's StateDict. Walks are iterative,
+ * cycle-safe and budgeted (depth, items), since a hostile pickle can build self-referencing or
+ * exponentially shared containers through its memo.
  */
 import { CheckpointError } from './errors.js';
+import { Meter } from './budgets.js';
 import { PyDict, PyFloat, PyTuple, type PyValue } from './pyobjects.js';
 import { TensorRef } from './tensorRef.js';
 import { StateDict, type LocalMetadata } from '../nn/stateDict.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { WritableValue } from './pickler.js';
-
-export const MAX_TREE_DEPTH = 200;
 
 /** Names under which training scripts usually keep model weights, most preferred first. */
 export const STATE_DICT_NAMES = [
@@ -46,24 +46,53 @@ function children(v: PyValue): [PyValue, PyValue][] | null {
   return null;
 }
 
-/** Visits every tensor with its full dotted key, depth-first in file order. */
-export function* walkTensors(root: PyValue): Generator<{ key: string; ref: TensorRef }> {
-  const seen = new Set<object>();
-  const stack: [PyValue, string, number][] = [[root, '', 0]];
-  // Iterative pre-order that keeps file order: children are pushed in reverse.
+interface Frame {
+  v: PyValue;
+  path: string;
+  depth: number;
+  /** Leaving v: it is no longer an ancestor of what comes next. */
+  exit?: boolean;
+}
+
+/**
+ * Depth-first walk in file order (iterative: a hostile file chooses the nesting). A container
+ * reachable under several keys (`{'model': sd, 'ema': sd}`) is listed under each of them, as
+ * torch.load gives the same object under both; one that contains itself is not entered again below
+ * itself. Every visited item is charged to the meter, so a pickle DAG whose levels reference the
+ * previous one twice (2^40 paths from 1 KB) stops at the items budget instead of running for hours.
+ */
+function* walk(root: PyValue, meter: Meter, stopAt?: (v: PyDict, path: string) => boolean): Generator<Frame> {
+  const onPath = new Set<object>();
+  const stack: Frame[] = [{ v: root, path: '', depth: 0 }];
   while (stack.length) {
-    const [v, path, depth] = stack.pop()!;
-    if (v instanceof TensorRef) {
-      yield { key: path, ref: v };
+    const f = stack.pop()!;
+    if (f.exit) {
+      onPath.delete(f.v as object);
       continue;
     }
-    const kids = children(v);
-    if (!kids) continue;
-    if (seen.has(v as object)) continue;
-    seen.add(v as object);
-    if (depth >= MAX_TREE_DEPTH) throw new CheckpointError(`checkpoint nesting deeper than ${MAX_TREE_DEPTH}`);
-    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i]![1], join(path, kids[i]![0]), depth + 1]);
+    const kids = children(f.v);
+    if (!kids) {
+      yield f;
+      continue;
+    }
+    if (onPath.has(f.v as object)) continue;
+    meter.checkDepth(f.depth, 'the checkpoint tree');
+    if (stopAt && f.v instanceof PyDict && stopAt(f.v, f.path)) {
+      yield f;
+      continue;
+    }
+    meter.chargeItems(kids.length);
+    onPath.add(f.v as object);
+    stack.push({ ...f, exit: true });
+    for (let i = kids.length - 1; i >= 0; i--) {
+      stack.push({ v: kids[i]![1], path: join(f.path, kids[i]![0]), depth: f.depth + 1 });
+    }
   }
+}
+
+/** Visits every tensor with its full dotted key, depth-first in file order. */
+export function* walkTensors(root: PyValue, meter: Meter = new Meter()): Generator<{ key: string; ref: TensorRef }> {
+  for (const f of walk(root, meter)) if (f.v instanceof TensorRef) yield { key: f.path, ref: f.v };
 }
 
 function isStateDictLike(d: PyDict, path: string): boolean {
@@ -78,21 +107,16 @@ function isStateDictLike(d: PyDict, path: string): boolean {
   );
 }
 
-export function findStateDicts(root: PyValue): FoundStateDict[] {
+export function findStateDicts(root: PyValue, meter: Meter = new Meter()): FoundStateDict[] {
   const found: FoundStateDict[] = [];
-  const seen = new Set<object>();
-  const stack: [PyValue, string, number][] = [[root, '', 0]];
-  while (stack.length) {
-    const [v, path, depth] = stack.pop()!;
-    const kids = children(v);
-    if (!kids || seen.has(v as object)) continue;
-    seen.add(v as object);
-    if (depth >= MAX_TREE_DEPTH) throw new CheckpointError(`checkpoint nesting deeper than ${MAX_TREE_DEPTH}`);
-    if (v instanceof PyDict && isStateDictLike(v, path)) {
-      found.push({ path, dict: v, keys: [...v.entries.keys()] as string[], metadata: metadataOf(v) });
-      continue;
-    }
-    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i]![1], join(path, kids[i]![0]), depth + 1]);
+  for (const f of walk(root, meter, isStateDictLike)) {
+    if (!(f.v instanceof PyDict)) continue;
+    found.push({
+      path: f.path,
+      dict: f.v,
+      keys: [...f.v.entries.keys()] as string[],
+      metadata: metadataOf(f.v, meter),
+    });
   }
   // Preferred names first, then file order.
   const rank = (p: string) => {
@@ -105,23 +129,60 @@ export function findStateDicts(root: PyValue): FoundStateDict[] {
     .map((x) => x.f);
 }
 
-function plain(v: PyValue): unknown {
-  if (v instanceof PyFloat) return v.value;
-  if (typeof v === 'bigint') return Number(v);
-  if (v instanceof PyDict) return Object.fromEntries([...v.entries].map(([k, x]) => [String(k), plain(x)]));
-  if (v instanceof PyTuple) return v.items.map(plain);
-  if (Array.isArray(v)) return v.map(plain);
-  return v;
+/**
+ * A PyValue as plain JS data (for `_metadata`), built iteratively: a cyclic or 100k-deep structure
+ * hits the depth budget with an error naming it instead of overflowing the stack.
+ */
+function plain(root: PyValue, meter: Meter): unknown {
+  const out: { v: unknown } = { v: undefined };
+  const work: [PyValue, (x: unknown) => void, number][] = [[root, (x) => (out.v = x), 0]];
+  while (work.length) {
+    const [v, put, depth] = work.pop()!;
+    if (v instanceof PyFloat) put(v.value);
+    else if (typeof v === 'bigint') put(Number(v));
+    else if (v instanceof PyDict) {
+      meter.checkDepth(depth, '_metadata');
+      meter.chargeItems(v.entries.size);
+      const o: Record<string, unknown> = {};
+      put(o);
+      for (const [k, x] of v.entries) {
+        const key = String(k);
+        // An own property even for '__proto__', as Object.fromEntries would make.
+        Object.defineProperty(o, key, { value: undefined, writable: true, enumerable: true, configurable: true });
+        work.push([x, (y) => (o[key] = y), depth + 1]);
+      }
+    } else if (v instanceof PyTuple || Array.isArray(v)) {
+      const items = v instanceof PyTuple ? v.items : v;
+      meter.checkDepth(depth, '_metadata');
+      meter.chargeItems(items.length);
+      const a = new Array<unknown>(items.length);
+      put(a);
+      items.forEach((x, i) => work.push([x, (y) => (a[i] = y), depth + 1]));
+    } else put(v);
+  }
+  return out.v;
+}
+
+/** Nesting depth of plain JSON data (iterative). */
+export function jsonDepth(root: unknown): number {
+  let max = 0;
+  const work: [unknown, number][] = [[root, 0]];
+  while (work.length) {
+    const [v, d] = work.pop()!;
+    if (d > max) max = d;
+    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) work.push([x, d + 1]);
+  }
+  return max;
 }
 
 /** `_metadata` of a dict as prefix → {version, …}, or null when it has none. */
-export function metadataOf(d: PyDict): Map<string, LocalMetadata> | null {
+export function metadataOf(d: PyDict, meter: Meter = new Meter()): Map<string, LocalMetadata> | null {
   const md = d.attrs?.get('_metadata');
   if (!(md instanceof PyDict)) return null;
   const out = new Map<string, LocalMetadata>();
   for (const [k, v] of md.entries) {
     if (typeof k !== 'string' || !(v instanceof PyDict)) continue;
-    out.set(k, plain(v) as LocalMetadata);
+    out.set(k, plain(v, meter) as LocalMetadata);
   }
   return out;
 }

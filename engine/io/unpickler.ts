@@ -5,6 +5,7 @@
  * declared lengths are bounded, so hostile input fails fast with a PickleError.
  */
 import { PickleError, RefusedGlobalError, CheckpointError } from './errors.js';
+import { Meter } from './budgets.js';
 import { OP } from './pickleOps.js';
 import { PyDict, PyFloat, PyGlobal, PyPlaceholder, PySet, PyTuple, type PyValue } from './pyobjects.js';
 import { lookupGlobal } from './torchGlobals.js';
@@ -23,6 +24,11 @@ export interface UnpickleOptions {
   maxStack?: number;
   /** Largest integer literal in bytes (LONG1/LONG4/text LONG). */
   maxIntBytes?: number;
+  /**
+   * Objects, container items and bytes made here are charged to this meter (shared with the rest of a
+   * load), so constructor amplification (`list(s)` of a long string, a DAG of copies) hits a budget.
+   */
+  meter?: Meter;
 }
 
 export interface UnpickleResult {
@@ -67,6 +73,7 @@ class Reader {
   private readonly maxStack: number;
   private readonly maxIntBytes: number;
   private readonly dv: DataView;
+  private readonly meter: Meter;
 
   constructor(
     private readonly b: Uint8Array,
@@ -79,6 +86,7 @@ class Reader {
     this.maxStack = opts.maxStack ?? 1 << 24;
     this.maxIntBytes = opts.maxIntBytes ?? 1024;
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.meter = opts.meter ?? new Meter();
   }
 
   fail(msg: string): never {
@@ -142,6 +150,7 @@ class Reader {
 
   private push(v: Slot): void {
     if (this.stack.length >= this.maxStack) this.fail('pickle stack too large');
+    this.meter.chargeObjects();
     this.stack.push(v);
   }
   private pop(): PyValue {
@@ -161,6 +170,7 @@ class Reader {
     const m = this.marks.pop();
     if (m === undefined) this.fail('no MARK on the stack');
     const items = this.stack.splice(m) as PyValue[];
+    this.meter.chargeItems(items.length);
     return items;
   }
   private memoPut(i: number): void {
@@ -194,7 +204,7 @@ class Reader {
     if (fn instanceof PyPlaceholder) return new PyPlaceholder(fn.global, list, fn.offset);
     if (fn instanceof PyGlobal) {
       const spec = lookupGlobal(fn.module, fn.name);
-      if (spec?.kind === 'callable') return spec.call(list);
+      if (spec?.kind === 'callable') return this.charged(spec.call(list), list);
     }
     return this.fail(`cannot call a ${describe(fn)}`);
   }
@@ -348,6 +358,7 @@ class Reader {
           break;
         case OP.APPEND: {
           const v = this.pop();
+          this.meter.chargeItems(1);
           this.appendTo(this.top(), [v]);
           break;
         }
@@ -369,6 +380,7 @@ class Reader {
         case OP.SETITEM: {
           const v = this.pop();
           const k = this.pop();
+          this.meter.chargeItems(1);
           this.setItems(this.top(), [k, v]);
           break;
         }
@@ -384,7 +396,7 @@ class Reader {
           const items = this.popMark();
           const s = this.top();
           if (!(s instanceof PySet) || s.frozen) this.fail('ADDITEMS target is not a set');
-          s.items.push(...items);
+          for (const it of items) s.items.push(it); // no spread: millions of arguments overflow the stack
           break;
         }
         case OP.FROZENSET:
@@ -484,10 +496,19 @@ class Reader {
     }
   }
 
+  /** Charges what an allowed constructor made: the items it copied, the bytes it created. */
+  private charged(v: PyValue, args: PyValue[]): PyValue {
+    if (Array.isArray(v)) this.meter.chargeItems(v.length);
+    else if (v instanceof PyTuple || v instanceof PySet) this.meter.chargeItems(v.items.length);
+    else if (v instanceof PyDict) this.meter.chargeItems(v.entries.size);
+    else if (v instanceof Uint8Array && !args.includes(v)) this.meter.chargeBytes(v.length, 'bytes object');
+    return v;
+  }
+
   private appendTo(target: PyValue, items: PyValue[]): void {
     if (Array.isArray(target)) {
       for (const it of items) target.push(it);
-    } else if (target instanceof PyPlaceholder) target.items.push(...items);
+    } else if (target instanceof PyPlaceholder) for (const it of items) target.items.push(it);
     else this.fail(`cannot append to ${describe(target)}`);
   }
 

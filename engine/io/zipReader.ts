@@ -1,11 +1,28 @@
 /**
  * Reads the central directory of a zip archive (including Zip64) from a ByteSource, without reading
- * entry data. Only stored (uncompressed) entries can be opened, which is what torch.save writes; their
- * data is then a window of the file. Every declared offset and size is checked against the file size,
- * and the entry count is bounded.
+ * entry data. Stored entries (what torch.save writes) are a window of the file; deflated ones (a
+ * checkpoint re-zipped by a tool, which torch.load reads too) are inflated, bounded by the declared
+ * size and MAX_INFLATE_RATIO and checked against their CRC-32. Every declared offset and size is
+ * checked against the file size, and the entry count is bounded.
  */
 import type { ByteSource } from './byteSource.js';
+import type { Meter } from './budgets.js';
+import { crc32 } from './crc32.js';
 import { TorchZipError } from './errors.js';
+
+/** Raw-deflate inflater, plugged in by the Node file adapter (node:zlib); absent in a browser. */
+export type InflateRaw = (data: Uint8Array, maxOutputLength: number) => Uint8Array;
+let inflateRaw: InflateRaw | null = null;
+export function setInflateRaw(fn: InflateRaw | null): void {
+  inflateRaw = fn;
+}
+
+/**
+ * A deflated entry may declare at most this many bytes per compressed byte. Deflate's own limit is
+ * about 1032:1 (all-zero data); real tensors compress far less, so this stops a tiny entry that
+ * declares gigabytes before anything is inflated.
+ */
+export const MAX_INFLATE_RATIO = 1032;
 
 export interface ZipEntry {
   name: string;
@@ -136,14 +153,45 @@ export function entryDataOffset(src: ByteSource, entry: ZipEntry): number {
   const dv = new DataView(h.buffer, h.byteOffset, 30);
   if (dv.getUint32(0, true) !== LOCAL) throw new TorchZipError(`zip entry ${entry.name}: bad local header`);
   const start = entry.localHeaderOffset + 30 + dv.getUint16(26, true) + dv.getUint16(28, true);
-  if (entry.method !== 0) {
+  if (entry.method !== 0 && entry.method !== 8) {
     throw new TorchZipError(
-      `zip entry ${entry.name} is compressed (method ${entry.method}); torch.save stores entries uncompressed`,
+      `zip entry ${entry.name} uses compression method ${entry.method} (only stored and deflated entries can be read)`,
     );
   }
-  if (entry.compressedSize !== entry.size) throw new TorchZipError(`zip entry ${entry.name}: stored sizes disagree`);
-  if (start + entry.size > src.size) {
-    throw new TorchZipError(`zip entry ${entry.name} (${entry.size} bytes at ${start}) runs past the end of the file`);
+  if (entry.method === 0 && entry.compressedSize !== entry.size)
+    throw new TorchZipError(`zip entry ${entry.name}: stored sizes disagree`);
+  if (start + entry.compressedSize > src.size) {
+    throw new TorchZipError(
+      `zip entry ${entry.name} (${entry.compressedSize} bytes at ${start}) runs past the end of the file`,
+    );
   }
   return start;
+}
+
+/**
+ * An entry's bytes: a window of the file when stored, inflated when deflated (bounded by the declared
+ * size, MAX_INFLATE_RATIO, and the meter's byte budget, since the inflated copy is not in the file).
+ */
+export function readEntry(src: ByteSource, entry: ZipEntry, meter?: Meter): Uint8Array {
+  const start = entryDataOffset(src, entry);
+  if (entry.method === 0) return src.read(start, entry.size);
+  if (entry.size > Math.max(1, entry.compressedSize) * MAX_INFLATE_RATIO) {
+    throw new TorchZipError(
+      `zip entry ${entry.name} declares ${entry.size} bytes from ${entry.compressedSize} compressed ` +
+        `(more than deflate's ${MAX_INFLATE_RATIO}:1)`,
+    );
+  }
+  if (!inflateRaw) throw new TorchZipError(`zip entry ${entry.name} is deflated and no inflater is available here`);
+  meter?.chargeBytes(entry.size, `inflated zip entry ${entry.name}`);
+  let out: Uint8Array;
+  try {
+    out = inflateRaw(src.read(start, entry.compressedSize), entry.size);
+  } catch (e) {
+    throw new TorchZipError(`zip entry ${entry.name} does not inflate: ${(e as Error).message}`);
+  }
+  if (out.length !== entry.size) {
+    throw new TorchZipError(`zip entry ${entry.name} inflates to ${out.length} bytes, declared ${entry.size}`);
+  }
+  if (crc32(out) !== entry.crc >>> 0) throw new TorchZipError(`zip entry ${entry.name}: CRC-32 mismatch`);
+  return out;
 }
