@@ -6,6 +6,9 @@ export type { GradFn, TensorOptions } from './tensor/tensor.js';
 export type { DType, FloatArray, TypedArray } from './tensor/dtype.js';
 export { tensor, zeros, ones, full, scalar, randn, rand, arange } from './tensor/creation.js';
 export { manualSeed, Generator } from './tensor/random.js';
+export { tidy, keep, dispose } from './tensor/scope.js';
+export { memoryStats, resetPeakMemoryStats, emptyCache, setCacheLimit } from './tensor/allocator.js';
+export type { MemoryStats } from './tensor/allocator.js';
 export { add, sub, mul, mulScalar, sum, mean, relu, cat0 } from './tensor/ops.js';
 export { EngineError, ValueError, RuntimeError, IndexError } from './errors.js';
 
@@ -21,8 +24,11 @@ export { SyncBatchNorm, convertSyncBatchnorm, isBatchNorm } from './nn/syncBatch
 export { Linear } from './nn/layers/linear.js';
 export { Conv2d } from './nn/layers/conv2d.js';
 export { ReLU, Flatten, Sequential } from './nn/layers/simple.js';
-export { buildStack, specOf, LAYER_TYPES } from './nn/stackSpec.js';
-export type { StackSpec, LayerSpec } from './nn/stackSpec.js';
+export { buildStack, specOf, stackSpecOf } from './nn/stackSpec.js';
+export { specTree, layerExtraRepr } from './nn/layerRepr.js';
+export { LAYER_TYPES, LAYER_OPTIONS, SPEC_LIMITS, isNormType, isStackSpec, stackSpecProblem } from './nn/layerSpec.js';
+export type { StackSpec, LayerSpec, LayerType, NormSpec, LayerCheck, StackValidation, ModuleNode } from './nn/layerSpec.js';
+export { validateStack } from './nn/shapePass.js';
 export { stackCost, checkStackBudget, DEFAULT_STACK_BUDGET } from './nn/stackBudget.js';
 export type { StackBudget, StackCost } from './nn/stackBudget.js';
 export * as functional from './nn/functional/index.js';

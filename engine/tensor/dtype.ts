@@ -3,28 +3,14 @@
  * convert and save. float16 and bfloat16 are stored as their raw 16-bit patterns in a Uint16Array;
  * bool as 0/1 bytes in a Uint8Array; int64 as a BigInt64Array.
  */
+import { POOL_MIN_BYTES, takeBuffer } from './allocator.js';
+
 export type DType =
-  | 'float16'
-  | 'bfloat16'
-  | 'float32'
-  | 'float64'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'bool';
+  'float16' | 'bfloat16' | 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
 
 export type FloatArray = Float32Array | Float64Array;
 export type TypedArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | BigInt64Array;
+  Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | BigInt64Array;
 
 export const DTYPES: readonly DType[] = [
   'float16',
@@ -66,8 +52,28 @@ export function isComputeDtype(dtype: DType): dtype is 'float32' | 'float64' {
   return dtype === 'float32' || dtype === 'float64';
 }
 
-/** A zero-filled typed array of the right kind for `dtype`. */
+/**
+ * A zero-filled typed array of the right kind for `dtype`. Arrays of POOL_MIN_BYTES or more come from
+ * the host allocator's cache (engine/tensor/allocator.ts); a scope never releases them by itself.
+ */
 export function allocate(dtype: DType, n: number): TypedArray {
+  const bytes = n * itemSize(dtype);
+  if (bytes < POOL_MIN_BYTES) return arrayOf(dtype, n);
+  return arrayOn(dtype, takeBuffer(bytes, true, false), n);
+}
+
+/**
+ * A typed array whose values are unspecified, for a kernel output or gradient that is written in full
+ * before anyone reads it. It comes from the host allocator's cache, and (`scoped`, the default) a tidy()
+ * scope releases it when no tensor returned from (or kept in) the scope holds it (engine/tensor/scope.ts).
+ */
+export function allocateUninit(dtype: DType, n: number, scoped = true): TypedArray {
+  const bytes = n * itemSize(dtype);
+  if (bytes < POOL_MIN_BYTES) return arrayOf(dtype, n);
+  return arrayOn(dtype, takeBuffer(bytes, false, scoped), n);
+}
+
+function arrayOf(dtype: DType, n: number): TypedArray {
   switch (dtype) {
     case 'float32':
       return new Float32Array(n);
@@ -87,6 +93,30 @@ export function allocate(dtype: DType, n: number): TypedArray {
       return new Int32Array(n);
     case 'int64':
       return new BigInt64Array(n);
+  }
+}
+
+/** A typed array of `dtype` over the whole of `buf` (n elements). */
+function arrayOn(dtype: DType, buf: ArrayBuffer, n: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buf, 0, n);
+    case 'float64':
+      return new Float64Array(buf, 0, n);
+    case 'float16':
+    case 'bfloat16':
+      return new Uint16Array(buf, 0, n);
+    case 'int8':
+      return new Int8Array(buf, 0, n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buf, 0, n);
+    case 'int16':
+      return new Int16Array(buf, 0, n);
+    case 'int32':
+      return new Int32Array(buf, 0, n);
+    case 'int64':
+      return new BigInt64Array(buf, 0, n);
   }
 }
 

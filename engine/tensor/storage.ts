@@ -18,7 +18,10 @@
  * through it reach the device at the next device read only if no device read came in between. To
  * write later, ask for it again (`tensor.data[i] = v` does; so do fill_, copy_ and setFlat).
  */
-import { allocate, itemSize, type DType, type TypedArray } from './dtype.js';
+import { allocateUninit, itemSize, type DType, type TypedArray } from './dtype.js';
+import { isTransient, releaseBuffer } from './allocator.js';
+import { noteHostStorage, type ScopedStorage } from './scope.js';
+import { RuntimeError } from '../errors.js';
 
 /** An allocation on a device; owned by the DeviceMemory that made it (freed when collected). */
 export interface DeviceBuffer {
@@ -36,7 +39,10 @@ export interface DeviceMemory {
 
 type Where = 'host' | 'device' | 'both';
 
-export class Storage {
+export class Storage implements ScopedStorage {
+  /** Set by release(): the host buffer went back to the allocator's cache (engine/tensor/scope.ts). */
+  private released = false;
+
   private constructor(
     readonly dtype: DType,
     readonly length: number,
@@ -48,7 +54,9 @@ export class Storage {
 
   /** A storage holding `data` on the host (the array is used, not copied). */
   static fromHost(data: TypedArray, dtype: DType): Storage {
-    return new Storage(dtype, data.length, data, null, null, 'host');
+    const s = new Storage(dtype, data.length, data, null, null, 'host');
+    noteHostStorage(s, data.buffer);
+    return s;
   }
 
   /** A storage whose only copy is a fresh device buffer (an op's output, to be written by a kernel). */
@@ -75,7 +83,9 @@ export class Storage {
 
   /** The host array for a caller about to overwrite every value: nothing is downloaded. */
   hostForOverwrite(): TypedArray {
-    if (!this.hostArray || this.hostArray.length !== this.length) this.hostArray = allocate(this.dtype, this.length);
+    this.checkLive();
+    if (!this.hostArray || this.hostArray.length !== this.length)
+      this.hostArray = allocateUninit(this.dtype, this.length, false);
     this.where = 'host';
     return this.hostArray;
   }
@@ -92,6 +102,7 @@ export class Storage {
    * storage, allocating its buffer on first use).
    */
   deviceBuffer(mem: DeviceMemory): DeviceBuffer {
+    this.checkLive();
     if (this.where !== 'host' && this.mem === mem) return this.dev!;
     if (this.where === 'device') {
       // Current only on another device memory: bring it home first (never happens with one device).
@@ -114,9 +125,39 @@ export class Storage {
     return b;
   }
 
+  /**
+   * Gives a host-only storage's pooled buffer back to the allocator (engine/tensor/allocator.ts). Every
+   * later read or write of this storage throws. False when nothing was released: a device copy is
+   * current, the array is not the pool's (user data, small arrays), it was released already, or
+   * (`scopedOnly`, a scope's release) the buffer is not a scope's to release (engine/tensor/scope.ts).
+   */
+  release(scopedOnly = false): boolean {
+    if (this.released || this.where !== 'host' || !this.hostArray) return false;
+    if (scopedOnly && !isTransient(this.hostArray.buffer)) return false;
+    if (!releaseBuffer(this.hostArray.buffer)) return false;
+    this.released = true;
+    this.hostArray = null;
+    return true;
+  }
+
+  /** True after release(). */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  private checkLive(): void {
+    if (this.released) {
+      throw new RuntimeError(
+        'this tensor was released (by tidy() or dispose()) and its memory reused; keep() it or return it from tidy() to use it later',
+      );
+    }
+  }
+
   private syncHost(): TypedArray {
+    this.checkLive();
     if (this.where !== 'device') return this.hostArray!;
-    if (!this.hostArray || this.hostArray.length !== this.length) this.hostArray = allocate(this.dtype, this.length);
+    if (!this.hostArray || this.hostArray.length !== this.length)
+      this.hostArray = allocateUninit(this.dtype, this.length, false);
     if (this.length > 0) this.mem!.download(this.dev!, this.hostArray);
     return this.hostArray;
   }

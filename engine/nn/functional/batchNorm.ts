@@ -11,7 +11,7 @@
  * The kernels come from the active Backend.
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocate, allocateUninit, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError, ValueError } from '../../errors.js';
 import { getBackend } from '../../backend/registry.js';
 import type { NCS } from '../../backend/backend.js';
@@ -110,7 +110,7 @@ function trainForward(
 ): Tensor {
   const backend = getBackend();
   const x = input.floatData();
-  const out = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
+  const out = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
   const { mean, invstd } = backend.forwardTrain({
     x,
     y: out.data as FloatArray,
@@ -130,7 +130,7 @@ function trainForward(
       const { sumDy, sumDyXmu } = backend.backwardReduce({ dy, x, dims, mean });
       let dx: Tensor | null = null;
       if (input.requiresGrad) {
-        dx = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
+        dx = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
         backend.backwardElemt({
           dy,
           x,
@@ -165,7 +165,7 @@ function evalForward(
   const invstd = new Float64Array(dims.c);
   for (let c = 0; c < dims.c; c++) invstd[c] = 1 / Math.sqrt(rv[c]! + eps);
   const mean = Float64Array.from(rm);
-  const out = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
+  const out = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
   backend.forwardEval({ x, y: out.data as FloatArray, dims, weight: fa(weight), bias: fa(bias), mean, invstd });
   return attachGrad(out, {
     name: 'NativeBatchNormBackward0',
@@ -174,7 +174,7 @@ function evalForward(
       const dy = g.floatData();
       let dx: Tensor | null = null;
       if (input.requiresGrad) {
-        dx = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
+        dx = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
         backend.backwardEvalElemt({ dy, dx: dx.data as FloatArray, dims, invstd, weight: fa(weight) });
       }
       const needParams = (weight && weight.requiresGrad) || (bias && bias.requiresGrad);
