@@ -20,6 +20,7 @@ export const FILE_PATH_FIELDS: Record<MethodName, Readonly<Record<string, PathUs
   'stack.validate': {},
   'stack.build': {},
   'stack.previewSync': {},
+  'stack.convertSync': {},
   'step.state': {},
   'step.setInput': {},
   'step.setMode': {},

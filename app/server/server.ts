@@ -211,7 +211,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(port, '127.0.0.1', () => resolve());
+    // A deep accept queue: a burst of connections is answered (refused past the budget) instead of waiting on SYN retries.
+    http.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => resolve());
   });
   const addr = http.address();
   port = typeof addr === 'object' && addr ? addr.port : port;
