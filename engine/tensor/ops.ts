@@ -1,71 +1,107 @@
 /**
  * Differentiable elementwise and reduction ops on float32/float64 tensors.
- * Shapes must match exactly (no general broadcasting: the layers that need a bias broadcast do it
- * in their own fused ops). Each op records a GradFn when an input requires grad. On a backend with a
- * device (CUDA) they run there and their outputs stay there (engine/tensor/device.ts).
+ * add/sub/mul/div broadcast multidirectionally (numpy rules, engine/tensor/broadcast.ts); each input's
+ * gradient is summed back to its own shape. Each op records a GradFn when an input requires grad. On a
+ * backend with a device (CUDA), equal-shape add/sub/mul and the unary ops run there and their outputs
+ * stay there (engine/tensor/device.ts); broadcasting and div run on the host.
  */
 import { allocate, type FloatArray } from './dtype.js';
 import { attachGrad, Tensor } from './tensor.js';
 import { RuntimeError } from '../errors.js';
 import { buf, deviceFor, type DeviceOps, type FloatDType } from './device.js';
+import { broadcastBinary, broadcastShapes, sumToShape, type BinaryOp } from './broadcast.js';
 
-function sameShape(a: Tensor, b: Tensor, op: string): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new RuntimeError(
-      `${op}: the size of tensor a ([${a.shape.join(', ')}]) must match the size of tensor b ([${b.shape.join(', ')}])`,
-    );
-  }
+function sameShape(a: Tensor, b: Tensor): boolean {
+  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+}
+
+/** Checks dtypes (float32/float64, equal) and returns the broadcast shape of a binary op's inputs. */
+function binaryShape(a: Tensor, b: Tensor, op: string): number[] {
   if (a.dtype !== b.dtype) {
     throw new RuntimeError(`${op}: expected both tensors to have the same dtype, got ${a.dtype} and ${b.dtype}`);
   }
+  if (a.dtype !== 'float32' && a.dtype !== 'float64') {
+    throw new RuntimeError(`${op}: expected float32 or float64 tensors, got ${a.dtype}`);
+  }
+  return broadcastShapes(a.shape, b.shape);
+}
+
+/** `a op b` broadcast: the device kernel for equal shapes (add/sub/mul), else the host walk. */
+function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: readonly number[]): Tensor {
+  if (op !== 'div' && sameShape(a, b)) {
+    const dev = deviceFor(a, b);
+    if (dev) {
+      const out = Tensor.onDevice(dev, a.shape, a.dtype);
+      dev[op](a.dtype as FloatDType, buf(dev, a), buf(dev, b), buf(dev, out), out.numel());
+      return out;
+    }
+  }
+  return broadcastBinary(op, a, b, outShape);
 }
 
 /** A new float tensor of `like`'s dtype and the given shape. */
 export function emptyLike(like: Tensor, shape: readonly number[] = like.shape): Tensor {
-  return new Tensor(allocate(like.dtype, shape.reduce((p, d) => p * d, 1)), shape, like.dtype);
-}
-
-type BinaryKernel = 'add' | 'sub' | 'mul';
-
-/** `a op b` elementwise: on the device when there is one, else `f` on the host. */
-function map2(a: Tensor, b: Tensor, kernel: BinaryKernel, f: (x: number, y: number) => number): Tensor {
-  const dev = deviceFor(a, b);
-  if (dev) {
-    const out = Tensor.onDevice(dev, a.shape, a.dtype);
-    dev[kernel](a.dtype as FloatDType, buf(dev, a), buf(dev, b), buf(dev, out), out.numel());
-    return out;
-  }
-  const out = emptyLike(a);
-  const ad = a.floatData();
-  const bd = b.floatData();
-  const od = out.data as FloatArray;
-  for (let i = 0; i < od.length; i++) od[i] = f(ad[i]!, bd[i]!);
-  return out;
+  return new Tensor(
+    allocate(
+      like.dtype,
+      shape.reduce((p, d) => p * d, 1),
+    ),
+    shape,
+    like.dtype,
+  );
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  sameShape(a, b, 'add');
-  const out = map2(a, b, 'add', (x, y) => x + y);
-  return attachGrad(out, { name: 'AddBackward0', inputs: [a, b], backward: (g) => [g, g] });
+  const shape = binaryShape(a, b, 'add');
+  const out = binary('add', a, b, shape);
+  return attachGrad(out, {
+    name: 'AddBackward0',
+    inputs: [a, b],
+    backward: (g) => [a.requiresGrad ? sumToShape(g, a.shape) : null, b.requiresGrad ? sumToShape(g, b.shape) : null],
+  });
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  sameShape(a, b, 'sub');
-  const out = map2(a, b, 'sub', (x, y) => x - y);
+  const shape = binaryShape(a, b, 'sub');
+  const out = binary('sub', a, b, shape);
   return attachGrad(out, {
     name: 'SubBackward0',
     inputs: [a, b],
-    backward: (g) => [g, mulScalar(g, -1)],
+    backward: (g) => [
+      a.requiresGrad ? sumToShape(g, a.shape) : null,
+      b.requiresGrad ? sumToShape(mulScalar(g, -1), b.shape) : null,
+    ],
   });
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  sameShape(a, b, 'mul');
-  const out = map2(a, b, 'mul', (x, y) => x * y);
+  const shape = binaryShape(a, b, 'mul');
+  const out = binary('mul', a, b, shape);
   return attachGrad(out, {
     name: 'MulBackward0',
     inputs: [a, b],
-    backward: (g) => [map2(g, b, 'mul', (x, y) => x * y), map2(g, a, 'mul', (x, y) => x * y)],
+    backward: (g) => [
+      a.requiresGrad ? sumToShape(binary('mul', g, b, shape), a.shape) : null,
+      b.requiresGrad ? sumToShape(binary('mul', g, a, shape), b.shape) : null,
+    ],
+  });
+}
+
+/** a / b (IEEE: x/0 is ±inf or NaN, as in PyTorch); grads g/b and −g·a/b², each summed to its input. */
+export function div(a: Tensor, b: Tensor): Tensor {
+  const shape = binaryShape(a, b, 'div');
+  const out = binary('div', a, b, shape);
+  return attachGrad(out, {
+    name: 'DivBackward0',
+    inputs: [a, b],
+    backward: (g) => {
+      const ga = binary('div', g, b, shape); // g / b, also the first factor of b's gradient
+      return [
+        a.requiresGrad ? sumToShape(ga, a.shape) : null,
+        // −(g/b)·(a/b) = −(g/b)·out
+        b.requiresGrad ? sumToShape(mulScalar(binary('mul', ga, out, shape), -1), b.shape) : null,
+      ];
+    },
   });
 }
 
@@ -164,7 +200,11 @@ export function cat0(parts: readonly Tensor[]): Tensor {
   const rest = first.shape.slice(1);
   let n = 0;
   for (const p of parts) {
-    if (p.dtype !== first.dtype || p.shape.length !== first.shape.length || p.shape.slice(1).some((d, i) => d !== rest[i])) {
+    if (
+      p.dtype !== first.dtype ||
+      p.shape.length !== first.shape.length ||
+      p.shape.slice(1).some((d, i) => d !== rest[i])
+    ) {
       throw new RuntimeError('torch.cat(): Sizes of tensors must match except in dimension 0');
     }
     n += p.shape[0]!;

@@ -1,6 +1,11 @@
-/** The functional namespace (PyTorch's torch.nn.functional, camelCase). */
+/** The functional namespace (PyTorch's torch.nn.functional, camelCase), plus the ONNX operators. */
 export { batchNorm, verifyBatchSize } from './batchNorm.js';
 export { linear } from './linear.js';
 export { conv2d } from './conv2d.js';
+export { conv, type ConvOptions } from './conv.js';
+export { resolveAutoPad, type AutoPad } from './spatial.js';
+export { maxPool, avgPool, globalAvgPool, type MaxPoolOptions, type AvgPoolOptions } from './pool.js';
+export { relu, sigmoid, hardSigmoid, hardSwish, clip } from './activations.js';
 export { mseLoss, crossEntropy } from './losses.js';
-export { relu } from '../../tensor/ops.js';
+export { add, sub, mul, div } from '../../tensor/ops.js';
+export { broadcastShapes } from '../../tensor/broadcast.js';
