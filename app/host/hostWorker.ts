@@ -10,6 +10,7 @@ import type { Outcome } from './dispatch.js';
 import { CancelFlagWriter, createCancelFlags } from './cancelFlags.js';
 import { isForkCommand, serveForks } from '../ranks/forkBridge.js';
 import type { UtilityFork } from '../ranks/rankProcess.js';
+import type { StackBudget } from '../../engine/nn/stackBudget.js';
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
 
@@ -24,11 +25,16 @@ export interface HostConnection {
  * The worker next to this file: worker.js when built; from source (tsx, vitest) a tiny bootstrap that
  * registers tsx's loader inside the worker first, because loader flags do not reach worker threads.
  */
-function spawnWorker(runtime: 'electron' | 'browser', cancelFlags: SharedArrayBuffer, rankBridge: boolean): Worker {
+function spawnWorker(
+  runtime: 'electron' | 'browser',
+  cancelFlags: SharedArrayBuffer,
+  rankBridge: boolean,
+  budget: Pick<HostWorkerOptions, 'stackBudget' | 'budgetHint'> = {},
+): Worker {
   const here = fileURLToPath(import.meta.url);
   if (!here.endsWith('.ts'))
     return new Worker(here.replace(/hostWorker\.js$/, 'worker.js'), {
-      workerData: { runtime, cancelFlags, rankBridge },
+      workerData: { runtime, cancelFlags, rankBridge, ...budget },
     });
   // tsx's ESM API entry (its CommonJS build cannot register the hooks from inside a worker).
   const tsxApi = pathToFileURL(
@@ -38,7 +44,7 @@ function spawnWorker(runtime: 'electron' | 'browser', cancelFlags: SharedArrayBu
   ).href;
   const entry = pathToFileURL(here.replace(/hostWorker\.ts$/, 'worker.ts')).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: { runtime, cancelFlags, rankBridge } });
+  return new Worker(boot, { eval: true, workerData: { runtime, cancelFlags, rankBridge, ...budget } });
 }
 
 export interface HostWorkerOptions {
@@ -47,6 +53,10 @@ export interface HostWorkerOptions {
    * start its ranks (app/ranks/forkBridge.ts), since packaged builds cannot run child_process ranks.
    */
   rankFork?: UtilityFork;
+  /** The largest stack a build may make (default: the engine's DEFAULT_STACK_BUDGET); see stackBudgetGate.ts. */
+  stackBudget?: StackBudget;
+  /** How to raise it, appended to refusals (e.g. the `serve` flags). */
+  budgetHint?: string;
 }
 
 export async function startHostWorker(
@@ -55,7 +65,10 @@ export async function startHostWorker(
 ): Promise<HostConnection> {
   const flagsBuffer = createCancelFlags();
   const flags = new CancelFlagWriter(flagsBuffer);
-  const worker = spawnWorker(runtime, flagsBuffer, opts.rankFork !== undefined);
+  const worker = spawnWorker(runtime, flagsBuffer, opts.rankFork !== undefined, {
+    stackBudget: opts.stackBudget,
+    budgetHint: opts.budgetHint,
+  });
   const ranks = opts.rankFork ? serveForks(opts.rankFork, (e) => worker.postMessage(e)) : null;
   const pending = new Map<number, (o: Outcome) => void>();
   const listeners = new Set<EventListener>();

@@ -10,13 +10,22 @@ import { createHandlers } from './handlers.js';
 import { CancelRegistry } from './cancel.js';
 import { CancelFlagReader } from './cancelFlags.js';
 import { bridgedFork, isForkEvent } from '../ranks/forkBridge.js';
+import { withStackBudget } from './stackBudgetGate.js';
+import type { StackBudget } from '../../engine/nn/stackBudget.js';
 
 const port = parentPort;
 if (!port) throw new Error('app/host/worker.ts must run as a worker thread');
 
 const cancels = new CancelRegistry();
 const data = workerData as
-  { runtime?: 'electron' | 'browser'; cancelFlags?: SharedArrayBuffer; rankBridge?: boolean } | undefined;
+  | {
+      runtime?: 'electron' | 'browser';
+      cancelFlags?: SharedArrayBuffer;
+      rankBridge?: boolean;
+      stackBudget?: StackBudget;
+      budgetHint?: string;
+    }
+  | undefined;
 const runtime = data?.runtime ?? 'browser';
 const flags = new CancelFlagReader(data?.cancelFlags);
 // In Electron, ranks are utility processes that only the main thread can fork (see hostWorker.ts).
@@ -27,7 +36,8 @@ const ready = createHandlers({
   emit: <E extends EventName>(event: E, payload: Events[E]) => port.postMessage({ t: 'event', event, payload }),
   cancelled: (jobId) => cancels.isCancelled(jobId) || flags.isRaised(jobId),
   cancel: (jobId) => cancels.cancel(jobId),
-});
+  // Every build and input shape is sized against the model budget first (issue 13).
+}).then((h) => withStackBudget(h, { budget: data?.stackBudget, raiseWith: data?.budgetHint }));
 
 port.on('message', (msg: { t: 'call'; id: number; method: unknown; payload: unknown; slot?: unknown }) => {
   if (isForkEvent(msg)) {

@@ -100,4 +100,21 @@ describe('browser-mode server', () => {
     expect(info).toMatchObject({ ok: true, value: { runtime: 'browser' } });
     ws.close();
   });
+
+  it('refuses a giant Linear stack (issue 13) with the budget, and the host stays small and usable', async () => {
+    const ws = await open(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+    const giant = {
+      layers: [
+        { type: 'Linear', inFeatures: 16384, outFeatures: 16384 },
+        { type: 'Linear', inFeatures: 16384, outFeatures: 16384 },
+      ],
+    };
+    const out = await call(ws, 1, 'stack.build', { spec: giant, inputShape: [2, 16384], seed: 0 });
+    expect(out).toMatchObject({
+      ok: false,
+      error: { name: 'ValueError', message: expect.stringContaining('over the budget of 50,000,000 parameters') },
+    });
+    expect(await call(ws, 2, 'step.state', {})).toMatchObject({ ok: true, value: { built: false } });
+    ws.close();
+  });
 });

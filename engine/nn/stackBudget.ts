@@ -126,7 +126,7 @@ export function stackCost(spec: unknown, inputShape: readonly number[] | null): 
   return { parameters: w.parameters, activationBytes: w.activations * bytes };
 }
 
-const mib = (b: number): string => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0)} MiB`;
+const mib = (b: number): string => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : b < 100 * 2 ** 20 ? 1 : 0)} MiB`;
 
 /**
  * Throws a ValueError naming the budget when the stack (times `copies`, e.g. the ranks on this
