@@ -6,11 +6,12 @@
 import { fileSize } from '../../engine/io/fileAdapter.js';
 import { loadCheckpoint, refStateDict, type Checkpoint, type TensorRef } from '../../engine/io/index.js';
 import { diffStateDicts, hasDifferences, type DiffResult } from '../../engine/inspect/index.js';
-import { parseArgs, UsageError } from './args.js';
+import { BUDGET_OPTIONS, budgetsFrom, parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_DIFFERENT, EXIT_OK, type Command } from './command.js';
 import { fmtNum, fmtShape, progressBar, table } from './format.js';
 
-const USAGE = 'normscope diff A B [--json] [--strip-prefix P] [--state-dict-a PATH] [--state-dict-b PATH]';
+const USAGE =
+  'normscope diff A B [--json] [--strip-prefix P] [--state-dict-a PATH] [--state-dict-b PATH] [--max-bytes N …budgets]';
 const BIG = 100 * 1024 * 1024;
 
 function human(a: string, b: string, d: DiffResult): string {
@@ -71,11 +72,20 @@ export const diffCommand: Command = {
   usage: USAGE,
   run: (argv) =>
     guarded('diff', USAGE, () => {
-      const a = parseArgs(argv, ['json', 'placeholders'], ['strip-prefix', 'state-dict-a', 'state-dict-b']);
+      const a = parseArgs(
+        argv,
+        ['json', 'placeholders'],
+        ['strip-prefix', 'state-dict-a', 'state-dict-b', ...BUDGET_OPTIONS],
+      );
+      const budgets = budgetsFrom(a);
       if (a.positionals.length !== 2) throw new UsageError('expected two files A and B');
       const [fa, fb] = a.positionals as [string, string];
       const open = (f: string): Checkpoint =>
-        loadCheckpoint(f, { placeholders: a.flags.has('placeholders'), mode: fileSize(f) > BIG ? 'windowed' : 'auto' });
+        loadCheckpoint(f, {
+          placeholders: a.flags.has('placeholders'),
+          mode: fileSize(f) > BIG ? 'windowed' : 'auto',
+          budgets,
+        });
       const ca = open(fa);
       let cb: Checkpoint | null = null;
       try {

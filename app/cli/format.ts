@@ -20,7 +20,9 @@ export function fmtBytes(n: number): string {
 }
 
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...rows): spreading 125k rows as arguments overflows the stack.
+  const widths = headers.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
   const line = (cells: string[]) =>
     cells
       .map((c, i) => c.padEnd(widths[i]!))

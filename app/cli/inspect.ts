@@ -6,11 +6,12 @@
 import { fileSize } from '../../engine/io/fileAdapter.js';
 import { loadCheckpoint, scanCheckpointFile } from '../../engine/io/index.js';
 import { inspectCheckpoint, type InspectReport } from '../../engine/inspect/index.js';
-import { parseArgs, UsageError } from './args.js';
+import { BUDGET_OPTIONS, budgetsFrom, parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_OK, EXIT_REFUSED, type Command } from './command.js';
 import { fmtBytes, fmtNum, fmtShape, progressBar, table } from './format.js';
 
-const USAGE = 'normscope inspect FILE [--json] [--header-only] [--placeholders] [--scan]';
+const USAGE =
+  'normscope inspect FILE [--json] [--header-only] [--placeholders] [--scan] [--max-bytes N --max-objects N --max-items N --max-depth N]';
 
 export function jsonReport(r: InspectReport): unknown {
   return {
@@ -125,7 +126,8 @@ export const inspectCommand: Command = {
   usage: USAGE,
   run: (argv) =>
     guarded('inspect', USAGE, () => {
-      const a = parseArgs(argv, ['json', 'header-only', 'placeholders', 'scan'], []);
+      const a = parseArgs(argv, ['json', 'header-only', 'placeholders', 'scan'], BUDGET_OPTIONS);
+      const budgets = budgetsFrom(a);
       if (a.positionals.length !== 1) throw new UsageError('expected exactly one FILE');
       const file = a.positionals[0]!;
       const json = a.flags.has('json');
@@ -135,6 +137,7 @@ export const inspectCommand: Command = {
       const ck = loadCheckpoint(file, {
         placeholders: a.flags.has('placeholders'),
         mode: headerOnly ? 'windowed' : 'auto',
+        budgets,
       });
       try {
         const bar = progressBar(`inspect ${file}`, bytes);

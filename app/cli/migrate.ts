@@ -5,12 +5,12 @@
  */
 import { loadCheckpoint } from '../../engine/io/index.js';
 import { applyMapping, applyMigration, detectPrefix, planMigration } from '../../engine/inspect/index.js';
-import { parseArgs, UsageError } from './args.js';
+import { BUDGET_OPTIONS, budgetsFrom, parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_OK, type Command } from './command.js';
-import { checkNotSource, formatFromExtension, writeOutput } from './output.js';
+import { checkNotSource, formatFromExtension, prepareOutput, writeOutput } from './output.js';
 
 const USAGE =
-  'normscope migrate IN OUT [--strip-prefix P|auto] [--drop-counters] [--state-dict PATH] [--overwrite] [--json] [--dry-run]';
+  'normscope migrate IN OUT [--strip-prefix P|auto] [--drop-counters] [--state-dict PATH] [--overwrite] [--json] [--dry-run] [--max-bytes N …budgets]';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -21,14 +21,16 @@ export const migrateCommand: Command = {
       const a = parseArgs(
         argv,
         ['drop-counters', 'overwrite', 'json', 'dry-run', 'placeholders'],
-        ['strip-prefix', 'state-dict'],
+        ['strip-prefix', 'state-dict', ...BUDGET_OPTIONS],
       );
+      const budgets = budgetsFrom(a);
       if (a.positionals.length !== 2) throw new UsageError('expected IN and OUT');
       const [input, out] = a.positionals as [string, string];
       const overwrite = a.flags.has('overwrite');
       checkNotSource(input, out, overwrite);
       formatFromExtension(out);
-      const ck = loadCheckpoint(input, { placeholders: a.flags.has('placeholders') });
+      if (!a.flags.has('dry-run')) prepareOutput(out);
+      const ck = loadCheckpoint(input, { placeholders: a.flags.has('placeholders'), budgets });
       try {
         const found = ck.found(a.options.get('state-dict'));
         let sd = ck.stateDict(found.path);
@@ -42,7 +44,7 @@ export const migrateCommand: Command = {
         }
         const plan = planMigration(sd, { direction: a.flags.has('drop-counters') ? 'drop-counters' : 'upgrade' });
         const migrated = applyMigration(sd, plan);
-        const warnings = a.flags.has('dry-run') ? [] : writeOutput(ck, found.path, migrated, out, overwrite);
+        const warnings = a.flags.has('dry-run') ? [] : writeOutput(ck, found.path, migrated, out, overwrite, budgets);
         if (a.flags.has('json')) {
           printJson({
             input,

@@ -12,6 +12,8 @@ import {
   type Checkpoint,
 } from '../../engine/io/index.js';
 import type { StateDict } from '../../engine/nn/stateDict.js';
+import { budgetsWith, type Budgets } from '../../engine/io/budgets.js';
+import { removeStaleTempFiles, setTempFileGuard } from '../../engine/io/fileAdapter.js';
 import { UsageError } from './args.js';
 
 export type OutFormat = 'torch' | 'safetensors' | 'safetensors-sharded';
@@ -43,20 +45,44 @@ export function checkNotSource(input: string, out: string, overwrite: boolean): 
  * (epoch, optimizer, …), the rest of the tree is kept and only that state dict is replaced.
  * Returns warnings (e.g. what safetensors cannot hold).
  */
-export function writeOutput(ck: Checkpoint, sdPath: string, sd: StateDict, out: string, overwrite: boolean): string[] {
+/**
+ * Prepares a command that writes OUT: temp files that a killed earlier run left next to OUT are
+ * removed, and this run's temp files get a watchdog that removes them if this process is killed
+ * (SIGINT, SIGTERM) before its write completes.
+ */
+export function prepareOutput(out: string): void {
+  setTempFileGuard(true);
+  removeStaleTempFiles(path.dirname(path.resolve(out)));
+}
+
+/** The write options a command's budgets give: expansion against the input's size, temp space. */
+export function writeBudgets(ck: Checkpoint, budgets: Partial<Budgets>) {
+  const b = budgetsWith(budgets);
+  return { inputBytes: ck.inputBytes, maxExpansion: b.maxExpansion, maxTempBytes: b.maxTempBytes };
+}
+
+export function writeOutput(
+  ck: Checkpoint,
+  sdPath: string,
+  sd: StateDict,
+  out: string,
+  overwrite: boolean,
+  budgets: Partial<Budgets> = {},
+): string[] {
   const fmt = formatFromExtension(out);
   const warnings: string[] = [];
+  const limits = writeBudgets(ck, budgets);
   if (fmt === 'safetensors' || fmt === 'safetensors-sharded') {
     const others = ck.tensors().length - ck.found(sdPath).keys.length;
     if (sdPath !== '' || others > 0)
       warnings.push(
         `safetensors holds one flat state dict: only '${sdPath || '<root>'}' was written; the rest of the checkpoint is dropped`,
       );
-    if (fmt === 'safetensors') saveSafetensors(out, sd, { overwrite });
-    else saveSafetensorsSharded(out, sd, { overwrite, maxShardBytes: shardBytes() });
+    if (fmt === 'safetensors') saveSafetensors(out, sd, { overwrite, ...limits });
+    else saveSafetensorsSharded(out, sd, { overwrite, maxShardBytes: shardBytes(), ...limits });
   } else {
     const root = sdPath === '' ? stateDictToPy(sd) : replaceAtPath(ck.root, sdPath, stateDictToPy(sd));
-    saveTorch(out, root, { overwrite });
+    saveTorch(out, root, { overwrite, ...limits });
   }
   return warnings;
 }

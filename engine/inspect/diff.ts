@@ -131,7 +131,11 @@ export function diffStateDicts(a: Side, b: Side, opts: DiffOptions = {}): DiffRe
         nd += d * d;
       }
     }
-    if (maxAbs === 0 && !nanMismatch && ta.dtype === tb.dtype) {
+    // int64 values past 2^53 are not exact as doubles (2^60 and 2^60 + 1 are the same double):
+    // compare them as integers, and report the exact largest difference.
+    const exact = ta.dtype === 'int64' && tb.dtype === 'int64' ? maxAbsInt64(ta.hostView(), tb.hostView()) : null;
+    if (exact !== null) maxAbs = Number(exact);
+    if ((exact === null ? maxAbs === 0 : exact === 0n) && !nanMismatch && ta.dtype === tb.dtype) {
       result.unchanged++;
       result.unchangedKeys.push(key);
       unchangedSet.add(key);
@@ -161,6 +165,19 @@ export function diffStateDicts(a: Side, b: Side, opts: DiffOptions = {}): DiffRe
     if (unchangedSet.has(j('running_mean')) && unchangedSet.has(j('running_var'))) result.frozen.push(p);
   }
   return result;
+}
+
+/** Largest |a − b| of two int64 arrays, exactly. */
+function maxAbsInt64(a: unknown, b: unknown): bigint {
+  const x = a as BigInt64Array;
+  const y = b as BigInt64Array;
+  let max = 0n;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i]! - y[i]!;
+    const ad = d < 0n ? -d : d;
+    if (ad > max) max = ad;
+  }
+  return max;
 }
 
 /** True when the diff found any difference (the CLI's exit code 1). */

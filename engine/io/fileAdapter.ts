@@ -6,10 +6,12 @@
  * and an existing file is never replaced unless the caller says so.
  */
 import * as fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { checkWindow, MemorySource, type ByteSink, type ByteSource } from './byteSource.js';
 import { CheckpointError, WriteError } from './errors.js';
+import { BudgetError, DEFAULT_BUDGETS } from './budgets.js';
 import { loadAddon } from '../backend/nativeLoader.js';
 import { setInflateRaw } from './zipReader.js';
 
@@ -141,6 +143,88 @@ export function joinPath(...parts: string[]): string {
 export interface WriteOptions {
   /** Replace an existing file at `file` (default false: refuse). */
   overwrite?: boolean;
+  /** Most bytes the temp file may receive (BudgetError past it; the temp file is removed). */
+  maxTempBytes?: number;
+}
+
+/** `.NAME.<pid>.<ms>.tmp`: the temp files writeFileAtomic makes next to their target. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/;
+
+function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files of writeFileAtomic's naming pattern in `dir` that no running write owns: their
+ * process is gone (killed, crashed), or they carry this process's id but are older than it (the id was
+ * reused). A live process's temp file is left alone (another convert may be writing it). Returns the
+ * paths removed.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  const started = Date.now() - process.uptime() * 1000;
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    const stale = pid === process.pid ? Number(m[3]) < started - 1000 : !processAlive(pid);
+    if (!stale) continue;
+    const file = path.join(dir, name);
+    try {
+      if (!fs.lstatSync(file).isFile()) continue;
+      fs.rmSync(file, { force: true });
+      removed.push(file);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/**
+ * A watchdog for a temp file: a small detached process that removes it when this process dies before
+ * renaming it (SIGINT, SIGTERM, SIGKILL, out of memory). Signals cannot be handled in JavaScript
+ * while a synchronous write runs (the handler would wait for the write to end), so the cleanup lives
+ * outside the process; it exits as soon as the temp file is gone (renamed or removed).
+ */
+const WATCHDOG = `const fs=require('fs');const pid=Number(process.argv[1]);const tmp=process.argv[2];
+const alive=()=>{try{process.kill(pid,0);return true}catch(e){return e.code==='EPERM'}};
+const tick=()=>{if(!fs.existsSync(tmp))process.exit(0);if(!alive()){try{fs.rmSync(tmp,{force:true})}catch{}process.exit(0)}setTimeout(tick,100)};tick();`;
+
+let guardTemps = false;
+/** Turns the temp-file watchdog on (the CLI's convert and migrate; off by default for library use). */
+export function setTempFileGuard(on: boolean): void {
+  guardTemps = on;
+}
+
+function watchTemp(tmp: string): void {
+  if (!guardTemps) return;
+  try {
+    const child = spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), tmp], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    child.on('error', () => undefined);
+    child.unref();
+  } catch {
+    // no watchdog: removeStaleTempFiles cleans up at the next start
+  }
 }
 
 /** Why the system refused a write, in words, for the codes a person can do something about. */
@@ -177,14 +261,19 @@ export function writeFileAtomic(file: string, produce: (sink: ByteSink) => void,
   if (!opts.overwrite && fs.existsSync(target)) {
     throw new CheckpointError(`${file} already exists (pass overwrite to replace it)`);
   }
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempPathFor(target);
+  const maxTemp = opts.maxTempBytes ?? DEFAULT_BUDGETS.maxTempBytes;
   let fd: number | null = null;
   try {
     fd = fs.openSync(tmp, 'wx');
+    watchTemp(tmp);
     let position = 0;
     const out = fd;
     const sink: ByteSink = {
       write(chunk: Uint8Array) {
+        if (position + chunk.length > maxTemp) {
+          throw new BudgetError('maxTempBytes', maxTemp, `writing ${file} needs more than ${maxTemp} bytes`);
+        }
         let done = 0;
         while (done < chunk.length) done += fs.writeSync(out, chunk, done, chunk.length - done);
         position += chunk.length;

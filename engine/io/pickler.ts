@@ -39,11 +39,18 @@ export class Pickler {
   private out: Uint8Array = new Uint8Array(1 << 16);
   private n = 0;
   private depth = 0;
+  /**
+   * Objects already written → their memo slot, as Python's pickler keeps: a dict or tensor reachable
+   * from many places is written once and then fetched (BINGET), so a DAG of shared subtrees costs its
+   * size, not its number of paths, and a container that holds itself is written as the cycle it is.
+   */
+  private memo = new Map<object, number>();
 
   constructor(private readonly tensorHook?: (t: Tensor | TensorRef) => PickledTensor) {}
 
   dump(value: WritableValue): Uint8Array {
     this.n = 0;
+    this.memo.clear();
     this.byte(OP.PROTO);
     this.byte(2);
     this.save(value);
@@ -139,7 +146,36 @@ export class Pickler {
     flush();
   }
 
+  /** Records `v` in the memo (the object on top of the pickle stack). */
+  private put(v: object): void {
+    const i = this.memo.size;
+    this.memo.set(v, i);
+    if (i < 256) {
+      this.byte(OP.BINPUT);
+      this.byte(i);
+    } else {
+      this.byte(OP.LONG_BINPUT);
+      this.u32(i);
+    }
+  }
+
+  /** Writes a memo fetch when `v` was written before; false otherwise. */
+  private get(v: WritableValue): boolean {
+    if (v === null || typeof v !== 'object') return false;
+    const i = this.memo.get(v);
+    if (i === undefined) return false;
+    if (i < 256) {
+      this.byte(OP.BINGET);
+      this.byte(i);
+    } else {
+      this.byte(OP.LONG_BINGET);
+      this.u32(i);
+    }
+    return true;
+  }
+
   private save(v: WritableValue): void {
+    if (this.get(v)) return;
     if (++this.depth > 500) throw new CheckpointError('object nesting too deep to save (or a cycle)');
     try {
       this.saveInner(v);
@@ -164,10 +200,12 @@ export class Pickler {
       this.str(s);
       this.str('latin1');
       this.byte(OP.TUPLE2);
-      return this.byte(OP.REDUCE);
+      this.byte(OP.REDUCE);
+      return this.put(v);
     }
     if (Array.isArray(v)) {
       this.byte(OP.EMPTY_LIST);
+      this.put(v);
       for (let i = 0; i < v.length; i += 1000) {
         this.byte(OP.MARK);
         for (const it of v.slice(i, i + 1000)) this.save(it);
@@ -175,7 +213,12 @@ export class Pickler {
       }
       return;
     }
-    if (v instanceof PyTuple) return this.tuple(v.items);
+    if (v instanceof PyTuple) {
+      this.tuple(v.items);
+      // A tuple holding itself (only a hostile tree can) would have recursed into the depth limit.
+      if (!this.memo.has(v)) this.put(v);
+      return;
+    }
     if (v instanceof PyDict) {
       if (v.kind === 'OrderedDict') {
         this.global('collections', 'OrderedDict');
@@ -184,6 +227,7 @@ export class Pickler {
       } else {
         this.byte(OP.EMPTY_DICT);
       }
+      this.put(v);
       this.dictItems(v.entries);
       if (v.attrs && v.attrs.size) {
         const state = new PyDict();
@@ -240,6 +284,7 @@ export class Pickler {
     this.byte(OP.REDUCE);
     this.byte(OP.TUPLE);
     this.byte(OP.REDUCE);
+    this.put(t);
   }
 }
 

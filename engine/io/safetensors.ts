@@ -7,7 +7,7 @@
  */
 import type { ByteSink, ByteSource } from './byteSource.js';
 import { SafetensorsError, typed } from './errors.js';
-import { BudgetError, Meter } from './budgets.js';
+import { BudgetError, checkExpansion, DEFAULT_BUDGETS, Meter } from './budgets.js';
 import { jsonDepth } from './tree.js';
 import { StorageRef, TensorRef, contiguousStrides } from './tensorRef.js';
 import { Tensor, shapeNumel } from '../tensor/tensor.js';
@@ -159,6 +159,7 @@ export function writeSafetensors(
   sink: ByteSink,
   tensors: Iterable<readonly [string, Tensor | TensorRef]>,
   metadata: Record<string, string> | null = null,
+  expansion: { inputBytes?: number; maxExpansion?: number } = {},
 ): void {
   const entries: [string, Tensor | TensorRef][] = [...tensors].map(([k, v]) => [k, v]);
   const header: Record<string, unknown> = {};
@@ -176,6 +177,9 @@ export function writeSafetensors(
     header[name] = { dtype: CODE_OF[dtype], shape: [...t.shape], data_offsets: [offset, offset + nbytes] };
     offset += nbytes;
   }
+  // safetensors has no views: every tensor is written out in full, so an expanded or many-times
+  // referenced view is checked against the expansion budget before a byte is written.
+  checkExpansion(offset, expansion.inputBytes, expansion.maxExpansion ?? DEFAULT_BUDGETS.maxExpansion);
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
   if (padded !== json.length) {

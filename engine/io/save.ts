@@ -6,6 +6,7 @@
 import { memorySink, type ByteSink } from './byteSource.js';
 import { crc32Native } from './nodeCrc.js';
 import { CheckpointError } from './errors.js';
+import { checkExpansion, DEFAULT_BUDGETS } from './budgets.js';
 import {
   basename,
   dirname,
@@ -60,18 +61,24 @@ export function safetensorsBytes(sd: TensorMap, metadata: Record<string, string>
   return sink.bytes();
 }
 
+/** Expansion budget of a write: the input's size and the ratio its output may reach (budgets.ts). */
+export interface ExpansionOptions {
+  inputBytes?: number;
+  maxExpansion?: number;
+}
+
 export function saveSafetensors(
   file: string,
   sd: TensorMap,
-  opts: WriteOptions & { metadata?: Record<string, string> | null } = {},
+  opts: WriteOptions & ExpansionOptions & { metadata?: Record<string, string> | null } = {},
 ): void {
   if (!(sd instanceof Map)) throw new CheckpointError('saveSafetensors needs a state dict (a flat map of tensors)');
-  writeFileAtomic(file, (sink) => writeSafetensors(sink, sd, safetensorsMeta(sd, opts.metadata ?? null)), opts);
+  writeFileAtomic(file, (sink) => writeSafetensors(sink, sd, safetensorsMeta(sd, opts.metadata ?? null), opts), opts);
 }
 
 export type { PyValue };
 
-export interface ShardOptions extends WriteOptions {
+export interface ShardOptions extends WriteOptions, ExpansionOptions {
   /** Largest shard in bytes (tensors are never split; a bigger tensor gets a shard of its own). */
   maxShardBytes?: number;
   metadata?: Record<string, string> | null;
@@ -97,6 +104,8 @@ export function saveSafetensorsSharded(indexFile: string, sd: TensorMap, opts: S
     size += bytes;
     total += bytes;
   }
+  // The shards together are the output: checked as one before any is written.
+  checkExpansion(total, opts.inputBytes, opts.maxExpansion ?? DEFAULT_BUDGETS.maxExpansion);
   const base = basename(indexFile).replace(/\.safetensors\.index\.json$|\.index\.json$|\.json$/, '');
   const n = shards.length;
   const names = shards.map(
@@ -111,7 +120,11 @@ export function saveSafetensorsSharded(indexFile: string, sd: TensorMap, opts: S
       const shard = Object.assign(new Map(entries), { metadata: sd.metadata });
       const file = joinPath(dirname(indexFile), names[i]!);
       const existed = fileExists(file);
-      saveSafetensors(file, shard, { overwrite: opts.overwrite, metadata: opts.metadata ?? null });
+      saveSafetensors(file, shard, {
+        overwrite: opts.overwrite,
+        metadata: opts.metadata ?? null,
+        maxTempBytes: opts.maxTempBytes,
+      });
       if (!existed) created.push(file);
       for (const [k] of entries) weightMap[k] = names[i]!;
     });

@@ -6,7 +6,7 @@
  */
 import type { ByteSink, ByteSource } from './byteSource.js';
 import { TorchZipError, typed } from './errors.js';
-import type { Meter } from './budgets.js';
+import { checkExpansion, DEFAULT_BUDGETS, type Meter } from './budgets.js';
 import { Pickler, type WritableValue, type PickledTensor } from './pickler.js';
 import { PyStorageType, PyTuple, type PyValue } from './pyobjects.js';
 import { contiguousStrides, StorageRef, TensorRef, isSupportedDtype } from './tensorRef.js';
@@ -133,6 +133,21 @@ export interface WriteTorchOptions {
   /** Top-level folder inside the zip (torch uses 'archive'). */
   archiveName?: string;
   forceZip64?: boolean;
+  /**
+   * Size of the file this one is made from: the write is refused (BudgetError, nothing written) when
+   * its storages and pickle would exceed maxExpansion × this (plus EXPANSION_SLACK).
+   */
+  inputBytes?: number;
+  maxExpansion?: number;
+}
+
+/** One id per ArrayBuffer, so views of the same bytes are recognised as one storage. */
+const bufferIds = new WeakMap<ArrayBufferLike, number>();
+let nextBufferId = 0;
+function bufferId(b: ArrayBufferLike): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
+  return id;
 }
 
 /**
@@ -142,6 +157,7 @@ export interface WriteTorchOptions {
 export function writeTorchZip(sink: ByteSink, root: WritableValue, opts: WriteTorchOptions = {}): void {
   const storages = new Map<string, () => Uint8Array>();
   const byArray = new Map<unknown, string>();
+  let storageBytes = 0;
   const hook = (t: Tensor | TensorRef): PickledTensor => {
     if (t instanceof Tensor && t.isUninitialized()) {
       // Lazy modules' placeholders have no shape yet; PyTorch refuses to pickle them too.
@@ -149,11 +165,19 @@ export function writeTorchZip(sink: ByteSink, root: WritableValue, opts: WriteTo
     }
     const dtype = t instanceof Tensor ? t.dtype : t.storage.dtype;
     if (!isSupportedDtype(dtype)) throw new TorchZipError(`cannot save a tensor of dtype ${dtype}`);
-    const identity = t instanceof Tensor ? t.hostView() : t.storage;
+    // Each storage is written once (torch.save does the same): a loaded view keeps its storage and
+    // offset/strides, and engine tensors over the same bytes (a state dict materialised from one
+    // storage referenced 20,000 times) share one record instead of 20,000 copies.
+    let identity: unknown = t instanceof Tensor ? null : t.storage;
+    if (t instanceof Tensor) {
+      const d = t.hostView();
+      identity = `${bufferId(d.buffer)}:${d.byteOffset}:${d.byteLength}:${dtype}`;
+    }
     let key = byArray.get(identity);
     if (key === undefined) {
       key = String(storages.size);
       byArray.set(identity, key);
+      storageBytes += t instanceof Tensor ? t.numel() * itemSize(dtype) : t.storage.nbytes;
       if (t instanceof Tensor) {
         const d = t.hostView();
         storages.set(key, () => new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
@@ -185,6 +209,7 @@ export function writeTorchZip(sink: ByteSink, root: WritableValue, opts: WriteTo
     };
   };
   const pickle = new Pickler(hook).dump(root);
+  checkExpansion(storageBytes + pickle.length, opts.inputBytes, opts.maxExpansion ?? DEFAULT_BUDGETS.maxExpansion);
   const folder = opts.archiveName ?? 'archive';
   if (!/^[\w.-]+$/.test(folder)) throw new TorchZipError(`invalid archive folder name '${folder}'`);
   const zip = new ZipWriter(sink, opts.forceZip64);
