@@ -22,3 +22,5 @@ if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
 }
 if (existsSync('tools/build-native.mjs')) step('native addon build', process.execPath, ['tools/build-native.mjs']);
 if (existsSync('tools/build-gloo.mjs')) step('gloo collectives addon build', process.execPath, ['tools/build-gloo.mjs']);
+// The committed WebAssembly kernels are rebuilt only when their sources changed and clang is present.
+if (existsSync('tools/build-wasm.mjs')) step('WebAssembly kernels build', process.execPath, ['tools/build-wasm.mjs']);

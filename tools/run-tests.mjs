@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in order, stopping at the first failure.
-//   typecheck → lint → native addons (CPU/CUDA kernels, gloo) → security audit → app build →
+//   typecheck → lint → native addons (CPU/CUDA kernels, gloo) → WebAssembly kernels → security audit → app build →
 //   CUDA kernels for the CPU emulator → unit, parity and differential tests (vitest) → the parity
 //   suite on the emulated CUDA backend → e2e in browser mode.
 // Outside CI a missing compiler or libgloo only skips the native backends (the engine falls back to
@@ -34,6 +34,9 @@ const steps = [
   ['lint', 'npm', ['run', '-s', 'lint']],
   ['native addon (CPU/CUDA kernels)', 'node', ['tools/build-native.mjs'], { optional: !inCI }],
   ['native addon (gloo collectives)', 'node', ['tools/build-gloo.mjs'], { optional: !inCI }],
+  // The WebAssembly fallback is committed; CI rebuilds it from the kernel sources (clang + lld) and the
+  // parity suite then runs on it like any other available backend.
+  ['WebAssembly kernels (wasm backend)', 'node', ['tools/build-wasm.mjs'], { optional: !inCI }],
   ['security audit (Electronegativity)', 'node', ['tools/audit.mjs']],
   ['app build', 'npm', ['run', '-s', 'build']],
   ['CUDA kernels on the CPU emulator (build)', 'node', ['tools/build-cuda-emu.mjs'], { optional: !inCI }],

@@ -6,12 +6,13 @@
  * Float64Array of length C whatever the input dtype: statistics accumulate in double, like PyTorch's
  * CPU path. x, y, dy, dx are Float32Array or Float64Array, all of the same kind within one call.
  *
- * Implementations: `ts` (backend/tsKernels.ts, the reference), `cpu` and `cuda` (native addon).
+ * Implementations: `ts` (backend/tsKernels.ts, the reference), `cpu` and `cuda` (native addon), `wasm`
+ * (the CPU kernels compiled to WebAssembly, backend/wasmLoader.ts).
  */
 import type { FloatArray } from '../tensor/dtype.js';
 import type { DeviceOps } from '../tensor/device.js';
 
-export type BackendName = 'ts' | 'cpu' | 'cuda';
+export type BackendName = 'ts' | 'wasm' | 'cpu' | 'cuda';
 
 /** (N, C, S) view of an NC* contiguous tensor. */
 export interface NCS {

@@ -9,13 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { tsBackend } from './tsKernels.js';
 import { loadAddon, loadNativeBackends, setNativeThreads } from './nativeLoader.js';
+import { loadWasmBackend } from './wasmLoader.js';
 import type { Backend, NCS } from './backend.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { RuntimeError } from '../errors.js';
 
-const native = loadNativeBackends();
+const native = { ...loadNativeBackends(), wasm: loadWasmBackend() }; // wasm: the same kernels compiled to WebAssembly
 const only = process.env.NORMSCOPE_TEST_BACKENDS?.split(',');
-const available = (['cpu', 'cuda'] as const).filter((n) => native[n].backend && (!only || only.includes(n)));
+const available = (['cpu', 'cuda', 'wasm'] as const).filter((n) => native[n].backend && (!only || only.includes(n)));
 if (!native.cpu.backend) console.log(`native backend tests skipped: ${native.cpu.reason}`);
 
 /** Deterministic normal samples (xorshift + Box–Muller). */

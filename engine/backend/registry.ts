@@ -1,10 +1,13 @@
 /**
  * Which Backend runs the BatchNorm kernels. `auto` picks CUDA when a device is present, else the
- * native CPU kernels, else TypeScript. NORMSCOPE_BACKEND=auto|ts|cpu|cuda or setBackend() forces one.
+ * native CPU kernels, else the same kernels compiled to WebAssembly, else TypeScript.
+ * NORMSCOPE_BACKEND=auto|ts|wasm|cpu|cuda or setBackend() forces one.
  */
 import type { Backend, BackendName } from './backend.js';
 import { tsBackend } from './tsKernels.js';
 import { loadNativeBackends, type NativeBackends } from './nativeLoader.js';
+import { loadWasmBackend, type WasmBackendSlot } from './wasmLoader.js';
+import { memoryStats, type MemoryStats } from '../tensor/allocator.js';
 import { ValueError } from '../errors.js';
 import { setDeviceSource } from '../tensor/device.js';
 
@@ -28,16 +31,19 @@ export interface BackendInfo {
   active: BackendName;
   requested: BackendChoice;
   backends: BackendStatus[];
+  /** The host allocator's bytes in use, cached for reuse and peak (engine/tensor/allocator.ts). */
+  memory: MemoryStats;
 }
 
 let native: NativeBackends | null = null;
+let wasm: WasmBackendSlot | null = null;
 let requested: BackendChoice = parseChoice(globalThis.process?.env?.NORMSCOPE_BACKEND);
 let active: Backend | null = null;
 
 function parseChoice(v: string | undefined): BackendChoice {
   if (!v) return 'auto';
-  if (v === 'auto' || v === 'ts' || v === 'cpu' || v === 'cuda') return v;
-  throw new ValueError(`NORMSCOPE_BACKEND must be one of auto, ts, cpu, cuda (got ${JSON.stringify(v)})`);
+  if (v === 'auto' || v === 'ts' || v === 'wasm' || v === 'cpu' || v === 'cuda') return v;
+  throw new ValueError(`NORMSCOPE_BACKEND must be one of auto, ts, wasm, cpu, cuda (got ${JSON.stringify(v)})`);
 }
 
 function nativeBackends(): NativeBackends {
@@ -45,15 +51,25 @@ function nativeBackends(): NativeBackends {
   return native;
 }
 
+function wasmBackend(): WasmBackendSlot {
+  wasm ??= loadWasmBackend();
+  return wasm;
+}
+
 function resolve(choice: BackendChoice): Backend {
   if (choice === 'ts') return tsBackend;
+  if (choice === 'wasm') {
+    const w = wasmBackend();
+    if (!w.backend) throw new ValueError(`backend 'wasm' is unavailable: ${w.reason}`);
+    return w.backend;
+  }
   const nb = nativeBackends();
   if (choice === 'cpu' || choice === 'cuda') {
     const b = nb[choice];
     if (!b.backend) throw new ValueError(`backend '${choice}' is unavailable: ${b.reason}`);
     return b.backend;
   }
-  return nb.cuda.backend ?? nb.cpu.backend ?? tsBackend;
+  return nb.cuda.backend ?? nb.cpu.backend ?? wasmBackend().backend ?? tsBackend;
 }
 
 /** The backend that runs kernels now. */
@@ -89,8 +105,10 @@ export function backendInfo(): BackendInfo {
     requested,
     backends: [
       { name: 'ts', available: true, reason: null, threads: 1 },
+      { ...wasmBackend().status },
       { ...nb.cpu.status },
       { ...nb.cuda.status, ...deviceStatus(nb.cuda.backend) },
     ],
+    memory: memoryStats(),
   };
 }

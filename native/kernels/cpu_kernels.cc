@@ -183,7 +183,11 @@ static bool check_dims(int64_t n, int64_t c, int64_t s) {
   return true;
 }
 
+#ifdef NS_HAVE_AVX2
 #define NS_DISPATCH(fn, ...) (use_avx2() ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
+#else  // no AVX2 copy in this build (clang, other architectures, the WebAssembly build in native/wasm)
+#define NS_DISPATCH(fn, ...) base::fn(__VA_ARGS__)
+#endif
 #define NS_GUARD_BEGIN try {
 #define NS_GUARD_END                                                   \
   }                                                                    \
