@@ -32,10 +32,16 @@ describe('ranks workspace in the host', () => {
       const b = await h['ranks.step']({});
       expect(b.step).toBe(1);
       expect(b.lastError).toMatch(/rank 2/);
-      await h['ranks.restart']({});
+      const r = await h['ranks.restart']({});
+      // Issue 15 item 7: the lanes name the respawned processes, not the old pids.
+      const oldPids = s.lanes.map((l) => l.pid);
+      expect(oldPids.every((p) => typeof p === 'number')).toBe(true);
+      const newPids = r.lanes.map((l) => l.pid);
+      expect(newPids.every((p) => typeof p === 'number' && !oldPids.includes(p))).toBe(true);
       const c = await h['ranks.step']({});
       expect(c.lastError).toBeNull();
       expect(c.step).toBe(2);
+      expect(c.lanes.map((l) => l.pid)).toEqual(newPids);
     } finally {
       await h['ranks.stop']({});
     }

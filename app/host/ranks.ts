@@ -143,7 +143,7 @@ export class RanksService {
       const prev = this.state.lanes[r.rank];
       return {
         rank: r.rank,
-        pid: prev?.pid ?? null,
+        pid: c.liveness()[r.rank]?.pid ?? prev?.pid ?? null,
         alive: r.alive,
         count: r.count,
         localMean: lt ? Float32Array.from(lt.localMean) : (prev?.localMean ?? null),
@@ -179,7 +179,14 @@ export class RanksService {
   async restart(): Promise<RanksState> {
     const c = this.need();
     await c.restart();
-    const lanes = this.state.lanes.map((l) => ({ ...l, alive: true, error: null }));
+    // Restarting respawns every rank: new processes, new pids.
+    const live = c.liveness();
+    const lanes = this.state.lanes.map((l) => ({
+      ...l,
+      pid: live[l.rank]?.pid ?? null,
+      alive: live[l.rank]?.alive ?? true,
+      error: null,
+    }));
     return this.set({ ...this.state, lanes, lastError: null });
   }
 

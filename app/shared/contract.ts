@@ -45,6 +45,11 @@ export interface Methods {
   'stack.validate': [{ spec: StackSpec; inputShape: number[] }, StackValidation];
   'stack.build': [{ spec: StackSpec; inputShape: number[]; seed: number }, StackSummary];
   'stack.previewSync': [{ spec: StackSpec }, SyncConversionPreview];
+  /**
+   * convert_sync_batchnorm on the built stack: each BatchNorm becomes a SyncBatchNorm keeping its
+   * weight, bias, running statistics and counter; returns the built stack's new spec and summary.
+   */
+  'stack.convertSync': [Record<string, never>, { spec: StackSpec; summary: StackSummary; converted: string[] }];
 
   'step.state': [Record<string, never>, SessionState];
   'step.setInput': [InputConfig, SessionState];
@@ -113,6 +118,7 @@ export const METHOD_NAMES = [
   'stack.validate',
   'stack.build',
   'stack.previewSync',
+  'stack.convertSync',
   'step.state',
   'step.setInput',
   'step.setMode',

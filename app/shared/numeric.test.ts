@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { domainProblem, LAYER_DOMAINS, numericText, parseNumeric, parseNumericList, STEP_DOMAINS } from './numeric';
+import { domainProblem, LAYER_DOMAINS, numericText, parseNumeric, parseNumericList, STEP_DOMAINS } from './numeric.js';
 
 const val = (text: string, d = {}) => {
   const p = parseNumeric(text, d);

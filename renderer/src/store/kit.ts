@@ -15,6 +15,11 @@ export interface SliceKit {
   attempt<T>(errorKey: keyof AppState, fn: () => Promise<T>): Promise<T | undefined>;
   /** Replaces the stack's spec (dropping a stale conversion preview) and validates it. */
   setSpec(spec: StackSpec): Promise<void>;
+  /**
+   * The built model changed (a build, a conversion, a load, a reset, a roll back): every view that
+   * described it is dropped, and `modelVersion` moves on so the open workspace fetches its view again.
+   */
+  modelChanged(extra?: Partial<AppState>): void;
 }
 
 /** An error as a person should read it: PyTorch's type and text where the engine raised one. */
@@ -42,5 +47,15 @@ export function makeKit(set: SliceKit['set'], get: SliceKit['get'], client: Cont
     set({ spec, syncPreview: null });
     await get().validate();
   };
-  return { set, get, client, attempt, setSpec };
+  const modelChanged = (extra: Partial<AppState> = {}) =>
+    set((s) => ({
+      lastStep: null,
+      compare: null,
+      inspection: null,
+      stateDict: null,
+      lastRun: null,
+      modelVersion: s.modelVersion + 1,
+      ...extra,
+    }));
+  return { set, get, client, attempt, setSpec, modelChanged };
 }

@@ -18,8 +18,8 @@ export function defaultLayer(type: LayerType, channelsBefore: number | null): La
     case 'Flatten':
       return { type };
     default:
-      if (type.startsWith('Lazy')) return { type, eps: 1e-5, momentum: 0.1 };
-      return { type, numFeatures: c, eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: true };
+      if (type.startsWith('Lazy')) return { type, eps: 1e-5, momentum: 0.1 } as LayerSpec;
+      return { type, numFeatures: c, eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: true } as LayerSpec;
   }
 }
 
@@ -80,10 +80,11 @@ export function moveLayer(spec: StackSpec, path: string, delta: -1 | 1): StackSp
   return next;
 }
 
-export function updateLayer(spec: StackSpec, path: string, patch: Partial<LayerSpec>): StackSpec {
+/** A layer's options merged with `patch` (the host validates the result: the type may not take an option). */
+export function updateLayer(spec: StackSpec, path: string, patch: Record<string, unknown>): StackSpec {
   const next = clone(spec);
   const [list, i] = locate(next.layers, parse(path));
-  list[i] = { ...list[i]!, ...patch };
+  list[i] = { ...list[i]!, ...patch } as LayerSpec;
   return next;
 }
 

@@ -39,7 +39,7 @@ export function createAppStore(client: ContractClient, opts: { theme?: Theme } =
       set((s) => ({ jobs: { ...s.jobs, [p.jobId]: { done: p.done, total: p.total, label: p.label } } })),
     );
     client.on('step', (r) =>
-      set((s) => ({ lastStep: r, losses: r.loss === null ? s.losses : withLoss(s.losses, r.loss) })),
+      set((s) => ({ lastStep: r, compare: null, losses: r.loss === null ? s.losses : withLoss(s.losses, r.loss) })),
     );
     client.on('ranks', (r) => set({ ranks: r }));
     client.on('open', ({ path }) => {

@@ -76,9 +76,10 @@ export function Inspector() {
   const error = useApp((s) => s.inspectorError);
   const select = useApp((s) => s.selectLayer);
   const step = useApp((s) => s.lastStep?.step ?? -1);
+  const modelVersion = useApp((s) => s.modelVersion);
   useEffect(() => {
     if (selected && summary) void select(selected);
-  }, [selected, summary, step, select]);
+  }, [selected, summary, step, modelVersion, select]);
 
   return (
     <section className="workspace" data-testid="ws-inspect">

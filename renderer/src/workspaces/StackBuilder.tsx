@@ -46,6 +46,8 @@ function LayerRow({
   const move = useApp((s) => s.moveLayer);
   const add = useApp((s) => s.addLayer);
   const isNorm = layer.type.includes('BatchNorm');
+  // Options by name: which ones a layer has depends on its type.
+  const opts = layer as unknown as Record<string, number | boolean | null | undefined>;
   const fields = isNorm
     ? NORM_FIELDS.filter(([k]) => !(k === 'numFeatures' && layer.type.startsWith('Lazy')))
     : (NUM_FIELDS[layer.type] ?? []);
@@ -62,7 +64,7 @@ function LayerRow({
           <NumberField
             key={k}
             label={label}
-            value={layer[k] === undefined ? DEFAULTS[k] : (layer[k] as number | null)}
+            value={opts[k] === undefined ? DEFAULTS[k] : (opts[k] as number | null)}
             domain={LAYER_DOMAINS[k]}
             onChange={(v) => void update(path, { [k]: v })}
             testId={`field-${path}-${k}`}
@@ -74,7 +76,7 @@ function LayerRow({
             <label className="check">
               <input
                 type="checkbox"
-                checked={layer.affine ?? true}
+                checked={(opts.affine as boolean | undefined) ?? true}
                 onChange={(e) => void update(path, { affine: e.target.checked })}
               />{' '}
               affine
@@ -82,7 +84,7 @@ function LayerRow({
             <label className="check">
               <input
                 type="checkbox"
-                checked={layer.trackRunningStats ?? true}
+                checked={(opts.trackRunningStats as boolean | undefined) ?? true}
                 onChange={(e) => void update(path, { trackRunningStats: e.target.checked })}
               />{' '}
               track_running_stats

@@ -136,10 +136,11 @@ export function StateDict() {
   const error = useApp((s) => s.stateDictError);
   const load = useApp((s) => s.loadStateDictView);
   const step = useApp((s) => s.session?.step ?? 0);
+  const modelVersion = useApp((s) => s.modelVersion);
   const [filter, setFilter] = useState('');
   useEffect(() => {
     if (summary) void load();
-  }, [summary, step, load]);
+  }, [summary, step, modelVersion, load]);
   const rows = (view?.entries ?? []).filter((e) => e.key.includes(filter));
   return (
     <section className="workspace" data-testid="ws-stateDict">

@@ -103,7 +103,15 @@ function LiveCharts() {
 
 function LayerTable() {
   const last = useApp((s) => s.lastStep);
-  if (!last) return <Empty>No step yet. Press Forward (F) or Train step (S).</Empty>;
+  const step = useApp((s) => s.session?.step ?? 0);
+  if (!last)
+    return (
+      <Empty>
+        {step === 0
+          ? 'No step yet. Press Forward (F) or Train step (S).'
+          : `At step ${step} (restored or reset): no forward since. Press Forward (F) to see the layers now.`}
+      </Empty>
+    );
   return (
     <table className="grid" data-testid="step-table">
       <caption>

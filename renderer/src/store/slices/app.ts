@@ -18,6 +18,8 @@ export interface AppSlice {
   theme: Theme;
   workspace: WorkspaceId;
   jobs: Record<string, Job>;
+  /** Moves on whenever the built model changes; views that describe the model refetch on it. */
+  modelVersion: number;
   /** Fields whose typed text does not parse, by key (`stack:0.eps`): what they say is wrong. */
   fieldErrors: Record<string, string>;
   setFieldError(key: string, error: string | null): void;
@@ -39,6 +41,7 @@ export function appSlice({ set, get, client, attempt }: SliceKit, theme: Theme):
     theme,
     workspace: 'stack',
     jobs: {},
+    modelVersion: 0,
     fieldErrors: {},
     setFieldError(key, error) {
       const now = get().fieldErrors;

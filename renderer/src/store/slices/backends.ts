@@ -24,7 +24,8 @@ export function backendsSlice({ set, client, attempt }: SliceKit): BackendsSlice
     },
     async chooseBackend(name) {
       const backends = await attempt('backendsError', () => client.call('backend.set', { name }));
-      if (backends) set({ backends });
+      // A steps/s figure measured on the previous backend says nothing about this one.
+      if (backends) set({ backends, lastRun: null });
     },
     async runBench() {
       const jobId = newJobId('bench');

@@ -29,7 +29,7 @@ export interface LoadSlice {
   exportStateDict(path: string, format: 'pt' | 'safetensors'): Promise<void>;
 }
 
-export function checkpointSlice({ set, get, client, attempt }: SliceKit): CheckpointSlice {
+export function checkpointSlice({ set, get, client, attempt, modelChanged }: SliceKit): CheckpointSlice {
   return {
     checkpoint: null,
     checkpointRows: null,
@@ -42,10 +42,12 @@ export function checkpointSlice({ set, get, client, attempt }: SliceKit): Checkp
         client.call('checkpoint.open', { path, jobId, tensorsOnly }),
       );
       set({ checkpointJob: null });
-      if (!checkpoint) return;
+      // Whatever the outcome, the previous file is no longer what the browser shows: a failed open
+      // must not leave its tree, table and "load from this file" buttons pointing at the old file.
       const old = get().checkpoint;
       if (old) void client.call('checkpoint.close', { id: old.id }).catch(() => undefined);
-      set({ checkpoint, checkpointRows: null, loadPreview: null, loadReport: null });
+      set({ checkpoint: checkpoint ?? null, checkpointRows: null, loadPreview: null, loadReport: null });
+      if (!checkpoint) return;
       await get().loadTensorRows('', 500);
     },
     stackNotes: [],
@@ -54,17 +56,18 @@ export function checkpointSlice({ set, get, client, attempt }: SliceKit): Checkp
       if (!ck) return;
       const r = await attempt('checkpointError', () => client.call('checkpoint.buildStack', { id: ck.id }));
       if (!r) return;
-      set({
+      modelChanged({
         spec: r.spec,
         inputShape: r.inputShape,
         summary: r.summary,
         stackNotes: r.notes,
         syncPreview: null,
-        lastStep: null,
         losses: [],
-        compare: null,
+        selectedLayer: r.summary.normLayers[0] ?? null,
+        loadPreview: null,
+        loadReport: null,
+        workspace: 'stack',
       });
-      set({ selectedLayer: r.summary.normLayers[0] ?? null, stateDict: null, workspace: 'stack' });
       await get().validate();
       const session = await attempt('steppingError', () => client.call('step.state', {}));
       if (session) set({ session });
@@ -90,7 +93,7 @@ export function checkpointSlice({ set, get, client, attempt }: SliceKit): Checkp
   };
 }
 
-export function loadSlice({ set, get, client, attempt }: SliceKit): LoadSlice {
+export function loadSlice({ set, get, client, attempt, modelChanged }: SliceKit): LoadSlice {
   const NO_CHECKPOINT = 'open a checkpoint in the Checkpoint browser first';
   return {
     loadPreview: null,
@@ -112,7 +115,10 @@ export function loadSlice({ set, get, client, attempt }: SliceKit): LoadSlice {
         client.call('stateDict.load', { checkpointId: ck.id, stateDictPath, strict }),
       );
       set({ loadReport: loadReport ?? null });
-      if (loadReport) await get().loadStateDictView();
+      if (loadReport) {
+        modelChanged();
+        await get().loadStateDictView();
+      }
     },
     async exportStateDict(path, format) {
       const r = await attempt('loadError', () => client.call('stateDict.export', { path, format }));

@@ -1,6 +1,6 @@
 /** The stack builder slice: the spec being edited, its validation, the built stack, SyncBatchNorm conversion. */
 import type { StackSummary, StackValidation, SyncConversionPreview } from '../../../../app/shared/contract';
-import type { LayerSpec, LayerType, StackSpec } from '../../../../app/shared/stackSpec';
+import type { LayerType, StackSpec } from '../../../../app/shared/stackSpec';
 import type { SliceKit } from '../kit';
 import * as edit from '../specEdit';
 import { fieldErrorsUnder } from './app';
@@ -17,7 +17,7 @@ export interface StackSlice {
   addLayer(type: LayerType, parent?: string): Promise<void>;
   removeLayer(path: string): Promise<void>;
   moveLayer(path: string, delta: -1 | 1): Promise<void>;
-  updateLayer(path: string, patch: Partial<LayerSpec>): Promise<void>;
+  updateLayer(path: string, patch: Record<string, unknown>): Promise<void>;
   setInputShape(shape: number[]): Promise<void>;
   validate(): Promise<void>;
   build(): Promise<void>;
@@ -25,7 +25,7 @@ export interface StackSlice {
   applySync(): Promise<void>;
 }
 
-export function stackSlice({ set, get, client, attempt, setSpec }: SliceKit): StackSlice {
+export function stackSlice({ set, get, client, attempt, setSpec, modelChanged }: SliceKit): StackSlice {
   const preset = edit.PRESETS['MLP (BatchNorm1d)']!;
   return {
     spec: preset.spec,
@@ -68,15 +68,13 @@ export function stackSlice({ set, get, client, attempt, setSpec }: SliceKit): St
       const summary = await attempt('stackError', () => client.call('stack.build', { spec, inputShape, seed: 0 }));
       set({ stackBusy: false });
       if (summary) {
-        set({
+        modelChanged({
           stackNotes: [],
           summary,
-          lastStep: null,
           losses: [],
-          compare: null,
-          inspection: null,
           selectedLayer: summary.normLayers[0] ?? null,
-          stateDict: null,
+          loadPreview: null,
+          loadReport: null,
         });
         const session = await attempt('steppingError', () => client.call('step.state', {}));
         if (session) set({ session });
@@ -88,7 +86,21 @@ export function stackSlice({ set, get, client, attempt, setSpec }: SliceKit): St
     },
     async applySync() {
       const p = get().syncPreview;
-      if (p) await setSpec(p.spec);
+      if (!p) return;
+      // A built stack is converted in place (keeping weights, statistics and the counter), as
+      // convert_sync_batchnorm does; before a build only the spec changes.
+      if (get().summary) {
+        const r = await attempt('stackError', () => client.call('stack.convertSync', {}));
+        if (!r) return;
+        const keep = get().selectedLayer;
+        modelChanged({
+          summary: r.summary,
+          selectedLayer: keep && r.summary.normLayers.includes(keep) ? keep : (r.summary.normLayers[0] ?? null),
+          loadPreview: null,
+          loadReport: null,
+        });
+      }
+      await setSpec(p.spec);
     },
   };
 }

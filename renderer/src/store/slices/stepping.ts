@@ -36,7 +36,7 @@ export const withLoss = (losses: number[], loss: number | null): number[] => [
   loss ?? NaN,
 ];
 
-export function steppingSlice({ set, get, client, attempt }: SliceKit): SteppingSlice {
+export function steppingSlice({ set, get, client, attempt, modelChanged }: SliceKit): SteppingSlice {
   /** lr or N typed but not parsing: stepping with the old value would not be what the field shows. */
   const unparsed = (): boolean => {
     const bad = fieldErrorsUnder(get().fieldErrors, 'step:');
@@ -61,7 +61,8 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
     setRunSteps: (runSteps) => set({ runSteps }),
     async setInput(cfg) {
       const session = await attempt('steppingError', () => client.call('step.setInput', cfg));
-      if (session) set({ session });
+      // A train-vs-eval table of the old batch no longer describes this one.
+      if (session) set({ session, compare: null });
     },
     async setMode(training) {
       const session = await attempt('steppingError', () => client.call('step.setMode', { training }));
@@ -69,7 +70,7 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
     },
     async forward() {
       const r = await attempt('steppingError', () => client.call('step.forward', {}));
-      if (r) set((s) => ({ lastStep: r, session: s.session && { ...s.session, step: r.step } }));
+      if (r) set((s) => ({ lastStep: r, compare: null, session: s.session && { ...s.session, step: r.step } }));
     },
     async trainStep() {
       if (unparsed()) return;
@@ -77,6 +78,7 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
       if (r)
         set((s) => ({
           lastStep: r,
+          compare: null,
           losses: withLoss(s.losses, r.loss),
           session: s.session && { ...s.session, step: r.step },
         }));
@@ -98,6 +100,7 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
         set({
           lastRun: { steps: r.stepsDone, stepsPerSecond: r.stepsPerSecond, cancelled: r.cancelled },
           lastStep: r.last ?? get().lastStep,
+          compare: null,
         });
         await refreshSession();
       }
@@ -108,7 +111,7 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
     },
     async reset(what) {
       const session = await attempt('steppingError', () => client.call('step.reset', { what }));
-      if (session) set({ session, lastStep: null, losses: what === 'all' ? [] : get().losses, compare: null });
+      if (session) modelChanged({ session, losses: what === 'all' ? [] : get().losses });
     },
     async snapshot() {
       const session = await attempt('steppingError', () => client.call('step.snapshot', {}));
@@ -116,7 +119,7 @@ export function steppingSlice({ set, get, client, attempt }: SliceKit): Stepping
     },
     async rollback() {
       const session = await attempt('steppingError', () => client.call('step.rollback', {}));
-      if (session) set({ session, lastStep: null });
+      if (session) modelChanged({ session });
     },
     async runCompare() {
       const compare = await attempt('steppingError', () => client.call('step.compare', {}));
