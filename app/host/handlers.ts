@@ -82,6 +82,7 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     'stack.validate': async ({ spec, inputShape }) => validateStack(spec, inputShape, true),
     'stack.build': async (p) => session.build(p.spec, p.inputShape, p.seed),
     'stack.previewSync': async ({ spec }) => previewSync(spec),
+    'stack.convertSync': async () => session.convertSync(),
 
     'step.state': async () => session.state(),
     'step.setInput': async (p) => session.setInput(p),

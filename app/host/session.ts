@@ -2,7 +2,19 @@
  * The stepping session: one built stack, its input generator, and the state a person steps through
  * (train/eval flag, step count, snapshots, running-stat history). Runs inside the engine worker.
  */
-import { buildStack, Generator, manualSeed, mseLoss, noGrad, SGD, Tensor, type Module } from '../../engine/index.js';
+import {
+  buildStack,
+  convertSyncBatchnorm,
+  Generator,
+  manualSeed,
+  mseLoss,
+  noGrad,
+  SGD,
+  specOf,
+  Tensor,
+  type Module,
+  type Sequential,
+} from '../../engine/index.js';
 import type {
   CompareResult,
   FeatureStatus,
@@ -14,7 +26,7 @@ import type {
   StateDictView,
   StepResult,
 } from '../shared/contract.js';
-import type { StackSpec } from '../shared/stackSpec.js';
+import type { LayerSpec, StackSpec } from '../shared/stackSpec.js';
 import { CancelledError, NotAvailableError } from './errors.js';
 import type { HostContext } from './handlers.js';
 import { inspectLayer, type Timeline } from './inspect.js';
@@ -95,17 +107,37 @@ export class Session {
     if (!this.input || this.input.shape.join() !== inputShape.join()) {
       this.setInput({ shape: [...inputShape], distribution: 'normal', mean: 0, std: 1, channelShift: 0, seed });
     } else this.makeTarget();
+    return this.summary();
+  }
+
+  private summary(): StackSummary {
+    const model = this.need();
     const normLayers = [...model.namedModules()].filter(([, m]) => isNorm(m)).map(([p]) => p);
     let parameterCount = 0;
     for (const p of model.parameters()) parameterCount += p.isUninitialized() ? 0 : p.numel();
-    const tree = specTree(spec);
+    const tree = specTree(this.spec!);
     return {
       tree,
-      repr: model.toString?.() ?? treeRepr(tree),
+      repr: model.toString(),
       parameterCount,
       normLayers,
-      inputShape: [...inputShape],
+      inputShape: [...this.inputShape],
     };
+  }
+
+  /**
+   * torch.nn.SyncBatchNorm.convert_sync_batchnorm on the built stack: each BatchNorm becomes a
+   * SyncBatchNorm sharing its weight, bias, running statistics and counter. Step, snapshots and
+   * timelines stay (the state dict's keys do not change); the last forward described other modules.
+   */
+  convertSync(): { spec: StackSpec; summary: StackSummary; converted: string[] } {
+    const before = new Map(this.need().namedModules());
+    const model = convertSyncBatchnorm(this.need()) as Sequential;
+    const converted = [...model.namedModules()].filter(([p, m]) => before.get(p) !== m).map(([p]) => p);
+    this.model = model;
+    this.spec = { layers: (specOf(model) as { layers: LayerSpec[] }).layers };
+    this.lastTrace = null;
+    return { spec: this.spec, summary: this.summary(), converted };
   }
 
   state(): SessionState {

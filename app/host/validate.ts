@@ -108,6 +108,7 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'stack.validate': obj({ spec, inputShape: shape }),
   'stack.build': obj({ spec, inputShape: shape, seed: num(SEED_DOMAIN) }),
   'stack.previewSync': obj({ spec }),
+  'stack.convertSync': empty,
   'step.state': empty,
   'step.setInput': obj({
     shape,
