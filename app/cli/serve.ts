@@ -1,13 +1,17 @@
 /**
- * `normscope serve [--port N]`: browser mode. Starts the engine worker, serves the built renderer and
+ * `normscope serve [--port N] [--root DIR] [limits]`: browser mode. Starts the engine worker, serves the built renderer and
  * the contract on 127.0.0.1, prints the URL (with its token) and runs until Ctrl-C / SIGTERM.
+ * --root confines every file the window opens or saves; the limit flags raise the budgets (limits.ts).
  * The CLI dispatcher (app/cli/main.ts) loads this command object by dynamic import.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startHostWorker } from '../host/hostWorker.js';
 import { startServer } from '../server/server.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS, limitMessages, type ServerLimits } from '../server/limits.js';
+import { resolveRoot } from '../server/rootConfine.js';
+import type { StackBudget } from '../../engine/nn/stackBudget.js';
 
 /** The package root: the nearest folder above this file with a package.json (works from dist/ and from source). */
 export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
@@ -20,19 +24,58 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
   return dir;
 }
 
-export function parseServeArgs(argv: readonly string[]): { port: number } | { error: string } {
-  let port = 0;
+export interface ServeArgs {
+  port: number;
+  /** --root DIR: every open and save stays inside DIR (null: the whole filesystem of this user). */
+  root: string | null;
+  limits: Omit<ServerLimits, 'stack'>;
+  stack: StackBudget;
+}
+
+const USAGE =
+  'usage: normscope serve [--port N] [--root DIR] [--max-connections N] [--max-message-mib N] ' +
+  '[--max-in-flight N] [--max-parameters N] [--max-activation-mib N]';
+
+/** Integer flags: name → [min, max, how the value lands in ServeArgs]. */
+const INT_FLAGS: Record<string, [number, number, (a: ServeArgs, n: number) => void]> = {
+  '--port': [0, 65535, (a, n) => (a.port = n)],
+  [LIMIT_FLAGS.maxConnections]: [1, 100_000, (a, n) => (a.limits.maxConnections = n)],
+  [LIMIT_FLAGS.maxMessageBytes]: [1, 1024, (a, n) => (a.limits.maxMessageBytes = n * 2 ** 20)],
+  [LIMIT_FLAGS.maxInFlight]: [1, 10_000, (a, n) => (a.limits.maxInFlight = n)],
+  [LIMIT_FLAGS.maxParameters]: [1, 2 ** 40, (a, n) => (a.stack = { ...a.stack, maxParameters: n })],
+  [LIMIT_FLAGS.maxActivationBytes]: [1, 2 ** 20, (a, n) => (a.stack = { ...a.stack, maxActivationBytes: n * 2 ** 20 })],
+};
+
+export function parseServeArgs(argv: readonly string[]): ServeArgs | { error: string } {
+  const { stack, ...limits } = DEFAULT_LIMITS;
+  const args: ServeArgs = { port: 0, root: null, limits: { ...limits }, stack: { ...stack } };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const v = a.startsWith('--port=') ? a.slice(7) : a === '--port' ? argv[++i] : undefined;
-    if (v !== undefined) {
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const value = () => (a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : argv[++i]);
+    if (flag === '--root') {
+      const v = value();
+      if (!v) return { error: `--root needs a folder (${USAGE})` };
+      args.root = v;
+    } else if (Object.hasOwn(INT_FLAGS, flag)) {
+      const [min, max, set] = INT_FLAGS[flag]!;
+      const v = value();
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535)
-        return { error: `--port must be an integer 0–65535 (got ${JSON.stringify(v)})` };
-      port = n;
-    } else return { error: `unknown option ${JSON.stringify(a)} (usage: normscope serve [--port N])` };
+      if (v === undefined || v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+        return { error: `${flag} must be an integer ${min}–${max} (got ${JSON.stringify(v)})` };
+      set(args, n);
+    } else return { error: `unknown option ${JSON.stringify(a)} (${USAGE})` };
   }
-  return { port };
+  return args;
+}
+
+/** What the start message says about files: confined to the root, or reachable by whoever holds the token. */
+export function filesNotice(root: string | null): string {
+  return root
+    ? `Files: opens and saves are confined to ${root} (--root).`
+    : 'Files: anyone with this URL (the token) can open and save files as you, anywhere your user can; ' +
+        'start with --root DIR to confine them to one folder.';
 }
 
 export const serveCommand = {
@@ -51,17 +94,31 @@ export const serveCommand = {
       );
       return 2;
     }
-    const connection = await startHostWorker('browser');
+    let root: string | null = null;
+    if (args.root !== null) {
+      try {
+        root = await resolveRoot(args.root);
+        if (!statSync(root).isDirectory()) throw new Error('not a folder');
+      } catch (e) {
+        process.stderr.write(`normscope serve: --root ${args.root}: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
+    const connection = await startHostWorker('browser', {
+      stackBudget: args.stack,
+      budgetHint: limitMessages.stackHint(),
+    });
     let server;
     try {
-      server = await startServer({ connection, rendererDir, port: args.port });
+      server = await startServer({ connection, rendererDir, port: args.port, limits: args.limits, root });
     } catch (e) {
       await connection.close();
       process.stderr.write(`normscope serve: cannot listen on 127.0.0.1:${args.port}: ${(e as Error).message}\n`);
       return 2;
     }
     process.stdout.write(
-      `NormScope is serving at ${server.url}\n(open it in a browser on this machine, or forward the port over SSH; Ctrl-C stops)\n`,
+      `NormScope is serving at ${server.url}\n(open it in a browser on this machine, or forward the port over SSH; Ctrl-C stops)\n` +
+        `${filesNotice(root)}\n`,
     );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

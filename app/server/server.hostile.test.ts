@@ -2,7 +2,7 @@
  * Issue 13's reproductions against browser mode, each as a regression test: none may crash the
  * process or leak the token, and the server answers normally afterwards.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -216,5 +216,48 @@ describe('issue 13 reproductions', () => {
     ws.send('x'.repeat(LIMITS.maxMessageBytes + 1));
     expect(await gone).toBe(1009); // "message too big"
     await stillServes();
+  });
+});
+
+describe('--root over the socket', () => {
+  it('refuses a file outside the root before the host sees the call', async () => {
+    const seen: unknown[] = [];
+    const host: HostConnection = {
+      ...echoHost(),
+      request: async (method, payload) => (seen.push(payload), { ok: true, value: method }),
+    };
+    const rooted = await startServer({ connection: host, rendererDir: dir, root: realpathSync(dir) });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${rooted.port}/ws?token=${rooted.token}`);
+      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      const replies = nextMessages(ws, 2);
+      ws.send(
+        encodeMessage({
+          t: 'call',
+          id: 1,
+          method: 'checkpoint.open',
+          payload: { path: '/etc/passwd', jobId: 'j', tensorsOnly: true },
+        }),
+      );
+      ws.send(
+        encodeMessage({
+          t: 'call',
+          id: 2,
+          method: 'checkpoint.open',
+          payload: { path: 'index.html', jobId: 'j', tensorsOnly: true },
+        }),
+      );
+      const [a, b] = (await replies).sort((x, y) => (x as { id: number }).id - (y as { id: number }).id);
+      expect(a).toMatchObject({
+        id: 1,
+        ok: false,
+        error: { name: 'PermissionError', message: expect.stringContaining('outside the served root') },
+      });
+      expect(b).toMatchObject({ id: 2, ok: true });
+      expect(seen).toEqual([{ path: join(realpathSync(dir), 'index.html'), jobId: 'j', tensorsOnly: true }]);
+      ws.close();
+    } finally {
+      await rooted.close();
+    }
   });
 });
