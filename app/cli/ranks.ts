@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { stackSpecProblem, type StackSpec } from '../../engine/index.js';
 import { RankCoordinator } from '../ranks/coordinator.js';
 import { glooAvailability } from '../ranks/glooAddon.js';
 import { NpyError, readNpy, type NpyArray } from '../ranks/npy.js';
@@ -215,10 +216,13 @@ export async function runRanks(
     err.write(`normscope ranks: ${args.error}\n`);
     return 2;
   }
-  let spec: { layers?: unknown; dtype?: string };
+  let spec: StackSpec;
   let x: NpyArray;
   try {
-    spec = JSON.parse(readFileSync(args.stack, 'utf8')) as typeof spec;
+    const parsed: unknown = JSON.parse(readFileSync(args.stack, 'utf8'));
+    const problem = stackSpecProblem(parsed);
+    if (problem) throw new Error(problem);
+    spec = parsed as StackSpec;
   } catch (e) {
     err.write(`normscope ranks: cannot read the stack spec ${args.stack}: ${(e as Error).message}\n`);
     return 2;

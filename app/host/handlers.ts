@@ -15,9 +15,9 @@ import type {
   Res,
 } from '../shared/contract.js';
 import { backendsView, chooseBackend, runBench } from './backends.js';
-import { validateStack } from './shapeFlow.js';
+import { validateStack } from '../../engine/index.js';
 import { NotAvailableError } from './errors.js';
-import { previewSync } from './specTree.js';
+import { previewSync } from './syncPreview.js';
 import { Session } from './session.js';
 import { statSync } from 'node:fs';
 import type { CheckpointStore } from './checkpoints.js';

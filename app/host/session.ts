@@ -11,9 +11,11 @@ import {
   noGrad,
   SGD,
   specOf,
+  specTree,
   Tensor,
-  type Module,
   type Sequential,
+  validateStack,
+  type Module,
 } from '../../engine/index.js';
 import type {
   CompareResult,
@@ -30,8 +32,6 @@ import type { LayerSpec, StackSpec } from '../shared/stackSpec.js';
 import { CancelledError, NotAvailableError } from './errors.js';
 import type { HostContext } from './handlers.js';
 import { inspectLayer, type Timeline } from './inspect.js';
-import { validateStack } from './shapeFlow.js';
-import { specTree, treeRepr } from './specTree.js';
 import { summarize } from './summary.js';
 import { isNorm, layerTraces, tracedForward, type Trace } from './trace.js';
 

@@ -4,11 +4,10 @@
  * A bad payload is refused with a PayloadError naming the method and the field.
  */
 import { METHOD_NAMES, type MethodName } from '../shared/contract.js';
-import { LAYER_TYPES } from '../shared/stackSpec.js';
+import { stackSpecProblem } from '../../engine/index.js';
 import {
   DIM_DOMAIN,
   domainProblem,
-  LAYER_DOMAINS,
   RANK_DOMAINS,
   SEED_DOMAIN,
   STEP_DOMAINS,
@@ -42,10 +41,6 @@ const nullable =
   (c: Check): Check =>
   (v, at) =>
     v === null ? null : c(v, at);
-const optional =
-  (c: Check): Check =>
-  (v, at) =>
-    v === undefined ? null : c(v, at);
 const arr =
   (c: Check, max = 64): Check =>
   (v, at) => {
@@ -75,31 +70,8 @@ const shape = arr(dim, 6);
 const jobId = str(64);
 const empty = obj({});
 
-const layerFields: Record<string, Check> = {
-  type: oneOf(...LAYER_TYPES),
-  inFeatures: optional(num(LAYER_DOMAINS.inFeatures)),
-  outFeatures: optional(num(LAYER_DOMAINS.outFeatures)),
-  inChannels: optional(num(LAYER_DOMAINS.inChannels)),
-  outChannels: optional(num(LAYER_DOMAINS.outChannels)),
-  kernelSize: optional(num(LAYER_DOMAINS.kernelSize)),
-  stride: optional(num(LAYER_DOMAINS.stride)),
-  padding: optional(num(LAYER_DOMAINS.padding)),
-  bias: optional(bool),
-  numFeatures: optional(num(LAYER_DOMAINS.numFeatures)),
-  eps: optional(num(LAYER_DOMAINS.eps)),
-  momentum: optional(nullable(num(LAYER_DOMAINS.momentum))),
-  affine: optional(bool),
-  trackRunningStats: optional(bool),
-};
-// Recursive: Sequential nests layers (depth bounded so a payload cannot blow the stack).
-const layer = (depth: number): Check => {
-  const fields = {
-    ...layerFields,
-    layers: optional(depth > 8 ? () => 'layers nest too deeply' : arr(layer(depth + 1), 256)),
-  };
-  return obj(fields);
-};
-const spec = obj({ layers: arr(layer(0), 256) });
+// The stack spec's one validator (engine/nn/layerSpec.ts: every layer type, option and bound).
+const spec: Check = (v, at) => stackSpecProblem(v, at);
 
 export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'app.info': empty,

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
 import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
+import type { StackSpec } from '../../engine/index.js';
 import { CollectiveBroker } from './collectiveBroker.js';
 import { glooAvailability } from './glooAddon.js';
 import { RankProcess, rankEntryCommand, type Liveness, type RankSpawner } from './rankProcess.js';
@@ -99,7 +100,7 @@ export class RankCoordinator {
   private broker: CollectiveBroker;
   private storeDir: string | null = null;
   private tcpStore: TcpStoreServer | null = null;
-  private spec: unknown = null;
+  private spec: StackSpec | null = null;
   private buildOpts = { seed: 0, lr: 0.1 };
   /** The host's copy of the model state: changes only after a successful step. */
   hostState: WireState | null = null;
@@ -248,7 +249,7 @@ export class RankCoordinator {
   }
 
   /** Builds the stack on every rank from `state` (e.g. the host's), or seed-initialized when none is given. */
-  async build(spec: unknown, o: { seed?: number; lr?: number; state?: WireState | null } = {}): Promise<string[]> {
+  async build(spec: StackSpec, o: { seed?: number; lr?: number; state?: WireState | null } = {}): Promise<string[]> {
     this.spec = spec;
     this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? 0.1 };
     const state = o.state ?? null;

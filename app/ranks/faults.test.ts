@@ -10,10 +10,11 @@ import { RankCoordinator } from './coordinator.js';
 import { shards, testModes } from './testSupport.js';
 import { stateHash } from './wire.js';
 import type { FaultPlan } from './protocol.js';
+import type { StackSpec } from '../../engine/index.js';
 
 // Long enough that a healthy collective never times out on a loaded 2-core CI machine.
 const TIMEOUT_MS = 4000;
-const SPEC = {
+const SPEC: StackSpec = {
   layers: [
     { type: 'Linear', inFeatures: 4, outFeatures: 6 },
     { type: 'BatchNorm1d', numFeatures: 6 },

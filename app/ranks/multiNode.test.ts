@@ -11,6 +11,7 @@ import { concatWire, maxAbsDiff, shards, testBackends } from './testSupport.js';
 import { stateHash } from './wire.js';
 import { BatchNorm1d } from '../../engine/nn/batchnorm.js';
 import { Tensor } from '../../engine/tensor/tensor.js';
+import type { StackSpec } from '../../engine/index.js';
 
 const nodes: RankCoordinator[] = [];
 let store: TcpStoreServer | null = null;
@@ -39,7 +40,7 @@ describe.skipIf(!testBackends().includes('gloo'))('gloo ranks split over two coo
     const b = mk(2);
     nodes.push(a, b);
     await Promise.all([a.start(), b.start()]);
-    const spec = { dtype: 'float64', layers: [{ type: 'BatchNorm1d', numFeatures: 4, momentum: 0.2 }] };
+    const spec: StackSpec = { dtype: 'float64', layers: [{ type: 'BatchNorm1d', numFeatures: 4, momentum: 0.2 }] };
     await Promise.all([a.build(spec, { seed: 1 }), b.build(spec, { seed: 1 })]);
     const x = shards([3, 0, 2, 5], [4], 17, 'float64');
     const g = shards([3, 0, 2, 5], [4], 18, 'float64');

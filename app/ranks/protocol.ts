@@ -3,6 +3,7 @@
  * typed arrays travel as they are). The data plane of the `ipc` backend is separate (fd 3, frames.ts).
  */
 import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
+import type { StackSpec } from '../../engine/index.js';
 import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
 import type { IpcRequest, IpcResponse } from '../../engine/dist/ipcProcessGroup.js';
 
@@ -54,7 +55,8 @@ export interface InitMsg {
 
 export interface BuildMsg {
   type: 'build';
-  spec: unknown;
+  /** Checked again on the rank (buildStack validates): a message is outside input. */
+  spec: StackSpec;
   /** Start from this state (the host's), so every rank is identical; else seed-initialized. */
   state: WireState | null;
   seed: number;

@@ -15,6 +15,7 @@ import { findTorchPython, runTorchPython } from '../../tools/torchPython.js';
 import { BatchNorm1d, BatchNorm2d } from '../../engine/nn/batchnorm.js';
 import { Tensor } from '../../engine/tensor/tensor.js';
 import type { WireState, WireTensor } from './protocol.js';
+import type { StackSpec } from '../../engine/index.js';
 
 interface Case {
   name: string;
@@ -169,10 +170,10 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
       try {
         for (const [i, cs] of CASES.entries()) {
           if (cs.world !== world) continue;
-          const spec = {
+          const spec: StackSpec = {
             dtype: cs.dtype,
             layers: [
-              { type: cs.kind === '1d' ? 'BatchNorm1d' : 'BatchNorm2d', numFeatures: cs.c, momentum: cs.momentum },
+              { type: cs.kind === '1d' ? 'BatchNorm1d' : 'BatchNorm2d', numFeatures: cs.c, momentum: cs.momentum } as const,
             ],
           };
           await c.build(spec);
@@ -270,7 +271,7 @@ describe.each(testBackends())('SyncBatchNorm equivalence over %s', (backend) => 
     const c = new RankCoordinator({ world: 3, backend, timeoutMs: 60_000 });
     await c.start();
     try {
-      const spec = {
+      const spec: StackSpec = {
         dtype: 'float64',
         layers: [
           { type: 'Linear', inFeatures: 4, outFeatures: 3 },

@@ -5,28 +5,10 @@
  * what a person types against the same ones, so a value the field accepts is a value the host accepts.
  */
 
-export interface NumericDomain {
-  /** Whole numbers only. */
-  int?: boolean;
-  min?: number;
-  max?: number;
-  /** `None` (null) is a value of this option (momentum). */
-  nullable?: boolean;
-}
-
-/** Stack spec options (LayerSpec fields). */
-export const LAYER_DOMAINS = {
-  inFeatures: { int: true, min: 1, max: 65536 },
-  outFeatures: { int: true, min: 1, max: 65536 },
-  inChannels: { int: true, min: 1, max: 4096 },
-  outChannels: { int: true, min: 1, max: 4096 },
-  kernelSize: { int: true, min: 1, max: 64 },
-  stride: { int: true, min: 1, max: 64 },
-  padding: { int: true, min: 0, max: 64 },
-  numFeatures: { int: true, min: 1, max: 65536 },
-  eps: { min: 0 },
-  momentum: { nullable: true },
-} as const satisfies Record<string, NumericDomain>;
+// The domain type, the stack spec's option domains and the one check live with the stack spec's
+// table (engine/nn/layerSpec.ts, dependency-free), which the engine's validator reads too.
+import { domainProblem, type NumericDomain } from '../../engine/nn/layerSpec.js';
+export { domainProblem, LAYER_DOMAINS, type NumericDomain } from '../../engine/nn/layerSpec.js';
 
 /** One dimension of a batch shape. */
 export const DIM_DOMAIN: NumericDomain = { int: true, min: 0, max: 1 << 20 };
@@ -48,16 +30,6 @@ export const RANK_DOMAINS = {
   shard: { int: true, min: 0, max: 1 << 16 },
   rank: { int: true, min: 0, max: 15 },
 } as const satisfies Record<string, NumericDomain>;
-
-/** Why `v` is outside `d` (`at` names the field), or null. The host's payload errors use this text. */
-export function domainProblem(v: unknown, d: NumericDomain, at: string): string | null {
-  if (v === null && d.nullable) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v)) return `${at} must be a finite number`;
-  if (d.int && !Number.isInteger(v)) return `${at} must be an integer`;
-  if (d.min !== undefined && v < d.min) return `${at} must be ≥ ${d.min}`;
-  if (d.max !== undefined && v > d.max) return `${at} must be ≤ ${d.max}`;
-  return null;
-}
 
 export type Parsed = { ok: true; value: number | null } | { ok: false; error: string };
 

@@ -16,7 +16,8 @@ import { allocate, type DType } from '../tensor/dtype.js';
 import { scalar } from '../tensor/creation.js';
 import { batchNorm } from './functional/batchNorm.js';
 import type { LocalMetadata } from './stateDict.js';
-import { pyFloat, pyBool, pyOptionalFloat } from './pyFormat.js';
+import { normRepr } from './layerRepr.js';
+import { NORM_DEFAULTS } from './layerSpec.js';
 import { check1dRank, checkNdRank } from './shapeRules.js';
 
 export interface NormOptions {
@@ -42,10 +43,10 @@ export abstract class NormBase extends Module {
   constructor(numFeatures: number, opts: NormOptions = {}) {
     super();
     this.numFeatures = numFeatures;
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    this.affine = opts.affine ?? true;
-    this.trackRunningStats = opts.trackRunningStats ?? true;
+    this.eps = opts.eps ?? NORM_DEFAULTS.eps;
+    this.momentum = opts.momentum === undefined ? NORM_DEFAULTS.momentum : opts.momentum;
+    this.affine = opts.affine ?? NORM_DEFAULTS.affine;
+    this.trackRunningStats = opts.trackRunningStats ?? NORM_DEFAULTS.trackRunningStats;
     this.dtype = opts.dtype ?? 'float32';
     const vec = () => new Tensor(allocate(this.dtype, numFeatures), [numFeatures], this.dtype);
     if (this.affine) {
@@ -119,10 +120,7 @@ export abstract class NormBase extends Module {
   protected abstract checkInputDim(input: Tensor): void;
 
   override extraRepr(): string {
-    return (
-      `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyOptionalFloat(this.momentum)}, ` +
-      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`
-    );
+    return normRepr(this.numFeatures, this.eps, this.momentum, this.affine, this.trackRunningStats);
   }
 
   /**

@@ -90,7 +90,9 @@ export function flattenShape(input: Shape, startDim: number, endDim: number): nu
   const s = startDim < 0 ? startDim + nd : startDim;
   const e = endDim < 0 ? endDim + nd : endDim;
   if (s < 0 || s >= nd || e < 0 || e >= nd) {
-    throw new RuntimeError(`Dimension out of range (expected to be in range of [${-nd}, ${nd - 1}], but got ${startDim})`);
+    throw new RuntimeError(
+      `Dimension out of range (expected to be in range of [${-nd}, ${nd - 1}], but got ${startDim})`,
+    );
   }
   if (s > e) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
   return [...input.slice(0, s), prod(input.slice(s, e + 1)), ...input.slice(e + 1)];

@@ -27,12 +27,12 @@ describe('stack specs', () => {
 
   it('names the failing path', () => {
     expect(() => buildStack({ layers: [{ type: 'Linear', inFeatures: 0, outFeatures: 2 }] })).toThrow(
-      'layers[0].inFeatures must be a positive integer (got 0)',
+      'layers[0].inFeatures must be ≥ 1',
     );
     expect(() => buildStack({ layers: [{ type: 'Sequential', layers: [{ type: 'Bogus' }] }] })).toThrow(ValueError);
     expect(() => buildStack({ layers: [{ type: 'Sequential', layers: [{ type: 'Bogus' }] }] })).toThrow(/^layers\[0\]\.layers\[0\]\.type "Bogus"/);
     expect(() => buildStack({})).toThrow('stack spec must be an object with a "layers" array');
-    expect(() => buildStack({ layers: [{ type: 'BatchNorm2d', numFeatures: 3, momentum: 'x' }] })).toThrow('layers[0].momentum must be a number or null');
+    expect(() => buildStack({ layers: [{ type: 'BatchNorm2d', numFeatures: 3, momentum: 'x' }] })).toThrow('layers[0].momentum must be a finite number');
   });
 
   it('converted stacks describe themselves with SyncBatchNorm', () => {

@@ -23,16 +23,8 @@ export interface Histogram {
   counts: Uint32Array;
 }
 
-/** A module tree node, as PyTorch's repr shows it. */
-export interface ModuleNode {
-  /** Dotted path from the root ('' for the root). */
-  path: string;
-  name: string;
-  type: string;
-  /** PyTorch's extra_repr, e.g. `32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True`. */
-  extra: string;
-  children: ModuleNode[];
-}
+/** A module tree as PyTorch's repr reads (the engine's definition, engine/nn/layerSpec.ts). */
+export type { ModuleNode } from '../../../engine/nn/layerSpec.js';
 
 export type FeatureName =
   'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';

@@ -5,24 +5,8 @@
 import type { StackSpec } from '../stackSpec.js';
 import type { ModuleNode } from './common.js';
 
-export interface LayerCheck {
-  /** Dotted module path of the layer ('0', '2.1', …). */
-  path: string;
-  type: string;
-  inShape: number[] | null;
-  outShape: number[] | null;
-  /** The first problem found at this layer (PyTorch's text where PyTorch would raise), else null. */
-  error: string | null;
-  warnings: string[];
-}
-
-export interface StackValidation {
-  ok: boolean;
-  layers: LayerCheck[];
-  outputShape: number[] | null;
-  /** A problem with the spec as a whole (unknown type, missing option), else null. */
-  specError: string | null;
-}
+/** The shape pass's result, as the engine computes it (engine/nn/layerSpec.ts). */
+export type { LayerCheck, StackValidation } from '../../../engine/nn/layerSpec.js';
 
 export interface StackSummary {
   tree: ModuleNode;

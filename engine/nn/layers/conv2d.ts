@@ -8,8 +8,10 @@ import { rand } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { conv2d } from '../functional/conv2d.js';
+import { conv2dRepr } from '../layerRepr.js';
 
-export type Pair = number | [number, number];
+import { pair, type Pair } from '../layerSpec.js';
+export type { Pair };
 
 export interface Conv2dModuleOptions {
   stride?: Pair;
@@ -18,10 +20,6 @@ export interface Conv2dModuleOptions {
   dtype?: DType;
 }
 
-export function pair(v: Pair | undefined, dflt: number): [number, number] {
-  if (v === undefined) return [dflt, dflt];
-  return typeof v === 'number' ? [v, v] : v;
-}
 
 export class Conv2d extends Module {
   readonly inChannels: number;
@@ -62,10 +60,6 @@ export class Conv2d extends Module {
   }
 
   override extraRepr(): string {
-    const t = (p: [number, number]) => `(${p[0]}, ${p[1]})`;
-    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}`;
-    if (this.padding[0] !== 0 || this.padding[1] !== 0) s += `, padding=${t(this.padding)}`;
-    if (!this.bias) s += ', bias=False';
-    return s;
+    return conv2dRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.bias !== null);
   }
 }

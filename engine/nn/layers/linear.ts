@@ -8,7 +8,7 @@ import { rand } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { linear } from '../functional/linear.js';
-import { pyBool } from '../pyFormat.js';
+import { linearRepr } from '../layerRepr.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -44,6 +44,6 @@ export class Linear extends Module {
   }
 
   override extraRepr(): string {
-    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
+    return linearRepr(this.inFeatures, this.outFeatures, this.bias !== null);
   }
 }

@@ -7,6 +7,7 @@ import { relu } from '../../tensor/ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { RuntimeError } from '../../errors.js';
 import { flattenShape } from '../shapeRules.js';
+import { flattenRepr } from '../layerRepr.js';
 
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
@@ -28,7 +29,7 @@ export class Flatten extends Module {
   }
 
   override extraRepr(): string {
-    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+    return flattenRepr(this.startDim, this.endDim);
   }
 }
 
