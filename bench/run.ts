@@ -6,9 +6,10 @@
  *   npm run bench -- [--dtype float32|float64] [--threads N] [--seconds S] [--shape 32,64,56,56]... [--no-torch]
  *
  * The other suites run as their own scripts with their own options:
+ *   npm run bench -- module [...]       BatchNorm modules through the public API (bench/module.bench.ts)
  *   npm run bench -- checkpoint [...]   checkpoint reading vs torch.load (bench/checkpoint.bench.ts)
  *   npm run bench -- ranks [...]        SyncBatchNorm collective latency (bench/ranks.bench.ts)
- *   npm run bench -- all                all three with their defaults
+ *   npm run bench -- all                every suite with its defaults
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -44,12 +45,14 @@ function parseArgs(argv: string[]): BenchOptions {
   return o;
 }
 
-const SUITES = ['checkpoint', 'ranks'] as const;
+const SUITES = ['module', 'checkpoint', 'ranks'] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Runs bench/<suite>.bench.ts in its own process (they parse their own arguments). */
 function runSuite(suite: string, args: string[]): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${suite}.bench.ts`), ...args], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${suite}.bench.ts`), ...args], {
+    stdio: 'inherit',
+  });
   return r.status ?? 1;
 }
 

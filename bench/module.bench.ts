@@ -1,0 +1,391 @@
+/**
+ * The paths users take, side by side with PyTorch in one run: BatchNorm modules through the public API
+ * (`new BatchNorm2d(C).forward(x)`), not the kernels. Per shape and backend (cpu, wasm, ts):
+ *   train forward  `bn.forward(x)` in train mode, under noGrad (PyTorch: `m(x)` under no_grad)
+ *   eval forward   the same in eval mode
+ *   backward       `y.backward(dy)` of a train-mode forward with x requiring grad, grads cleared before
+ *                  each call (PyTorch: `y.backward(dy)` likewise); the forward is not timed
+ * and a 10-layer stack step (5 × BatchNorm2d + ReLU, MSE to zeros, backward, SGD). Each NormScope call
+ * runs in tidy(), so its outputs go back to the host allocator's cache as PyTorch's go back to its
+ * allocator when the Python reference drops. A memory-copy reference (TypedArray.set of the input) is
+ * measured in the same run. Times are medians after warm-up (minima kept); ratios are NormScope ÷ PyTorch.
+ *
+ *   npm run bench -- module [--threads N] [--seconds S] [--shape 32,64,56,56]... [--backends cpu,wasm,ts]
+ *                           [--no-torch] [--no-stack]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  BatchNorm1d,
+  BatchNorm2d,
+  BatchNorm3d,
+  backendInfo,
+  memoryStats,
+  mseLoss,
+  noGrad,
+  ReLU,
+  Sequential,
+  setBackend,
+  SGD,
+  Tensor,
+  tidy,
+  type BackendName,
+  type Module,
+} from '../engine/index.js';
+import { setNativeThreads } from '../engine/backend/nativeLoader.js';
+import { findTorchPython, runTorchPython } from '../tools/torchPython.js';
+
+export type Path = 'train' | 'eval' | 'backward';
+export const PATHS: Path[] = ['train', 'eval', 'backward'];
+export const DEFAULT_SHAPES: number[][] = [
+  [32, 64, 56, 56],
+  [256, 1024],
+  [8, 256, 28, 28],
+  [4, 32, 16, 32, 32],
+];
+export const STACK_SHAPE = [8, 64, 56, 56];
+/** Goals of issue 18 (NormScope ÷ PyTorch at equal threads). */
+export const GOALS: Record<string, Record<Path, number>> = {
+  cpu: { train: 0.5, eval: 1.0, backward: 1.0 },
+  wasm: { train: 3, eval: 3, backward: 3 },
+};
+
+export interface ModuleBenchOptions {
+  shapes?: number[][];
+  threads?: number;
+  minSeconds?: number;
+  backends?: BackendName[];
+  noTorch?: boolean;
+  noStack?: boolean;
+  /** The stack step's input shape (N, C, H, W); default STACK_SHAPE. */
+  stackShape?: number[];
+  log?: (line: string) => void;
+}
+
+export interface Timing {
+  median: number;
+  min: number;
+}
+
+export interface ModuleShapeResult {
+  shape: number[];
+  /** TypedArray.set of the input into a warm array of its size. */
+  copy: Timing;
+  /** Per path, per engine (backends and 'torch'): the timing, or null when it did not run. */
+  times: Record<Path, Record<string, Timing | null>>;
+  /** Per path, per backend: median ÷ PyTorch's median. */
+  vsTorch: Record<Path, Record<string, number | null>>;
+}
+
+export interface ModuleBenchResult {
+  date: string;
+  machine: { cpu: string; threads: number; node: string; torch: string | null };
+  backends: BackendName[];
+  shapes: ModuleShapeResult[];
+  stack: {
+    shape: number[];
+    layers: number;
+    times: Record<string, Timing | null>;
+    vsTorch: Record<string, number | null>;
+  } | null;
+  /** Per backend and path: how many shapes met the goal, and the worst ratio. */
+  goals: { backend: string; path: Path; goal: number; met: number; of: number; worst: number | null }[];
+  memory: ReturnType<typeof memoryStats>;
+  notes: string[];
+}
+
+function measure(minSeconds: number, setup: (() => void) | null, timed: () => void): Timing {
+  for (let i = 0; i < 2; i++) {
+    setup?.();
+    timed();
+  }
+  const ts: number[] = [];
+  const t0 = performance.now();
+  while (ts.length < 5 || (performance.now() - t0 < minSeconds * 1000 && ts.length < 200)) {
+    setup?.();
+    const a = performance.now();
+    timed();
+    ts.push(performance.now() - a);
+  }
+  ts.sort((a, b) => a - b);
+  return { median: ts[Math.floor(ts.length / 2)]!, min: ts[0]! };
+}
+
+function filled(n: number, seed: number): Float32Array {
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = Math.sin(i * 0.7071 + seed) * 1.7 + ((i * 7 + seed) % 5) * 0.3;
+  return d;
+}
+
+function moduleFor(shape: number[]): Module & { forward(x: Tensor): Tensor } {
+  const c = shape[1]!;
+  if (shape.length === 2 || shape.length === 3) return new BatchNorm1d(c);
+  if (shape.length === 4) return new BatchNorm2d(c);
+  return new BatchNorm3d(c);
+}
+
+function stackOf(c: number): Sequential {
+  const layers: Module[] = [];
+  for (let i = 0; i < 5; i++) layers.push(new BatchNorm2d(c), new ReLU());
+  return new Sequential(...layers);
+}
+
+const TORCH_SCRIPT = String.raw`
+import json, sys, time, torch, torch.nn as nn, torch.nn.functional as F
+cfg = json.loads(sys.stdin.read())
+torch.set_num_threads(cfg["threads"])
+def measure(setup, fn, min_s):
+    for _ in range(2):
+        setup(); fn()
+    ts = []
+    t0 = time.perf_counter()
+    while len(ts) < 5 or (time.perf_counter() - t0 < min_s and len(ts) < 200):
+        setup(); a = time.perf_counter(); fn(); ts.append((time.perf_counter() - a) * 1e3)
+    ts.sort()
+    return {"median": ts[len(ts) // 2], "min": ts[0]}
+none = lambda: None
+def bn_for(sh):
+    return {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[len(sh)](sh[1])
+out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "shapes": []}
+for sh in cfg["shapes"]:
+    m = bn_for(sh); x = torch.randn(*sh); dy = torch.randn(*sh)
+    r = {}
+    with torch.no_grad():
+        m.train(); r["train"] = measure(none, lambda: m(x), cfg["min_s"])
+        m.eval(); r["eval"] = measure(none, lambda: m(x), cfg["min_s"])
+    m.train(); xg = x.clone().requires_grad_(True); st = {}
+    def setup():
+        xg.grad = None; m.zero_grad(set_to_none=True); st["y"] = m(xg)
+    r["backward"] = measure(setup, lambda: st["y"].backward(dy), cfg["min_s"])
+    out["shapes"].append(r)
+if cfg["stack"]:
+    sh = cfg["stack"]
+    seq = nn.Sequential(*[l for _ in range(5) for l in (nn.BatchNorm2d(sh[1]), nn.ReLU())])
+    x = torch.randn(*sh); target = torch.zeros(*sh)
+    def step():
+        seq.zero_grad(set_to_none=True)
+        loss = F.mse_loss(seq(x), target); loss.backward()
+        torch.optim.SGD(seq.parameters(), lr=0.01).step()
+    out["stack"] = measure(none, step, cfg["min_s"])
+print(json.dumps(out))
+`;
+
+interface TorchOut {
+  torch: string;
+  threads: number;
+  shapes: Record<Path, Timing>[];
+  stack?: Timing;
+}
+
+function ratio(a: Timing | null | undefined, b: Timing | null | undefined): number | null {
+  return a && b ? a.median / b.median : null;
+}
+
+export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const shapes = opts.shapes ?? DEFAULT_SHAPES;
+  const minSeconds = opts.minSeconds ?? 0.4;
+  const threads = opts.threads ?? availableParallelism();
+  const stackShape = opts.stackShape ?? STACK_SHAPE;
+  const notes: string[] = [];
+  const info = backendInfo();
+  const wanted = opts.backends ?? (['cpu', 'wasm', 'ts'] as BackendName[]);
+  const backends = wanted.filter((b) => {
+    const row = info.backends.find((r) => r.name === b);
+    if (!row?.available) notes.push(`${b} not measured: ${row?.reason ?? 'unknown backend'}`);
+    return row?.available;
+  });
+  setNativeThreads(threads);
+  const previous = info.requested;
+
+  const py = opts.noTorch ? null : findTorchPython();
+  if (!py)
+    notes.push(opts.noTorch ? 'PyTorch skipped (--no-torch)' : 'PyTorch not measured: no python3 that imports torch');
+  let torch: TorchOut | null = null;
+  if (py) {
+    log(`PyTorch (${threads} threads)…`);
+    const cfg = { shapes, threads, min_s: minSeconds, stack: opts.noStack ? null : stackShape };
+    torch = JSON.parse(runTorchPython(TORCH_SCRIPT, JSON.stringify(cfg), 1_800_000)) as TorchOut;
+  }
+
+  const results: ModuleShapeResult[] = [];
+  try {
+    shapes.forEach((shape, si) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xd = filled(n, 1);
+      const dyd = filled(n, 2);
+      const warm = new Float32Array(n);
+      const copy = measure(minSeconds, null, () => warm.set(xd));
+      const times = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, Timing | null>>;
+      for (const b of backends) {
+        setBackend(b);
+        log(`${b} (${shape.join(',')})…`);
+        const bn = moduleFor(shape);
+        const x = new Tensor(xd, shape, 'float32');
+        bn.train();
+        times.train[b] = measure(minSeconds, null, () => noGrad(() => tidy(() => void bn.forward(x))));
+        bn.eval();
+        times.eval[b] = measure(minSeconds, null, () => noGrad(() => tidy(() => void bn.forward(x))));
+        bn.train();
+        const xg = new Tensor(xd.slice(), shape, 'float32', true);
+        const dy = new Tensor(dyd, shape, 'float32');
+        let y: Tensor | null = null;
+        times.backward[b] = measure(
+          minSeconds,
+          () => {
+            xg.grad = null;
+            bn.zeroGrad();
+            y = tidy(() => bn.forward(xg));
+          },
+          () => tidy(() => y!.backward(dy)),
+        );
+      }
+      const t = torch?.shapes[si];
+      const vsTorch = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number | null>>;
+      for (const p of PATHS) {
+        times[p].torch = t?.[p] ?? null;
+        for (const b of backends) vsTorch[p][b] = ratio(times[p][b], t?.[p]);
+      }
+      results.push({ shape, copy, times, vsTorch });
+    });
+
+    let stack: ModuleBenchResult['stack'] = null;
+    if (!opts.noStack) {
+      const n = stackShape.reduce((a, b) => a * b, 1);
+      const x = new Tensor(filled(n, 3), stackShape, 'float32');
+      const target = new Tensor(new Float32Array(n), stackShape, 'float32');
+      const st: Record<string, Timing | null> = {};
+      for (const b of backends) {
+        setBackend(b);
+        log(`${b} 10-layer stack step…`);
+        const seq = stackOf(stackShape[1]!);
+        st[b] = measure(minSeconds, null, () =>
+          tidy(() => {
+            seq.zeroGrad();
+            mseLoss(seq.forward(x), target).backward();
+            new SGD(seq.parameters(), { lr: 0.01 }).step();
+          }),
+        );
+      }
+      st.torch = torch?.stack ?? null;
+      const vs: Record<string, number | null> = {};
+      for (const b of backends) vs[b] = ratio(st[b], torch?.stack);
+      stack = { shape: stackShape, layers: 10, times: st, vsTorch: vs };
+    }
+
+    const goals: ModuleBenchResult['goals'] = [];
+    for (const b of backends) {
+      const g = GOALS[b];
+      if (!g) continue;
+      for (const p of PATHS) {
+        const rs = results.map((r) => r.vsTorch[p][b]).filter((v): v is number => v !== null);
+        goals.push({
+          backend: b,
+          path: p,
+          goal: g[p],
+          met: rs.filter((v) => v <= g[p]).length,
+          of: rs.length,
+          worst: rs.length ? Math.max(...rs) : null,
+        });
+      }
+    }
+    return {
+      date: new Date().toISOString(),
+      machine: {
+        cpu: cpus()[0]?.model?.trim() ?? 'unknown',
+        threads,
+        node: process.version,
+        torch: torch?.torch ?? null,
+      },
+      backends,
+      shapes: results,
+      stack,
+      goals,
+      memory: memoryStats(),
+      notes,
+    };
+  } finally {
+    setBackend(previous);
+  }
+}
+
+const f = (v: number | null | undefined, d = 2): string => (v === null || v === undefined ? '—' : v.toFixed(d));
+
+export function formatModuleTable(r: ModuleBenchResult): string {
+  const lines: string[] = [];
+  const engines = [...r.backends, 'torch'];
+  lines.push(
+    `module path, float32, ${r.machine.threads} threads, ${r.machine.cpu}; PyTorch ${r.machine.torch ?? 'not measured'}`,
+  );
+  lines.push(
+    `shape            path      ${engines.map((e) => `${e} ms`.padStart(10)).join('')}${r.backends.map((b) => `${b}÷torch`.padStart(12)).join('')}   copy ms`,
+  );
+  for (const s of r.shapes) {
+    for (const p of PATHS) {
+      const cells = engines.map((e) => f(s.times[p][e]?.median).padStart(10)).join('');
+      const ratios = r.backends.map((b) => f(s.vsTorch[p][b]).padStart(12)).join('');
+      lines.push(
+        `${`(${s.shape.join(',')})`.padEnd(17)}${p.padEnd(10)}${cells}${ratios}${f(s.copy.median).padStart(10)}`,
+      );
+    }
+  }
+  if (r.stack) {
+    const cells = engines.map((e) => f(r.stack!.times[e]?.median).padStart(10)).join('');
+    const ratios = r.backends.map((b) => f(r.stack!.vsTorch[b]).padStart(12)).join('');
+    lines.push(`${`stack (${r.stack.shape.join(',')})`.padEnd(27)}${cells}${ratios}`);
+  }
+  lines.push('goals:');
+  for (const g of r.goals) {
+    lines.push(`  ${g.backend} ${g.path} ≤ ${g.goal}× PyTorch: ${g.met}/${g.of} shapes (worst ${f(g.worst)}×)`);
+  }
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}
+
+function parseArgs(argv: string[]): ModuleBenchOptions {
+  const o: ModuleBenchOptions = {};
+  const shapes: number[][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--threads') o.threads = Number(next());
+    else if (a === '--seconds') o.minSeconds = Number(next());
+    else if (a === '--shape') shapes.push(next().split(',').map(Number));
+    else if (a === '--backends') o.backends = next().split(',') as BackendName[];
+    else if (a === '--no-torch') o.noTorch = true;
+    else if (a === '--no-stack') o.noStack = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (shapes.length) {
+    if (shapes.some((s) => s.length < 2 || s.length > 5 || s.some((d) => !Number.isInteger(d) || d < 1)))
+      throw new Error('--shape takes 2 to 5 positive integers');
+    o.shapes = shapes;
+  }
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1))
+    throw new Error('--threads takes a positive integer');
+  return o;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  let opts: ModuleBenchOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench module: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  const r = runModuleBench(opts);
+  console.log(`\n${formatModuleTable(r)}`);
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `module-${r.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(join(dir, 'module-latest.json'), `${JSON.stringify(r, null, 2)}\n`);
+  console.log(`\nwrote ${file}`);
+}
