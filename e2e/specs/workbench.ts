@@ -71,4 +71,106 @@ export const workbenchSpecs: Spec[] = [
       await shell.screenshot('15-numeric-fields');
     },
   },
+  {
+    name: 'workbench: Apply conversion converts the built stack; tree, inspector and stepping say SyncBatchNorm, statistics kept',
+    async run(w) {
+      const shell = await fresh(w);
+      const stack = new StackPage(w.page);
+      await shell.go('stack');
+      await stack.preset('CNN (BatchNorm2d)');
+      await stack.build();
+      await shell.go('stepping');
+      await w.page.getByTestId('train-step').click();
+      await w.page.getByTestId('step-count').filter({ hasText: 'step 1 ' }).waitFor();
+      await w.page.getByTestId('train-step').click();
+      await w.page.getByTestId('step-count').filter({ hasText: 'step 2 ' }).waitFor();
+      await shell.go('inspect');
+      await w.page.getByTestId('inspect-head').filter({ hasText: 'BatchNorm2d(8)' }).waitFor();
+      await shell.go('stack');
+      await stack.previewSync();
+      await w.page.getByTestId('apply-sync').click();
+      await w.page.getByTestId('stack-summary').filter({ hasText: 'SyncBatchNorm(8, eps=1e-05' }).waitFor();
+      await w.page.getByTestId('layer-1').filter({ hasText: 'SyncBatchNorm' }).waitFor();
+      await shell.go('inspect');
+      const head = w.page.getByTestId('inspect-head');
+      await head.filter({ hasText: 'SyncBatchNorm(8)' }).waitFor();
+      const text = (await head.textContent()) ?? '';
+      expectTrue(text.includes('num_batches_tracked = 2'), `the counter survives the conversion: ${text}`);
+      await shell.go('stepping');
+      await w.page.getByTestId('forward').click();
+      await w.page.getByTestId('step-table').filter({ hasText: 'SyncBatchNorm' }).waitFor();
+    },
+  },
+  {
+    name: 'workbench: no stale panels (train-vs-eval after steps, steps/s after rebuild and backend switch, roll back, rank pids after restart)',
+    async run(w) {
+      const shell = await fresh(w);
+      const stack = new StackPage(w.page);
+      await shell.go('stack');
+      await stack.preset('MLP (BatchNorm1d)');
+      await stack.build();
+      await shell.go('stepping');
+      // Train vs eval is of one state: the next step drops it.
+      await w.page.getByTestId('compare').click();
+      await w.page.getByTestId('compare-table').waitFor();
+      await w.page.getByTestId('train-step').click();
+      await w.page.getByTestId('step-count').filter({ hasText: 'step 1 ' }).waitFor();
+      await w.page.getByTestId('compare-table').waitFor({ state: 'detached' });
+      // steps/s belongs to the stack and backend it was measured on.
+      await typeInto(w.page.getByTestId('run-steps'), '5');
+      await w.page.getByTestId('run').click();
+      await w.page.getByTestId('run-result').waitFor({ timeout: 60_000 });
+      await w.page.keyboard.press('Control+B');
+      await w.page.getByTestId('step-count').filter({ hasText: 'step 0 ' }).waitFor();
+      expectTrue((await w.page.getByTestId('run-result').count()) === 0, 'steps/s gone after a rebuild');
+      await w.page.getByTestId('run').click();
+      await w.page.getByTestId('run-result').waitFor({ timeout: 60_000 });
+      await shell.go('backends');
+      const other = (await w.page.getByTestId('active-backend').textContent())?.includes('active: ts') ? 'cpu' : 'ts';
+      if (await w.page.getByTestId(`use-${other}`).isEnabled()) {
+        await w.page.getByTestId(`use-${other}`).click();
+        await w.page
+          .getByTestId('active-backend')
+          .filter({ hasText: `active: ${other}` })
+          .waitFor();
+        await shell.go('stepping');
+        expectTrue((await w.page.getByTestId('run-result').count()) === 0, 'steps/s gone after a backend switch');
+      } else w.skipped.push(`backend switch: ${other} not available here`);
+      // Roll back: the header and the table agree.
+      await shell.go('stepping');
+      await w.page.getByTestId('snapshot').click();
+      await w.page.getByTestId('step-count').filter({ hasText: '1 snapshot' }).waitFor();
+      await w.page.getByTestId('train-step').click();
+      await w.page.getByTestId('step-count').filter({ hasText: 'step 6 ' }).waitFor();
+      await w.page.getByTestId('rollback').click();
+      await w.page.getByTestId('step-count').filter({ hasText: 'step 5 ' }).waitFor();
+      await w.page.getByTestId('ws-stepping').getByText('At step 5 (restored or reset)').waitFor();
+      // Rank lanes after Restart group name the new processes.
+      await shell.go('stack');
+      await stack.previewSync();
+      await w.page.getByTestId('apply-sync').click();
+      await w.page.getByTestId('stack-summary').filter({ hasText: 'SyncBatchNorm' }).waitFor();
+      await shell.go('ranks');
+      await typeInto(w.page.getByTestId('ranks-world'), '2');
+      await typeInto(w.page.getByTestId('ranks-shards'), '');
+      await w.page.getByTestId('ranks-start').click();
+      await w.page.getByTestId('ranks-badge').filter({ hasText: '2 alive' }).waitFor({ timeout: 60_000 });
+      const pidOf = async (r: number) =>
+        /pid (\d+)/.exec((await w.page.getByTestId(`lane-${r}`).textContent()) ?? '')?.[1];
+      const before = [await pidOf(0), await pidOf(1)];
+      expectTrue(before.every(Boolean), `lanes show pids: ${before.join(', ')}`);
+      await w.page.getByTestId('ranks-restart').click();
+      await w.page
+        .getByTestId('lane-0')
+        .filter({ hasNotText: `pid ${before[0]} ` })
+        .filter({ hasText: 'alive' })
+        .waitFor({ timeout: 60_000 });
+      const after = [await pidOf(0), await pidOf(1)];
+      expectTrue(
+        after.every((p) => p && !before.includes(p)),
+        `after Restart group the lanes show the new pids: ${before.join(', ')} → ${after.join(', ')}`,
+      );
+      await w.page.getByText('Stop', { exact: true }).click();
+    },
+  },
 ];

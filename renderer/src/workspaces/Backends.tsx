@@ -58,7 +58,11 @@ export function Backends() {
                 </td>
                 <td>{b.reason ?? ''}</td>
                 <td>
-                  <button disabled={!b.available || b.name === view.active} onClick={() => void choose(b.name)}>
+                  <button
+                    disabled={!b.available || b.name === view.active}
+                    onClick={() => void choose(b.name)}
+                    data-testid={`use-${b.name}`}
+                  >
                     Use
                   </button>
                 </td>
