@@ -44,6 +44,12 @@ if (!useBuilt()) {
     process.exit(2);
   }
   entry = source;
+  // Said once per run on stderr (stdout stays the command's own, e.g. --json), unless asked for.
+  if (process.env.NORMSCOPE_FROM_SOURCE !== '1') {
+    process.stderr.write(
+      `normscope: running the TypeScript sources (${existsSync(built) ? 'the build is older than them' : 'not built'}); \`npm run build\` makes the compiled CLI start faster\n`,
+    );
+  }
 }
 const { runCli } = await import(pathToFileURL(entry).href);
 try {
