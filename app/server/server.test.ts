@@ -72,6 +72,11 @@ describe('browser-mode server', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toContain('text/javascript');
     expect((await fetch(`${base}other.html`)).status).toBe(403);
+    expect(
+      (await fetch(`${base}normscope-token-check`, { headers: { 'X-NormScope-Token': server.token } })).status,
+    ).toBe(204);
+    expect((await fetch(`${base}normscope-token-check`, { headers: { 'X-NormScope-Token': 'old' } })).status).toBe(403);
+    expect((await fetch(`${base}normscope-token-check`)).status).toBe(403);
     const retry = await fetch(`${base}normscope-token-retry.js`);
     expect(retry.status).toBe(200);
     expect(await retry.text()).toContain('sessionStorage');

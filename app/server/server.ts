@@ -20,7 +20,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { contentSecurityPolicy } from '../shared/csp.js';
-import { encodeMessage } from '../shared/wire.js';
+import { encodeMessage, TOKEN_CHECK_PATH } from '../shared/wire.js';
 import type { HostConnection } from '../host/hostWorker.js';
 import { DEFAULT_LIMITS, limitMessages, type ServerLimits } from './limits.js';
 import { RETRY_SCRIPT, RETRY_SCRIPT_PATH, TOKEN_PAGE, TOKEN_PAGE_CSP } from './pages.js';
@@ -116,6 +116,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return send(res, 405, 'method not allowed\n', undefined, { Allow: 'GET, HEAD' });
     if (target.path === RETRY_SCRIPT_PATH) return send(res, 200, RETRY_SCRIPT, TYPES['.js']);
+    if (target.path === TOKEN_CHECK_PATH)
+      return tokensEqual(requestToken(target, req.headers), token)
+        ? send(res, 204, '')
+        : send(res, 403, 'missing or wrong token\n');
     const rel = target.path === '/' ? 'index.html' : target.path.slice(1);
     const file = normalize(join(rendererRoot, rel));
     if (file !== rendererRoot && !file.startsWith(rendererRoot + sep)) return send(res, 404, 'not found\n');

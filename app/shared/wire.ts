@@ -14,6 +14,8 @@ export const TOKEN_MESSAGE =
   'NormScope: missing or wrong token — open the URL printed by `normscope serve`, including ?token=…';
 export const TOKEN_STORAGE_KEY = 'normscope.token';
 export const TOKEN_HEADER = 'X-NormScope-Token';
+/** Answers 204 for a good token (header) and 403 otherwise, so the window can tell a refused token from a lost server. */
+export const TOKEN_CHECK_PATH = '/normscope-token-check';
 
 export type ClientMessage = { t: 'call'; id: number; method: MethodName; payload: unknown };
 

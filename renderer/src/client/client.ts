@@ -1,10 +1,13 @@
 /**
  * The one client module for the contract. In Electron the preload exposes `window.normscope`
  * (contextBridge, exactly the contract); in browser mode we speak the contract over a WebSocket to the
- * server that served this page, with the token from the page URL.
+ * server that served this page, with the session's token (token.ts: taken from ?token= once, then
+ * kept in sessionStorage). Without a token, or with one the server refuses, the window says exactly
+ * that (TOKEN_MESSAGE) instead of reporting a lost connection.
  */
 import type { ContractClient, EventName, Events, MethodName, Req, Res, WireError } from '../../../app/shared/contract';
-import { decodeMessage, encodeMessage, type ServerMessage } from '../../../app/shared/wire';
+import { decodeMessage, encodeMessage, TOKEN_CHECK_PATH, type ServerMessage } from '../../../app/shared/wire';
+import { dropToken, takeToken, TOKEN_MESSAGE, tokenHeaders } from './token';
 
 declare global {
   interface Window {
@@ -22,30 +25,61 @@ export class HostError extends Error {
 
 type Listener = (payload: never) => void;
 
-export function createWebSocketClient(url: string, onStatus: (s: 'open' | 'closed') => void): ContractClient {
+export interface SocketClientOptions {
+  /** Asked when the socket closes before it ever opened: did the server refuse the token? */
+  tokenRefused?: () => Promise<boolean>;
+  /** Called instead of onStatus('closed') when it did. */
+  onUnauthorized?: () => void;
+}
+
+const unauthorized = (): HostError => new HostError({ name: 'Unauthorized', message: TOKEN_MESSAGE });
+
+export function createWebSocketClient(
+  url: string,
+  onStatus: (s: 'open' | 'closed') => void,
+  opts: SocketClientOptions = {},
+): ContractClient {
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Map<EventName, Set<Listener>>();
   let nextId = 1;
   let ws: WebSocket;
   let opened: Promise<void>;
+  let everOpened = false;
+  let refused = false;
 
   const connect = () => {
     ws = new WebSocket(url);
+    let failOpen: (e: Error) => void = () => undefined;
     opened = new Promise((resolve, reject) => {
+      failOpen = reject;
       ws.onopen = () => {
+        everOpened = true;
         onStatus('open');
         resolve();
       };
-      ws.onerror = () => reject(new Error('cannot reach the NormScope host (is `normscope serve` running?)'));
     });
     opened.catch(() => undefined);
     ws.onclose = () => {
-      onStatus('closed');
-      for (const p of pending.values()) p.reject(new Error('the connection to the NormScope host closed'));
-      pending.clear();
+      const end = (isRefused: boolean) => {
+        refused = isRefused;
+        const err = isRefused ? unauthorized() : new Error('the connection to the NormScope host closed');
+        failOpen(isRefused ? err : new Error('cannot reach the NormScope host (is `normscope serve` running?)'));
+        for (const p of pending.values()) p.reject(err);
+        pending.clear();
+        if (isRefused) opts.onUnauthorized?.();
+        else onStatus('closed');
+      };
+      // A socket refused at the handshake looks like any failed one: ask the server about the token.
+      if (!everOpened && opts.tokenRefused) void opts.tokenRefused().then(end, () => end(false));
+      else end(false);
     };
     ws.onmessage = (ev) => {
-      const msg = decodeMessage<ServerMessage>(String(ev.data));
+      let msg: ServerMessage;
+      try {
+        msg = decodeMessage<ServerMessage>(String(ev.data));
+      } catch {
+        return; // not from our server; nothing to resolve
+      }
       if (msg.t === 'result') {
         const p = pending.get(msg.id);
         pending.delete(msg.id);
@@ -61,6 +95,7 @@ export function createWebSocketClient(url: string, onStatus: (s: 'open' | 'close
 
   return {
     async call<M extends MethodName>(method: M, payload: Req<M>): Promise<Res<M>> {
+      if (refused) throw unauthorized();
       await opened;
       const id = nextId++;
       return new Promise<Res<M>>((resolve, reject) => {
@@ -100,7 +135,40 @@ export function createClient(onStatus: (s: 'open' | 'closed') => void): Contract
     onStatus('open');
     return electronClient(window.normscope);
   }
-  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const token = takeToken();
+  if (!token) {
+    showTokenMessage();
+    return refusedClient();
+  }
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  return createWebSocketClient(`${proto}://${location.host}/ws?token=${encodeURIComponent(token)}`, onStatus);
+  return createWebSocketClient(`${proto}://${location.host}/ws?token=${encodeURIComponent(token)}`, onStatus, {
+    tokenRefused: async () =>
+      (await fetch(TOKEN_CHECK_PATH, { headers: tokenHeaders(), cache: 'no-store' })).status === 403,
+    onUnauthorized: () => {
+      dropToken();
+      showTokenMessage();
+    },
+  });
+}
+
+/** A client for a page opened without a token: every call fails with TOKEN_MESSAGE. */
+function refusedClient(): ContractClient {
+  return {
+    call: async () => {
+      throw unauthorized();
+    },
+    on: () => () => undefined,
+  };
+}
+
+/** Puts TOKEN_MESSAGE at the top of the page (once), where the connection state would say "closed". */
+function showTokenMessage(): void {
+  if (document.getElementById('normscope-token-message')) return;
+  const p = document.createElement('p');
+  p.id = 'normscope-token-message';
+  p.className = 'error';
+  p.setAttribute('role', 'alert');
+  p.setAttribute('data-testid', 'token-message');
+  p.textContent = TOKEN_MESSAGE;
+  document.body.prepend(p);
 }
