@@ -88,3 +88,24 @@ export {
 } from './inspect/index.js';
 export * as io from './io/index.js';
 export * as inspect from './inspect/index.js';
+
+// Imported networks (ONNX → GraphModule, the one executor) and checkpoint weights for them.
+export {
+  GraphModule,
+  loadOnnx,
+  loadOnnxFile,
+  applyWeights,
+  WeightsError,
+  OnnxError,
+  readOnnx,
+  SUPPORTED_OPS,
+  SUPPORTED_OPSETS,
+} from './model/index.js';
+export type {
+  BatchNormMode,
+  OnnxLoadOptions,
+  WeightsReport,
+  OnnxBudgets,
+  OnnxModel,
+  ValueInfo,
+} from './model/index.js';
