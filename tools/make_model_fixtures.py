@@ -11,11 +11,13 @@ For every model (torchvision, weights=None, fixed seed, input 2x3x64x64):
   1. BatchNorm affine parameters are randomized and a few train batches run, so running statistics and
      num_batches_tracked are not the defaults;
   2. the model is exported as a user would (model.train(), training=TrainingMode.TRAINING,
-     do_constant_folding=False; opsets 13-17 spread over the models) and checked with onnx.checker;
+     do_constant_folding=False; opsets 13-17 spread over the models; two with a dynamic batch dimension)
+     and checked with onnx.checker;
   3. more train batches and a small perturbation of every parameter give the checkpoint, so the ONNX
      initializers and the checkpoint differ and `--weights` is what decides the numbers. Checkpoints come
      as a training dict {'epoch', 'state_dict', ...}, a plain state dict, or a `module.`-prefixed one;
-  4. torch references (torch.save'd dicts; the engine reads them with loadCheckpoint):
+  4. inputs as .npy (for the CLI) and all together in inputs.pt (for engine tests), and torch references
+     (torch.save'd dicts; the engine reads them with loadCheckpoint):
      ref_eval.pt   {'output'}: eval output on x_eval.npy with the checkpoint's weights
      ref_train.pt  {'output', 'state'}: output of the second of 2 train passes (x_train0/1.npy) and every
                    BatchNorm buffer (running_mean, running_var, num_batches_tracked) after them
@@ -68,11 +70,22 @@ MODELS = collections.OrderedDict([
 ])
 
 
+DYNAMIC_BATCH = ('mobilenet_v3_small', 'densenet121')
+
+
 def seed_for(name):
     return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
 
 
+def build_tiny():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 5))
+
+
 def build(name):
+    if name == 'tiny':
+        return build_tiny()
     torch.manual_seed(seed_for(name))
     return MODELS[name][0]()
 
@@ -155,8 +168,12 @@ def generate(name, out_dir):
             model(randn(gen, 4, 3, 64, 64))
     # 2. the export, as the docs tell a user to write it
     onnx_path = os.path.join(d, 'model.onnx')
+    # Most exports use the plain line (the batch dimension fixed at 2: recalibration in batches of 4 must
+    # still run); two declare a symbolic batch dimension as dynamic_axes does.
+    dynamic = {'input': {0: 'batch'}, 'logits': {0: 'batch'}} if name in DYNAMIC_BATCH else None
     torch.onnx.export(model.train(), randn(gen, *SIZE), onnx_path, training=torch.onnx.TrainingMode.TRAINING,
-                      do_constant_folding=False, opset_version=opset, input_names=['input'], output_names=['logits'])
+                      do_constant_folding=False, opset_version=opset, input_names=['input'], output_names=['logits'],
+                      dynamic_axes=dynamic)
     onnx.checker.check_model(onnx.load(onnx_path))
     # 3. the checkpoint differs from the initializers
     model.train()
@@ -204,6 +221,9 @@ def generate(name, out_dir):
     y_sgd = torch.randint(0, 1000, (SIZE[0],), generator=gen)
     save_npy(os.path.join(d, 'x_sgd.npy'), x_sgd)
     np.save(os.path.join(d, 'y_sgd.npy'), y_sgd.numpy().astype(np.int64))
+    # The same inputs as one torch file, for engine tests (the engine reads .pt, not .npy).
+    torch.save({'x_eval': x_eval, 'x_train0': xs[0], 'x_train1': xs[1], 'x_recal': x_recal, 'x_sgd': x_sgd,
+                'y_sgd': y_sgd}, os.path.join(d, 'inputs.pt'))
     train_mode_without_dropout(model)
     opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
     losses = []
@@ -218,7 +238,7 @@ def generate(name, out_dir):
                os.path.join(d, 'ref_sgd.pt'))
     n_bn = len(bn_modules(model))
     return {
-        'opset': opset, 'checkpointLayout': layout, 'stateDictPath': sd_path,
+        'opset': opset, 'checkpointLayout': layout, 'stateDictPath': sd_path, 'dynamicBatch': dynamic is not None,
         'parameters': sum(p.numel() for p in model.parameters()), 'batchNorm': n_bn,
         'dropout': sum(1 for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)),
         'seconds': round(time.time() - t0, 2),
@@ -229,9 +249,7 @@ def generate_small(out_dir):
     """Tiny models for fast CLI tests: conv-bn-relu-pool-linear, and one with an op NormScope lacks (Erf)."""
     import onnx
     torch.manual_seed(0)
-    tiny = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
-        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 5))
+    tiny = build_tiny()
     d = os.path.join(out_dir, 'tiny')
     os.makedirs(d, exist_ok=True)
     x = torch.randn(4, 3, 6, 6)
@@ -266,12 +284,17 @@ def generate_small(out_dir):
 
 
 def check_state(name, fixtures, state_file, ref_file):
-    """Loads a state dict NormScope wrote into the torchvision model (weights_only, strict) and compares
-    its BatchNorm buffers and eval output with the torch reference. Prints one JSON object."""
+    """Loads a state dict NormScope wrote into the torchvision model (weights_only, strict) and, given a
+    reference, compares its BatchNorm buffers and eval output with it. Prints one JSON object."""
     model = build(name)
     sd = torch.load(state_file, weights_only=True)
     meta = getattr(sd, '_metadata', None)
     result = model.load_state_dict(sd, strict=True)
+    bn_versions = sorted({meta[n]['version'] for n, _ in bn_modules(model)}) if meta is not None else None
+    if not ref_file:
+        print(json.dumps({'missing': list(result.missing_keys), 'unexpected': list(result.unexpected_keys),
+                          'bnVersions': bn_versions, 'keys': len(sd)}))
+        return
     ref = torch.load(ref_file, weights_only=True)
     worst = 0.0
     for k, v in ref['state'].items():
@@ -283,7 +306,6 @@ def check_state(name, fixtures, state_file, ref_file):
     with torch.no_grad():
         out = model(x)
     out_err = float(((out.double() - ref['output'].double()).abs() / ref['output'].double().abs().clamp(min=1)).max())
-    bn_versions = sorted({meta[n]['version'] for n, _ in bn_modules(model)}) if meta is not None else None
     print(json.dumps({'missing': list(result.missing_keys), 'unexpected': list(result.unexpected_keys),
                       'maxStateRelErr': worst, 'maxOutputRelErr': out_err, 'bnVersions': bn_versions}))
 

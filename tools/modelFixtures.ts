@@ -20,6 +20,8 @@ export interface ModelEntry {
   checkpointLayout: 'training-dict' | 'plain' | 'module-prefix';
   /** Where the state dict sits in checkpoint.pt ('' for the root). */
   stateDictPath: string;
+  /** Exported with dynamic_axes on the batch dimension (the others declare batch 2). */
+  dynamicBatch: boolean;
   parameters: number;
   batchNorm: number;
   dropout: number;
@@ -135,24 +137,32 @@ export function modelFixtures(): ModelFixtures {
   }
 }
 
-/** Runs the generator's --check-state (strict load into torchvision + comparison); returns its JSON. */
+export interface TorchStateCheck {
+  missing: string[];
+  unexpected: string[];
+  bnVersions: number[] | null;
+  /** With a reference only. */
+  maxStateRelErr?: number;
+  maxOutputRelErr?: number;
+}
+
+/**
+ * Runs the generator's --check-state: torch.load(weights_only=True) + load_state_dict(strict=True) into
+ * the torchvision model ('tiny' for the small CLI model), then with `refFile` a comparison of the
+ * BatchNorm buffers and the eval output. Throws with torch's error when the load fails.
+ */
 export function checkStateInTorch(
   fx: { dir: string; python: string },
   model: string,
   stateFile: string,
-  refFile: string,
-): {
-  missing: string[];
-  unexpected: string[];
-  maxStateRelErr: number;
-  maxOutputRelErr: number;
-  bnVersions: number[] | null;
-} {
+  refFile?: string,
+): TorchStateCheck {
+  const ref = refFile ? ['--ref', refFile] : [];
   const r = spawnSync(
     fx.python,
-    ['-W', 'ignore', GENERATOR, '--check-state', model, '--fixtures', fx.dir, '--state', stateFile, '--ref', refFile],
+    ['-W', 'ignore', GENERATOR, '--check-state', model, '--fixtures', fx.dir, '--state', stateFile, ...ref],
     { encoding: 'utf8', timeout: 300_000, env: { ...process.env, OMP_NUM_THREADS: '1' } },
   );
   if (r.status !== 0) throw new Error(`torch refused ${stateFile}: ${r.stderr.slice(-4000)}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ReturnType<typeof checkStateInTorch>;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchStateCheck;
 }
