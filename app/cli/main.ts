@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, Entry> = {
   convert: { file: 'convert', summary: 'convert between torch.save and safetensors' },
   serve: { file: 'serve', summary: 'serve the NormScope window in a browser (127.0.0.1)' },
   ranks: { file: 'ranks', summary: 'run SyncBatchNorm ranks as real processes' },
+  model: { file: 'model', summary: 'a PyTorch model exported to ONNX: inspect, run, recalibrate BatchNorm, train' },
   bench: { file: 'bench', summary: 'benchmark the engine backends against PyTorch' },
 };
 
