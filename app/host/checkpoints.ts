@@ -5,79 +5,15 @@
  * unpickler refuses unknown globals unless "tensors only" (placeholders) is asked for.
  */
 import { basename } from 'node:path';
-import {
-  loadCheckpoint,
-  PyDict,
-  PyPlaceholder,
-  PyTuple,
-  refStateDict,
-  TensorRef,
-  type Checkpoint,
-  type PyValue,
-} from '../../engine/io/index.js';
-import { diffStateDicts, inspectCheckpoint, type InspectReport } from '../../engine/inspect/index.js';
-import type { CheckpointNode, CheckpointView, DiffResult, TensorRow } from '../shared/contract.js';
+import { loadCheckpoint, refStateDict, type Checkpoint } from '../../engine/io/index.js';
+import { diffStateDicts, inspectCheckpoint, treeView, type InspectReport } from '../../engine/inspect/index.js';
+import type { CheckpointView, DiffResult, TensorRow } from '../shared/contract.js';
 import { CancelledError } from './errors.js';
-
-const MAX_CHILDREN = 200;
-const MAX_DEPTH = 8;
 
 interface Open {
   ck: Checkpoint;
   view: CheckpointView;
   report: InspectReport;
-}
-
-function scalarText(v: PyValue): string | null {
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v.length > 120 ? `${v.slice(0, 120)}…` : v);
-  return null;
-}
-
-function treeOf(v: PyValue, label: string, path: string, depth: number, stateDictPaths: Set<string>): CheckpointNode {
-  const node = (kind: CheckpointNode['kind'], detail: string, children: CheckpointNode[] = []): CheckpointNode => ({
-    path,
-    label,
-    kind,
-    detail,
-    children,
-  });
-  if (v instanceof TensorRef) return node('tensor', `${v.dtype} [${v.shape.join(', ')}]`);
-  const s = scalarText(v);
-  if (s !== null) return node(typeof v === 'string' ? 'string' : 'scalar', s);
-  if (v instanceof PyPlaceholder) return node('placeholder', `refused global ${v.global} (kept inert)`);
-  const entries: Array<[string, PyValue]> =
-    v instanceof PyDict
-      ? [...v.entries].map(([k, x]) => [String(scalarText(k) ?? '?').replace(/^"|"$/g, ''), x])
-      : Array.isArray(v)
-        ? v.map((x, i) => [String(i), x])
-        : v instanceof PyTuple
-          ? v.items.map((x, i) => [String(i), x])
-          : [];
-  const kind: CheckpointNode['kind'] = stateDictPaths.has(path)
-    ? 'stateDict'
-    : v instanceof PyDict
-      ? 'dict'
-      : Array.isArray(v) || v instanceof PyTuple
-        ? 'list'
-        : 'other';
-  if (kind === 'other') return node('other', v && typeof v === 'object' ? v.constructor.name : typeof v);
-  const detail = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
-  if (depth >= MAX_DEPTH) return node(kind, `${detail} (not expanded)`);
-  const children = entries
-    .slice(0, MAX_CHILDREN)
-    .map(([k, x]) => treeOf(x, k, path ? `${path}.${k}` : k, depth + 1, stateDictPaths));
-  if (entries.length > MAX_CHILDREN)
-    children.push({
-      path: `${path}.…`,
-      label: '…',
-      kind: 'other',
-      detail: `${entries.length - MAX_CHILDREN} more (see the tensor table)`,
-      children: [],
-    });
-  return node(kind, detail, children);
 }
 
 const finiteOr = (v: number | null): number => (v === null ? NaN : v);
@@ -117,7 +53,7 @@ export class CheckpointStore {
       id,
       path,
       format: report.format,
-      tree: treeOf(ck.root, basename(path), '', 0, sdPaths),
+      tree: treeView(ck.root, { label: basename(path), stateDictPaths: sdPaths }),
       tensorCount: report.tensors.length,
       stateDicts: report.stateDicts.map((s) => ({
         path: s.path,

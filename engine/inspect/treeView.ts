@@ -1,70 +1,85 @@
 /**
  * A display tree of a checkpoint's object tree (what the app's checkpoint browser shows): dicts, lists,
- * state dicts, tensors (`dtype [shape]`), scalars, strings and inert placeholders. Cycle-safe,
- * depth-limited, and long containers are cut with a "… N more" node.
+ * state dicts, tensors (`dtype [shape]`), scalars, strings and inert placeholders, each with its dotted
+ * path from the root. Cycle-safe, depth-limited, and long containers are cut with a "… N more" node,
+ * so the tree costs at most maxChildren^maxDepth nodes however the file is built.
  */
 import { findStateDicts } from '../io/tree.js';
 import { PyDevice, PyDict, PyDtype, PyFloat, PyPlaceholder, PySet, PyTuple, type PyValue } from '../io/pyobjects.js';
 import { TensorRef } from '../io/tensorRef.js';
+import { pyFloat } from '../nn/pyFormat.js';
 
 export interface TreeNode {
+  /** Dotted path from the file's root. */
+  path: string;
   label: string;
   kind: 'dict' | 'list' | 'tensor' | 'stateDict' | 'scalar' | 'string' | 'placeholder' | 'other';
+  /** For scalars/strings: the value as text. For tensors: `dtype [shape]`. For containers: the entry count. */
   detail: string;
   children: TreeNode[];
 }
 
 export interface TreeViewOptions {
+  /** The root's label (the file name in the app). */
+  label?: string;
   maxChildren?: number;
   maxDepth?: number;
+  /** Paths of the state dicts (found in the tree when not given). */
+  stateDictPaths?: ReadonlySet<string>;
+}
+
+/** A scalar's or string's text, else null. */
+function scalarText(v: PyValue): string | null {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (v instanceof PyFloat) return pyFloat(v.value);
+  if (typeof v === 'string') return JSON.stringify(v.length > 120 ? `${v.slice(0, 120)}…` : v);
+  if (v instanceof PyDevice) return `device(${v.spec})`;
+  if (v instanceof PyDtype) return `torch.${v.name}`;
+  return null;
+}
+
+function entriesOf(v: PyValue): Array<[string, PyValue]> | null {
+  if (v instanceof PyDict)
+    return [...v.entries].map(([k, x]) => [String(scalarText(k) ?? '?').replace(/^"|"$/g, ''), x]);
+  if (Array.isArray(v)) return v.map((x, i) => [String(i), x]);
+  if (v instanceof PyTuple || v instanceof PySet) return v.items.map((x, i) => [String(i), x]);
+  return null;
 }
 
 export function treeView(root: PyValue, opts: TreeViewOptions = {}): TreeNode {
-  const maxChildren = opts.maxChildren ?? 500;
-  const maxDepth = opts.maxDepth ?? 32;
-  const stateDicts = new Set<PyDict>(findStateDicts(root).map((f) => f.dict));
+  const maxChildren = opts.maxChildren ?? 200;
+  const maxDepth = opts.maxDepth ?? 8;
+  const stateDictPaths = opts.stateDictPaths ?? new Set(findStateDicts(root).map((f) => f.path));
   const onPath = new Set<object>();
 
-  const node = (label: string, v: PyValue, depth: number): TreeNode => {
-    if (v instanceof TensorRef)
-      return { label, kind: 'tensor', detail: `${v.dtype} [${v.shape.join(', ')}]`, children: [] };
-    if (v === null || typeof v === 'boolean')
-      return { label, kind: 'scalar', detail: v === null ? 'None' : v ? 'True' : 'False', children: [] };
-    if (typeof v === 'number' || typeof v === 'bigint')
-      return { label, kind: 'scalar', detail: String(v), children: [] };
-    if (v instanceof PyFloat) return { label, kind: 'scalar', detail: v.value.toFixed(1), children: [] };
-    if (typeof v === 'string')
-      return { label, kind: 'string', detail: v.length > 200 ? `${v.slice(0, 200)}…` : v, children: [] };
-    if (v instanceof Uint8Array) return { label, kind: 'other', detail: `bytes (${v.length})`, children: [] };
-    if (v instanceof PyDevice) return { label, kind: 'scalar', detail: `device(${v.spec})`, children: [] };
-    if (v instanceof PyDtype) return { label, kind: 'scalar', detail: `torch.${v.name}`, children: [] };
-    if (v instanceof PyPlaceholder) {
-      return { label, kind: 'placeholder', detail: `${v.global} (not loaded: outside the allow-list)`, children: [] };
-    }
-    const entries: [string, PyValue][] | null =
-      v instanceof PyDict
-        ? [...v.entries].map(([k, x]) => [String(k), x])
-        : Array.isArray(v)
-          ? v.map((x, i) => [String(i), x])
-          : v instanceof PyTuple || v instanceof PySet
-            ? v.items.map((x, i) => [String(i), x])
-            : null;
-    if (!entries) return { label, kind: 'other', detail: (v as object).constructor.name, children: [] };
-    const kind: TreeNode['kind'] = v instanceof PyDict ? (stateDicts.has(v) ? 'stateDict' : 'dict') : 'list';
-    const typeName = v instanceof PyDict ? v.kind : Array.isArray(v) ? 'list' : v instanceof PyTuple ? 'tuple' : 'set';
-    const out: TreeNode = { label, kind, detail: `${typeName} (${entries.length})`, children: [] };
-    if (onPath.has(v as object)) {
-      out.detail += ' (cycle)';
-      return out;
-    }
-    if (depth >= maxDepth) return out;
+  const node = (v: PyValue, label: string, path: string, depth: number): TreeNode => {
+    const leaf = (kind: TreeNode['kind'], detail: string): TreeNode => ({ path, label, kind, detail, children: [] });
+    if (v instanceof TensorRef) return leaf('tensor', `${v.dtype} [${v.shape.join(', ')}]`);
+    const s = scalarText(v);
+    if (s !== null) return leaf(typeof v === 'string' ? 'string' : 'scalar', s);
+    if (v instanceof PyPlaceholder) return leaf('placeholder', `refused global ${v.global} (kept inert)`);
+    if (v instanceof Uint8Array) return leaf('other', `bytes (${v.length})`);
+    const entries = entriesOf(v);
+    if (!entries) return leaf('other', v && typeof v === 'object' ? v.constructor.name : typeof v);
+    const kind: TreeNode['kind'] = stateDictPaths.has(path) ? 'stateDict' : v instanceof PyDict ? 'dict' : 'list';
+    const detail = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
+    if (onPath.has(v as object)) return leaf(kind, `${detail} (cycle)`);
+    if (depth >= maxDepth) return leaf(kind, `${detail} (not expanded)`);
     onPath.add(v as object);
-    for (const [k, x] of entries.slice(0, maxChildren)) out.children.push(node(k, x, depth + 1));
-    if (entries.length > maxChildren) {
-      out.children.push({ label: '…', kind: 'other', detail: `${entries.length - maxChildren} more`, children: [] });
-    }
+    const children = entries.slice(0, maxChildren).map(([k, x]) => node(x, k, path ? `${path}.${k}` : k, depth + 1));
     onPath.delete(v as object);
-    return out;
+    if (entries.length > maxChildren) {
+      children.push({
+        path: `${path}.…`,
+        label: '…',
+        kind: 'other',
+        detail: `${entries.length - maxChildren} more (see the tensor table)`,
+        children: [],
+      });
+    }
+    return { path, label, kind, detail, children };
   };
-  return node('<root>', root, 0);
+  return node(root, opts.label ?? '<root>', '', 0);
 }
