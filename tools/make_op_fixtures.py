@@ -30,6 +30,8 @@ FILES = {
     'torch_conv.json': lambda: op_cases.conv_cases(),
     'torch_pool.json': lambda: op_cases.pool_cases(),
     'torch_elementwise.json': lambda: op_cases.binary_cases() + op_cases.activation_cases(),
+    'torch_matrix.json': lambda: op_cases.matrix_cases(),
+    'torch_shape.json': lambda: op_cases.shape_cases(),
     'onnx_nodes.json': lambda: onnx_node_cases.onnx_node_cases() + onnx_node_cases.split_cases(),
 }
 

@@ -253,3 +253,116 @@ def activation_cases():
     out.append(case('hardSigmoid ONNX defaults (0.2, 0.5)', 'hardSigmoid', {}, [x],
                     lambda v: torch.clamp(0.2 * v + 0.5, 0, 1), grad=False))
     return out
+
+
+# ---------------------------------------------------------------- reductions and products
+
+def _gemm(a, b, c, alpha, beta, ta, tb):
+    y = alpha * ((a.t() if ta else a) @ (b.t() if tb else b))
+    return y + beta * c if c is not None else y
+
+
+def matrix_cases():
+    out = []
+    x = rnd([2, 3, 4, 5])
+    for axes, keep in (([1], True), ([-1, -2], False), ([0, 2], True), (None, False), (None, True), ([-3], False)):
+        dims = tuple(range(4)) if axes is None else tuple(axes)
+        out.append(case(f'reduceMean axes {axes} keepdims {keep}', 'reduceMean', {'axes': axes, 'keepdims': keep},
+                        [x], lambda v, d=dims, k=keep: v.mean(dim=d, keepdim=k)))
+    out.append(case('reduceMean float32', 'reduceMean', {'axes': [2, 3], 'keepdims': True}, [rnd([2, 3, 4, 4], 'float32')],
+                    lambda v: v.mean(dim=(2, 3), keepdim=True)))
+    out.append(case('reduceMean repeated axis', 'reduceMean', {'axes': [1, -3], 'keepdims': True}, [x],
+                    lambda v: v.mean(dim=(1, -3), keepdim=True), grad=False))
+    for ta in (False, True):
+        for tb in (False, True):
+            a = rnd([4, 3] if ta else [3, 4])
+            b = rnd([5, 4] if tb else [4, 5])
+            out.append(case(f'gemm transA {ta} transB {tb} vector bias', 'gemm',
+                            {'alpha': 0.5, 'beta': 2.0, 'transA': ta, 'transB': tb}, [a, b, rnd([5])],
+                            lambda a, b, c, ta=ta, tb=tb: _gemm(a, b, c, 0.5, 2.0, ta, tb)))
+    out.append(case('gemm no C (Linear)', 'gemm', {'transB': True}, [rnd([3, 4]), rnd([6, 4])],
+                    lambda a, b: _gemm(a, b, None, 1, 1, False, True)))
+    out.append(case('gemm C [3, 1] float32', 'gemm', {}, [rnd([3, 4], 'float32'), rnd([4, 2], 'float32'),
+                                                           rnd([3, 1], 'float32')],
+                    lambda a, b, c: _gemm(a, b, c, 1, 1, False, False)))
+    out.append(case('gemm shapes that do not multiply', 'gemm', {}, [rnd([3, 4]), rnd([5, 2])],
+                    lambda a, b: a @ b, grad=False))
+    mm = [('2-D', [3, 4], [4, 2]), ('1-D @ 2-D', [4], [4, 3]), ('2-D @ 1-D', [3, 4], [4]), ('1-D @ 1-D', [4], [4]),
+          ('batched', [2, 3, 4], [2, 4, 5]), ('batch broadcast', [2, 1, 3, 4], [3, 4, 2]),
+          ('batched @ 2-D', [2, 3, 4], [4, 2]), ('1-D @ batched', [4], [2, 4, 3])]
+    for label, sa, sb in mm:
+        out.append(case(f'matmul {label}', 'matmul', {}, [rnd(sa), rnd(sb)], torch.matmul))
+    out.append(case('matmul float32 batched', 'matmul', {}, [rnd([2, 3, 4], 'float32'), rnd([4, 5], 'float32')],
+                    torch.matmul))
+    out.append(case('matmul shapes that do not multiply', 'matmul', {}, [rnd([3, 4]), rnd([5, 2])], torch.matmul,
+                    grad=False))
+    return out
+
+
+# ---------------------------------------------------------------- shape ops
+
+def _onnx_slice(v, starts, ends, axes, steps):
+    """Slice as ONNX defines it, with torch indexing (negative steps by flipping)."""
+    for s, e, a, st in zip(starts, ends, axes, steps):
+        d = v.shape[a]
+        s = s + d if s < 0 else s
+        e = e + d if e < 0 else e
+        if st > 0:
+            s, e = min(max(s, 0), d), min(max(e, 0), d)
+            idx = torch.arange(s, e, st) if e > s else torch.arange(0)
+        else:
+            s, e = min(max(s, 0), d - 1), min(max(e, -1), d - 1)
+            idx = torch.arange(s, e, st) if s > e else torch.arange(0)
+        v = v.index_select(a, idx)
+    return v
+
+
+def shape_cases():
+    out = []
+    x = rnd([2, 3, 4])
+    out.append(case('reshape with 0 and -1', 'reshape', {'shape': [0, -1]}, [x], lambda v: v.reshape(2, 12)))
+    out.append(case('reshape mismatch', 'reshape', {'shape': [5, -1]}, [x], lambda v: v.reshape(5, -1), grad=False))
+    out.append(case('flatten axis 2', 'flatten', {'axis': 2}, [x], lambda v: v.reshape(6, 4)))
+    out.append(case('flatten axis -1', 'flatten', {'axis': -1}, [x], lambda v: v.reshape(6, 4)))
+    out.append(case('flatten axis 0', 'flatten', {'axis': 0}, [x], lambda v: v.reshape(1, 24)))
+    out.append(case('transpose (2, 0, 1)', 'transpose', {'perm': [2, 0, 1]}, [x], lambda v: v.permute(2, 0, 1)))
+    out.append(case('transpose default reverses', 'transpose', {'perm': None}, [rnd([2, 3, 4, 2])],
+                    lambda v: v.permute(3, 2, 1, 0)))
+    out.append(case('concat axis 1', 'concat', {'axis': 1}, [rnd([2, 1, 3]), rnd([2, 4, 3]), rnd([2, 2, 3])],
+                    lambda *v: torch.cat(v, 1)))
+    out.append(case('concat axis -1', 'concat', {'axis': -1}, [rnd([2, 2]), rnd([2, 3])], lambda *v: torch.cat(v, -1)))
+    out.append(case('concat sizes do not match', 'concat', {'axis': 1}, [rnd([2, 3, 4]), rnd([2, 3, 5])],
+                    lambda *v: torch.cat(v, 1), grad=False))
+    y = rnd([4, 5, 6])
+    for label, s, e, a, st in (
+            ('negative steps', [-1, 4], [-100, 0], [1, 2], [-2, -1]),
+            ('INT_MAX end, negative start', [-3], [2 ** 63 - 1], [0], [1]),
+            ('clamped start and INT_MIN end, step -1', [10], [-2 ** 63], [2], [-1]),
+            ('empty result', [3], [1], [1], [1]),
+            ('step 3 on two axes', [0, 1], [6, 6], [2, 0], [3, 2])):
+        out.append(case(f'slice {label}', 'slice', {'starts': s, 'ends': e, 'axes': a, 'steps': st}, [y],
+                        lambda v, s=s, e=e, a=a, st=st: _onnx_slice(v, s, e, a, st)))
+    out.append(case('split variable sizes', 'split', {'axis': 1, 'sizes': [1, 3, 1]}, [rnd([2, 5, 2])],
+                    lambda v: torch.split(v, [1, 3, 1], 1)))
+    out.append(case('split equal parts axis -1', 'split', {'axis': -1, 'sizes': 3}, [rnd([2, 6])],
+                    lambda v: torch.split(v, 2, -1)))
+    out.append(case('unsqueeze negative and unsorted axes', 'unsqueeze', {'axes': [-1, 0]}, [x],
+                    lambda v: v.reshape(1, 2, 3, 4, 1)))
+    out.append(case('squeeze given axes', 'squeeze', {'axes': [0, -1]}, [rnd([1, 3, 1, 2, 1])],
+                    lambda v: v.reshape(3, 1, 2)))
+    out.append(case('squeeze every unit axis', 'squeeze', {'axes': None}, [rnd([1, 3, 1, 2, 1])],
+                    lambda v: v.reshape(3, 2)))
+    z = rnd([3, 4])
+    idx = torch.tensor([[2, -1], [0, 2]], dtype=torch.int64)
+    out.append(case('gather axis 0 negative and repeated indices', 'gather', {'axis': 0}, [z, idx],
+                    lambda v, i: v[i % 3]))
+    out.append(case('gather axis -1 negative indices', 'gather', {'axis': -1},
+                    [z, torch.tensor([3, -4, 1], dtype=torch.int64)], lambda v, i: v[:, i % 4]))
+    out.append(case('gather index out of range', 'gather', {'axis': 0}, [z, torch.tensor([3], dtype=torch.int64)],
+                    lambda v, i: v[i], grad=False))
+    p = rnd([1, 2, 3, 4])
+    out.append(case('pad constant value', 'pad', {'pads': [0, 0, 1, 2, 0, 0, 2, 1], 'value': 1.5}, [p],
+                    lambda v: F.pad(v, (2, 1, 1, 2), value=1.5)))
+    out.append(case('pad negative pads crop', 'pad', {'pads': [0, 0, -1, 1, 0, 0, 0, -2], 'value': 0.0}, [p],
+                    lambda v: F.pad(v, (1, -2, -1, 0))))
+    return out

@@ -9,3 +9,8 @@ export { relu, sigmoid, hardSigmoid, hardSwish, clip } from './activations.js';
 export { mseLoss, crossEntropy } from './losses.js';
 export { add, sub, mul, div } from '../../tensor/ops.js';
 export { broadcastShapes } from '../../tensor/broadcast.js';
+export { reduceMean } from './reduce.js';
+export { gemm, matmul, type GemmOptions } from './matmul.js';
+export { reshape, flatten, transpose, concat, slice, unsqueeze, squeeze, split, narrow } from './shape.js';
+export { gather, pad } from './indexing.js';
+export { dropout, type DropoutResult } from './dropout.js';

@@ -13,6 +13,11 @@ import { conv } from './conv.js';
 import { resolveAutoPad, type AutoPad } from './spatial.js';
 import { avgPool, globalAvgPool, maxPool } from './pool.js';
 import { clip, hardSigmoid, hardSwish, relu, sigmoid } from './activations.js';
+import { reduceMean } from './reduce.js';
+import { gemm, matmul } from './matmul.js';
+import { concat, flatten, reshape, slice, split, squeeze, transpose, unsqueeze } from './shape.js';
+import { gather, pad } from './indexing.js';
+import { dropout } from './dropout.js';
 
 export interface OpCase {
   name: string;
@@ -89,6 +94,37 @@ export const OPS: Record<string, OpFn> = {
   hardSwish: ([x]) => one(hardSwish(x!)),
   hardSigmoid: ([x], a) => one(hardSigmoid(x!, a.alpha as number | undefined, a.beta as number | undefined)),
   clip: ([x], a) => one(clip(x!, a.min as number | undefined, a.max as number | undefined)),
+  reduceMean: ([x], a) => one(reduceMean(x!, a.axes as number[] | null, a.keepdims as boolean)),
+  gemm: ([x, y, c], a) =>
+    one(
+      gemm(x!, y!, c ?? null, {
+        alpha: a.alpha as number | undefined,
+        beta: a.beta as number | undefined,
+        transA: a.transA as boolean | undefined,
+        transB: a.transB as boolean | undefined,
+      }),
+    ),
+  matmul: ([x, y]) => one(matmul(x!, y!)),
+  reshape: ([x], a) => one(reshape(x!, a.shape as number[], a.allowzero as boolean | undefined)),
+  flatten: ([x], a) => one(flatten(x!, a.axis as number)),
+  transpose: ([x], a) => one(transpose(x!, a.perm as number[] | null)),
+  concat: (xs, a) => one(concat(xs, a.axis as number)),
+  slice: ([x], a) =>
+    one(
+      slice(
+        x!,
+        a.starts as number[],
+        a.ends as number[],
+        a.axes as number[] | undefined,
+        a.steps as number[] | undefined,
+      ),
+    ),
+  split: ([x], a) => split(x!, a.axis as number, a.sizes as number[] | number),
+  unsqueeze: ([x], a) => one(unsqueeze(x!, a.axes as number[])),
+  squeeze: ([x], a) => one(squeeze(x!, a.axes as number[] | null)),
+  gather: ([x, i], a) => one(gather(x!, i!, a.axis as number)),
+  pad: ([x], a) => one(pad(x!, a.pads as number[], a.value as number)),
+  dropout: ([x], a) => one(dropout(x!, a.ratio as number, a.training as boolean).output),
 };
 
 /** Runs one fixture case; returns the mismatches (empty when the engine agrees). */

@@ -12,6 +12,10 @@ import { gradcheck } from '../testing/gradcheck.js';
 import { conv } from './conv.js';
 import { avgPool, globalAvgPool, maxPool } from './pool.js';
 import { clip, hardSigmoid, hardSwish, sigmoid } from './activations.js';
+import { reduceMean } from './reduce.js';
+import { gemm, matmul } from './matmul.js';
+import { concat, slice, split, transpose } from './shape.js';
+import { gather, pad } from './indexing.js';
 
 function randT(rng: TestRng, shape: number[], scale = 1): Tensor {
   const n = shape.reduce((p, d) => p * d, 1);
@@ -176,4 +180,79 @@ describe('gradcheck: activations', () => {
       ).toEqual([]);
     });
   }
+});
+
+describe('gradcheck: reductions and products', () => {
+  it('reduceMean over negative axes', () => {
+    const rng = new TestRng(14);
+    const x = randT(rng, [2, 3, 4]);
+    expect(
+      gradcheck(
+        weighted(rng, () => reduceMean(x, [-1, 0], false)),
+        { x },
+        rng,
+      ),
+    ).toEqual([]);
+  });
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    it(`gemm transA ${tA} transB ${tB}, C [1, N]`, () => {
+      const rng = new TestRng(15);
+      const a = randT(rng, tA ? [4, 3] : [3, 4]);
+      const b = randT(rng, tB ? [5, 4] : [4, 5]);
+      const c = randT(rng, [1, 5]);
+      const f = () => gemm(a, b, c, { alpha: 0.7, beta: -1.3, transA: tA, transB: tB });
+      expect(gradcheck(weighted(rng, f), { a, b, c }, rng)).toEqual([]);
+    });
+  }
+  it('matmul with broadcast batch dimensions', () => {
+    const rng = new TestRng(16);
+    const a = randT(rng, [2, 1, 3, 4]);
+    const b = randT(rng, [3, 4, 2]);
+    expect(
+      gradcheck(
+        weighted(rng, () => matmul(a, b)),
+        { a, b },
+        rng,
+      ),
+    ).toEqual([]);
+  });
+  it('matmul 1-D @ batched', () => {
+    const rng = new TestRng(17);
+    const a = randT(rng, [4]);
+    const b = randT(rng, [2, 4, 3]);
+    expect(
+      gradcheck(
+        weighted(rng, () => matmul(a, b)),
+        { a, b },
+        rng,
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('gradcheck: shape ops', () => {
+  it('transpose, concat, slice with negative steps, split', () => {
+    const rng = new TestRng(18);
+    const x = randT(rng, [2, 3, 4]);
+    const y = randT(rng, [2, 2, 4]);
+    const f = () => {
+      const c = concat([transpose(x, [0, 1, 2]), y], 1); // [2, 5, 4]
+      const s = slice(c, [-1, 3], [-100, 0], [1, 2], [-2, -1]); // [2, 3, 3]
+      const [p, q] = split(transpose(s, [2, 0, 1]), 0, [1, 2]);
+      return concat([p!, q!], 0);
+    };
+    expect(gradcheck(weighted(rng, f), { x, y }, rng)).toEqual([]);
+  });
+  it('gather with repeated and negative indices, pad that crops and grows', () => {
+    const rng = new TestRng(19);
+    const x = randT(rng, [3, 4]);
+    const idx = tensor(BigInt64Array.from([2n, -1n, 0n, 2n]), { shape: [2, 2], dtype: 'int64' });
+    const f = () => pad(gather(x, idx, 0), [1, 0, -1, -1, 2, 1], 0.5);
+    expect(gradcheck(weighted(rng, f), { x }, rng)).toEqual([]);
+  });
 });
