@@ -13,6 +13,7 @@ import {
   specOf,
   specTree,
   Tensor,
+  tidy,
   type Sequential,
   validateStack,
   type Module,
@@ -203,8 +204,8 @@ export class Session {
       if (!tl) this.timelines.set(r.path, (tl = { steps: [], mean: [], var: [] }));
       if (tl.steps.length >= MAX_TIMELINE) continue;
       tl.steps.push(this.step);
-      tl.mean.push(summarize(r.module.runningMean).mean);
-      tl.var.push(summarize(r.module.runningVar).mean);
+      tl.mean.push(summarize(r.module.runningMean).mean ?? NaN);
+      tl.var.push(summarize(r.module.runningVar).mean ?? NaN);
     }
   }
 
@@ -220,8 +221,16 @@ export class Session {
     return this.result('train', trace, loss, t0);
   }
 
-  /** One step; the per-layer view for the window is built only by result(), when it is shown. */
+  /**
+   * One step; the per-layer view for the window is built only by result(), when it is shown. In tidy():
+   * the gradients and temporaries of the step go back to the host allocator's cache (the trace, which
+   * is returned, keeps the layer outputs it records).
+   */
   private once(train: boolean, lr: number): { trace: Trace; loss: number | null } {
+    return tidy(() => this.onceUntidy(train, lr));
+  }
+
+  private onceUntidy(train: boolean, lr: number): { trace: Trace; loss: number | null } {
     const model = this.need();
     if (!train) {
       const trace = noGrad(() => tracedForward(model, this.x!));
@@ -376,10 +385,7 @@ export class Session {
     const mod = [...model.namedModules()].find(([p]) => p === path)?.[1];
     if (!mod || !isNorm(mod)) throw new RangeError(`no BatchNorm layer at ${JSON.stringify(path)}`);
     const rec = this.lastTrace?.records.find((r) => r.path === path) ?? null;
-    const firstBad = this.lastTrace?.records.find((r) => {
-      const s = summarize(r.output);
-      return s.nan + s.inf > 0;
-    });
+    const firstBad = this.lastTrace?.records.find((r) => !summarize(r.output).finite);
     return inspectLayer(path, mod, rec, this.timelines.get(path) ?? null, firstBad?.path ?? null);
   }
 

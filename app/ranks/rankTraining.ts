@@ -13,6 +13,7 @@ import type { Module } from '../../engine/nn/module.js';
 import type { Parameter } from '../../engine/nn/parameter.js';
 import { SGD } from '../../engine/optim/sgd.js';
 import { Tensor, noGrad } from '../../engine/tensor/tensor.js';
+import { tidy } from '../../engine/tensor/scope.js';
 import { manualSeed } from '../../engine/tensor/random.js';
 import { allocate, type FloatArray } from '../../engine/tensor/dtype.js';
 import { CollectiveError } from '../../engine/dist/processGroup.js';
@@ -49,7 +50,8 @@ export class RankModel {
     const snapshot = this.snapshot();
     const skipped = this.applySkipFault(msg);
     try {
-      return this.runStep(msg);
+      // tidy: the step's outputs and gradients go back to the host allocator's cache (the wire copies them).
+      return tidy(() => this.runStep(msg));
     } catch (e) {
       noGrad(() => this.model.loadStateDict(snapshot, { strict: true }));
       this.model.zeroGrad();
