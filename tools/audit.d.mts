@@ -13,6 +13,7 @@ export interface Finding {
 export interface AllowEntry {
   check: string;
   file: string;
+  line: number;
   reason: string;
   contains?: string;
 }

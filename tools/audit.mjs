@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run audit`: Electronegativity (Doyensec's Electron security scanner) over the app sources
 // (app/ and renderer/, tests left out), with every HIGH or MEDIUM finding either fixed or explained in
-// tools/audit-allowlist.json (check id + file + a reason). Exit 1 on an unexplained HIGH/MEDIUM finding,
-// on a file the scanner could not parse (it would not have been audited), or when nothing was scanned.
+// tools/audit-allowlist.json (check id + file + line + a reason). Exit 1 on an unexplained HIGH/MEDIUM
+// finding, on a file the scanner could not parse (it would not have been audited), when nothing was
+// scanned, or on an allow-list entry that matches no finding: an entry may only explain a real false
+// positive at one place, never stand in for a check the code satisfies (or once failed, elsewhere).
 //
 // The scan is offline and deterministic: Electronegativity's network lookups (translations from GitHub,
 // the list of Electron releases for AVAILABLE_SECURITY_FIXES) are cut off; the Electron version is taken
@@ -85,7 +87,10 @@ export async function scan(dir, electronVersion) {
   return { findings, errors, checks: result.globalChecks + result.atomicChecks };
 }
 
-/** Reads and validates the allow-list: each entry names a check, a file ('N/A' for global checks) and why. */
+/**
+ * Reads and validates the allow-list: each entry names a check, a file ('N/A' for global checks), the
+ * line of the finding (0 with 'N/A') and why.
+ */
 export function readAllowlist(path = ALLOWLIST_PATH) {
   const data = JSON.parse(readFileSync(path, 'utf8'));
   if (!Array.isArray(data.entries)) throw new Error(`${path}: expected { "entries": [...] }`);
@@ -94,14 +99,17 @@ export function readAllowlist(path = ALLOWLIST_PATH) {
       if (typeof e[k] !== 'string' || e[k].trim() === '')
         throw new Error(`${path}: entry ${i} needs a non-empty "${k}"`);
     }
+    if (!Number.isInteger(e.line) || e.line < 0)
+      throw new Error(`${path}: entry ${i} (${e.check}) needs the "line" of the finding it explains`);
     if (e.reason.trim().length < 20) throw new Error(`${path}: entry ${i} (${e.check}) needs a real reason`);
   });
   return data.entries;
 }
 
 /**
- * Splits findings into explained and unexplained ones. An entry explains a finding with the same check
- * and file, and (when the entry has `contains`) whose sample contains that text.
+ * Splits findings into explained and unexplained ones. An entry explains a finding with the same check,
+ * file and line, and (when the entry has `contains`) whose sample contains that text. Entries that
+ * explain nothing are `stale` (the audit fails on them).
  */
 export function classify(findings, allowlist) {
   const used = new Set();
@@ -109,7 +117,11 @@ export function classify(findings, allowlist) {
   const unexplained = [];
   for (const f of findings) {
     const idx = allowlist.findIndex(
-      (e) => e.check === f.check && e.file === f.file && (e.contains === undefined || f.sample.includes(e.contains)),
+      (e) =>
+        e.check === f.check &&
+        e.file === f.file &&
+        e.line === f.line &&
+        (e.contains === undefined || f.sample.includes(e.contains)),
     );
     if (idx >= 0) {
       used.add(idx);
@@ -143,14 +155,18 @@ async function main() {
       `${f.severity.padEnd(13)} ${f.check} ${f.file}:${f.line}:${f.column}${f.sample ? `  ${f.sample.split('\n')[0]}` : ''}`;
     for (const f of explained) console.log(`explained     ${show(f)}\n              -> ${f.reason}`);
     for (const f of unexplained) console.log(`${blocking.includes(f) ? 'UNEXPLAINED  ' : 'note         '} ${show(f)}`);
-    for (const e of stale) console.log(`stale allow-list entry (no such finding now): ${e.check} ${e.file}`);
+    for (const e of stale)
+      console.log(
+        `STALE allow-list entry (no such finding at ${e.file}:${e.line}; fixed, or the line moved): ${e.check}`,
+      );
     const fatal = errors.filter((e) => !e.tolerable);
     for (const e of errors) console.log(`${e.tolerable ? 'parse warning' : 'NOT PARSED'}    ${e.file}: ${e.message}`);
     console.log(
       `audit: ${findings.length} findings, ${explained.length} explained, ${blocking.length} unexplained HIGH/MEDIUM, ` +
-        `${unexplained.length - blocking.length} low/informational, ${fatal.length} unparsed files`,
+        `${unexplained.length - blocking.length} low/informational, ${fatal.length} unparsed files, ` +
+        `${stale.length} stale allow-list entries`,
     );
-    if (blocking.length > 0 || fatal.length > 0) process.exitCode = 1;
+    if (blocking.length > 0 || fatal.length > 0 || stale.length > 0) process.exitCode = 1;
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }

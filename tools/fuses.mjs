@@ -35,11 +35,9 @@ export function isE2eBuild(env = process.env) {
 
 /**
  * The fuse settings, by FuseV1Options name, for a platform ('linux' | 'win32' | 'darwin' | 'mas').
- * Fuses not named keep Electron's default: LoadBrowserProcessSpecificV8Snapshot off, and
- * GrantFileProtocolExtraPrivileges on. The window itself never loads file:// pages (it is served from
- * app://), but app/main/main.ts answers app:// requests with net.fetch(file://…); whether turning that fuse
- * off affects such main-process fetches has not been checked against a real Electron binary here, so it
- * stays at the default until it has.
+ * LoadBrowserProcessSpecificV8Snapshot keeps Electron's default (off). GrantFileProtocolExtraPrivileges
+ * is off: the window is served from app://, and app/main/main.ts answers app:// by reading the renderer
+ * files itself (no net.fetch of file:// URLs), so nothing relies on file:// privileges.
  */
 export function fuseSettings(platform, { e2e = false } = {}) {
   return {
@@ -50,6 +48,7 @@ export function fuseSettings(platform, { e2e = false } = {}) {
     // On Linux the fuse does nothing (no integrity check is implemented there), so it stays at its default.
     EnableEmbeddedAsarIntegrityValidation: ASAR_INTEGRITY_PLATFORMS.has(platform),
     OnlyLoadAppFromAsar: true,
+    GrantFileProtocolExtraPrivileges: false,
   };
 }
 

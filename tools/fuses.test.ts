@@ -39,6 +39,7 @@ describe('fuse sets', () => {
         EnableNodeOptionsEnvironmentVariable: false,
         EnableNodeCliInspectArguments: false,
         OnlyLoadAppFromAsar: true,
+        GrantFileProtocolExtraPrivileges: false,
       });
     }
   });
@@ -81,14 +82,15 @@ describe('flipping a fuse wire with @electron/fuses', () => {
     const exe = standInBinary('win');
     expect(readFuseWire(exe)).toEqual({ version: 1, states: ELECTRON_DEFAULT_WIRE });
     await fuses.flipFuses(exe, toFuseConfig(fuseSettings('win32')));
-    // RunAsNode 0, Cookie 1, NodeOptions 0, Inspect 0, AsarIntegrity 1, AsarOnly 1, untouched defaults 0 1.
-    expect(readFuseWire(exe)?.states).toBe('01001101');
+    // RunAsNode 0, Cookie 1, NodeOptions 0, Inspect 0, AsarIntegrity 1, AsarOnly 1, V8 snapshot default 0,
+    // GrantFileProtocolExtraPrivileges 0.
+    expect(readFuseWire(exe)?.states).toBe('01001100');
   });
 
   it('writes the Linux e2e wire', async () => {
     const exe = standInBinary('linux-e2e');
     await fuses.flipFuses(exe, toFuseConfig(fuseSettings('linux', { e2e: true })));
-    expect(readFuseWire(exe)?.states).toBe('01010101');
+    expect(readFuseWire(exe)?.states).toBe('01010100');
   });
 });
 
@@ -115,11 +117,11 @@ describe('the afterPack hook', () => {
       delete process.env.NORMSCOPE_E2E_BUILD;
       const rel = standInBinary('hook-release');
       await afterPack(contextFor('linux', 1, rel, calls));
-      expect(readFuseWire(rel)?.states).toBe('01000101');
+      expect(readFuseWire(rel)?.states).toBe('01000100');
       process.env.NORMSCOPE_E2E_BUILD = '1';
       const e2e = standInBinary('hook-e2e');
       await afterPack(contextFor('linux', 1, e2e, calls));
-      expect(readFuseWire(e2e)?.states).toBe('01010101');
+      expect(readFuseWire(e2e)?.states).toBe('01010100');
     } finally {
       if (saved === undefined) delete process.env.NORMSCOPE_E2E_BUILD;
       else process.env.NORMSCOPE_E2E_BUILD = saved;

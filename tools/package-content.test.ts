@@ -38,10 +38,10 @@ const ELECTRON_VERSION = (
 
 // Release fuse wire on Linux, FuseV1Options order:
 // RunAsNode 0, CookieEncryption 1, NodeOptions 0, CliInspect 0, AsarIntegrity 0 (no-op on Linux),
-// OnlyLoadAppFromAsar 1, then the untouched defaults (V8 snapshot 0, file protocol privileges 1).
-const RELEASE_WIRE_LINUX = '01000101';
+// OnlyLoadAppFromAsar 1, V8 snapshot 0 (default), GrantFileProtocolExtraPrivileges 0.
+const RELEASE_WIRE_LINUX = '01000100';
 // The e2e build differs in one switch: --inspect is allowed for Playwright's Electron launch.
-const E2E_WIRE_LINUX = '01010101';
+const E2E_WIRE_LINUX = '01010100';
 
 const onLinux = process.platform === 'linux';
 if (!onLinux)

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { corpusFile, tempDir } from '../../engine/io/testUtil.js';
 import { CALL_CHANNEL, DROP_CHANNEL, eventChannel } from '../preload/bridge.js';
-import { APP_ENTRY, ELECTRON_CSP } from './security.js';
+import { APP_ENTRY, ELECTRON_CSP, secureWebPreferences } from './security.js';
 import { becomeReady, recorded, StandInWindow } from './testing/standInElectron.js';
 
 vi.mock('electron', async () => (await import('./testing/standInElectron.js')).electron);
@@ -83,7 +83,8 @@ describe('Electron main against a stand-in Electron', () => {
 
   it('opens one secure window on the app entry; navigation away and new windows are denied', () => {
     const prefs = win.options.webPreferences as Record<string, unknown>;
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false });
+    // The running window's options are exactly the spec (security.ts), Auxclick disabled included.
+    expect(prefs).toEqual(secureWebPreferences(String(prefs.preload), prefs.devTools as boolean));
     expect(String(prefs.preload)).toMatch(/app[\\/]preload[\\/]preload\.cjs$/);
     expect(win.loadedUrl).toBe(APP_ENTRY);
     expect(win.webContents.navigate('https://example.com/')).toBe(true);

@@ -3,10 +3,12 @@
  * the host on a worker thread (this thread only does windows and IPC), menus, dialogs, drops, recent
  * files, file associations, a single instance, and remembered window bounds.
  */
-import { app, BrowserWindow, dialog, Menu, net, protocol, session, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, Menu, protocol, session, utilityProcess } from 'electron';
 import { existsSync } from 'node:fs';
-import { dirname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { contentTypeOf } from '../shared/contentTypes.js';
+import { fileURLToPath } from 'node:url';
 import { startHostWorker, type HostConnection } from '../host/hostWorker.js';
 import { eventChannel } from '../preload/bridge.js';
 import { wireIpc } from './ipc.js';
@@ -21,8 +23,8 @@ import {
   isCheckpointPath,
   permissionPolicy,
   rendererFileFor,
-  secureWebPreferences,
   windowOpenPolicy,
+  type SecureWebPreferences,
 } from './security.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/app/main
@@ -140,7 +142,23 @@ function createWindow(): void {
     show: false,
     title: 'NormScope',
     backgroundColor: '#14161a',
-    webPreferences: secureWebPreferences(preloadPath, devTools),
+    // A literal, so Electronegativity sees each value; `satisfies` keeps it equal to security.ts's spec.
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      disableBlinkFeatures: 'Auxclick',
+      devTools,
+    } satisfies SecureWebPreferences,
   });
   if (state.maximized) win.maximize();
   const wc = win.webContents;
@@ -191,12 +209,24 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionPolicy(permission));
     protocol.handle(APP_SCHEME, async (request) => {
       const file = rendererFileFor(request.url, rendererDir, join, normalize, sep);
-      if (!file || !existsSync(file)) return new Response('not found', { status: 404 });
-      const res = await net.fetch(pathToFileURL(file).href);
-      const headers = new Headers(res.headers);
-      headers.set('Content-Security-Policy', ELECTRON_CSP);
-      headers.set('X-Content-Type-Options', 'nosniff');
-      return new Response(res.body, { status: res.status, headers });
+      if (!file) return new Response('not found', { status: 404 });
+      // Read here rather than net.fetch(file://…): nothing depends on file:// privileges, so the
+      // GrantFileProtocolExtraPrivileges fuse can stay off (tools/fuses.mjs).
+      let body: Buffer;
+      try {
+        if (!(await stat(file)).isFile()) return new Response('not found', { status: 404 });
+        body = await readFile(file);
+      } catch {
+        return new Response('not found', { status: 404 });
+      }
+      return new Response(new Uint8Array(body), {
+        status: 200,
+        headers: {
+          'Content-Type': contentTypeOf(extname(file)),
+          'Content-Security-Policy': ELECTRON_CSP,
+          'X-Content-Type-Options': 'nosniff',
+        },
+      });
     });
     // Rank processes: utilityProcess (the RunAsNode fuse is off in release builds, so the host's
     // coordinator cannot start Electron as Node); the worker asks this thread to fork them.

@@ -21,6 +21,7 @@ describe('window security policy', () => {
       nodeIntegration: false,
       webSecurity: true,
       webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
       devTools: false,
     });
   });
@@ -66,6 +67,11 @@ describe('window security policy', () => {
     expect(rendererFileFor('app://normscope/', root, join, normalize, sep)).toBe('/srv/renderer/index.html');
     expect(rendererFileFor('app://normscope/..%2F..%2Fetc%2Fpasswd', root, join, normalize, sep)).toBeNull();
     expect(rendererFileFor('app://other/a.js', root, join, normalize, sep)).toBeNull();
+    // Malformed escapes and NUL are refused (null, a 404), never thrown into the protocol handler.
+    for (const bad of ['app://normscope/%E0%A4%A', 'app://normscope/%', 'app://normscope/a%00.js'])
+      expect(() => rendererFileFor(bad, root, join, normalize, sep), bad).not.toThrow();
+    expect(rendererFileFor('app://normscope/%E0%A4%A', root, join, normalize, sep)).toBeNull();
+    expect(rendererFileFor('app://normscope/a%00.js', root, join, normalize, sep)).toBeNull();
   });
 
   it('recognises checkpoint files by extension for associations and drops', () => {

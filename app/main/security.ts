@@ -24,9 +24,16 @@ export interface SecureWebPreferences {
   experimentalFeatures: false;
   navigateOnDragDrop: false;
   spellcheck: false;
+  /** Middle-click opens no link (Electronegativity's AUXCLICK check; new windows are denied anyway). */
+  disableBlinkFeatures: 'Auxclick';
   devTools: boolean;
 }
 
+/**
+ * The spec of the window's webPreferences. main.ts writes the same object as a literal at
+ * `new BrowserWindow` (so a scanner sees every value; `satisfies SecureWebPreferences` keeps the two
+ * equal), and the tests compare both the literal and the running window's options with this.
+ */
 export function secureWebPreferences(preload: string, devTools = false): SecureWebPreferences {
   return {
     preload,
@@ -41,6 +48,7 @@ export function secureWebPreferences(preload: string, devTools = false): SecureW
     experimentalFeatures: false,
     navigateOnDragDrop: false,
     spellcheck: false,
+    disableBlinkFeatures: 'Auxclick',
     devTools,
   };
 }
@@ -96,7 +104,14 @@ export function rendererFileFor(
     return null;
   }
   if (u.protocol !== `${APP_SCHEME}:` || u.host !== APP_HOST) return null;
-  const rel = decodeURIComponent(u.pathname).replace(/^\/+/, '') || 'index.html';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(u.pathname);
+  } catch {
+    return null; // a malformed escape (e.g. /%E0%A4%A) is a 404, not a throw in the protocol handler
+  }
+  if (decoded.includes('\0')) return null;
+  const rel = decoded.replace(/^\/+/, '') || 'index.html';
   const root = normalize(rendererDir);
   const file = normalize(join(root, rel));
   return file.startsWith(root + sep) ? file : null;

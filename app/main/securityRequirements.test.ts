@@ -80,6 +80,7 @@ describe('webPreferences (DESIGN.md: contextIsolation, sandbox, no nodeIntegrati
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      disableBlinkFeatures: 'Auxclick',
       devTools: false,
     });
   });
@@ -92,7 +93,38 @@ describe('webPreferences (DESIGN.md: contextIsolation, sandbox, no nodeIntegrati
     for (const w of windows) {
       // The options object of this call, up to its closing `});`.
       const call = w.text.slice(w.at, w.text.indexOf('});', w.at));
-      expect(call, `${w.rel}: webPreferences`).toMatch(/webPreferences:\s*secureWebPreferences\(/);
+      // A literal object (the scanner must see each value), equal to the spec key for key.
+      const literal = /webPreferences:\s*\{([^}]*)\}\s*satisfies SecureWebPreferences/.exec(call);
+      expect(literal, `${w.rel}: webPreferences is a literal that satisfies SecureWebPreferences`).not.toBeNull();
+      const entries = Object.fromEntries(
+        literal![1]!
+          .split('\n')
+          .map((l) =>
+            l
+              .replace(/\/\/.*$/, '')
+              .trim()
+              .replace(/,$/, ''),
+          )
+          .filter(Boolean)
+          .map((l) => {
+            const [k, v] = l.split(/:\s*/);
+            return [k!, v ?? k!]; // shorthand `devTools` is `devTools: devTools`
+          }),
+      );
+      const spec = secureWebPreferences('preloadPath', false);
+      const expected = Object.fromEntries(
+        Object.entries(spec).map(([k, v]) => [
+          k,
+          k === 'preload'
+            ? 'preloadPath'
+            : k === 'devTools'
+              ? 'devTools'
+              : typeof v === 'string'
+                ? `'${v}'`
+                : String(v),
+        ]),
+      );
+      expect(entries, `${w.rel}: webPreferences`).toEqual(expected);
     }
     const weakening =
       /nodeIntegration(InWorker|InSubFrames)?:\s*true|contextIsolation:\s*false|sandbox:\s*false|webSecurity:\s*false|allowRunningInsecureContent:\s*true|webviewTag:\s*true|enableBlinkFeatures|experimentalFeatures:\s*true/;
@@ -132,7 +164,7 @@ describe('Content-Security-Policy (DESIGN.md: a strict CSP)', () => {
   it('is sent with every app:// response, and the page itself has no inline script', () => {
     const main = source('main/main.ts');
     expect(main).toMatch(/protocol\.handle\(APP_SCHEME/);
-    expect(main).toMatch(/headers\.set\('Content-Security-Policy', ELECTRON_CSP\)/);
+    expect(main).toMatch(/'Content-Security-Policy': ELECTRON_CSP/);
     const html = readFileSync(join(appDir, '..', 'renderer', 'index.html'), 'utf8');
     for (const tag of html.match(/<script\b[^>]*>[\s\S]*?<\/script>/g) ?? []) {
       expect(tag, 'a script tag loads a file instead of inlining code').toMatch(/<script\b[^>]*\bsrc=/);

@@ -20,6 +20,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { contentSecurityPolicy } from '../shared/csp.js';
+import { contentTypeOf } from '../shared/contentTypes.js';
 import { encodeMessage, TOKEN_CHECK_PATH } from '../shared/wire.js';
 import type { HostConnection } from '../host/hostWorker.js';
 import { DEFAULT_LIMITS, limitMessages, type ServerLimits } from './limits.js';
@@ -59,17 +60,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
-
 const BASE_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
@@ -107,7 +97,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.end(res.req.method === 'HEAD' ? undefined : body);
   };
   const tokenPage = (res: ServerResponse) =>
-    send(res, 403, TOKEN_PAGE, TYPES['.html'], {
+    send(res, 403, TOKEN_PAGE, contentTypeOf('.html'), {
       'Content-Security-Policy': TOKEN_PAGE_CSP,
       'X-Frame-Options': 'DENY',
     });
@@ -115,7 +105,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   async function serveStatic(req: IncomingMessage, res: ServerResponse, target: Target): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return send(res, 405, 'method not allowed\n', undefined, { Allow: 'GET, HEAD' });
-    if (target.path === RETRY_SCRIPT_PATH) return send(res, 200, RETRY_SCRIPT, TYPES['.js']);
+    if (target.path === RETRY_SCRIPT_PATH) return send(res, 200, RETRY_SCRIPT, contentTypeOf('.js'));
     if (target.path === TOKEN_CHECK_PATH)
       return tokensEqual(requestToken(target, req.headers), token)
         ? send(res, 204, '')
@@ -138,7 +128,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       extra['Content-Security-Policy'] = contentSecurityPolicy([`ws://${String(req.headers.host).toLowerCase()}`]);
       extra['X-Frame-Options'] = 'DENY';
     }
-    send(res, 200, body, TYPES[extname(file)] ?? 'application/octet-stream', extra);
+    send(res, 200, body, contentTypeOf(extname(file)), extra);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
