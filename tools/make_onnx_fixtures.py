@@ -109,9 +109,33 @@ def export(name, model, shape, seed):
         'grads': {k: p.grad.flatten().tolist() for k, p in model.named_parameters()},
         'stateKeys': list(state0.keys()),
     }
+    if name == 'tiny_resnet':
+        ref['checkpoint'] = save_checkpoints(model, x)
     with open(os.path.join(OUT, name + '.json'), 'w') as f:
         json.dump(ref, f)
     print('wrote', path)
+
+
+def save_checkpoints(model, x):
+    """A DataParallel-style training dict (weights moved, counters 7) and one that does not fit."""
+    torch.manual_seed(5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_var.mul_(1.5)
+                m.num_batches_tracked.fill_(7)
+    sd = {'module.' + k: v.clone() for k, v in model.state_dict().items()}
+    torch.save({'epoch': 3, 'state_dict': sd, 'optimizer': {'lr': 0.1}}, os.path.join(OUT, 'tiny_resnet_ckpt.pt'))
+    bad = dict(model.state_dict())
+    bad['fc.weight'] = torch.zeros(5, 63)
+    del bad['layer1.0.conv2.bias']
+    torch.save(bad, os.path.join(OUT, 'tiny_resnet_bad.pt'))
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    return {'eval': out.flatten().tolist(), 'runningVar': model.bn1.running_var.tolist()}
 
 
 if __name__ == '__main__':

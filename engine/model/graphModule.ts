@@ -14,6 +14,7 @@ import type { OnnxGraph, OnnxNode, ValueInfo } from '../io/onnx.js';
 import { buildPlan, type ExecPlan } from './plan.js';
 import { runOp, type OpContext } from './ops.js';
 import { nodeLabel } from './attrs.js';
+import { OnnxError } from '../io/onnxError.js';
 
 export type BatchNormMode = 'train' | 'eval' | 'as-exported';
 
@@ -210,11 +211,19 @@ export class GraphModule extends Module {
     const key = [...shapes].map(([k, s]) => `${k}:${s.join('x')}`).join(';');
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = buildPlan(this.graph, shapes, {
-        bound: this.bound,
-        constInits: this.constInits,
-        maxFoldNumel: this.maxFoldNumel,
-      });
+      try {
+        plan = buildPlan(this.graph, shapes, {
+          bound: this.bound,
+          constInits: this.constInits,
+          maxFoldNumel: this.maxFoldNumel,
+        });
+      } catch (e) {
+        // torch.onnx.export traces x.size() into constants: such a graph runs only at its export shapes.
+        const declared = this.graphInputs.map((v) => `${v.name} [${v.shape.join(', ')}]`).join(', ');
+        if (e instanceof OnnxError)
+          throw new OnnxError(`${e.message} (for input shapes ${key}; the graph was exported for ${declared})`);
+        throw e;
+      }
       if (this.plans.size >= PLAN_CACHE) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
     }

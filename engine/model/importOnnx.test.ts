@@ -1,0 +1,333 @@
+/** Import and the op table on small hand-built graphs: attribute mapping, folding, refusals at load. */
+import { describe, expect, it } from 'vitest';
+import * as path from 'node:path';
+import { buildOnnx, type ModelSpec, type NodeSpec, type InitSpec } from '../io/onnxBuild.js';
+import { OnnxError } from '../io/onnxError.js';
+import { loadOnnx, loadOnnxFile, pytorchMomentum } from './importOnnx.js';
+import { buildPlan } from './plan.js';
+import { readOnnx } from '../io/onnx.js';
+import { tensor } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+const f32 = (shape: number[], data?: number[]) =>
+  tensor(Float32Array.from(data ?? Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => i + 1)), {
+    shape,
+  });
+
+function model(
+  inputs: [string, number[]][],
+  nodes: NodeSpec[],
+  opts: { initializers?: InitSpec[]; opset?: number; outputs?: string[] } = {},
+): ModelSpec {
+  return {
+    opset: opts.opset ?? 13,
+    inputs: inputs.map(([name, shape]) => ({ name, shape })),
+    outputs: (opts.outputs ?? [nodes[nodes.length - 1]!.outputs[0]!]).map((name) => ({ name })),
+    nodes,
+    initializers: opts.initializers,
+  };
+}
+
+function run(spec: ModelSpec, ...xs: Tensor[]): Tensor[] {
+  return loadOnnx(buildOnnx(spec)).forwardGraph(xs);
+}
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
+}
+
+const i64 = (name: string, data: number[], dims = [data.length]): InitSpec => ({ name, dims, type: 7, data });
+
+describe('import', () => {
+  it('refuses an unknown op at load, naming the op and the node', () => {
+    const e = errorOf(() =>
+      loadOnnx(buildOnnx(model([['x', [2]]], [{ op: 'Softplus', name: 'sp', inputs: ['x'], outputs: ['y'] }]))),
+    );
+    expect(e).toBeInstanceOf(OnnxError);
+    expect(e.message).toContain("node 'sp' (Softplus): op 'Softplus' is not supported");
+    const d = errorOf(() =>
+      loadOnnx(
+        buildOnnx(model([['x', [2]]], [{ op: 'Relu', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'] }])),
+      ),
+    );
+    expect(d.message).toContain("domain 'com.microsoft'");
+  });
+
+  it('refuses graphs that cannot run at load: undefined inputs, cycles, non-constant shapes, shape mismatches', () => {
+    const undef = errorOf(() =>
+      loadOnnx(buildOnnx(model([['x', [2]]], [{ op: 'Add', name: 'a', inputs: ['x', 'ghost'], outputs: ['y'] }]))),
+    );
+    expect(undef.message).toContain("node 'a' (Add): input 'ghost' is not produced");
+    const cyc = errorOf(() =>
+      loadOnnx(
+        buildOnnx(
+          model(
+            [['x', [2]]],
+            [
+              { op: 'Add', inputs: ['x', 'z'], outputs: ['y'] },
+              { op: 'Relu', inputs: ['y'], outputs: ['z'] },
+            ],
+          ),
+        ),
+      ),
+    );
+    expect(cyc.message).toContain('cycle');
+    const dyn = errorOf(() =>
+      loadOnnx(
+        buildOnnx(
+          model(
+            [
+              ['x', [2, 3]],
+              ['s', [2]],
+            ],
+            [{ op: 'Reshape', name: 'r', inputs: ['x', 's'], outputs: ['y'] }],
+          ),
+        ),
+      ),
+    );
+    expect(dyn.message).toContain("node 'r' (Reshape): shape (input 1) must be a constant known at load");
+    const conv = errorOf(() =>
+      loadOnnx(
+        buildOnnx(
+          model([['x', [1, 3, 4, 4]]], [{ op: 'Conv', name: 'c', inputs: ['x', 'w.weight'], outputs: ['y'] }], {
+            initializers: [{ name: 'w.weight', dims: [2, 4, 1, 1], data: Array(8).fill(1) }],
+          }),
+        ),
+      ),
+    );
+    expect(conv.message).toContain("node 'c' (Conv): input channels 3 do not match weight [2, 4, 1, 1]");
+  });
+
+  it('parameters at module paths, constants for the rest (onnx::…): only parameters are state', () => {
+    const m = loadOnnx(
+      buildOnnx(
+        model(
+          [['x', [1, 2]]],
+          [
+            { op: 'Mul', inputs: ['x', 'onnx::Mul_3'], outputs: ['a'] },
+            { op: 'Add', inputs: ['a', 'head.scale'], outputs: ['y'] },
+          ],
+          {
+            initializers: [
+              { name: 'onnx::Mul_3', dims: [2], data: [2, 3] },
+              { name: 'head.scale', dims: [2], data: [10, 20] },
+            ],
+          },
+        ),
+      ),
+    );
+    expect([...m.stateDict().keys()]).toEqual(['head.scale']);
+    expect(m.forwardGraph([f32([1, 2], [1, 1])])[0]!.toArray()).toEqual([12, 23]);
+  });
+
+  it('BatchNormalization: PyTorch momentum and eps, BatchNorm1d/2d/3d by rank, mode as exported', () => {
+    expect(pytorchMomentum(Math.fround(0.9))).toBe(0.1);
+    expect(pytorchMomentum(Math.fround(0.99))).toBe(0.01);
+    const bnInits = (p: string, c: number): InitSpec[] => [
+      { name: `${p}.weight`, dims: [c], data: Array(c).fill(1) },
+      { name: `${p}.bias`, dims: [c], data: Array(c).fill(0) },
+      { name: `${p}.running_mean`, dims: [c], data: Array(c).fill(0) },
+      { name: `${p}.running_var`, dims: [c], data: Array(c).fill(1) },
+    ];
+    const bn = (p: string, x: string, y: string, train: number): NodeSpec => ({
+      op: 'BatchNormalization',
+      inputs: [x, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`],
+      outputs: train ? [y, `${p}_rm`, `${p}_rv`] : [y],
+      attrs: { epsilon: { f: 1e-3 }, momentum: { f: 0.97 }, training_mode: { i: train } },
+    });
+    const m = loadOnnx(
+      buildOnnx(
+        model(
+          [
+            ['x', [2, 3]],
+            ['v', [2, 2, 2, 2, 2]],
+          ],
+          [bn('a.bn', 'x', 'y', 1), bn('b', 'v', 'w', 0)],
+          {
+            opset: 15,
+            initializers: [...bnInits('a.bn', 3), ...bnInits('b', 2)],
+            outputs: ['y', 'w', 'a.bn_rm'],
+          },
+        ),
+      ),
+    );
+    const layers = m.batchNormLayers();
+    expect(
+      layers.map((l) => [l.name, l.module.constructor.name, l.module.momentum, l.module.eps, l.module.training]),
+    ).toEqual([
+      ['a.bn', 'BatchNorm1d', 0.03, 0.001, true],
+      ['b', 'BatchNorm3d', 0.03, 0.001, false],
+    ]);
+    const [, , rm] = m.forwardGraph([f32([2, 3]), f32([2, 2, 2, 2, 2])]);
+    // Batch mean of columns (1,4), (2,5), (3,6) with momentum 0.03.
+    rm!.toArray().forEach((v, i) => expect(v).toBeCloseTo(0.03 * (2.5 + i), 6));
+    expect(layers[0]!.module.numBatchesTracked!.item()).toBe(1);
+    expect(layers[1]!.module.numBatchesTracked!.item()).toBe(0);
+  });
+
+  it('plans again for another batch size (shape arithmetic folds per shape) and frees values after their last reader', () => {
+    const m = loadOnnxFile(path.join(__dirname, 'fixtures', 'tiny_resnet.onnx')).eval();
+    expect(m.forwardGraph([f32([5, 3, 8, 8])])[0]!.shape).toEqual([5, 5]);
+    expect(m.forwardGraph([f32([1, 3, 8, 8])])[0]!.shape).toEqual([1, 5]);
+    // The shuffle traced x.size() at batch 2 into constants: other batch sizes are refused before running.
+    const s = loadOnnxFile(path.join(__dirname, 'fixtures', 'tiny_shuffle.onnx')).eval();
+    const e = errorOf(() => s.forwardGraph([f32([4, 3, 8, 8])]));
+    expect(e).toBeInstanceOf(OnnxError);
+    expect(e.message).toContain('cannot reshape [4, 8, 4, 4] to [2, 2, 4, 4, 4]');
+    expect(e.message).toContain('the graph was exported for input [2, 3, 8, 8]');
+    const g = readOnnx(
+      buildOnnx(
+        model(
+          [['x', [2]]],
+          ['a', 'b', 'y'].map((o, i) => ({ op: 'Relu', inputs: [['x', 'a', 'b'][i]!], outputs: [o] })),
+        ),
+      ),
+    );
+    const plan = buildPlan(g.graph, new Map([['x', [2]]]), {
+      bound: new Map(),
+      constInits: new Map(),
+      maxFoldNumel: 100,
+    });
+    expect(plan.freeAfter).toEqual([['x'], ['a'], ['b']]);
+    const folded = readOnnx(
+      buildOnnx(
+        model(
+          [['x', [2, 3]]],
+          [
+            { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+            { op: 'Reshape', inputs: ['x', 's'], outputs: ['y'] },
+          ],
+        ),
+      ),
+    );
+    const p2 = buildPlan(folded.graph, new Map([['x', [2, 3]]]), {
+      bound: new Map(),
+      constInits: new Map(),
+      maxFoldNumel: 100,
+    });
+    expect(p2.steps.map((s) => s.node.opType)).toEqual(['Reshape']);
+    expect(p2.consts.get('s')!.toArray()).toEqual([2, 3]);
+    expect(() =>
+      buildPlan(folded.graph, new Map([['x', [2, 3]]]), { bound: new Map(), constInits: new Map(), maxFoldNumel: 1 }),
+    ).toThrow(/maxTensorNumel/);
+  });
+});
+
+describe('op attributes', () => {
+  it('Conv auto_pad SAME_UPPER / SAME_LOWER equal the explicit pads they stand for', () => {
+    const w: InitSpec = { name: 'c.weight', dims: [1, 1, 2, 2], data: [1, 2, 3, 4] };
+    const conv = (attrs: NodeSpec['attrs']) =>
+      run(
+        model([['x', [1, 1, 5, 5]]], [{ op: 'Conv', inputs: ['x', 'c.weight'], outputs: ['y'], attrs }], {
+          initializers: [w],
+        }),
+        f32([1, 1, 5, 5]),
+      )[0]!;
+    // in 5, stride 2, k 2: out 3, total pad 1 → UPPER pads the end, LOWER the beginning.
+    const upper = conv({ auto_pad: { s: 'SAME_UPPER' }, strides: { ints: [2, 2] } });
+    const lower = conv({ auto_pad: { s: 'SAME_LOWER' }, strides: { ints: [2, 2] } });
+    expect(upper.shape).toEqual([1, 1, 3, 3]);
+    expect(upper.toArray()).toEqual(conv({ pads: { ints: [0, 0, 1, 1] }, strides: { ints: [2, 2] } }).toArray());
+    expect(lower.toArray()).toEqual(conv({ pads: { ints: [1, 1, 0, 0] }, strides: { ints: [2, 2] } }).toArray());
+    expect(upper.toArray()).not.toEqual(lower.toArray());
+    const dil = conv({ dilations: { ints: [2, 2] } });
+    expect(dil.shape).toEqual([1, 1, 3, 3]);
+    expect(dil.toArray()[0]).toBe(1 * 1 + 2 * 3 + 3 * 11 + 4 * 13);
+  });
+
+  it('Gemm alpha, beta, transA, transB and a broadcast C', () => {
+    const spec = model(
+      [['a', [3, 2]]],
+      [
+        {
+          op: 'Gemm',
+          inputs: ['a', 'b.w', 'b.c'],
+          outputs: ['y'],
+          attrs: { alpha: { f: 2 }, beta: { f: 0.5 }, transA: { i: 1 }, transB: { i: 1 } },
+        },
+      ],
+      {
+        initializers: [
+          { name: 'b.w', dims: [4, 3], data: [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1] },
+          { name: 'b.c', dims: [4], data: [2, 4, 6, 8] },
+        ],
+      },
+    );
+    // Aᵀ = [[1,3,5],[2,4,6]]; Aᵀ·Bᵀ rows: [1,3,5,9], [2,4,6,12]; ·2 + 0.5·c.
+    expect(run(spec, f32([3, 2]))[0]!.toArray()).toEqual([3, 8, 13, 22, 5, 10, 15, 28]);
+  });
+
+  it('Clip with an omitted min, MaxPool ceil_mode, AveragePool count_include_pad', () => {
+    const clip = model([['x', [4]]], [{ op: 'Clip', inputs: ['x', '', 'hi'], outputs: ['y'] }], {
+      initializers: [{ name: 'hi', dims: [], data: [2.5] }],
+    });
+    expect(run(clip, f32([4], [-5, 1, 2, 9]))[0]!.toArray()).toEqual([-5, 1, 2, 2.5]);
+    const pool = (op: string, attrs: NodeSpec['attrs']) =>
+      run(model([['x', [1, 1, 3, 3]]], [{ op, inputs: ['x'], outputs: ['y'], attrs }]), f32([1, 1, 3, 3]))[0]!;
+    expect(
+      pool('MaxPool', { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } }).toArray(),
+    ).toEqual([5, 6, 8, 9]);
+    expect(pool('MaxPool', { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }).toArray()).toEqual([5]);
+    const avg = (inc: number) =>
+      pool('AveragePool', {
+        kernel_shape: { ints: [2, 2] },
+        pads: { ints: [1, 1, 0, 0] },
+        count_include_pad: { i: inc },
+      }).toArray()[0];
+    expect(avg(0)).toBe(1);
+    expect(avg(1)).toBe(0.25);
+  });
+
+  it('negative axes: Concat, Split, Squeeze, Unsqueeze, ReduceMean, Gather; Transpose perm; Pad; MatMul', () => {
+    const x = f32([2, 3]);
+    const nodes: NodeSpec[] = [
+      { op: 'Split', inputs: ['x', 'sizes'], outputs: ['p', 'q'], attrs: { axis: { i: -1 } } },
+      { op: 'Concat', inputs: ['q', 'p'], outputs: ['c'], attrs: { axis: { i: -1 } } },
+      { op: 'Unsqueeze', inputs: ['c', 'ax'], outputs: ['u'] },
+      { op: 'Squeeze', inputs: ['u', 'ax'], outputs: ['s'] },
+      { op: 'Transpose', inputs: ['s'], outputs: ['t'], attrs: { perm: { ints: [1, 0] } } },
+      { op: 'ReduceMean', inputs: ['t'], outputs: ['m'], attrs: { axes: { ints: [-1] }, keepdims: { i: 0 } } },
+      { op: 'Gather', inputs: ['t', 'idx'], outputs: ['g'], attrs: { axis: { i: -2 } } },
+      { op: 'Pad', inputs: ['g', 'pads', 'pv'], outputs: ['pd'] },
+      { op: 'MatMul', inputs: ['t', 'mm.w'], outputs: ['mm'] },
+    ];
+    const spec = model([['x', [2, 3]]], nodes, {
+      outputs: ['m', 'pd', 'mm'],
+      initializers: [
+        i64('sizes', [1, 2]),
+        i64('ax', [-1]),
+        i64('idx', [-1], []),
+        i64('pads', [1, 2]),
+        { name: 'pv', dims: [], data: [7] },
+        { name: 'mm.w', dims: [2, 1], data: [1, 10] },
+      ],
+    });
+    // c = [[2,3,1],[5,6,4]]; t = [[2,5],[3,6],[1,4]].
+    const [m, pd, mm] = run(spec, x);
+    expect(m!.toArray()).toEqual([3.5, 4.5, 2.5]);
+    expect(pd!.toArray()).toEqual([7, 1, 4, 7, 7]);
+    expect(mm!.shape).toEqual([3, 1]);
+    expect(mm!.toArray()).toEqual([52, 63, 41]);
+  });
+
+  it('Dropout follows its training_mode input unless forced; records autograd through the graph', () => {
+    const spec = model([['x', [1000]]], [{ op: 'Dropout', inputs: ['x', 'ratio', 'tm'], outputs: ['y', 'mask'] }], {
+      initializers: [
+        { name: 'ratio', dims: [], data: [0.5] },
+        { name: 'tm', dims: [], type: 9, data: [1] },
+      ],
+    });
+    const m = loadOnnx(buildOnnx(spec));
+    const ones = f32([1000], Array(1000).fill(1));
+    const y = m.forwardGraph([ones])[0]!.toArray();
+    expect(y.filter((v) => v === 0).length).toBeGreaterThan(300);
+    expect(y.filter((v) => v === 2).length).toBeGreaterThan(300);
+    m.setDropout(false);
+    expect(m.forwardGraph([ones])[0]!.toArray()).toEqual(Array(1000).fill(1));
+  });
+});
