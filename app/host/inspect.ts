@@ -15,36 +15,15 @@ export interface Timeline {
 }
 
 /**
- * The why panel from the engine's own explanation of the seed's logic (engine/nn/explain.ts), plus
- * what the last forward actually did: the factor it used and where NaN/inf first appeared.
+ * The why panel: the engine's explanation of the decision this layer's forward takes
+ * (engine/nn/bnDecision.ts, the function forward calls), passed through as it is, with the factor the
+ * traced step used and where NaN/inf first appeared.
  */
 export function whyPanel(m: NormLike, rec: LayerRecord | null, firstNonFinite: string | null): WhyPanel {
   const ex = explainBatchNorm(m);
+  // The trace's record is the step the window shows (a compare since then ran other forwards).
   const factorUsed = rec && rec.training === m.training ? rec.factorUsed : null;
-  return {
-    training: ex.training,
-    trackRunningStats: ex.trackRunningStats,
-    buffersPresent: ex.buffersPresent,
-    bnTraining: ex.bnTraining,
-    normalizedWith: ex.normalizesWith,
-    buffersUpdated: ex.updatesRunningStats,
-    momentum: m.momentum,
-    factorUsed,
-    nextFactor: ex.nextFactor,
-    kerasMomentum: ex.kerasMomentum,
-    eps: m.eps,
-    epsDominated: ex.epsDominatedChannels,
-    firstNonFinite,
-    truthTable: ex.truthTable.map((r) => ({
-      training: r.training,
-      tracking: r.trackRunningStats,
-      buffers: r.buffersPresent,
-      bnTraining: r.bnTraining,
-      normalizedWith: r.normalizesWith,
-      updatesBuffers: r.updatesRunningStats,
-      current: r.current,
-    })),
-  };
+  return { ...ex, factorUsed, firstNonFinite };
 }
 
 export function inspectLayer(

@@ -17,22 +17,10 @@ export interface TensorLike {
 
 /**
  * The engine's summary (engine/inspect/summary.ts: corrected two-pass variance; on the device when the
- * values are only there) in the contract's shape: NaN for what does not exist, std 0 for one value.
+ * values are only there), with the tensor's shape and dtype: the contract's TensorSummary is that type.
  */
 export function summarize(t: Tensor): TensorSummary {
-  const s = engineSummary(t);
-  const finite = s.numel - s.nanCount - s.infCount;
-  return {
-    shape: [...t.shape],
-    dtype: t.dtype,
-    numel: s.numel,
-    min: s.min ?? NaN,
-    max: s.max ?? NaN,
-    mean: s.mean ?? NaN,
-    std: s.std ?? (finite === 1 ? 0 : NaN),
-    nan: s.nanCount,
-    inf: s.infCount,
-  };
+  return { ...engineSummary(t), shape: [...t.shape], dtype: t.dtype };
 }
 
 /** `bins` equal bins from the finite minimum to the maximum (a one-wide range when they coincide). */

@@ -20,7 +20,7 @@ export interface LayerRecord {
   /** For norm layers: the layer's input (its batch statistics are computed when someone looks). */
   input: Tensor | null;
   batchCache?: ChannelStats | null;
-  /** For norm layers: the training flag at this forward and the factor used (null if no update). */
+  /** The training flag at this forward and, for norm layers, the factor its update used (null: none). */
   training: boolean;
   factorUsed: number | null;
 }
@@ -30,44 +30,39 @@ export interface Trace {
   output: Tensor;
 }
 
-function factorFor(m: NormLike): number | null {
-  // The seed's logic, evaluated after the forward (the counter has been bumped already).
-  if (!(m.training && m.trackRunningStats) || !m.runningMean) return null;
-  if (m.momentum !== null) return m.momentum;
-  const n = m.numBatchesTracked?.item() ?? 0;
-  return n > 0 ? 1 / n : null;
-}
-
-function walk(m: Module, path: string, x: Tensor, records: LayerRecord[], withBatchStats: boolean): Tensor {
-  if (m.getName() === 'Sequential') {
-    let y = x;
-    for (const [name, child] of m.namedChildren())
-      y = walk(child, path ? `${path}.${name}` : name, y, records, withBatchStats);
-    return y;
-  }
-  const norm = isNorm(m);
-  const y = m.forward(x);
-  records.push({
-    path,
-    module: m,
-    output: y,
-    input: norm && withBatchStats ? x : null,
-    training: m.training,
-    factorUsed: norm ? factorFor(m) : null,
-  });
-  return y;
-}
-
 /** This batch's per-channel statistics of a norm layer's input (computed once, on demand). */
 export function batchOf(rec: LayerRecord): ChannelStats | null {
   if (rec.batchCache === undefined) rec.batchCache = rec.input ? channelStats(rec.input) : null;
   return rec.batchCache;
 }
 
+/**
+ * Runs the stack and records every leaf module's output through forward hooks (the way PyTorch
+ * tools observe a model), so the trace is the forward itself, whatever the container.
+ */
 export function tracedForward(root: Module, x: Tensor, withBatchStats = true): Trace {
   const records: LayerRecord[] = [];
-  const output = walk(root, '', x, records, withBatchStats);
-  return { records, output };
+  const leaves = [...root.namedModules()].filter(([, m]) => m.children().length === 0);
+  const paths = new Map(leaves.map(([p, m]) => [m, p]));
+  const removers = leaves.map(([, leaf]) =>
+    leaf.registerForwardHook((m, input, output) => {
+      const norm = isNorm(m);
+      records.push({
+        path: paths.get(m)!,
+        module: m,
+        output,
+        input: norm && withBatchStats ? input : null,
+        training: m.training,
+        // What this forward's decision used (engine/nn/bnDecision.ts), recorded by the forward itself.
+        factorUsed: norm ? (m.lastForward?.factorUsed ?? null) : null,
+      });
+    }),
+  );
+  try {
+    return { records, output: root.call(x) };
+  } finally {
+    for (const remove of removers) remove();
+  }
 }
 
 function floats(t: Tensor | null): Float32Array | null {

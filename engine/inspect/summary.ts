@@ -7,19 +7,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { TensorRef } from '../io/tensorRef.js';
 import { halfToFloat, bfloat16ToFloat } from '../tensor/dtype.js';
 import { buf, deviceFor, type DeviceOps, type FloatDType } from '../tensor/device.js';
+import type { TensorSummary } from './summaryTypes.js';
 
-export interface TensorSummary {
-  numel: number;
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  /** Unbiased (n − 1), like torch.std; null below two finite values. */
-  std: number | null;
-  /** True when every value is finite. */
-  finite: boolean;
-  nanCount: number;
-  infCount: number;
-}
+export type { TensorSummary } from './summaryTypes.js';
 
 export type TensorLike = Tensor | TensorRef;
 

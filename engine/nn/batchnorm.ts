@@ -18,6 +18,7 @@ import { batchNorm } from './functional/batchNorm.js';
 import type { LocalMetadata } from './stateDict.js';
 import { normRepr } from './layerRepr.js';
 import { NORM_DEFAULTS } from './layerSpec.js';
+import { decide, updateFactor, type BatchNormDecision, type ForwardRecord } from './bnDecision.js';
 import { check1dRank, checkNdRank } from './shapeRules.js';
 
 export interface NormOptions {
@@ -119,6 +120,15 @@ export abstract class NormBase extends Module {
 
   protected abstract checkInputDim(input: Tensor): void;
 
+  /** What the last forward that returned did (its decision and factor); null before the first. */
+  lastForward: ForwardRecord | null = null;
+
+  /** The decision this module's next forward takes: the one function forward and the "why" panel share. */
+  decision(): BatchNormDecision {
+    const buffersPresent = this.runningMean !== null || this.runningVar !== null;
+    return decide(this.training, this.trackRunningStats, buffersPresent, this.numBatchesTracked !== null);
+  }
+
   override extraRepr(): string {
     return normRepr(this.numFeatures, this.eps, this.momentum, this.affine, this.trackRunningStats);
   }
@@ -150,42 +160,35 @@ export abstract class NormBase extends Module {
 
 /** `_BatchNorm`: the forward pass shared by 1d/2d/3d (and the local fallback of SyncBatchNorm). */
 export abstract class BatchNorm extends NormBase {
-  /** The factor for this step (increments the counter first when training and tracking). */
-  protected stepFactor(): number {
-    let factor = this.momentum === null ? 0.0 : this.momentum;
-    if (this.training && this.trackRunningStats) {
-      const counter = this.numBatchesTracked;
-      if (counter !== null) {
-        counter.addScalar_(1);
-        factor = this.momentum === null ? 1.0 / counter.item() : this.momentum;
-      }
-    }
-    return factor;
+  /**
+   * This forward's decision (bnDecision.ts, what the "why" panel reports) and its update factor;
+   * increments the counter first when the decision counts, as PyTorch does before anything can fail.
+   */
+  protected takeDecision(): { d: BatchNormDecision; factor: number; rm: Tensor | null; rv: Tensor | null } {
+    const d = this.decision();
+    const counter = this.numBatchesTracked;
+    if (d.counterIncrements) counter!.addScalar_(1);
+    const factor = updateFactor(d, this.momentum, d.counterIncrements ? counter!.item() : 0);
+    return { d, factor, rm: d.buffersPassed ? this.runningMean : null, rv: d.buffersPassed ? this.runningVar : null };
   }
 
-  /** Mini-batch stats normalize in training, and in eval when both buffers are None. */
-  protected bnTraining(): boolean {
-    return this.training ? true : this.runningMean === null && this.runningVar === null;
-  }
-
-  /** Buffers are passed only when they may be updated (training + tracking) or used (eval). */
-  protected passedBuffers(): [Tensor | null, Tensor | null] {
-    const pass = !this.training || this.trackRunningStats;
-    return [pass ? this.runningMean : null, pass ? this.runningVar : null];
+  /** Keeps what a forward that returned did, for the "why" panel. */
+  protected recordForward(d: BatchNormDecision, factor: number): void {
+    this.lastForward = { decision: d, factorUsed: d.updatesRunningStats ? factor : null };
   }
 
   forward(input: Tensor): Tensor {
     this.checkInputDim(input);
-    const factor = this.stepFactor();
-    const bnTraining = this.bnTraining();
-    const [rm, rv] = this.passedBuffers();
-    return batchNorm(input, rm, rv, {
+    const { d, factor, rm, rv } = this.takeDecision();
+    const out = batchNorm(input, rm, rv, {
       weight: this.weight,
       bias: this.bias,
-      training: bnTraining,
+      training: d.bnTraining,
       momentum: factor,
       eps: this.eps,
     });
+    this.recordForward(d, factor);
+    return out;
   }
 }
 

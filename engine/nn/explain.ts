@@ -1,61 +1,21 @@
 /**
- * Why a BatchNorm layer did what it did: the seed's decision logic, evaluated for a module's
- * current flags and buffers, as data the window shows (the "why" panel).
- *
- *   counter += 1          when training and tracking (before anything can fail)
- *   factor                momentum, or 1/counter when momentum is None (0.0 when not counting)
- *   bn_training           training, or (running_mean is None and running_var is None)
- *   buffers passed        not training, or tracking
- *   normalize with        batch stats when bn_training, else the running stats
- *   running stats update  when buffers are passed and bn_training
+ * Why a BatchNorm layer did what it did: the decision its forward takes (bnDecision.ts, the function
+ * forward itself calls), evaluated for a module's current flags and buffers, plus what its last
+ * forward recorded, as data the window shows (the "why" panel).
  */
 import type { NormBase } from './batchnorm.js';
+import { decide, updateFactor, type BatchNormDecision, type BatchNormExplanation } from './bnDecision.js';
 
-export interface BatchNormDecision {
-  training: boolean;
-  trackRunningStats: boolean;
-  buffersPresent: boolean;
-  counterIncrements: boolean;
-  bnTraining: boolean;
-  buffersPassed: boolean;
-  normalizesWith: 'batch statistics' | 'running statistics';
-  updatesRunningStats: boolean;
-}
-
-export interface BatchNormExplanation extends BatchNormDecision {
-  /** The factor the next forward uses (momentum, or 1/(counter+1) for momentum None; 0 when not updating). */
-  nextFactor: number;
-  /** The same decay in Keras/TensorFlow terms: their `momentum` = 1 − PyTorch's factor. */
-  kerasMomentum: number;
-  momentumIsCumulative: boolean;
-  /** Channels whose running variance is within 10× of eps, where eps dominates the normalization. */
-  epsDominatedChannels: number[];
-  /** Every combination of the three inputs, the current one flagged. */
-  truthTable: (BatchNormDecision & { current: boolean })[];
-}
-
-export function decide(training: boolean, trackRunningStats: boolean, buffersPresent: boolean): BatchNormDecision {
-  const bnTraining = training || !buffersPresent;
-  const buffersPassed = buffersPresent && (!training || trackRunningStats);
-  return {
-    training,
-    trackRunningStats,
-    buffersPresent,
-    counterIncrements: training && trackRunningStats && buffersPresent,
-    bnTraining,
-    buffersPassed,
-    normalizesWith: bnTraining ? 'batch statistics' : 'running statistics',
-    updatesRunningStats: buffersPassed && bnTraining,
-  };
-}
+export { decide, updateFactor, type BatchNormDecision, type BatchNormExplanation } from './bnDecision.js';
 
 export function explainBatchNorm(m: NormBase): BatchNormExplanation {
-  const buffersPresent = m.runningMean !== null && m.runningVar !== null;
-  const now = decide(m.training, m.trackRunningStats, buffersPresent);
+  const now = m.decision();
   const counter = m.numBatchesTracked && !m.numBatchesTracked.isUninitialized() ? m.numBatchesTracked.item() : 0;
-  let nextFactor = m.momentum ?? 0;
-  if (now.counterIncrements && m.momentum === null) nextFactor = 1 / (counter + 1);
-  if (!now.updatesRunningStats) nextFactor = 0;
+  const nextFactor = now.updatesRunningStats
+    ? updateFactor(now, m.momentum, now.counterIncrements ? counter + 1 : counter)
+    : 0;
+  const last = m.lastForward;
+  const factorUsed = last && last.decision.training === m.training ? last.factorUsed : null;
   const eps: number[] = [];
   const rv = m.runningVar;
   if (rv && !rv.isUninitialized()) rv.toArray().forEach((v, c) => v <= 10 * m.eps && eps.push(c));
@@ -64,13 +24,17 @@ export function explainBatchNorm(m: NormBase): BatchNormExplanation {
     for (const track of [true, false]) {
       for (const present of [true, false]) {
         const d = decide(training, track, present);
-        truthTable.push({ ...d, current: training === m.training && track === m.trackRunningStats && present === buffersPresent });
+        const current = training === m.training && track === m.trackRunningStats && present === now.buffersPresent;
+        truthTable.push({ ...d, current });
       }
     }
   }
   return {
     ...now,
+    momentum: m.momentum,
+    eps: m.eps,
     nextFactor,
+    factorUsed,
     kerasMomentum: 1 - nextFactor,
     momentumIsCumulative: m.momentum === null,
     epsDominatedChannels: eps,

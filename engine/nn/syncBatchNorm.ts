@@ -38,27 +38,20 @@ export class SyncBatchNorm extends BatchNorm {
 
   override forward(input: Tensor): Tensor {
     this.checkInputDim(input);
-    const factor = this.stepFactor();
-    const bnTraining = this.bnTraining();
-    const [rm, rv] = this.passedBuffers();
+    const { d, factor, rm, rv } = this.takeDecision();
     let group: ProcessGroup | null = null;
-    if (bnTraining && this.training && isInitialized()) {
+    if (d.bnTraining && this.training && isInitialized()) {
       if (SyncBatchNorm.strictDeviceParity) {
         throw new ValueError('SyncBatchNorm expected input tensor to be on GPU or privateuseone');
       }
       group = this.processGroup ?? getWorldGroup();
       if (group.size <= 1) group = null;
     }
-    if (!group) {
-      return batchNorm(input, rm, rv, {
-        weight: this.weight,
-        bias: this.bias,
-        training: bnTraining,
-        momentum: factor,
-        eps: this.eps,
-      });
-    }
-    return syncBatchNorm(input, this.weight, this.bias, rm, rv, this.eps, factor, group, this.syncTag ?? 'SyncBatchNorm');
+    const out = group
+      ? syncBatchNorm(input, this.weight, this.bias, rm, rv, this.eps, factor, group, this.syncTag ?? 'SyncBatchNorm')
+      : batchNorm(input, rm, rv, { weight: this.weight, bias: this.bias, training: d.bnTraining, momentum: factor, eps: this.eps });
+    this.recordForward(d, factor);
+    return out;
   }
 }
 

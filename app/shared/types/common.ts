@@ -3,19 +3,8 @@
  * Part of the contract: ../contract.ts re-exports every type of this file.
  */
 
-/** Summary numbers of one tensor (computed in float64 on the host). */
-export interface TensorSummary {
-  shape: number[];
-  dtype: string;
-  numel: number;
-  min: number;
-  max: number;
-  mean: number;
-  std: number;
-  /** Count of NaN and of ±inf elements. */
-  nan: number;
-  inf: number;
-}
+/** Summary numbers of one tensor with its shape and dtype: the engine's (engine/inspect/summaryTypes.ts). */
+export type { ShapedSummary as TensorSummary } from '../../../engine/inspect/summaryTypes.js';
 
 /** A histogram: `counts[i]` values fell in [edges[i], edges[i+1]). */
 export interface Histogram {

@@ -3,39 +3,13 @@
  * Part of the contract: ../contract.ts re-exports every type of this file.
  */
 import type { Histogram } from './common.js';
+import type { BatchNormExplanation } from '../../../engine/nn/bnDecision.js';
 
-export interface WhyPanel {
-  training: boolean;
-  trackRunningStats: boolean;
-  buffersPresent: boolean;
-  /** The seed's `bn_training`: batch statistics normalize when true, running statistics when false. */
-  bnTraining: boolean;
-  normalizedWith: 'batch statistics' | 'running statistics';
-  /** Whether running_mean/var were updated by the last forward. */
-  buffersUpdated: boolean;
-  momentum: number | null;
-  /** The factor actually used by the last update (1/n for momentum None), null when none happened. */
-  factorUsed: number | null;
-  /** The factor the next forward will use (0 when it will not update). */
-  nextFactor: number;
-  /** Keras/TF momentum of the next update (weight of the old value): 1 − factor. */
-  kerasMomentum: number | null;
-  eps: number;
-  /** Channels whose running variance is within 10× of eps (eps dominates the normalization). */
-  epsDominated: number[];
+/** The engine's explanation of a BatchNorm layer's decision (engine/nn/bnDecision.ts), as it is. */
+export type WhyPanel = BatchNormExplanation & {
   /** Where NaN/inf first appeared in the stack during the last forward (module path), else null. */
   firstNonFinite: string | null;
-  /** All 8 rows of the truth table over (training, tracking, buffers present). */
-  truthTable: Array<{
-    training: boolean;
-    tracking: boolean;
-    buffers: boolean;
-    bnTraining: boolean;
-    normalizedWith: 'batch statistics' | 'running statistics';
-    updatesBuffers: boolean;
-    current: boolean;
-  }>;
-}
+};
 
 export interface LayerInspection {
   path: string;

@@ -14,8 +14,8 @@ function Why({ why }: { why: WhyPanel }) {
       <p data-testid="why-summary">
         training={yes(why.training)}, track_running_stats={yes(why.trackRunningStats)}, buffers{' '}
         {why.buffersPresent ? 'present' : 'None'} → <strong>bn_training={yes(why.bnTraining)}</strong>: this batch was
-        normalized with <strong>{why.normalizedWith}</strong>; running stats{' '}
-        <strong>{why.buffersUpdated ? 'were updated' : 'were not updated'}</strong>.
+        normalized with <strong>{why.normalizesWith}</strong>; running stats{' '}
+        <strong>{why.updatesRunningStats ? 'were updated' : 'were not updated'}</strong>.
       </p>
       <p>
         momentum={why.momentum === null ? 'None (cumulative average, factor 1/n)' : fmtNum(why.momentum)} · factor used:{' '}
@@ -23,9 +23,9 @@ function Why({ why }: { why: WhyPanel }) {
         next factor: {fmtNum(why.nextFactor, 6)} · in Keras/TF terms momentum=
         {why.kerasMomentum === null ? '—' : fmtNum(why.kerasMomentum, 6)} · eps={fmtNum(why.eps)}
       </p>
-      <p className={why.epsDominated.length ? 'warn' : ''}>
-        {why.epsDominated.length
-          ? `eps dominates in channel(s) ${why.epsDominated.slice(0, 20).join(', ')}${why.epsDominated.length > 20 ? '…' : ''} (running_var within 10× of eps)`
+      <p className={why.epsDominatedChannels.length ? 'warn' : ''}>
+        {why.epsDominatedChannels.length
+          ? `eps dominates in channel(s) ${why.epsDominatedChannels.slice(0, 20).join(', ')}${why.epsDominatedChannels.length > 20 ? '…' : ''} (running_var within 10× of eps)`
           : 'eps is small against running_var in every channel.'}
       </p>
       <p className={why.firstNonFinite ? 'bad' : ''} data-testid="first-nonfinite">
@@ -50,16 +50,16 @@ function Why({ why }: { why: WhyPanel }) {
             const current = r.current;
             return (
               <tr
-                key={`${r.training}${r.tracking}${r.buffers}`}
+                key={`${r.training}${r.trackRunningStats}${r.buffersPresent}`}
                 className={current ? 'current' : ''}
                 data-testid={current ? 'truth-current' : undefined}
               >
                 <td>{yes(r.training)}</td>
-                <td>{yes(r.tracking)}</td>
-                <td>{r.buffers ? 'present' : 'None'}</td>
+                <td>{yes(r.trackRunningStats)}</td>
+                <td>{r.buffersPresent ? 'present' : 'None'}</td>
                 <td>{yes(r.bnTraining)}</td>
-                <td>{r.normalizedWith}</td>
-                <td>{r.updatesBuffers ? 'yes' : 'no'}</td>
+                <td>{r.normalizesWith}</td>
+                <td>{r.updatesRunningStats ? 'yes' : 'no'}</td>
               </tr>
             );
           })}

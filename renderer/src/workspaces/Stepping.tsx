@@ -132,7 +132,7 @@ function LayerTable() {
       </thead>
       <tbody>
         {last.layers.map((l) => (
-          <tr key={l.path} className={l.output.nan + l.output.inf > 0 ? 'bad' : ''}>
+          <tr key={l.path} className={l.output.finite ? '' : 'bad'}>
             <td>{l.path}</td>
             <td>{l.type}</td>
             <td>{shapeText(l.output.shape)}</td>
@@ -140,7 +140,7 @@ function LayerTable() {
             <td>{fmtNum(l.output.std)}</td>
             <td>{fmtNum(l.output.min)}</td>
             <td>{fmtNum(l.output.max)}</td>
-            <td>{l.output.nan + l.output.inf}</td>
+            <td>{l.output.nanCount + l.output.infCount}</td>
           </tr>
         ))}
       </tbody>
