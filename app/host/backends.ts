@@ -9,7 +9,13 @@ import { CancelledError } from './errors.js';
 
 export function backendsView(): BackendsView {
   const info = backendInfo();
-  return { active: info.active, requested: info.requested, backends: info.backends.map((b) => ({ ...b })) };
+  const { bytesInUse, bytesCached, peakBytesInUse } = info.memory;
+  return {
+    active: info.active,
+    requested: info.requested,
+    backends: info.backends.map((b) => ({ ...b })),
+    memory: { bytesInUse, bytesCached, peakBytesInUse },
+  };
 }
 
 export function chooseBackend(name: string): BackendsView {

@@ -48,6 +48,8 @@ export interface BackendsView {
   active: string;
   requested: string;
   backends: BackendStatusView[];
+  /** The engine's host allocator (engine/tensor/allocator.ts): bytes held by tensors, cached for reuse, peak. */
+  memory?: { bytesInUse: number; bytesCached: number; peakBytesInUse: number };
 }
 
 export interface BenchRow {

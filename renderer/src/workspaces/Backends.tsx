@@ -71,6 +71,12 @@ export function Backends() {
           </tbody>
         </table>
       )}
+      {view?.memory && (
+        <p className="muted" data-testid="host-memory">
+          host memory: {fmtBytes(view.memory.bytesInUse)} in use · {fmtBytes(view.memory.bytesCached)} cached for reuse
+          · peak {fmtBytes(view.memory.peakBytesInUse)}
+        </p>
+      )}
       <div className="toolbar">
         <button className="primary" disabled={!!job} onClick={() => void runBench()} data-testid="run-bench">
           {job ? 'Benchmarking…' : 'Run benchmark'}
