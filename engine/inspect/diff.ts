@@ -90,6 +90,10 @@ export function diffStateDicts(a: Side, b: Side, opts: DiffOptions = {}): DiffRe
     opts.onProgress?.(done++, aKeys.size);
     const bk = bKeys.get(key);
     if (bk === undefined) continue;
+    // Each side's storage is charged for the elements compared (budgets: views that repeat a storage
+    // many times cost the byte budget, not hours).
+    for (const t of [a.get(ak), b.get(bk)])
+      if (t instanceof TensorRef) t.storage.chargeRead(t.numel(), `diff of ${key}`);
     const ta = asTensor(a.get(ak)!, false);
     const tb = asTensor(b.get(bk)!, false);
     const sameShape = ta.shape.length === tb.shape.length && ta.shape.every((d, i) => d === tb.shape[i]);

@@ -28,7 +28,7 @@ export const GiB = 1024 ** 3;
 export const DEFAULT_BUDGETS: Readonly<Budgets> = Object.freeze({
   maxBytes: 512 * 1024 ** 2,
   maxObjects: 20_000_000,
-  maxItems: 10_000_000,
+  maxItems: 5_000_000,
   maxDepth: 200,
   maxExpansion: 8,
   maxTempBytes: 256 * GiB,

@@ -51,6 +51,7 @@ export class Pickler {
   dump(value: WritableValue): Uint8Array {
     this.n = 0;
     this.memo.clear();
+    this.textMemo.clear();
     this.byte(OP.PROTO);
     this.byte(2);
     this.save(value);
@@ -81,15 +82,33 @@ export class Pickler {
     this.n += 4;
   }
 
+  /** Repeated globals and strings are fetched from the memo too, as Python's pickler does. */
   private global(module: string, name: string): void {
+    const key = `${module}\n${name}\n`;
+    if (this.getText(`g:${key}`)) return;
     this.byte(OP.GLOBAL);
-    this.bytes(enc.encode(`${module}\n${name}\n`));
+    this.bytes(enc.encode(key));
+    this.putText(`g:${key}`);
   }
   private str(s: string): void {
+    if (this.getText(`s:${s}`)) return;
     const b = enc.encode(s);
     this.byte(OP.BINUNICODE);
     this.u32(b.length);
     this.bytes(b);
+    this.putText(`s:${s}`);
+  }
+  private textMemo = new Map<string, number>();
+  private putText(key: string): void {
+    const i = this.memo.size + this.textMemo.size;
+    this.textMemo.set(key, i);
+    this.putSlot(i);
+  }
+  private getText(key: string): boolean {
+    const i = this.textMemo.get(key);
+    if (i === undefined) return false;
+    this.getSlot(i);
+    return true;
   }
   private int(v: number | bigint): void {
     if (typeof v === 'number' && v >= 0 && v < 256) {
@@ -148,8 +167,11 @@ export class Pickler {
 
   /** Records `v` in the memo (the object on top of the pickle stack). */
   private put(v: object): void {
-    const i = this.memo.size;
+    const i = this.memo.size + this.textMemo.size;
     this.memo.set(v, i);
+    this.putSlot(i);
+  }
+  private putSlot(i: number): void {
     if (i < 256) {
       this.byte(OP.BINPUT);
       this.byte(i);
@@ -164,6 +186,10 @@ export class Pickler {
     if (v === null || typeof v !== 'object') return false;
     const i = this.memo.get(v);
     if (i === undefined) return false;
+    this.getSlot(i);
+    return true;
+  }
+  private getSlot(i: number): void {
     if (i < 256) {
       this.byte(OP.BINGET);
       this.byte(i);
@@ -171,7 +197,6 @@ export class Pickler {
       this.byte(OP.LONG_BINGET);
       this.u32(i);
     }
-    return true;
   }
 
   private save(v: WritableValue): void {

@@ -9,6 +9,9 @@ import { Tensor, shapeNumel } from '../tensor/tensor.js';
 import { CheckpointError } from './errors.js';
 import type { Meter } from './budgets.js';
 
+/** How many times its own size a storage may be read before reads are charged to the byte budget. */
+export const FREE_READS = 4;
+
 /** Largest tensor we build in memory (elements); bigger ones must be streamed by the caller. */
 export const MAX_MATERIALIZE_ELEMENTS = 2 ** 31 - 1;
 
@@ -18,8 +21,9 @@ export function isSupportedDtype(d: string): d is DType {
 
 export class StorageRef {
   private cached: TypedArray | null = null;
-  /** The load's budgets: copies made from this storage (gathered views) are charged here. */
+  /** The load's budgets: reads of this storage beyond FREE_READS × its size are charged here. */
   meter: Meter | null = null;
+  private elementsRead = 0;
   constructor(
     readonly key: string,
     /** Element dtype; unsupported ones (complex, quantized) keep their torch name. */
@@ -32,6 +36,23 @@ export class StorageRef {
 
   get nbytes(): number {
     return isSupportedDtype(this.dtype) ? this.numel * itemSize(this.dtype) : 0;
+  }
+
+  /**
+   * Counts `elements` about to be scanned or copied from this storage. Reading a storage a few times
+   * is what inspecting, diffing or converting a file costs; reading it more often than FREE_READS
+   * times its size means views describe more than the file holds (a stride-0 expand, 20,000 views
+   * of one storage), and that is charged to the byte budget before the work is done.
+   */
+  chargeRead(elements: number, what: string): void {
+    const free = FREE_READS * Math.max(this.numel, 1);
+    const before = Math.max(0, this.elementsRead - free);
+    this.elementsRead += elements;
+    const over = Math.max(0, this.elementsRead - free) - before;
+    if (over > 0 && this.meter) {
+      const size = isSupportedDtype(this.dtype) ? itemSize(this.dtype) : 1;
+      this.meter.chargeBytes(over * size, what);
+    }
   }
 
   /** Raw little-endian bytes of the storage (may be a view into the file). */
@@ -170,7 +191,7 @@ export class TensorRef {
     if (!this.isContiguous()) {
       // A copy: charged before it is made, so a stride-0 view of one element describing 2^31 of them
       // is refused by the byte budget instead of allocating gigabytes.
-      this.storage.meter?.chargeBytes(n * itemSize(dtype), `copy of the view ${viewText(this)}`);
+      this.storage.chargeRead(n, `copy of the view ${viewText(this)}`);
     }
     const src = this.storage.array(opts.cache ?? true);
     let data: TypedArray;
@@ -209,11 +230,11 @@ export class TensorRef {
       span += (size - 1) * stride;
     }
     const first = this.storageOffset;
+    this.storage.chargeRead(Math.min(n, span), `scan of the view ${viewText(this)}`);
     if (dense || n > span) {
       const src = this.storage.array(opts.cache ?? true);
       return new Tensor(src.subarray(first, first + span) as TypedArray, [span], dtype);
     }
-    this.storage.meter?.chargeBytes(n * itemSize(dtype), `copy of the view ${viewText(this)}`);
     const src = this.storage.array(opts.cache ?? true);
     const shape = dims.map((d) => d[0]).reverse();
     const stride = dims.map((d) => d[1]).reverse();

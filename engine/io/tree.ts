@@ -46,6 +46,9 @@ function children(v: PyValue): [PyValue, PyValue][] | null {
   return null;
 }
 
+/** Items of a container listed again under another key count this many times (see walk). */
+export const SHARED_WEIGHT = 100;
+
 interface Frame {
   v: PyValue;
   path: string;
@@ -63,6 +66,7 @@ interface Frame {
  */
 function* walk(root: PyValue, meter: Meter, stopAt?: (v: PyDict, path: string) => boolean): Generator<Frame> {
   const onPath = new Set<object>();
+  const expanded = new Set<object>();
   const stack: Frame[] = [{ v: root, path: '', depth: 0 }];
   while (stack.length) {
     const f = stack.pop()!;
@@ -81,7 +85,12 @@ function* walk(root: PyValue, meter: Meter, stopAt?: (v: PyDict, path: string) =
       yield f;
       continue;
     }
-    meter.chargeItems(kids.length);
+    // A container seen before under another key is listed again (both paths are real), but charged
+    // SHARED_WEIGHT times its items: sharing is normal in small doses ({'model': sd, 'ema': sd}) and
+    // the amplification in a DAG of shared levels, so the DAG meets the items budget early.
+    const again = expanded.has(f.v as object);
+    expanded.add(f.v as object);
+    meter.chargeItems(again ? kids.length * SHARED_WEIGHT : kids.length);
     onPath.add(f.v as object);
     stack.push({ ...f, exit: true });
     for (let i = kids.length - 1; i >= 0; i--) {
@@ -130,14 +139,30 @@ export function findStateDicts(root: PyValue, meter: Meter = new Meter()): Found
 }
 
 /**
- * A PyValue as plain JS data (for `_metadata`), built iteratively: a cyclic or 100k-deep structure
- * hits the depth budget with an error naming it instead of overflowing the stack.
+ * A PyValue as plain JS data (for `_metadata`), built iteratively: a 100k-deep structure hits the
+ * depth budget with an error naming it instead of overflowing the stack, and a cycle ends in null.
  */
 function plain(root: PyValue, meter: Meter): unknown {
   const out: { v: unknown } = { v: undefined };
-  const work: [PyValue, (x: unknown) => void, number][] = [[root, (x) => (out.v = x), 0]];
+  // Containers being converted; an entry that refers back to one of them (a cycle, which Python
+  // prints as {...}) becomes null instead of recursing.
+  const onPath = new Set<object>();
+  const leave = Symbol('leave');
+  const work: [PyValue | typeof leave, (x: unknown) => void, number, object?][] = [[root, (x) => (out.v = x), 0]];
   while (work.length) {
-    const [v, put, depth] = work.pop()!;
+    const [v, put, depth, left] = work.pop()!;
+    if (v === leave) {
+      onPath.delete(left!);
+      continue;
+    }
+    if ((v instanceof PyDict || v instanceof PyTuple || Array.isArray(v)) && onPath.has(v)) {
+      put(null);
+      continue;
+    }
+    if (v instanceof PyDict || v instanceof PyTuple || Array.isArray(v)) {
+      onPath.add(v);
+      work.push([leave, put, depth, v]);
+    }
     if (v instanceof PyFloat) put(v.value);
     else if (typeof v === 'bigint') put(Number(v));
     else if (v instanceof PyDict) {
