@@ -4,10 +4,12 @@
  * The host's build path and the rank coordinator call checkStackBudget() first, so a spec of two
  * 16384×16384 Linear layers is refused with an error naming the budget instead of taking gigabytes.
  *
- * Shapes follow the layers the way buildStack's modules would; where a layer cannot take the shape
- * (PyTorch would raise at forward) counting stops there, the build or forward reports that error.
+ * Shapes are the engine's dry shape pass (shapePass.ts); where a layer cannot take its input (PyTorch
+ * would raise at forward) counting stops there, and the build or forward reports that error.
  */
 import { ValueError } from '../errors.js';
+import { pair, type Pair } from './layerSpec.js';
+import { validateStack } from './shapePass.js';
 
 export interface StackBudget {
   /** Most parameters (weights, biases, BatchNorm affine) the built stack may hold. */
@@ -33,97 +35,72 @@ const MAX_DEPTH = 64;
 
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const int = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : 0);
-const pair = (v: unknown, dflt: number): [number, number] =>
-  Array.isArray(v) ? [Number(v[0]), Number(v[1])] : typeof v === 'number' ? [v, v] : [dflt, dflt];
 
-interface Walk {
-  parameters: number;
-  activations: number;
-  /** The current shape, or null once a layer could not take it. */
-  shape: number[] | null;
-}
-
-function normParams(s: Record<string, unknown>, features: number): number {
-  return s.affine === false ? 0 : 2 * features;
-}
-
-function walkLayer(spec: unknown, w: Walk, depth: number): void {
-  if (!spec || typeof spec !== 'object') return;
-  const s = spec as Record<string, unknown>;
-  const shape = w.shape;
-  let out: number[] | null = null;
+/** Parameters of one layer from its options; a lazy BatchNorm takes the channels it will see (null: unknown yet). */
+function layerParameters(s: Record<string, unknown>, inShape: readonly number[] | null): number {
+  const affine = s.affine !== false;
   switch (s.type) {
-    case 'Linear': {
-      const inF = int(s.inFeatures);
-      const outF = int(s.outFeatures);
-      w.parameters += inF * outF + (s.bias === false ? 0 : outF);
-      if (shape && shape.length >= 1 && shape[shape.length - 1] === inF) out = [...shape.slice(0, -1), outF];
-      break;
-    }
+    case 'Linear':
+      return int(s.inFeatures) * int(s.outFeatures) + (s.bias === false ? 0 : int(s.outFeatures));
     case 'Conv2d': {
-      const inC = int(s.inChannels);
-      const outC = int(s.outChannels);
-      const [kh, kw] = pair(s.kernelSize, 0);
-      const [sh, sw] = pair(s.stride, 1);
-      const [ph, pw] = pair(s.padding, 0);
-      w.parameters += outC * inC * kh * kw + (s.bias === false ? 0 : outC);
-      if (shape && (shape.length === 3 || shape.length === 4) && shape[shape.length - 3] === inC && sh > 0 && sw > 0) {
-        const h = Math.floor((shape[shape.length - 2]! + 2 * ph - kh) / sh) + 1;
-        const wd = Math.floor((shape[shape.length - 1]! + 2 * pw - kw) / sw) + 1;
-        if (h > 0 && wd > 0) out = [...shape.slice(0, -3), outC, h, wd];
-      }
-      break;
-    }
-    case 'ReLU':
-      out = shape;
-      break;
-    case 'Flatten': {
-      if (shape) {
-        const nd = shape.length;
-        const st = typeof s.startDim === 'number' ? s.startDim : 1;
-        const en = typeof s.endDim === 'number' ? s.endDim : -1;
-        const a = st < 0 ? st + nd : st;
-        const b = en < 0 ? en + nd : en;
-        if (a >= 0 && b < nd && a <= b)
-          out = [...shape.slice(0, a), numel(shape.slice(a, b + 1)), ...shape.slice(b + 1)];
-      }
-      break;
+      const [kh, kw] = pair(s.kernelSize as Pair | undefined, 1);
+      return int(s.outChannels) * int(s.inChannels) * int(kh) * int(kw) + (s.bias === false ? 0 : int(s.outChannels));
     }
     case 'BatchNorm1d':
     case 'BatchNorm2d':
     case 'BatchNorm3d':
     case 'SyncBatchNorm':
-      w.parameters += normParams(s, int(s.numFeatures));
-      out = shape;
-      break;
+      return affine ? 2 * int(s.numFeatures) : 0;
     case 'LazyBatchNorm1d':
     case 'LazyBatchNorm2d':
     case 'LazyBatchNorm3d':
-      // Materialized on the first forward with the input's channel count.
-      if (shape && shape.length >= 2) w.parameters += normParams(s, shape[1]!);
-      out = shape;
-      break;
-    case 'Sequential': {
-      if (depth >= MAX_DEPTH) throw new ValueError(`stack spec nests Sequential deeper than ${MAX_DEPTH} levels`);
-      if (!Array.isArray(s.layers)) return;
-      for (const l of s.layers) walkLayer(l, w, depth + 1);
-      return; // the children counted their outputs
-    }
+      return affine && inShape && inShape.length >= 2 ? 2 * int(inShape[1]) : 0;
     default:
-      return;
+      return 0;
   }
-  w.shape = out;
-  if (out) w.activations += numel(out);
 }
 
-/** Parameters and activation elements×bytes of `spec` for an input of `inputShape` (null: parameters only). */
+/** Visits every non-container layer with its module path (the shape pass's paths: '0', '2.1', …). */
+function eachLayer(
+  layers: unknown,
+  prefix: string,
+  depth: number,
+  fn: (l: Record<string, unknown>, path: string) => void,
+): void {
+  if (!Array.isArray(layers)) return;
+  if (depth > MAX_DEPTH) throw new ValueError(`stack spec nests Sequential deeper than ${MAX_DEPTH} levels`);
+  layers.forEach((l, i) => {
+    if (!l || typeof l !== 'object') return;
+    const path = prefix ? `${prefix}.${i}` : String(i);
+    const s = l as Record<string, unknown>;
+    if (s.type === 'Sequential') eachLayer(s.layers, path, depth + 1, fn);
+    else fn(s, path);
+  });
+}
+
+/**
+ * Parameters and activation bytes of `spec` for an input of `inputShape` (null: parameters only).
+ * Shapes come from the engine's dry shape pass (shapePass.ts), run in eval mode so a batch of one
+ * is still sized; counting stops where a layer cannot take its input (the forward would raise).
+ */
 export function stackCost(spec: unknown, inputShape: readonly number[] | null): StackCost {
   const s = (spec ?? {}) as { layers?: unknown; dtype?: unknown };
   const bytes = s.dtype === 'float64' ? 8 : 4;
-  const shape = inputShape ? [...inputShape] : null;
-  const w: Walk = { parameters: 0, activations: shape ? numel(shape) : 0, shape };
-  for (const l of Array.isArray(s.layers) ? s.layers : []) walkLayer(l, w, 1);
-  return { parameters: w.parameters, activationBytes: w.activations * bytes };
+  const inShapes = new Map<string, number[] | null>();
+  let activations = 0;
+  // Depth first: the shape pass recurses as deep as the spec nests.
+  eachLayer(s.layers, '', 1, () => undefined);
+  if (inputShape) {
+    activations = numel(inputShape);
+    const v = validateStack(spec, inputShape, false);
+    for (const c of v.layers) {
+      inShapes.set(c.path, c.inShape);
+      if (c.type !== 'Sequential' && c.outShape) activations += numel(c.outShape);
+    }
+  }
+  let parameters = 0;
+  eachLayer(s.layers, '', 1, (l, path) => (parameters += layerParameters(l, inShapes.get(path) ?? null)));
+  return { parameters, activationBytes: activations * bytes };
 }
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : b < 100 * 2 ** 20 ? 1 : 0)} MiB`;
