@@ -37,8 +37,21 @@ export interface GraphModuleParts {
   maxFoldNumel: number;
 }
 
+export interface ForwardOptions {
+  /**
+   * Called after each node runs with its outputs (before values are freed): per-layer views such as
+   * train-vs-eval divergence read activations here. Keeping a tensor keeps its memory.
+   */
+  observe?: (node: OnnxNode, outputs: readonly (Tensor | null)[]) => void;
+}
+
 /** A child module that only holds parameters and children at a state-dict path (no forward of its own). */
 export class Scope extends Module {
+  /** Its own tensors with their shapes, e.g. `weight=[64, 3, 7, 7], bias=[64]` (the layer tree shows them). */
+  override extraRepr(): string {
+    return [...this.namedParameters('', false)].map(([n, p]) => `${n}=[${p.shape.join(', ')}]`).join(', ');
+  }
+
   forward(): Tensor {
     throw new RuntimeError('a scope of a GraphModule has no forward of its own; run the GraphModule');
   }
@@ -84,15 +97,10 @@ export class GraphModule extends Module {
 
   /** Every BatchNorm layer once, in state-dict order, named by its state-dict prefix. */
   batchNormLayers(): Array<{ name: string; module: BatchNorm }> {
-    const seen = new Set<BatchNorm>();
+    const bns = new Set<Module>([...this.bnByNode.values()].map((b) => b.module));
     const out: Array<{ name: string; module: BatchNorm }> = [];
-    for (const [name, m] of this.namedModules()) {
-      const bn = [...this.bnByNode.values()].find((b) => b.module === m);
-      if (bn && !seen.has(bn.module)) {
-        seen.add(bn.module);
-        out.push({ name, module: bn.module });
-      }
-    }
+    // namedModules visits each module once, in registration (state-dict) order.
+    for (const [name, m] of this.namedModules()) if (bns.has(m)) out.push({ name, module: m as BatchNorm });
     return out;
   }
 
@@ -137,7 +145,7 @@ export class GraphModule extends Module {
   }
 
   /** Runs the graph: one tensor per graph output, in order. */
-  forwardGraph(inputs: Tensor[] | Map<string, Tensor>): Tensor[] {
+  forwardGraph(inputs: Tensor[] | Map<string, Tensor>, opts: ForwardOptions = {}): Tensor[] {
     const feed = this.feed(inputs);
     const plan = this.planFor(new Map([...feed].map(([k, t]) => [k, t.shape])));
     const env = new Map<string, Tensor>(feed);
@@ -169,6 +177,7 @@ export class GraphModule extends Module {
         const t = outs[k];
         if (o && t) env.set(o, t);
       });
+      opts.observe?.(step.node, outs);
       for (const f of plan.freeAfter[i]!) env.delete(f);
     });
     return this.graphOutputs.map((o) => lookup(o.name));

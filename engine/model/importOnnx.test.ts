@@ -216,6 +216,26 @@ describe('import', () => {
       buildPlan(folded.graph, new Map([['x', [2, 3]]]), { bound: new Map(), constInits: new Map(), maxFoldNumel: 1 }),
     ).toThrow(/maxTensorNumel/);
   });
+  it('observe sees every node that runs, with its outputs; 3-D convolutions are refused at load', () => {
+    const m = loadOnnxFile(path.join(__dirname, 'fixtures', 'tiny_resnet.onnx'));
+    const seen: string[] = [];
+    m.forwardGraph([f32([2, 3, 8, 8])], {
+      observe: (node, outs) => seen.push(`${node.opType}:${outs[0]!.shape.join('x')}`),
+    });
+    expect(seen.slice(0, 3)).toEqual(['Conv:2x4x8x8', 'BatchNormalization:2x4x8x8', 'Relu:2x4x8x8']);
+    expect(seen[seen.length - 1]).toBe('Gemm:2x5');
+    const conv3d = errorOf(() =>
+      loadOnnx(
+        buildOnnx(
+          model([['x', [1, 1, 2, 2, 2]]], [{ op: 'Conv', name: 'c3', inputs: ['x', 'w.weight'], outputs: ['y'] }], {
+            initializers: [{ name: 'w.weight', dims: [1, 1, 1, 1, 1], data: [1] }],
+          }),
+        ),
+      ),
+    );
+    expect(conv3d.message).toContain("node 'c3' (Conv)");
+    expect(conv3d.message).toContain('1-D or 2-D convolution');
+  });
 });
 
 describe('op attributes', () => {

@@ -1,6 +1,6 @@
 /** Imported networks: ONNX → GraphModule (one executor for every model), checkpoint weights. */
 export { GraphModule, Scope } from './graphModule.js';
-export type { BatchNormMode, GraphBatchNorm } from './graphModule.js';
+export type { BatchNormMode, GraphBatchNorm, ForwardOptions } from './graphModule.js';
 export { loadOnnx, loadOnnxFile, graphModuleFromOnnx, pytorchMomentum } from './importOnnx.js';
 export type { OnnxLoadOptions } from './importOnnx.js';
 export { applyWeights, WeightsError } from './weights.js';

@@ -114,8 +114,13 @@ export function inferShapes(node: OnnxNode, ins: (ShapeInput | null)[]): number[
     case 'Conv': {
       const w = req(1).shape;
       const group = attrInt(node, 'group', 1);
-      if (x.length < 3 || w.length !== x.length)
-        throw nodeError(node, `input [${x.join(', ')}] and weight [${w.join(', ')}] do not fit`);
+      // The engine's conv runs 1-D (NCL) and 2-D (NCHW): 3-D convolutions are refused here, at load.
+      if (x.length < 3 || x.length > 4 || w.length !== x.length) {
+        throw nodeError(
+          node,
+          `input [${x.join(', ')}] and weight [${w.join(', ')}] do not fit a 1-D or 2-D convolution`,
+        );
+      }
       if (group < 1 || x[1]! !== w[1]! * group || w[0]! % group !== 0) {
         throw nodeError(node, `input channels ${x[1]} do not match weight [${w.join(', ')}] with group ${group}`);
       }
@@ -128,6 +133,8 @@ export function inferShapes(node: OnnxNode, ins: (ShapeInput | null)[]): number[
     case 'AveragePool': {
       const kernel = attrInts(node, 'kernel_shape');
       if (!kernel) throw nodeError(node, "attribute 'kernel_shape' is required");
+      if (x.length < 3 || x.length > 4)
+        throw nodeError(node, `input [${x.join(', ')}] must be 3-D (NCL) or 4-D (NCHW)`);
       const out = [x[0]!, x[1]!, ...windowed(node, x, kernel, attrInt(node, 'ceil_mode', 0) === 1)];
       return [out, out];
     }
