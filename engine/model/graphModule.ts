@@ -7,12 +7,12 @@
  * after its last reader so peak memory follows the graph's width, not its length.
  */
 import { Module } from '../nn/module.js';
-import type { BatchNorm } from '../nn/batchnorm.js';
+import { BatchNorm } from '../nn/batchnorm.js';
 import { Tensor } from '../tensor/tensor.js';
 import { RuntimeError, ValueError, EngineError } from '../errors.js';
 import type { OnnxGraph, OnnxNode, ValueInfo } from '../io/onnx.js';
 import { buildPlan, type ExecPlan } from './plan.js';
-import { runOp, type OpContext } from './ops.js';
+import { isModuleNode, runOp, type OpContext } from './ops.js';
 import { nodeLabel } from './attrs.js';
 import { OnnxError } from '../io/onnxError.js';
 
@@ -34,6 +34,8 @@ export interface GraphModuleParts {
   /** Initializers that are constants (not module state). */
   constInits: Map<string, Tensor>;
   batchNorms: Map<OnnxNode, GraphBatchNorm>;
+  /** Module nodes (stacks) → the module each calls. */
+  modules?: Map<OnnxNode, Module>;
   maxFoldNumel: number;
 }
 
@@ -68,6 +70,7 @@ export class GraphModule extends Module {
   private readonly bound: Map<string, Tensor>;
   private readonly constInits: Map<string, Tensor>;
   private readonly bnByNode: Map<OnnxNode, GraphBatchNorm>;
+  private readonly moduleByNode: Map<OnnxNode, Module>;
   private readonly maxFoldNumel: number;
   private readonly plans = new Map<string, ExecPlan>();
   /** null: each Dropout node as its training_mode input says. */
@@ -82,6 +85,13 @@ export class GraphModule extends Module {
     this.bound = parts.bound;
     this.constInits = parts.constInits;
     this.bnByNode = parts.batchNorms;
+    this.moduleByNode = parts.modules ?? new Map();
+    for (const n of parts.graph.nodes) {
+      // A file cannot name engine modules: Module nodes exist only where stackGraph made them.
+      if (isModuleNode(n) && !this.moduleByNode.has(n)) {
+        throw new OnnxError(`${nodeLabel(n)}: domain '${n.domain}' is reserved for the engine's own module nodes`);
+      }
+    }
     this.maxFoldNumel = parts.maxFoldNumel;
     this.setBatchNormMode('as-exported');
   }
@@ -97,18 +107,19 @@ export class GraphModule extends Module {
 
   /** Every BatchNorm layer once, in state-dict order, named by its state-dict prefix. */
   batchNormLayers(): Array<{ name: string; module: BatchNorm }> {
-    const bns = new Set<Module>([...this.bnByNode.values()].map((b) => b.module));
     const out: Array<{ name: string; module: BatchNorm }> = [];
     // namedModules visits each module once, in registration (state-dict) order.
-    for (const [name, m] of this.namedModules()) if (bns.has(m)) out.push({ name, module: m as BatchNorm });
+    for (const [name, m] of this.namedModules()) if (m instanceof BatchNorm) out.push({ name, module: m });
     return out;
   }
 
   /** train/eval for every BatchNorm, or each as its node's training_mode says. */
   setBatchNormMode(mode: BatchNormMode): void {
-    for (const bn of this.bnByNode.values()) {
-      bn.module.training = mode === 'as-exported' ? bn.exportedTraining : mode === 'train';
+    if (mode === 'as-exported') {
+      for (const bn of this.bnByNode.values()) bn.module.training = bn.exportedTraining;
+      return; // a stack's BatchNorm layers have no exported mode: they keep theirs
     }
+    for (const { module } of this.batchNormLayers()) module.training = mode === 'train';
   }
 
   /** Dropout on (drops with the node's ratio) or off (identity) for every Dropout node. */
@@ -151,6 +162,7 @@ export class GraphModule extends Module {
     const env = new Map<string, Tensor>(feed);
     const ctx: OpContext = {
       batchNorm: (node) => this.bnByNode.get(node)!.module,
+      module: (node) => this.moduleByNode.get(node)!,
       dropoutTraining: (exported) => this.dropoutForced ?? exported,
       shapeOf: (name) => plan.shapes.get(name)!,
     };

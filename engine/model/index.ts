@@ -6,6 +6,7 @@ export type { OnnxLoadOptions } from './importOnnx.js';
 export { applyWeights, WeightsError } from './weights.js';
 export type { WeightsReport } from './weights.js';
 export { SUPPORTED_OPS } from './ops.js';
+export { stackGraph } from './stackGraph.js';
 export { OnnxError, DEFAULT_ONNX_BUDGETS, SUPPORTED_OPSETS } from '../io/onnxError.js';
 export type { OnnxBudgets } from '../io/onnxError.js';
 export { readOnnx, looksOnnx } from '../io/onnx.js';

@@ -7,6 +7,7 @@
 import type { OnnxNode } from '../io/onnx.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { BatchNorm } from '../nn/batchnorm.js';
+import type { Module } from '../nn/module.js';
 import { add, div, mul, relu, sub } from '../tensor/ops.js';
 import { conv } from '../nn/functional/conv.js';
 import { avgPool, globalAvgPool, maxPool } from '../nn/functional/pool.js';
@@ -16,7 +17,19 @@ import { attrFloat, attrInt, attrInts, attrString, nodeError, normAxis } from '.
 import { castTarget, values } from './constEval.js';
 import { splitSizes, windowGeometry } from './shapes.js';
 
+/**
+ * A node that calls an engine Module (domain 'normscope', op 'Module'): how a stack of layers becomes a
+ * linear graph run by the same executor (stackGraph.ts). Its output shape is the module's business.
+ */
+export const MODULE_DOMAIN = 'normscope';
+
+export function isModuleNode(node: OnnxNode): boolean {
+  return node.domain === MODULE_DOMAIN && node.opType === 'Module';
+}
+
 export interface OpContext {
+  /** The module a Module node calls. */
+  module(node: OnnxNode): Module;
   /** The BatchNorm module imported for this BatchNormalization node. */
   batchNorm(node: OnnxNode): BatchNorm;
   /** Whether a Dropout node drops, given what its training_mode input says. */
@@ -175,6 +188,7 @@ export function checkNodeAttributes(node: OnnxNode): void {
 }
 
 export function runOp(node: OnnxNode, ins: Inputs, ctx: OpContext): (Tensor | null)[] {
+  if (isModuleNode(node)) return [ctx.module(node).call(req(node, ins, 0))];
   const run = OPS[node.opType];
   if (!run) throw nodeError(node, `op '${node.opType}' has no runtime implementation`);
   return run(node, ins, ctx);

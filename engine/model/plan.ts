@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { attrFloat, attrInt, attrInts, attrTensor, nodeError } from './attrs.js';
 import { FOLDABLE, foldNode, makeTensor } from './constEval.js';
 import { inferShapes, type ShapeInput } from './shapes.js';
-import { checkNodeAttributes, SUPPORTED_OPS } from './ops.js';
+import { checkNodeAttributes, isModuleNode, SUPPORTED_OPS } from './ops.js';
 
 export interface PlanStep {
   node: OnnxNode;
@@ -92,6 +92,7 @@ function constantValue(node: OnnxNode): Tensor {
 }
 
 export function checkSupported(node: OnnxNode): void {
+  if (isModuleNode(node)) return;
   if (node.domain && node.domain !== 'ai.onnx') {
     throw nodeError(node, `op '${node.opType}' of domain '${node.domain}' is not supported`);
   }
@@ -116,6 +117,7 @@ export function buildPlan(
   const steps: PlanStep[] = [];
   // Values the executor does not compute (BatchNormalization's saved_mean/saved_var): refused if read.
   const unavailable = new Map<string, OnnxNode>();
+  const produced = new Set<string>();
   for (const node of order) {
     for (const name of node.inputs) {
       const from = unavailable.get(name);
@@ -125,9 +127,18 @@ export function buildPlan(
           `reads '${name}', the saved mean/variance output of node '${from.name}', which is not supported`,
         );
     }
-    const ins: (ShapeInput | null)[] = node.inputs.map((name) =>
-      name ? { shape: shapes.get(name)!, value: consts.get(name) ?? null } : null,
-    );
+    if (isModuleNode(node)) {
+      // A module's output shape is known when it runs (stacks check theirs with their own shape pass).
+      node.outputs.forEach((o) => o && produced.add(o));
+      steps.push({ node, inputs: node.inputs.map((n) => n || null) });
+      continue;
+    }
+    const ins: (ShapeInput | null)[] = node.inputs.map((name) => {
+      if (!name) return null;
+      const shape = shapes.get(name);
+      if (!shape) throw nodeError(node, `input '${name}' has no static shape (a module node made it)`);
+      return { shape, value: consts.get(name) ?? null };
+    });
     let folded: Tensor[] | null = null;
     if (node.opType === 'Constant') folded = [constantValue(node)];
     else if (node.opType === 'Shape') {
@@ -168,7 +179,11 @@ export function buildPlan(
     if (node.opType === 'BatchNormalization') node.outputs.slice(3).forEach((o) => o && unavailable.set(o, node));
   }
   for (const o of graph.outputs) {
-    if (!shapes.has(o.name)) throw new OnnxError(`graph output '${o.name}' is not produced by any node`);
+    if (!shapes.has(o.name) && !produced.has(o.name)) {
+      throw new OnnxError(`graph output '${o.name}' is not produced by any node`);
+    }
+    if (unavailable.has(o.name))
+      throw new OnnxError(`graph output '${o.name}' is a saved mean/variance, which is not supported`);
   }
   return { steps, consts, shapes, freeAfter: lastUses(steps, consts, graph) };
 }
