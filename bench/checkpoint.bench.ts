@@ -8,9 +8,13 @@
  * and reports medians and ratios. Goals (issue 3): full load no slower than torch.load; header-only
  * inspect under 50 ms.
  *
- *   npx tsx bench/checkpoint.bench.ts [--reps 7] [--file existing.pt] [--json bench/results/checkpoint.json]
+ * Also whole processes as users run them (`normscope inspect --json`, header-only, and python + torch.load)
+ * and, with --big-file, a ≈1 GiB state dict read in full by a fresh process with its peak memory
+ * (goal: ≤ 1.2× the file).
+ *
+ *   npx tsx bench/checkpoint.bench.ts [--reps 7] [--file existing.pt] [--big-file] [--json bench/results/checkpoint.json]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -64,6 +68,92 @@ function childLoad(file: string): void {
   process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }));
 }
 
+/** Loads every tensor of `file` in this (fresh) process and reports the peak resident memory. */
+function childPeak(file: string): void {
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const ck = loadCheckpoint(file);
+  const sd = ck.stateDict();
+  let bytes = 0;
+  for (const t of sd.values()) bytes += t.hostView().byteLength;
+  const ms = performance.now() - t0;
+  ck.close();
+  process.stdout.write(JSON.stringify({ ms, bytes, rssBefore, maxRss: process.resourceUsage().maxRSS * 1024 }));
+}
+
+const MAKE_BIG = `
+import sys, torch
+n, path = int(sys.argv[1]), sys.argv[2]
+g = torch.Generator().manual_seed(0)
+torch.save({f"layer{i}.weight": torch.randn(16 * 2**20, generator=g) for i in range(n)}, path)
+`;
+
+export interface BigFileResult {
+  fileBytes: number;
+  loadMs: number;
+  /** Peak resident memory of the loading process ÷ file size (the whole process, Node included). */
+  peakOverFile: number;
+  /** (peak − resident memory before the load) ÷ file size: what the read itself added. */
+  addedOverFile: number;
+}
+
+/** A ≈1 GiB state dict (16 float32 tensors of 64 MiB) read in full by a fresh process: time and peak memory. */
+export function bigFileBench(py: string, tensors = 16): BigFileResult {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'normscope-big-'));
+  try {
+    const file = path.join(tmp, 'big.pt');
+    const g = spawnSync(py, ['-c', MAKE_BIG, String(tensors), file], { encoding: 'utf8' });
+    if (g.status !== 0) throw new Error(`generating the 1 GiB file failed: ${g.stderr}`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-peak', file], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    if (r.status !== 0) throw new Error(`child load failed: ${r.stderr}`);
+    const c = JSON.parse(r.stdout) as { ms: number; bytes: number; rssBefore: number; maxRss: number };
+    const fileBytes = statSync(file).size;
+    return {
+      fileBytes,
+      loadMs: c.ms,
+      peakOverFile: c.maxRss / fileBytes,
+      addedOverFile: (c.maxRss - c.rssBefore) / fileBytes,
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const TORCH_PROCESS = `import sys, torch; torch.load(sys.argv[1])`;
+const BIN = fileURLToPath(new URL('../bin/normscope.mjs', import.meta.url));
+
+/** Wall time of whole processes, as a user runs them: the CLI (inspect, header-only inspect) and python + torch.load. */
+export interface CliTimes {
+  cliInspectMs: number;
+  cliHeaderInspectMs: number;
+  pythonTorchLoadMs: number | null;
+}
+
+export function cliProcessMs(file: string, reps: number, py: string | null): CliTimes {
+  const wall = (cmd: string, args: string[]): number => {
+    const ts: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const r = spawnSync(cmd, args, {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+        env: { ...process.env, OMP_NUM_THREADS: '1' },
+      });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+      ts.push(performance.now() - t0);
+    }
+    return median(ts);
+  };
+  return {
+    cliInspectMs: wall(process.execPath, [BIN, 'inspect', file, '--json']),
+    cliHeaderInspectMs: wall(process.execPath, [BIN, 'inspect', file, '--json', '--header-only']),
+    pythonTorchLoadMs: py ? wall(py, ['-c', TORCH_PROCESS, file]) : null,
+  };
+}
+
 function freshProcessMs(file: string, reps: number, py: string | null): { normscope: number; torch: number | null } {
   const ours: number[] = [];
   const theirs: number[] = [];
@@ -107,9 +197,15 @@ export interface CheckpointBenchResult {
   /** fullLoadMs / torchLoadMs (< 1: NormScope is faster). */
   fullLoadRatio: number | null;
   fullLoadMemoryRatio: number | null;
+  /** Whole processes: `normscope inspect --json` (build or sources, see `cliFrom`), header-only, python + torch.load. */
+  cli: CliTimes & { from: 'build' | 'sources' };
+  /** A ≈1 GiB file read in full by a fresh process (with --big-file). */
+  bigFile: BigFileResult | null;
 }
 
-export function runCheckpointBench(opts: { reps?: number; file?: string } = {}): CheckpointBenchResult {
+export function runCheckpointBench(
+  opts: { reps?: number; file?: string; bigFile?: boolean } = {},
+): CheckpointBenchResult {
   const reps = opts.reps ?? 7;
   const py = findTorchPython();
   let tmp: string | null = null;
@@ -132,6 +228,12 @@ export function runCheckpointBench(opts: { reps?: number; file?: string } = {}):
       torchT = JSON.parse(r.stdout);
     }
     const fresh = freshProcessMs(file, Math.max(3, Math.min(reps, 5)), py);
+    const probe = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    const cli = {
+      ...cliProcessMs(file, Math.max(3, Math.min(reps, 5)), py),
+      from: /running the TypeScript sources/.test(probe.stderr) ? ('sources' as const) : ('build' as const),
+    };
+    const bigFile = opts.bigFile && py ? bigFileBench(py) : null;
     let tensors = 0;
     let bytes = 0;
     const fullLoadMs = time(reps, () => {
@@ -174,6 +276,8 @@ export function runCheckpointBench(opts: { reps?: number; file?: string } = {}):
       fullInspectMs,
       fullLoadRatio: torchT ? fullLoadMs / torchT.torchLoadMs : null,
       fullLoadMemoryRatio: torchT ? fullLoadMemoryMs / torchT.torchLoadMs : null,
+      cli,
+      bigFile,
     };
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -195,18 +299,31 @@ export function formatCheckpointBench(r: CheckpointBenchResult): string {
     `NormScope full load (whole file)   ${f(r.fullLoadMemoryMs)} ms   ratio vs torch.load ${ratio(r.fullLoadMemoryRatio)}`,
     `NormScope header-only inspect      ${f(r.headerInspectMs)} ms   (goal < 50 ms)`,
     `NormScope full inspect (summaries) ${f(r.fullInspectMs)} ms`,
+    `whole processes (wall, median; the CLI ran from its ${r.cli.from}):`,
+    `  normscope inspect --json         ${f(r.cli.cliInspectMs)} ms   ratio vs python+torch.load ${ratio(r.cli.pythonTorchLoadMs ? r.cli.cliInspectMs / r.cli.pythonTorchLoadMs : null)}`,
+    `  normscope inspect --header-only  ${f(r.cli.cliHeaderInspectMs)} ms`,
+    `  python -c torch.load             ${f(r.cli.pythonTorchLoadMs)} ms`,
+    r.bigFile
+      ? `1 GiB file, full read in a fresh process: ${f(r.bigFile.loadMs)} ms; peak memory ${r.bigFile.peakOverFile.toFixed(2)}× the file (${r.bigFile.addedOverFile.toFixed(2)}× added by the read; goal ≤ 1.2×)`
+      : '1 GiB file: not measured (--big-file)',
   ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child-load') {
   childLoad(process.argv[3]!);
+} else if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child-peak') {
+  childPeak(process.argv[3]!);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   const get = (k: string) => {
     const i = argv.indexOf(k);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const result = runCheckpointBench({ reps: get('--reps') ? Number(get('--reps')) : undefined, file: get('--file') });
+  const result = runCheckpointBench({
+    reps: get('--reps') ? Number(get('--reps')) : undefined,
+    file: get('--file'),
+    bigFile: argv.includes('--big-file'),
+  });
   console.log(formatCheckpointBench(result));
   const out = get('--json') ?? path.join('bench', 'results', 'checkpoint-latest.json');
   mkdirSync(path.dirname(out), { recursive: true });

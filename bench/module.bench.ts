@@ -8,13 +8,16 @@
  * and a 10-layer stack step (5 × BatchNorm2d + ReLU, MSE to zeros, backward, SGD). Each NormScope call
  * runs in tidy(), so its outputs go back to the host allocator's cache as PyTorch's go back to its
  * allocator when the Python reference drops. A memory-copy reference (TypedArray.set of the input) is
- * measured in the same run. Times are medians after warm-up (minima kept); ratios are NormScope ÷ PyTorch.
+ * measured in the same run. PyTorch runs in one long-lived process, and the two sides are timed in
+ * alternating rounds (`--rounds`), so load from other processes on a shared machine falls on both.
+ * Times are medians over all rounds after warm-up (minima kept); ratios are NormScope ÷ PyTorch medians.
  *
- *   npm run bench -- module [--threads N] [--seconds S] [--shape 32,64,56,56]... [--backends cpu,wasm,ts]
+ *   npm run bench -- module [--threads N] [--seconds S] [--rounds R] [--shape 32,64,56,56]... [--backends cpu,wasm,ts]
  *                           [--no-torch] [--no-stack]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -35,7 +38,7 @@ import {
   type Module,
 } from '../engine/index.js';
 import { setNativeThreads } from '../engine/backend/nativeLoader.js';
-import { findTorchPython, runTorchPython } from '../tools/torchPython.js';
+import { findTorchPython } from '../tools/torchPython.js';
 
 export type Path = 'train' | 'eval' | 'backward';
 export const PATHS: Path[] = ['train', 'eval', 'backward'];
@@ -55,7 +58,9 @@ export const GOALS: Record<string, Record<Path, number>> = {
 export interface ModuleBenchOptions {
   shapes?: number[][];
   threads?: number;
+  /** Minimum seconds per measurement, split over `rounds` alternating NormScope/PyTorch rounds. */
   minSeconds?: number;
+  rounds?: number;
   backends?: BackendName[];
   noTorch?: boolean;
   noStack?: boolean;
@@ -81,7 +86,8 @@ export interface ModuleShapeResult {
 
 export interface ModuleBenchResult {
   date: string;
-  machine: { cpu: string; threads: number; node: string; torch: string | null };
+  /** load: the 1/5/15-minute load averages at the end (the machine is shared). */
+  machine: { cpu: string; threads: number; node: string; torch: string | null; load: number[] };
   backends: BackendName[];
   shapes: ModuleShapeResult[];
   stack: {
@@ -96,21 +102,26 @@ export interface ModuleBenchResult {
   notes: string[];
 }
 
-function measure(minSeconds: number, setup: (() => void) | null, timed: () => void): Timing {
+/** Times `timed` (after `setup`, untimed) for at least minSeconds and 3 calls, after 2 warm-up calls. */
+function samples(minSeconds: number, setup: (() => void) | null, timed: () => void): number[] {
   for (let i = 0; i < 2; i++) {
     setup?.();
     timed();
   }
   const ts: number[] = [];
   const t0 = performance.now();
-  while (ts.length < 5 || (performance.now() - t0 < minSeconds * 1000 && ts.length < 200)) {
+  while (ts.length < 3 || (performance.now() - t0 < minSeconds * 1000 && ts.length < 200)) {
     setup?.();
     const a = performance.now();
     timed();
     ts.push(performance.now() - a);
   }
-  ts.sort((a, b) => a - b);
-  return { median: ts[Math.floor(ts.length / 2)]!, min: ts[0]! };
+  return ts;
+}
+
+function summary(ts: number[]): Timing {
+  const s = [...ts].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]! };
 }
 
 function filled(n: number, seed: number): Float32Array {
@@ -132,51 +143,105 @@ function stackOf(c: number): Sequential {
   return new Sequential(...layers);
 }
 
-const TORCH_SCRIPT = String.raw`
+// A long-lived PyTorch process answering one request per line over two FIFOs, so that PyTorch and
+// NormScope are timed in alternating rounds: on a shared machine the load then falls on both alike.
+const TORCH_SERVER = String.raw`
 import json, sys, time, torch, torch.nn as nn, torch.nn.functional as F
-cfg = json.loads(sys.stdin.read())
+cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg["threads"])
-def measure(setup, fn, min_s):
+def samples(setup, fn, min_s):
     for _ in range(2):
         setup(); fn()
     ts = []
     t0 = time.perf_counter()
-    while len(ts) < 5 or (time.perf_counter() - t0 < min_s and len(ts) < 200):
+    while len(ts) < 3 or (time.perf_counter() - t0 < min_s and len(ts) < 200):
         setup(); a = time.perf_counter(); fn(); ts.append((time.perf_counter() - a) * 1e3)
-    ts.sort()
-    return {"median": ts[len(ts) // 2], "min": ts[0]}
+    return ts
 none = lambda: None
 def bn_for(sh):
     return {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[len(sh)](sh[1])
-out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "shapes": []}
+cases, stack = [], {}
 for sh in cfg["shapes"]:
-    m = bn_for(sh); x = torch.randn(*sh); dy = torch.randn(*sh)
-    r = {}
-    with torch.no_grad():
-        m.train(); r["train"] = measure(none, lambda: m(x), cfg["min_s"])
-        m.eval(); r["eval"] = measure(none, lambda: m(x), cfg["min_s"])
-    m.train(); xg = x.clone().requires_grad_(True); st = {}
+    m = bn_for(sh); x = torch.randn(*sh); dy = torch.randn(*sh); xg = x.clone().requires_grad_(True); st = {}
+    cases.append((m, x, dy, xg, st))
+def run(req):
+    if req["path"] == "stack":
+        if not stack:
+            sh = cfg["stack"]
+            stack["seq"] = nn.Sequential(*[l for _ in range(5) for l in (nn.BatchNorm2d(sh[1]), nn.ReLU())])
+            stack["x"], stack["target"] = torch.randn(*sh), torch.zeros(*sh)
+        seq, x, target = stack["seq"], stack["x"], stack["target"]
+        def step():
+            seq.zero_grad(set_to_none=True)
+            loss = F.mse_loss(seq(x), target); loss.backward()
+            torch.optim.SGD(seq.parameters(), lr=0.01).step()
+        return samples(none, step, req["min_s"])
+    m, x, dy, xg, st = cases[req["shape"]]
+    if req["path"] == "train":
+        m.train()
+        with torch.no_grad(): return samples(none, lambda: m(x), req["min_s"])
+    if req["path"] == "eval":
+        m.eval()
+        with torch.no_grad(): return samples(none, lambda: m(x), req["min_s"])
+    m.train()
     def setup():
         xg.grad = None; m.zero_grad(set_to_none=True); st["y"] = m(xg)
-    r["backward"] = measure(setup, lambda: st["y"].backward(dy), cfg["min_s"])
-    out["shapes"].append(r)
-if cfg["stack"]:
-    sh = cfg["stack"]
-    seq = nn.Sequential(*[l for _ in range(5) for l in (nn.BatchNorm2d(sh[1]), nn.ReLU())])
-    x = torch.randn(*sh); target = torch.zeros(*sh)
-    def step():
-        seq.zero_grad(set_to_none=True)
-        loss = F.mse_loss(seq(x), target); loss.backward()
-        torch.optim.SGD(seq.parameters(), lr=0.01).step()
-    out["stack"] = measure(none, step, cfg["min_s"])
-print(json.dumps(out))
+    return samples(setup, lambda: st["y"].backward(dy), req["min_s"])
+fin = open(cfg["fin"], "r"); fout = open(cfg["fout"], "w")
+fout.write(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}) + "\n"); fout.flush()
+for line in fin:
+    fout.write(json.dumps(run(json.loads(line))) + "\n"); fout.flush()
 `;
 
-interface TorchOut {
-  torch: string;
-  threads: number;
-  shapes: Record<Path, Timing>[];
-  stack?: Timing;
+/** The PyTorch side: requests answered synchronously through FIFOs (blocking reads, no event loop). */
+class TorchServer {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'normscope-modbench-'));
+  private readonly child: ChildProcess;
+  private readonly fdIn: number;
+  private readonly fdOut: number;
+  private pending = '';
+  readonly version: string;
+
+  constructor(py: string, cfg: object) {
+    const fin = join(this.dir, 'in');
+    const fout = join(this.dir, 'out');
+    const mk = spawnSync('mkfifo', [fin, fout]);
+    if (mk.status !== 0) throw new Error(`mkfifo failed: ${mk.stderr}`);
+    this.child = spawn(py, ['-c', TORCH_SERVER, JSON.stringify({ ...cfg, fin, fout })], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, OMP_NUM_THREADS: String((cfg as { threads: number }).threads) },
+    });
+    this.fdIn = openSync(fin, 'w'); // blocks until the server opens its end
+    this.fdOut = openSync(fout, 'r');
+    this.version = (JSON.parse(this.readLine()) as { torch: string }).torch;
+  }
+
+  private readLine(): string {
+    const buf = Buffer.alloc(1 << 16);
+    for (;;) {
+      const nl = this.pending.indexOf('\n');
+      if (nl >= 0) {
+        const line = this.pending.slice(0, nl);
+        this.pending = this.pending.slice(nl + 1);
+        return line;
+      }
+      const n = readSync(this.fdOut, buf, 0, buf.length, null);
+      if (n === 0) throw new Error('the PyTorch process ended (see its error above)');
+      this.pending += buf.toString('utf8', 0, n);
+    }
+  }
+
+  samples(req: { path: Path | 'stack'; shape?: number; min_s: number }): number[] {
+    writeSync(this.fdIn, `${JSON.stringify(req)}\n`);
+    return JSON.parse(this.readLine()) as number[];
+  }
+
+  close(): void {
+    closeSync(this.fdIn);
+    closeSync(this.fdOut);
+    this.child.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 function ratio(a: Timing | null | undefined, b: Timing | null | undefined): number | null {
@@ -187,6 +252,7 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
   const log = opts.log ?? ((l: string) => console.log(l));
   const shapes = opts.shapes ?? DEFAULT_SHAPES;
   const minSeconds = opts.minSeconds ?? 0.4;
+  const rounds = opts.rounds ?? 3;
   const threads = opts.threads ?? availableParallelism();
   const stackShape = opts.stackShape ?? STACK_SHAPE;
   const notes: string[] = [];
@@ -203,12 +269,8 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
   const py = opts.noTorch ? null : findTorchPython();
   if (!py)
     notes.push(opts.noTorch ? 'PyTorch skipped (--no-torch)' : 'PyTorch not measured: no python3 that imports torch');
-  let torch: TorchOut | null = null;
-  if (py) {
-    log(`PyTorch (${threads} threads)…`);
-    const cfg = { shapes, threads, min_s: minSeconds, stack: opts.noStack ? null : stackShape };
-    torch = JSON.parse(runTorchPython(TORCH_SCRIPT, JSON.stringify(cfg), 1_800_000)) as TorchOut;
-  }
+  const torch = py ? new TorchServer(py, { shapes, threads, stack: opts.noStack ? null : stackShape }) : null;
+  const per = minSeconds / rounds;
 
   const results: ModuleShapeResult[] = [];
   try {
@@ -217,36 +279,54 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       const xd = filled(n, 1);
       const dyd = filled(n, 2);
       const warm = new Float32Array(n);
-      const copy = measure(minSeconds, null, () => warm.set(xd));
-      const times = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, Timing | null>>;
-      for (const b of backends) {
-        setBackend(b);
-        log(`${b} (${shape.join(',')})…`);
-        const bn = moduleFor(shape);
-        const x = new Tensor(xd, shape, 'float32');
-        bn.train();
-        times.train[b] = measure(minSeconds, null, () => noGrad(() => tidy(() => void bn.forward(x))));
-        bn.eval();
-        times.eval[b] = measure(minSeconds, null, () => noGrad(() => tidy(() => void bn.forward(x))));
-        bn.train();
-        const xg = new Tensor(xd.slice(), shape, 'float32', true);
-        const dy = new Tensor(dyd, shape, 'float32');
-        let y: Tensor | null = null;
-        times.backward[b] = measure(
-          minSeconds,
-          () => {
-            xg.grad = null;
-            bn.zeroGrad();
-            y = tidy(() => bn.forward(xg));
-          },
-          () => tidy(() => y!.backward(dy)),
-        );
+      const copy = summary(samples(minSeconds, null, () => warm.set(xd)));
+      log(`(${shape.join(',')})…`);
+      const mods = new Map(backends.map((b) => [b, moduleFor(shape)]));
+      const x = new Tensor(xd, shape, 'float32');
+      const xg = new Tensor(xd.slice(), shape, 'float32', true);
+      const dy = new Tensor(dyd, shape, 'float32');
+      const all = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number[]>>;
+      const add = (p: Path, e: string, ts: number[]) => (all[p][e] ??= []).push(...ts);
+      for (let r = 0; r < rounds; r++) {
+        for (const b of backends) {
+          setBackend(b);
+          const bn = mods.get(b)!;
+          bn.train();
+          add(
+            'train',
+            b,
+            samples(per, null, () => noGrad(() => tidy(() => void bn.forward(x)))),
+          );
+          bn.eval();
+          add(
+            'eval',
+            b,
+            samples(per, null, () => noGrad(() => tidy(() => void bn.forward(x)))),
+          );
+          bn.train();
+          let y: Tensor | null = null;
+          add(
+            'backward',
+            b,
+            samples(
+              per,
+              () => {
+                xg.grad = null;
+                bn.zeroGrad();
+                y = tidy(() => bn.forward(xg));
+              },
+              () => tidy(() => y!.backward(dy)),
+            ),
+          );
+          y = null;
+        }
+        if (torch) for (const p of PATHS) add(p, 'torch', torch.samples({ path: p, shape: si, min_s: per }));
       }
-      const t = torch?.shapes[si];
+      const times = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, Timing | null>>;
       const vsTorch = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number | null>>;
       for (const p of PATHS) {
-        times[p].torch = t?.[p] ?? null;
-        for (const b of backends) vsTorch[p][b] = ratio(times[p][b], t?.[p]);
+        for (const e of [...backends, 'torch']) times[p][e] = all[p][e] ? summary(all[p][e]!) : null;
+        for (const b of backends) vsTorch[p][b] = ratio(times[p][b], times[p].torch);
       }
       results.push({ shape, copy, times, vsTorch });
     });
@@ -256,22 +336,29 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       const n = stackShape.reduce((a, b) => a * b, 1);
       const x = new Tensor(filled(n, 3), stackShape, 'float32');
       const target = new Tensor(new Float32Array(n), stackShape, 'float32');
-      const st: Record<string, Timing | null> = {};
-      for (const b of backends) {
-        setBackend(b);
-        log(`${b} 10-layer stack step…`);
-        const seq = stackOf(stackShape[1]!);
-        st[b] = measure(minSeconds, null, () =>
-          tidy(() => {
-            seq.zeroGrad();
-            mseLoss(seq.forward(x), target).backward();
-            new SGD(seq.parameters(), { lr: 0.01 }).step();
-          }),
-        );
+      const seqs = new Map(backends.map((b) => [b, stackOf(stackShape[1]!)]));
+      const all: Record<string, number[]> = {};
+      log('10-layer stack step…');
+      for (let r = 0; r < rounds; r++) {
+        for (const b of backends) {
+          setBackend(b);
+          const seq = seqs.get(b)!;
+          (all[b] ??= []).push(
+            ...samples(per, null, () =>
+              tidy(() => {
+                seq.zeroGrad();
+                mseLoss(seq.forward(x), target).backward();
+                new SGD(seq.parameters(), { lr: 0.01 }).step();
+              }),
+            ),
+          );
+        }
+        if (torch) (all.torch ??= []).push(...torch.samples({ path: 'stack', min_s: per }));
       }
-      st.torch = torch?.stack ?? null;
+      const st: Record<string, Timing | null> = {};
+      for (const e of [...backends, 'torch']) st[e] = all[e] ? summary(all[e]!) : null;
       const vs: Record<string, number | null> = {};
-      for (const b of backends) vs[b] = ratio(st[b], torch?.stack);
+      for (const b of backends) vs[b] = ratio(st[b], st.torch);
       stack = { shape: stackShape, layers: 10, times: st, vsTorch: vs };
     }
 
@@ -297,7 +384,8 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
         cpu: cpus()[0]?.model?.trim() ?? 'unknown',
         threads,
         node: process.version,
-        torch: torch?.torch ?? null,
+        torch: torch?.version ?? null,
+        load: loadavg(),
       },
       backends,
       shapes: results,
@@ -307,6 +395,7 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       notes,
     };
   } finally {
+    torch?.close();
     setBackend(previous);
   }
 }
@@ -356,6 +445,7 @@ function parseArgs(argv: string[]): ModuleBenchOptions {
     };
     if (a === '--threads') o.threads = Number(next());
     else if (a === '--seconds') o.minSeconds = Number(next());
+    else if (a === '--rounds') o.rounds = Number(next());
     else if (a === '--shape') shapes.push(next().split(',').map(Number));
     else if (a === '--backends') o.backends = next().split(',') as BackendName[];
     else if (a === '--no-torch') o.noTorch = true;
