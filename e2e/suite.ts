@@ -24,6 +24,8 @@ let result = { passed: 0, failed: 0, skipped: 0 };
 try {
   console.log('e2e — browser mode (Chromium, headless)');
   world = await launchWorld();
+  // Specs after the first expect the window loaded; a filtered run loads it first.
+  if (only !== null) await world.page.goto(world.served.url, { waitUntil: 'domcontentloaded' });
   const r1 = await runSpecs(
     world,
     pick([...coreSpecs, ...fileSpecs, ...moreSpecs, ...emulatedCudaSpecs, ...workbenchSpecs]),

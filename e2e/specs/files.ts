@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { expectTrue, type Spec } from '../harness.js';
 import { Shell } from '../pages/shell.js';
 import { StackPage } from '../pages/stack.js';
+import { typeInto } from '../pages/keys.js';
 
 const corpus = resolve('engine/io/fixtures/corpus');
 /** {'a': os.system('true')} as a protocol-2 pickle: must be refused, never run. */
@@ -14,7 +15,7 @@ const EVIL = Buffer.from(
 );
 
 async function openCheckpoint(w: Parameters<Spec['run']>[0], path: string): Promise<void> {
-  await w.page.getByTestId('ck-path').fill(path);
+  await typeInto(w.page.getByTestId('ck-path'), path);
   await w.page.getByTestId('ck-open').click();
 }
 
@@ -31,7 +32,7 @@ export const fileSpecs: Spec[] = [
       expectTrue(health >= 3, `BatchNorm layers listed (${health})`);
       await w.page.getByTestId('ck-tree').getByText('state_dict').first().waitFor();
       await w.page.getByTestId('ck-tensors').waitFor();
-      await w.page.getByTestId('ck-filter').fill('running_var');
+      await typeInto(w.page.getByTestId('ck-filter'), 'running_var');
       await w.page
         .getByTestId('ck-tensors')
         .locator('.vbody .vrow')
@@ -72,16 +73,25 @@ export const fileSpecs: Spec[] = [
       const shell = new Shell(w.page);
       const stack = new StackPage(w.page);
       await shell.go('stack');
-      await stack.preset('CNN (BatchNorm2d)');
+      // The shapes of mlp_bn_v1.pt (Linear(4, 8), BatchNorm1d(8), ReLU, Linear(8, 3), BatchNorm1d(3)) up to its last layer.
+      await stack.preset('MLP (BatchNorm1d)');
+      await stack.setField('0', 'inFeatures', '4');
+      await stack.setField('0', 'outFeatures', '8');
+      await stack.setField('1', 'numFeatures', '8');
+      await stack.setField('3', 'inFeatures', '8');
+      await stack.setField('3', 'outFeatures', '3');
+      await stack.setBatchShape('64, 4');
+      await w.page.getByTestId('validation-status').filter({ hasText: '✓' }).waitFor();
       await stack.build();
       await shell.go('checkpoints');
-      await openCheckpoint(w, join(corpus, 'tiny_v1.pt'));
-      await w.page.getByTestId('ck-summary').filter({ hasText: 'tiny_v1.pt' }).waitFor({ timeout: 15_000 });
+      await openCheckpoint(w, join(corpus, 'mlp_bn_v1.pt'));
+      await w.page.getByTestId('ck-summary').filter({ hasText: 'mlp_bn_v1.pt' }).waitFor({ timeout: 15_000 });
       await w.page.getByTestId('ck-to-load').click();
       await w.page.getByTestId('load-preview').click();
+      // Layer 1 consumes its counter, so loading injects it (with the value); layer 4 is not in this stack.
       await w.page
         .getByTestId('migration-plan')
-        .filter({ hasText: 'num_batches_tracked' })
+        .filter({ hasText: '1.num_batches_tracked = 0' })
         .waitFor({ timeout: 10_000 });
       const strict = (await w.page.getByTestId('strict-message').textContent()) ?? '';
       expectTrue(
@@ -92,7 +102,7 @@ export const fileSpecs: Spec[] = [
       await w.page.getByTestId('load-apply').click();
       await w.page.getByTestId('load-report').filter({ hasText: 'coverage' }).waitFor({ timeout: 10_000 });
       const out = join(mkdtempSync(join(tmpdir(), 'ns-e2e-export-')), 'stack.safetensors');
-      await w.page.getByTestId('export-path').fill(out);
+      await typeInto(w.page.getByTestId('export-path'), out);
       await w.page.getByTestId('export').click();
       await w.page.getByTestId('exported').filter({ hasText: 'bytes' }).waitFor({ timeout: 10_000 });
       await shell.screenshot('06b-state-dict-load');
@@ -103,8 +113,8 @@ export const fileSpecs: Spec[] = [
     async run(w) {
       const shell = new Shell(w.page);
       await shell.go('diff');
-      await w.page.getByTestId('diff-a').fill(join(corpus, 'tiny_state_dict.pt'));
-      await w.page.getByTestId('diff-b').fill(join(corpus, 'tiny_state_dict_next.pt'));
+      await typeInto(w.page.getByTestId('diff-a'), join(corpus, 'tiny_state_dict.pt'));
+      await typeInto(w.page.getByTestId('diff-b'), join(corpus, 'tiny_state_dict_next.pt'));
       await w.page.getByTestId('diff-run').click();
       const summary = (await w.page.getByTestId('diff-summary').textContent({ timeout: 15_000 })) ?? '';
       expectTrue(/[1-9]\d* changed/.test(summary), `changes found: ${summary}`);

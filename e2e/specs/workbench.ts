@@ -3,7 +3,11 @@
  * browser, no panel shows stale state. Each spec starts from a fresh page load, so one can run alone
  * (`node e2e/run.mjs --only 'workbench:'`). Every field is typed on the keyboard.
  */
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildStack, StateDict } from '../../engine/index.js';
+import { saveTorch } from '../../engine/io/index.js';
 import { expectTrue, type Spec, type World } from '../harness.js';
 import { typeInto } from '../pages/keys.js';
 import { Shell } from '../pages/shell.js';
@@ -171,6 +175,126 @@ export const workbenchSpecs: Spec[] = [
         `after Restart group the lanes show the new pids: ${before.join(', ')} → ${after.join(', ')}`,
       );
       await w.page.getByText('Stop', { exact: true }).click();
+    },
+  },
+  {
+    name: 'workbench: a failed open clears the previous file and its buttons',
+    async run(w) {
+      const shell = await fresh(w);
+      await shell.go('checkpoints');
+      await typeInto(w.page.getByTestId('ck-path'), join(corpus, 'tiny_state_dict.pt'), { enter: true });
+      await w.page.getByTestId('ck-summary').filter({ hasText: 'tiny_state_dict.pt' }).waitFor({ timeout: 15_000 });
+      await w.page.getByTestId('ck-to-load').waitFor();
+      await typeInto(w.page.getByTestId('ck-path'), join(corpus, 'no_such_file.pt'), { enter: true });
+      await w.page.getByTestId('ck-error').waitFor({ timeout: 15_000 });
+      await w.page.getByTestId('ck-summary').waitFor({ state: 'detached' });
+      expectTrue(
+        (await w.page.getByTestId('ck-to-load').count()) === 0,
+        'no "load from this file" button for the old file',
+      );
+      expectTrue(
+        (await w.page.getByTestId('ck-build-stack').count()) === 0,
+        'no "build a stack" button for the old file',
+      );
+      await shell.go('stateDict');
+      expectTrue(
+        (await w.page.getByTestId('load-preview').count()) === 0,
+        'the State dict workspace offers no old file',
+      );
+    },
+  },
+  {
+    name: "workbench: a stack built from a file's BatchNorm layers loads that file (keys map, eps shown)",
+    async run(w) {
+      const shell = await fresh(w);
+      await shell.go('checkpoints');
+      await typeInto(w.page.getByTestId('ck-path'), join(corpus, 'tiny_dataparallel.pt'), { enter: true });
+      await w.page.getByTestId('ck-summary').filter({ hasText: 'tiny_dataparallel.pt' }).waitFor({ timeout: 15_000 });
+      await w.page.getByTestId('ck-build-stack').click();
+      await w.page
+        .getByTestId('stack-summary')
+        .filter({ hasText: '4 BatchNorm layer(s)' })
+        .waitFor({ timeout: 15_000 });
+      expectTrue((await valueOf(w, 'field-0-eps')) === '0.00001', 'the built rows show eps');
+      await shell.go('checkpoints');
+      await w.page.getByTestId('ck-to-load').click();
+      await w.page.getByTestId('load-preview').click();
+      await w.page
+        .getByTestId('load-renaming')
+        .filter({ hasText: "built from this file's BatchNorm layers" })
+        .waitFor();
+      const renamed = (await w.page.getByTestId('strict-renamed-message').textContent()) ?? '';
+      expectTrue(
+        renamed.includes('Missing key(s) in state_dict: "2.weight", "2.bias"') && !renamed.includes('module.'),
+        `after the layer map only the adapter is missing: ${renamed}`,
+      );
+      await w.page.getByTestId('load-strict').uncheck();
+      await w.page.getByTestId('load-apply').click();
+      await w.page
+        .getByTestId('load-report')
+        .filter({ hasText: 'missing 2 · unexpected 0' })
+        .waitFor({ timeout: 10_000 });
+    },
+  },
+  {
+    name: 'workbench: the load preview says it strips module. and that PyTorch strict load would raise',
+    async run(w) {
+      const shell = await fresh(w);
+      const stack = new StackPage(w.page);
+      await shell.go('stack');
+      // Stack matching mlp_bn_v1.pt's first three layers; the file keeps a fifth (a BatchNorm the stack lacks).
+      await stack.preset('MLP (BatchNorm1d)');
+      await stack.setField('0', 'inFeatures', '4');
+      await stack.setField('0', 'outFeatures', '8');
+      await stack.setField('1', 'numFeatures', '8');
+      await stack.setField('3', 'inFeatures', '8');
+      await stack.setField('3', 'outFeatures', '3');
+      await stack.setBatchShape('64, 4');
+      await w.page.getByTestId('validation-status').filter({ hasText: '✓' }).waitFor();
+      await stack.build();
+      await shell.go('checkpoints');
+      await typeInto(w.page.getByTestId('ck-path'), join(corpus, 'mlp_bn_v1.pt'), { enter: true });
+      await w.page.getByTestId('ck-summary').filter({ hasText: 'mlp_bn_v1.pt' }).waitFor({ timeout: 15_000 });
+      await w.page.getByTestId('ck-to-load').click();
+      await w.page.getByTestId('load-preview').click();
+      await w.page.getByTestId('migration-plan').filter({ hasText: '1.num_batches_tracked = 0' }).waitFor();
+      const plan = (await w.page.getByTestId('migration-plan').textContent()) ?? '';
+      expectTrue(
+        !plan.includes('4.num_batches_tracked'),
+        `no counter injected for layer 4 (no module consumes it): ${plan}`,
+      );
+      const alignment = (await w.page.getByTestId('alignment').textContent()) ?? '';
+      expectTrue(!alignment.includes('4.num_batches_tracked'), `4.num_batches_tracked is not listed: ${alignment}`);
+      // A DataParallel save of this very stack (keys `module.0.weight`, …), written by the engine's
+      // PyTorch-format writer: the prefix is stripped, and the preview says PyTorch would raise.
+      const dir = mkdtempSync(join(tmpdir(), 'ns-e2e-dp-'));
+      const dp = join(dir, 'dataparallel_mlp.pt');
+      const sd = new StateDict();
+      const model = buildStack({
+        layers: [
+          { type: 'Linear', inFeatures: 4, outFeatures: 8 },
+          { type: 'BatchNorm1d', numFeatures: 8 },
+          { type: 'ReLU' },
+          { type: 'Linear', inFeatures: 8, outFeatures: 3 },
+        ],
+      });
+      const live = model.stateDict();
+      for (const [k, t] of live) sd.set(`module.${k}`, t);
+      for (const [p, md] of live.metadata) sd.metadata.set(p ? `module.${p}` : 'module', md);
+      saveTorch(dp, sd);
+      await shell.go('checkpoints');
+      await typeInto(w.page.getByTestId('ck-path'), dp, { enter: true });
+      await w.page.getByTestId('ck-summary').filter({ hasText: 'dataparallel_mlp.pt' }).waitFor({ timeout: 15_000 });
+      await w.page.getByTestId('ck-to-load').click();
+      await w.page.getByTestId('load-preview').click();
+      await w.page.getByTestId('load-renaming').filter({ hasText: "stripped 'module.'" }).waitFor();
+      const strict = (await w.page.getByTestId('strict-message').textContent()) ?? '';
+      expectTrue(
+        strict.includes('would raise') && strict.includes('Unexpected key(s) in state_dict: "module.'),
+        `PyTorch's strict text for the file as saved: ${strict.slice(0, 200)}`,
+      );
+      await w.page.getByTestId('strict-renamed-message').filter({ hasText: 'loads cleanly' }).waitFor();
+      await shell.screenshot('15-load-preview');
     },
   },
 ];

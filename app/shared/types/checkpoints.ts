@@ -68,9 +68,25 @@ export interface AlignmentRow {
 
 export interface LoadPreview {
   rows: AlignmentRow[];
-  migration: Array<{ prefix: string; fromVersion: number | null; toVersion: number; injected: string[] }>;
-  /** PyTorch's exact strict-mode error text, or null when strict loading would succeed. */
+  /**
+   * How the file's keys are renamed to the stack's before Load (a wrapper prefix stripped or added,
+   * or the layer map of a stack built from this file), or null when they are used as saved.
+   */
+  renaming: { description: string; strip: string; add: string; leftOut: number } | null;
+  /**
+   * What the stack's BatchNorm modules inject while loading (PyTorch does it in each module's
+   * _load_from_state_dict, so only for keys a module consumes), with the counter value.
+   */
+  migration: Array<{
+    prefix: string;
+    fromVersion: number | null;
+    toVersion: number;
+    injected: Array<{ key: string; value: number }>;
+  }>;
+  /** PyTorch's exact strict-mode text for load_state_dict of the state dict as saved, or null when it loads. */
   strictError: string | null;
+  /** The same for what Load does (after the renaming), or null when strict loading succeeds. */
+  strictErrorRenamed: string | null;
 }
 
 export interface LoadReport {

@@ -56,9 +56,15 @@ function LoadAndExport() {
         <ErrorBox error={error} testId="load-error" />
         {preview && (
           <div data-testid="load-preview-result">
+            {preview.renaming && (
+              <div className="warn" data-testid="load-renaming">
+                {preview.renaming.description}
+                {preview.renaming.leftOut > 0 && ` · ${preview.renaming.leftOut} key(s) of the file left out`}
+              </div>
+            )}
             {preview.migration.length > 0 && (
               <table className="grid" data-testid="migration-plan">
-                <caption>Migration plan (what loading injects)</caption>
+                <caption>Migration plan (what the stack's BatchNorm modules inject while loading)</caption>
                 <tbody>
                   {preview.migration.map((m) => (
                     <tr key={m.prefix}>
@@ -68,15 +74,24 @@ function LoadAndExport() {
                       <td>
                         version {m.fromVersion ?? 'none'} → {m.toVersion}
                       </td>
-                      <td>{m.injected.length ? `injects ${m.injected.join(', ')}` : ''}</td>
+                      <td>injects {m.injected.map((i) => `${i.key} = ${i.value}`).join(', ')}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             )}
             <div className={preview.strictError ? 'error' : 'note'} data-testid="strict-message">
-              {preview.strictError ? `strict=True would raise: ${preview.strictError}` : 'strict=True loads cleanly.'}
+              {preview.strictError
+                ? `PyTorch's load_state_dict(strict=True) of the file as saved would raise: ${preview.strictError}`
+                : "PyTorch's load_state_dict(strict=True) of the file as saved loads cleanly."}
             </div>
+            {preview.renaming && (
+              <div className={preview.strictErrorRenamed ? 'error' : 'note'} data-testid="strict-renamed-message">
+                {preview.strictErrorRenamed
+                  ? `Load with strict, after the renaming, would raise: ${preview.strictErrorRenamed}`
+                  : 'Load with strict, after the renaming, loads cleanly.'}
+              </div>
+            )}
             <table className="grid" data-testid="alignment">
               <caption>
                 Alignment: {preview.rows.length - bad.length} of {preview.rows.length} keys match
