@@ -21,6 +21,9 @@ import { previewSync } from './syncPreview.js';
 import { Session } from './session.js';
 import { statSync } from 'node:fs';
 import type { CheckpointStore } from './checkpoints.js';
+import type { Renaming } from './loadState.js';
+import type { Checkpoint } from '../../engine/io/index.js';
+import type { StackSpec } from '../shared/stackSpec.js';
 import type { RanksService } from './ranks.js';
 import type { RankSpawner } from '../ranks/rankProcess.js';
 
@@ -54,6 +57,19 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
   };
 }
 
+/** What Load does with the file a stack was built from (its BatchNorm layers renumbered, adapters not in it). */
+function builtFromText(spec: StackSpec, keys: ReadonlyMap<string, string>): string {
+  const first = [...keys].slice(0, 2).map(([a, b]) => `${a} → ${b}`);
+  const adapters = spec.layers.flatMap((l, i) => (l.type === 'Linear' ? [String(i)] : []));
+  return (
+    `the stack was built from this file's BatchNorm layers: their keys map to the stack's (${first.join(', ')}, …); ` +
+    `keys of other layers are left out` +
+    (adapters.length
+      ? `; the Linear adapter layer(s) ${adapters.join(', ')} are not in the file, so strict loading reports them missing`
+      : '')
+  );
+}
+
 /** Builds the handlers (loading the engine's stack builder first). */
 export async function createHandlers(ctx: HostContext): Promise<Handlers> {
   const session = new Session(ctx);
@@ -66,6 +82,14 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
   const rankSvc = async () =>
     (rankService ??= new (await import('./ranks.js')).RanksService((s) => ctx.emit('ranks', s), ctx.rankSpawner));
   const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+  // A stack built from a checkpoint's BatchNorm layers remembers the file and its keys, so loading
+  // that state dict again renames the file's keys to the stack's (`module.bn1.weight` → `0.weight`).
+  // Matched by the file's path, so the file opened again (a new id) still loads.
+  let builtFrom: { file: string; stateDictPath: string; renaming: Renaming } | null = null;
+  const fromFile = (file: string, stateDictPath: string, ck: Checkpoint): Renaming | null =>
+    builtFrom && builtFrom.file === file && builtFrom.stateDictPath === (stateDictPath || ck.found().path)
+      ? builtFrom.renaming
+      : null;
   return {
     'app.info': async (): Promise<AppInfo> => ({
       version: VERSION,
@@ -80,7 +104,10 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     },
 
     'stack.validate': async ({ spec, inputShape }) => validateStack(spec, inputShape, true),
-    'stack.build': async (p) => session.build(p.spec, p.inputShape, p.seed),
+    'stack.build': async (p) => {
+      builtFrom = null;
+      return session.build(p.spec, p.inputShape, p.seed);
+    },
     'stack.previewSync': async ({ spec }) => previewSync(spec),
     'stack.convertSync': async () => session.convertSync(),
 
@@ -104,17 +131,21 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     },
     'stateDict.previewLoad': async ({ checkpointId, stateDictPath }) => {
       const { model, spec } = session.current();
+      const { ck, view } = (await store()).get(checkpointId);
       return (await loading()).previewLoad(
         model,
         spec,
-        (await store()).get(checkpointId).ck.stateDict(stateDictPath || undefined),
+        ck.stateDict(stateDictPath || undefined),
+        fromFile(view.path, stateDictPath, ck),
       );
     },
     'stateDict.load': async ({ checkpointId, stateDictPath, strict }) => {
+      const { ck, view } = (await store()).get(checkpointId);
       const report = (await loading()).loadInto(
         session.current().model,
-        (await store()).get(checkpointId).ck.stateDict(stateDictPath || undefined),
+        ck.stateDict(stateDictPath || undefined),
         strict,
+        fromFile(view.path, stateDictPath, ck),
       );
       session.invalidate();
       return report;
@@ -136,6 +167,16 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
       // Version-1 layers get their counter injected by the module's own loading, as in PyTorch.
       session.current().model.loadStateDict(built.stateDict, { strict: false });
       session.invalidate();
+      builtFrom = {
+        file: o.view.path,
+        stateDictPath: built.source.stateDictPath,
+        renaming: {
+          strip: '',
+          add: '',
+          keys: built.source.keys,
+          description: builtFromText(built.spec, built.source.keys),
+        },
+      };
       return { spec: built.spec, inputShape: built.inputShape, summary, notes: built.notes };
     },
     'checkpoint.close': async ({ id }) => ({ closed: (await store()).close(id) }),
