@@ -34,6 +34,7 @@ export type { StackBudget, StackCost } from './nn/stackBudget.js';
 export * as functional from './nn/functional/index.js';
 export { mseLoss, crossEntropy } from './nn/functional/losses.js';
 export { SGD } from './optim/sgd.js';
+export { DEFAULT_LR, objectiveBackward, objectiveTarget, stepOptimizer } from './optim/objective.js';
 export type { SGDOptions } from './optim/sgd.js';
 
 export { getBackend, setBackend, backendInfo } from './backend/registry.js';

@@ -14,11 +14,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { stackSpecProblem, type StackSpec } from '../../engine/index.js';
+import { DEFAULT_LR, stackSpecProblem, type StackSpec } from '../../engine/index.js';
 import { RankCoordinator } from '../ranks/coordinator.js';
+import { evenShards, splitRows } from '../ranks/shards.js';
 import { glooAvailability } from '../ranks/glooAddon.js';
 import { NpyError, readNpy, type NpyArray } from '../ranks/npy.js';
-import type { FaultPlan, WireState, WireTensor } from '../ranks/protocol.js';
+import type { FaultPlan, WireState } from '../ranks/protocol.js';
 
 export interface RanksArgs {
   world: number;
@@ -50,7 +51,7 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
     backend: 'ipc',
     shards: null,
     timeoutMs: 10_000,
-    lr: 0.1,
+    lr: DEFAULT_LR,
     seed: 0,
     fault: null,
     nodes: 1,
@@ -173,23 +174,6 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
 }
 
 /** Even split with the remainder going to the first ranks (like torch's DistributedSampler without padding). */
-export function evenShards(n: number, world: number): number[] {
-  return Array.from({ length: world }, (_, r) => Math.floor(n / world) + (r < n % world ? 1 : 0));
-}
-
-function splitInput(x: NpyArray, counts: number[], dtype: 'float32' | 'float64'): WireTensor[] {
-  const per = x.shape.slice(1).reduce((p, d) => p * d, 1);
-  let off = 0;
-  return counts.map((n) => {
-    const part = x.data.subarray(off * per, (off + n) * per);
-    off += n;
-    return {
-      shape: [n, ...x.shape.slice(1)],
-      dtype,
-      data: dtype === 'float32' ? Float32Array.from(part) : Float64Array.from(part),
-    };
-  });
-}
 
 function layerStats(state: WireState, names: string[]) {
   const m = new Map(state.entries);
@@ -255,7 +239,7 @@ export async function runRanks(
   // With several nodes every node reads the same batch and feeds only the ranks it hosts.
   const perNode = args.world / args.nodes;
   const firstRank = args.nodeRank * perNode;
-  const inputs = splitInput(x, counts, dtype).slice(firstRank, firstRank + perNode);
+  const inputs = splitRows(x.data, x.shape, counts, dtype).slice(firstRank, firstRank + perNode);
   const multi = args.nodes > 1 && args.master;
   const c = new RankCoordinator({
     world: args.world,

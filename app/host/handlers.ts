@@ -15,7 +15,7 @@ import type {
   Res,
 } from '../shared/contract.js';
 import { backendsView, chooseBackend, runBench } from './backends.js';
-import { validateStack } from '../../engine/index.js';
+import { DEFAULT_LR, validateStack } from '../../engine/index.js';
 import { NotAvailableError } from './errors.js';
 import { previewSync } from './syncPreview.js';
 import { Session } from './session.js';
@@ -189,7 +189,7 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
     },
 
     'ranks.start': async ({ worldSize, shards, subgroups }) =>
-      (await rankSvc()).start(worldSize, shards, subgroups, session.rankInputs(0.05)),
+      (await rankSvc()).start(worldSize, shards, subgroups, session.rankInputs(DEFAULT_LR)),
     'ranks.step': async () => (await rankSvc()).step(),
     'ranks.kill': async ({ rank }) => (await rankSvc()).kill(rank),
     'ranks.restart': async () => (await rankSvc()).restart(),

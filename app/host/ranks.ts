@@ -6,6 +6,8 @@
  */
 import { RankCoordinator, type StepReport } from '../ranks/coordinator.js';
 import type { RankSpawner } from '../ranks/rankProcess.js';
+import type { WireTensor } from '../ranks/protocol.js';
+import { evenShards, splitRows } from '../ranks/shards.js';
 import type { RankLane, RanksState } from '../shared/contract.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 
@@ -33,7 +35,7 @@ const EMPTY: RanksState = {
 export class RanksService {
   private c: RankCoordinator | null = null;
   private state: RanksState = EMPTY;
-  private inputs: { shape: number[]; dtype: 'float32'; data: Float32Array }[] = [];
+  private inputs: WireTensor[] = [];
 
   constructor(
     private readonly onChange: (s: RanksState) => void,
@@ -63,21 +65,13 @@ export class RanksService {
   async start(worldSize: number, shards: number[], subgroups: number[][], inp: RankInputs): Promise<RanksState> {
     await this.stop();
     const N = inp.shape[0]!;
-    const counts = shards.length
-      ? shards
-      : Array.from({ length: worldSize }, (_, r) => Math.floor(N / worldSize) + (r < N % worldSize ? 1 : 0));
+    const counts = shards.length ? shards : evenShards(N, worldSize);
     if (counts.length !== worldSize)
       throw new RangeError(`give one shard size per rank: ${counts.length} sizes for a world of ${worldSize}`);
     const total = counts.reduce((a, b) => a + b, 0);
     if (total !== N)
       throw new RangeError(`shard sizes add up to ${total} but the batch has ${N} samples (set the batch in Stepping)`);
-    const per = inp.data.length / N;
-    let at = 0;
-    this.inputs = counts.map((n) => {
-      const data = inp.data.slice(at * per, (at + n) * per);
-      at += n;
-      return { shape: [n, ...inp.shape.slice(1)], dtype: 'float32' as const, data };
-    });
+    this.inputs = splitRows(inp.data, inp.shape, counts, 'float32');
     const c = new RankCoordinator({
       world: worldSize,
       backend: 'ipc',

@@ -7,15 +7,15 @@ import {
   convertSyncBatchnorm,
   Generator,
   manualSeed,
-  mseLoss,
   noGrad,
-  SGD,
+  objectiveBackward,
+  objectiveTarget,
+  stepOptimizer,
   specOf,
   specTree,
   Tensor,
   tidy,
   type Sequential,
-  validateStack,
   type Module,
 } from '../../engine/index.js';
 import type {
@@ -107,7 +107,7 @@ export class Session {
     this.timelines.clear();
     if (!this.input || this.input.shape.join() !== inputShape.join()) {
       this.setInput({ shape: [...inputShape], distribution: 'normal', mean: 0, std: 1, channelShift: 0, seed });
-    } else this.makeTarget();
+    } else this.target = null; // the output's shape may have changed
     return this.summary();
   }
 
@@ -167,17 +167,8 @@ export class Session {
     }
     this.input = { ...cfg, shape: [...cfg.shape] };
     this.x = new Tensor(data, cfg.shape);
-    this.makeTarget();
+    this.target = null;
     return this.state();
-  }
-
-  /** A fixed regression target for the train step's MSE loss (zeros of the output shape). */
-  private makeTarget(): void {
-    if (!this.spec || !this.input) return;
-    const v = validateStack(this.spec, this.input.shape, false);
-    this.target = v.outputShape
-      ? new Tensor(new Float32Array(v.outputShape.reduce((a, b) => a * b, 1)), v.outputShape)
-      : null;
   }
 
   setMode(training: boolean): SessionState {
@@ -242,15 +233,12 @@ export class Session {
     }
     model.zeroGrad();
     const trace = tracedForward(model, this.x!);
-    // MSE against a fixed zero target of the output's shape, then torch.optim.SGD(lr) (no momentum).
-    const lossT = mseLoss(
-      trace.output,
-      this.target ?? new Tensor(new Float32Array(trace.output.numel()), trace.output.shape),
-    );
-    const loss = lossT.item();
-    if (lossT.requiresGrad) lossT.backward();
+    // The shared training step (engine/optim/objective.ts): L = ½·mean(y²), then SGD(lr). The zero
+    // target is kept, so on a device it goes up once.
+    this.target ??= objectiveTarget(trace.output);
+    const loss = objectiveBackward(trace.output, this.target);
     // Built after the forward so Lazy layers' parameters are materialized by then.
-    new SGD(model.parameters(), { lr }).step();
+    stepOptimizer(model.parameters(), lr).step();
     this.step++;
     this.lastTrace = trace;
     this.lastLoss = loss;

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
 import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
-import type { StackSpec } from '../../engine/index.js';
+import { DEFAULT_LR, type StackSpec } from '../../engine/index.js';
 import { CollectiveBroker } from './collectiveBroker.js';
 import { glooAvailability } from './glooAddon.js';
 import { RankProcess, rankEntryCommand, type Liveness, type RankSpawner } from './rankProcess.js';
@@ -101,7 +101,7 @@ export class RankCoordinator {
   private storeDir: string | null = null;
   private tcpStore: TcpStoreServer | null = null;
   private spec: StackSpec | null = null;
-  private buildOpts = { seed: 0, lr: 0.1 };
+  private buildOpts = { seed: 0, lr: DEFAULT_LR };
   /** The host's copy of the model state: changes only after a successful step. */
   hostState: WireState | null = null;
   private broken: string | null = null;
@@ -251,7 +251,7 @@ export class RankCoordinator {
   /** Builds the stack on every rank from `state` (e.g. the host's), or seed-initialized when none is given. */
   async build(spec: StackSpec, o: { seed?: number; lr?: number; state?: WireState | null } = {}): Promise<string[]> {
     this.spec = spec;
-    this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? 0.1 };
+    this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? DEFAULT_LR };
     const state = o.state ?? null;
     const replies = await Promise.all(
       this.ranks.map((rp) => rp.request({ type: 'build', spec, state, ...this.buildOpts })),

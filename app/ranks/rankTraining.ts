@@ -11,7 +11,7 @@ import { buildStack } from '../../engine/nn/stackSpec.js';
 import { convertSyncBatchnorm, SyncBatchNorm } from '../../engine/nn/syncBatchNorm.js';
 import type { Module } from '../../engine/nn/module.js';
 import type { Parameter } from '../../engine/nn/parameter.js';
-import { SGD } from '../../engine/optim/sgd.js';
+import { objectiveBackward, stepOptimizer, type SGD } from '../../engine/index.js';
 import { Tensor, noGrad } from '../../engine/tensor/tensor.js';
 import { tidy } from '../../engine/tensor/scope.js';
 import { manualSeed } from '../../engine/tensor/random.js';
@@ -42,7 +42,7 @@ export class RankModel {
         this.syncLayers.push([name, m]);
       }
     }
-    this.optimizer = new SGD(this.model.parameters(), { lr: msg.lr });
+    this.optimizer = stepOptimizer(this.model.parameters(), msg.lr);
   }
 
   /** Runs one step; restores the pre-step state and rethrows on any failure. */
@@ -67,8 +67,10 @@ export class RankModel {
     const x = fromWire(msg.input);
     x.requiresGrad = true;
     const y = this.model.forward(x) as Tensor;
-    const dy = msg.gradOutput ? fromWire(msg.gradOutput) : defaultGradOutput(y);
-    if (y.gradFn) y.backward(dy);
+    // The given dL/dy, else the shared objective (engine/optim/objective.ts) over the local shard.
+    if (msg.gradOutput) {
+      if (y.gradFn) y.backward(fromWire(msg.gradOutput));
+    } else if (y.gradFn) objectiveBackward(y);
     const params = [...this.model.namedParameters()];
     const localGrads: [string, Tensor][] = params.map(([n, p]) => [n, gradOrZeros(p)]);
     this.averageGradients(params.map(([, p]) => p));
@@ -131,15 +133,6 @@ export class RankModel {
 
 function gradOrZeros(p: Tensor): Tensor {
   return p.grad ?? new Tensor(allocate(p.dtype, p.numel()), p.shape, p.dtype);
-}
-
-/** dL/dy for L = mean(y²)/2 over the local shard (zeros for an empty shard). */
-function defaultGradOutput(y: Tensor): Tensor {
-  const n = y.numel();
-  const out = allocate(y.dtype, n) as FloatArray;
-  const yd = y.floatData();
-  for (let i = 0; i < n; i++) out[i] = yd[i]! / n;
-  return new Tensor(out, y.shape, y.dtype);
 }
 
 export function errorInfo(e: unknown): RankError {

@@ -9,6 +9,7 @@
 // table (engine/nn/layerSpec.ts, dependency-free), which the engine's validator reads too.
 import { domainProblem, type NumericDomain } from '../../engine/nn/layerSpec.js';
 export { domainProblem, LAYER_DOMAINS, type NumericDomain } from '../../engine/nn/layerSpec.js';
+export { DEFAULT_LR } from '../../engine/optim/defaults.js';
 
 /** One dimension of a batch shape. */
 export const DIM_DOMAIN: NumericDomain = { int: true, min: 0, max: 1 << 20 };

@@ -1,5 +1,6 @@
 /** The stepping slice: input, train/eval, single steps, runs of N steps, snapshots, train-vs-eval compare. */
 import type { CompareResult, InputConfig, SessionState, StepResult } from '../../../../app/shared/contract';
+import { DEFAULT_LR } from '../../../../app/shared/numeric';
 import { newJobId, type SliceKit } from '../kit';
 import { fieldErrorsUnder } from './app';
 
@@ -51,7 +52,7 @@ export function steppingSlice({ set, get, client, attempt, modelChanged }: Slice
     session: null,
     lastStep: null,
     losses: [],
-    lr: 0.05,
+    lr: DEFAULT_LR,
     runSteps: 100,
     runJob: null,
     lastRun: null,
