@@ -4,10 +4,9 @@
  *   y[n, o, i, j] = b[o] + Σ_{c ∈ group(o), p, q} x[n, c, i·sh + p·dh − pt, j·sw + q·dw − pl] · w[o, c, p, q]
  *
  * Host paths (accumulating in double, storing in the input's dtype):
- * - depthwise (one input channel per group): direct loops per plane (engine/nn/functional/convDepthwise.ts);
- * - otherwise per image and group: im2col (one row of C/g·kh·kw taps per output pixel) and gemmABt,
- *   Y[o, pixel] = W[o, :] · col[pixel, :]; the backward uses the same two products transposed
- *   (dW += dY · col, dcol = dYᵀ · W scattered back by col2im).
+ * - depthwise (one input channel per group): direct loops per plane (convDepthwise.ts);
+ * - otherwise per image and group: im2col (one row of C/g·kh·kw taps per output pixel) and gemmABt
+ *   (convIm2col.ts), in chunks of pixels that bound the scratch memory.
  * 1-D input runs as 2-D with height 1. On a device backend, groups 1 with unit dilations and
  * symmetric pads run the device kernels (layersDevice.ts).
  */
@@ -17,9 +16,9 @@ import { RuntimeError } from '../../errors.js';
 import { assertInitialized } from '../parameter.js';
 import { deviceFor } from '../../tensor/device.js';
 import { conv2dOnDevice } from './layersDevice.js';
-import { gemmABt, transpose } from './gemm.js';
 import { axisList, padList } from './spatial.js';
 import { depthwiseBackward, depthwiseForward } from './convDepthwise.js';
+import { im2colBackward, im2colForward } from './convIm2col.js';
 
 export interface ConvOptions {
   strides?: readonly number[];
@@ -158,136 +157,4 @@ export function convGeometry(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvO
   const OH = Math.floor((H + pt + pb - ekh) / sh) + 1;
   const OW = Math.floor((W + pl + pr - ekw) / sw) + 1;
   return { N, C, H, W, O, G, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, OH, OW };
-}
-
-/** A zeroed array of the same kind as `like` (float32 stays float32, halving col's memory). */
-function arrayLike(like: FloatArray, n: number): FloatArray {
-  return like instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
-}
-
-/**
- * col[p, (c·KH + kh)·KW + kw] = x[c0 + c, ih, iw] for output pixel p of one image and group (0 outside
- * the input). `xo` is the offset of the group's first channel.
- */
-function im2col(g: ConvGeometry, x: FloatArray, xo: number, cg: number, col: FloatArray): void {
-  const { H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW } = g;
-  const K = cg * KH * KW;
-  for (let oh = 0; oh < OH; oh++) {
-    const ih0 = oh * sh - pt;
-    for (let ow = 0; ow < OW; ow++) {
-      const iw0 = ow * sw - pl;
-      let ci = (oh * OW + ow) * K;
-      for (let c = 0; c < cg; c++) {
-        const plane = xo + c * H * W;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = ih0 + kh * dh;
-          if (ih < 0 || ih >= H) {
-            for (let kw = 0; kw < KW; kw++) col[ci++] = 0;
-            continue;
-          }
-          const rowOff = plane + ih * W;
-          for (let kw = 0; kw < KW; kw++) {
-            const iw = iw0 + kw * dw;
-            col[ci++] = iw >= 0 && iw < W ? x[rowOff + iw]! : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: adds every col entry back into its input position of `dx` (a double plane set). */
-function col2im(g: ConvGeometry, col: FloatArray, dx: Float64Array, cg: number): void {
-  const { H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW } = g;
-  const K = cg * KH * KW;
-  for (let oh = 0; oh < OH; oh++) {
-    const ih0 = oh * sh - pt;
-    for (let ow = 0; ow < OW; ow++) {
-      const iw0 = ow * sw - pl;
-      let ci = (oh * OW + ow) * K;
-      for (let c = 0; c < cg; c++) {
-        const plane = c * H * W;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = ih0 + kh * dh;
-          if (ih < 0 || ih >= H) {
-            ci += KW;
-            continue;
-          }
-          const rowOff = plane + ih * W;
-          for (let kw = 0; kw < KW; kw++, ci++) {
-            const iw = iw0 + kw * dw;
-            if (iw >= 0 && iw < W) dx[rowOff + iw]! += col[ci]!;
-          }
-        }
-      }
-    }
-  }
-}
-
-function im2colForward(g: ConvGeometry, x: FloatArray, w: FloatArray, b: FloatArray | null, y: FloatArray): void {
-  const { N, C, H, W, O, G, KH, KW, OH, OW } = g;
-  const cg = C / G;
-  const og = O / G;
-  const K = cg * KH * KW;
-  const P = OH * OW;
-  const col = arrayLike(x, P * K);
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < G; gi++) {
-      im2col(g, x, (n * C + gi * cg) * H * W, cg, col);
-      const yo = (n * O + gi * og) * P;
-      // Y[o, p] = Σ_k W[o, k] · col[p, k]: the group's output channels are contiguous in y.
-      gemmABt(w.subarray(gi * og * K, (gi + 1) * og * K), col, og, P, K, y.subarray(yo, yo + og * P));
-      if (b) {
-        for (let o = 0; o < og; o++) {
-          const bv = b[gi * og + o]!;
-          for (let k = yo + o * P, e = k + P; k < e; k++) y[k]! += bv;
-        }
-      }
-    }
-  }
-}
-
-function im2colBackward(
-  g: ConvGeometry,
-  x: FloatArray,
-  w: FloatArray,
-  gy: FloatArray,
-  dx: FloatArray | null,
-  dw: FloatArray | null,
-): void {
-  const { N, C, H, W, O, G, KH, KW, OH, OW } = g;
-  const cg = C / G;
-  const og = O / G;
-  const K = cg * KH * KW;
-  const P = OH * OW;
-  const col = arrayLike(x, P * K);
-  const dwAcc = dw ? new Float64Array(O * K) : null;
-  const dwPart = dw ? new Float64Array(og * K) : null;
-  const dcol = dx ? new Float64Array(P * K) : null;
-  const dxPlanes = dx ? new Float64Array(cg * H * W) : null;
-  // Wᵀ per group ([K, og]): the B operand of dcol = dYᵀ·W.
-  const wT = dx
-    ? Array.from({ length: G }, (_, gi) => transpose(w.subarray(gi * og * K, (gi + 1) * og * K), og, K))
-    : [];
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < G; gi++) {
-      const yo = (n * O + gi * og) * P;
-      const dy = gy.subarray(yo, yo + og * P);
-      if (dwAcc && dwPart) {
-        im2col(g, x, (n * C + gi * cg) * H * W, cg, col);
-        // dW[o, k] = Σ_p dY[o, p] · col[p, k] = dY · (colᵀ)ᵀ
-        gemmABt(dy, transpose(col, P, K), og, K, P, dwPart);
-        const base = gi * og * K;
-        for (let i = 0; i < og * K; i++) dwAcc[base + i]! += dwPart[i]!;
-      }
-      if (dcol && dxPlanes && dx) {
-        // dcol[p, k] = Σ_o dY[o, p] · W[o, k] = dYᵀ · (Wᵀ)ᵀ
-        gemmABt(transpose(dy, og, P), wT[gi]!, P, K, og, dcol);
-        dxPlanes.fill(0);
-        col2im(g, dcol, dxPlanes, cg);
-        dx.set(dxPlanes, (n * C + gi * cg) * H * W);
-      }
-    }
-  }
-  if (dw && dwAcc) dw.set(dwAcc);
 }
