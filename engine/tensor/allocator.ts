@@ -115,6 +115,8 @@ export function releaseBuffer(buf: ArrayBufferLike): boolean {
   collected.unregister(buf as ArrayBuffer);
   stats.bytesInUse -= e.bytes;
   stats.releases++;
+  // Transferred elsewhere already (postMessage with a transfer list): nothing left to cache.
+  if (buf.byteLength !== e.bytes) return true;
   // The transfer moves the backing store to a new ArrayBuffer without copying and detaches `buf`: every
   // typed array over it now has length 0.
   const moved = structuredClone(buf as ArrayBuffer, { transfer: [buf as ArrayBuffer] });

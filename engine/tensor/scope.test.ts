@@ -208,6 +208,15 @@ describe('dispose and the cache', () => {
     expect(b.storage.isReleased).toBe(true);
   });
 
+  it('releasing a tensor whose buffer was transferred away caches nothing and does not throw', () => {
+    const t = output(1);
+    const before = memoryStats().bytesCached;
+    structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] });
+    dispose(t);
+    expect(t.storage.isReleased).toBe(true);
+    expect(memoryStats().bytesCached).toBe(before);
+  });
+
   it('the cache limit drops buffers beyond it, emptyCache drops all, the peak tracks use', () => {
     const prev = setCacheLimit(N * 4); // room for one buffer
     try {
