@@ -170,6 +170,48 @@ describe('import', () => {
     expect(layers[1]!.module.numBatchesTracked!.item()).toBe(0);
   });
 
+  it("names with '-' are module paths; affine=False BatchNorm keeps its constant scale out of the state", () => {
+    const bn = (x: string, y: string, names: string[]): NodeSpec => ({
+      op: 'BatchNormalization',
+      inputs: [x, ...names],
+      outputs: [y],
+    });
+    const vec = (name: string, v: number): InitSpec => ({ name, dims: [2], data: [v, v] });
+    const m = loadOnnx(
+      buildOnnx(
+        model(
+          [['x', [2, 2]]],
+          [
+            bn('x', 'a', ['b1-0.n.weight', 'b1-0.n.bias', 'b1-0.n.running_mean', 'b1-0.n.running_var']),
+            bn('a', 'y', ['onnx::S_1', 'onnx::B_2', 'plain.running_mean', 'plain.running_var']),
+            bn('y', 'z', ['onnx::S_1', 'onnx::B_2', 'onnx::M_3', 'onnx::V_4']),
+          ],
+          {
+            initializers: [
+              vec('b1-0.n.weight', 2),
+              vec('b1-0.n.bias', 0),
+              vec('b1-0.n.running_mean', 0),
+              vec('b1-0.n.running_var', 1),
+              vec('onnx::S_1', 1),
+              vec('onnx::B_2', 0),
+              vec('plain.running_mean', 0),
+              vec('plain.running_var', 1),
+              vec('onnx::M_3', 0),
+              vec('onnx::V_4', 1),
+            ],
+          },
+        ),
+      ),
+    );
+    expect(m.batchNormLayers().map((l) => [l.name, l.module.affine])).toEqual([
+      ['b1-0.n', true],
+      ['plain', false],
+      ['batchnorm2', false],
+    ]);
+    expect([...m.stateDict().keys()]).toContain('b1-0.n.weight');
+    expect([...m.stateDict().keys()]).not.toContain('plain.weight');
+  });
+
   it('plans again for another batch size (shape arithmetic folds per shape) and frees values after their last reader', () => {
     const m = loadOnnxFile(path.join(__dirname, 'fixtures', 'tiny_resnet.onnx')).eval();
     expect(m.forwardGraph([f32([5, 3, 8, 8])])[0]!.shape).toEqual([5, 5]);

@@ -27,7 +27,12 @@ export interface OnnxLoadOptions extends OnnxReadOptions {
   inputShapes?: Record<string, number[]>;
 }
 
-const MODULE_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+/**
+ * A state-dict key: dot-separated module names. PyTorch allows almost any text in a name
+ * (RegNet has `block1-0`); torch.onnx.export's own constants contain ':' or '/' (`onnx::Conv_12`,
+ * `/conv1/Constant_output_0`), which no module name does.
+ */
+const MODULE_PATH = /^[^./:\s]+(\.[^./:\s]+)*$/;
 
 export function isModulePath(name: string): boolean {
   return MODULE_PATH.test(name);
@@ -69,24 +74,14 @@ function bnSpec(node: OnnxNode, inits: ReadonlyMap<string, Tensor>, k: number): 
   // Named by the running statistics' prefix; a file without state-dict names gets batchnorm<k>.
   const m = /^(.*)\.running_mean$/.exec(mean!);
   const prefix = m && v === `${m[1]}.running_var` && isModulePath(m[1]!) ? m[1]! : `batchnorm${k}`;
-  const affine = w === `${prefix}.weight` && b === `${prefix}.bias`;
-  if (!affine) {
-    const ones = inits
-      .get(w!)!
-      .toArray()
-      .every((x) => x === 1);
-    const zeros = inits
-      .get(b!)!
-      .toArray()
-      .every((x) => x === 0);
-    if (!ones || !zeros) {
-      throw nodeError(
-        node,
-        `scale '${w}' and bias '${b}' are not named '${prefix}.weight'/'${prefix}.bias' and are not the identity`,
-      );
-    }
-  }
+  // affine=False exports carry constant ones/zeros that are not state; anything else is the layer's weight and bias.
+  const identity = allEqual(inits.get(w!)!, 1) && allEqual(inits.get(b!)!, 0);
+  const affine = isModulePath(w!) || isModulePath(b!) || !identity;
   return { prefix, node, affine, names: affine ? [w!, b!, mean!, v!] : [mean!, v!] };
+}
+
+function allEqual(t: Tensor, v: number): boolean {
+  return t.toArray().every((x) => x === v);
 }
 
 function exportedTraining(node: OnnxNode, opset: number): boolean {
