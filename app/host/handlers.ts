@@ -22,6 +22,7 @@ import { Session } from './session.js';
 import { statSync } from 'node:fs';
 import type { CheckpointStore } from './checkpoints.js';
 import type { Renaming } from './loadState.js';
+import { resolveUserPath } from './userPath.js';
 import type { Checkpoint } from '../../engine/io/index.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 import type { RanksService } from './ranks.js';
@@ -151,13 +152,23 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
       return report;
     },
 
-    'checkpoint.open': async ({ path, jobId, tensorsOnly }) =>
-      (await store()).openFile(
-        path,
-        tensorsOnly,
-        (done, total) => ctx.emit('progress', { jobId, done, total, label: `reading tensors` }),
-        () => ctx.cancelled(jobId),
-      ),
+    'checkpoint.open': async ({ path: typed, jobId, tensorsOnly }) => {
+      const { path, note } = resolveUserPath(typed);
+      try {
+        const view = await (
+          await store()
+        ).openFile(
+          path,
+          tensorsOnly,
+          (done, total) => ctx.emit('progress', { jobId, done, total, label: `reading tensors` }),
+          () => ctx.cancelled(jobId),
+        );
+        return note ? { ...view, warnings: [`opened ${path}: ${note}`, ...view.warnings] } : view;
+      } catch (e) {
+        if (note && e instanceof Error) e.message = `${e.message} (${note})`;
+        throw e;
+      }
+    },
     'checkpoint.tensors': async ({ id, offset, limit, filter }) => (await store()).tensors(id, offset, limit, filter),
     'checkpoint.buildStack': async ({ id }) => {
       const o = (await store()).get(id);
@@ -183,7 +194,7 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
 
     'diff.run': async ({ a, b, stripPrefix, jobId }) => {
       ctx.emit('progress', { jobId, done: 0, total: 1, label: 'diffing' });
-      const d = (await files()).diffFiles(a, b, stripPrefix);
+      const d = (await files()).diffFiles(resolveUserPath(a).path, resolveUserPath(b).path, stripPrefix);
       ctx.emit('progress', { jobId, done: 1, total: 1, label: 'done' });
       return d;
     },
