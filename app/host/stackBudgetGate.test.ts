@@ -71,7 +71,7 @@ describe('the model budget in front of the handlers (issue 13)', () => {
       ok: false,
       error: {
         message: expect.stringMatching(
-          /^one forward of the stack keeps 2.5 MiB of activations, over the budget of 0\.06 MiB/,
+          /^one forward of the stack keeps 2.5 MiB of activations, over the budget of 64\.0 KiB$/,
         ),
       },
     });

@@ -9,6 +9,7 @@
  * each rank restores its own pre-step snapshot on failure. restart() respawns the group from the
  * host state (needed after a rank died, and after any gloo failure, which breaks gloo contexts).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,8 @@ import { DEFAULT_LR, type StackSpec } from '../../engine/index.js';
 import { CollectiveBroker } from './collectiveBroker.js';
 import { glooAvailability } from './glooAddon.js';
 import { RankProcess, rankEntryCommand, type Liveness, type RankSpawner } from './rankProcess.js';
-import { TcpStoreServer } from './tcpStore.js';
+import { MIN_SECRET_LENGTH, STORE_SECRET_ENV, TcpStoreServer } from './tcpStore.js';
+import { checkStackBudget, DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/nn/stackBudget.js';
 import type { FaultPlan, FromRank, RankTelemetry, RawOp, StepOutputs, WireState, WireTensor } from './protocol.js';
 
 export interface CoordinatorOptions {
@@ -44,6 +46,14 @@ export interface CoordinatorOptions {
   localRanks?: number;
   /** Serve the TCP store here (default: when this coordinator hosts rank 0). */
   serveStore?: boolean;
+  /**
+   * The secret every rank proves to the TCP store: random per run on one machine; on several, the
+   * same value given to every node (default: NORMSCOPE_STORE_SECRET from this process's environment,
+   * so `normscope ranks --nodes …` takes it without a flag that `ps` would show).
+   */
+  storeSecret?: string;
+  /** The largest stack the ranks on this machine may build together (default: the engine's). */
+  stackBudget?: StackBudget;
   /** The address other machines reach this machine's ranks at (gloo TCP transport; default 127.0.0.1). */
   hostname?: string;
   /** How ranks are started (default child_process with the fd data plane; Electron main injects utilityProcess). */
@@ -166,16 +176,33 @@ export class RankCoordinator {
     this.generation++;
     this.broker.reset();
     let rendezvous: GlooRendezvous | undefined;
+    let storeSecret: string | null = null;
     if (this.backend === 'gloo') {
       const prefix = `run${this.generation}/`;
       if (this.opts.rendezvous === 'tcp') {
         let host = this.opts.storeHost ?? '127.0.0.1';
         let port = this.opts.storePort ?? 0;
-        if (this.opts.serveStore ?? this.firstRank === 0) {
-          this.tcpStore = await TcpStoreServer.listen(
-            host === '127.0.0.1' || host === 'localhost' ? host : '0.0.0.0',
-            port,
+        const serving = this.opts.serveStore ?? this.firstRank === 0;
+        // One machine: a fresh random secret per run. Several: every node must be given the same one.
+        const given = this.opts.storeSecret ?? process.env[STORE_SECRET_ENV];
+        if (given !== undefined && given.length < MIN_SECRET_LENGTH)
+          throw new Error(`${STORE_SECRET_ENV} must be at least ${MIN_SECRET_LENGTH} characters (a random value)`);
+        if (given !== undefined) storeSecret = given;
+        else if (serving && this.localRanks === this.world) storeSecret = randomBytes(32).toString('hex');
+        else
+          throw new Error(
+            `ranks on several machines need the store secret: set ${STORE_SECRET_ENV} to the same random value ` +
+              `(at least ${MIN_SECRET_LENGTH} characters) on every node`,
           );
+        if (serving) {
+          // The host it is given (an address of this machine), never every interface behind the user's back.
+          try {
+            this.tcpStore = await TcpStoreServer.listen(host, port, storeSecret);
+          } catch (e) {
+            throw new Error(
+              `cannot serve the rendezvous store at ${host}:${port} (an address of this machine?): ${(e as Error).message}`,
+            );
+          }
           port = this.tcpStore.address.port;
         } else if (!port) {
           throw new Error("joining another machine's group needs the store address (storeHost and storePort)");
@@ -189,6 +216,8 @@ export class RankCoordinator {
     }
     const entry = await rankEntryCommand();
     const extraEnv: Record<string, string> = {};
+    // The ranks' only copy of the secret: their environment (not argv, which `ps` shows to every user).
+    if (storeSecret) extraEnv[STORE_SECRET_ENV] = storeSecret;
     const addon = glooAvailability();
     // A bundled rank entry cannot find the addon relative to itself: tell it where it is.
     if (addon.available && addon.path) extraEnv.NORMSCOPE_GLOO_ADDON = addon.path;
@@ -243,13 +272,16 @@ export class RankCoordinator {
     // the one the rank reports about itself.
     replies.forEach((r, i) => {
       const rp = this.ranks[i]!;
-      if (r.status === 'fulfilled' && r.value.type === 'ready' && rp.liveness.pid === null) rp.liveness.pid = r.value.pid;
+      if (r.status === 'fulfilled' && r.value.type === 'ready' && rp.liveness.pid === null)
+        rp.liveness.pid = r.value.pid;
     });
     this.broken = null;
   }
 
   /** Builds the stack on every rank from `state` (e.g. the host's), or seed-initialized when none is given. */
   async build(spec: StackSpec, o: { seed?: number; lr?: number; state?: WireState | null } = {}): Promise<string[]> {
+    // Every local rank holds a copy: refuse a stack over the budget before any rank allocates it.
+    checkStackBudget(spec, null, this.opts.stackBudget ?? DEFAULT_STACK_BUDGET, { copies: this.localRanks });
     this.spec = spec;
     this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? DEFAULT_LR };
     const state = o.state ?? null;
@@ -271,6 +303,15 @@ export class RankCoordinator {
     if (req.inputs.length !== this.localRanks)
       throw new Error(`need ${this.localRanks} input shards (one per local rank), got ${req.inputs.length}`);
     if (this.stepping) throw new Error('a step is already running on this group');
+    // The largest shard sizes every local rank's forward (an upper bound on what they keep together).
+    const largest = req.inputs.reduce<WireTensor | null>(
+      (a, t) => (!a || (t.shape[0] ?? 0) > (a.shape[0] ?? 0) ? t : a),
+      null,
+    );
+    if (largest && this.spec)
+      checkStackBudget(this.spec, largest.shape, this.opts.stackBudget ?? DEFAULT_STACK_BUDGET, {
+        copies: this.localRanks,
+      });
     this.stepping = true;
     try {
       return await this.runStep(req);

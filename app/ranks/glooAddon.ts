@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STORE_SECRET_ENV } from './tcpStore.js';
 import type { GlooContextFactory, GlooContextHandle } from '../../engine/dist/glooProcessGroup.js';
 
 interface GlooModule {
@@ -53,5 +54,8 @@ export function glooAvailability(): { available: boolean; reason: string; path?:
 export function glooContextFactory(): GlooContextFactory {
   const l = load()!;
   if (!l.ok) throw new Error(l.reason);
-  return (opts) => new l.mod.GlooContext(opts);
+  // A TCP store admits only ranks that prove the run's secret; the coordinator put it in this
+  // process's environment at spawn (never argv). A file store needs none.
+  const storeSecret = process.env[STORE_SECRET_ENV];
+  return (opts) => new l.mod.GlooContext(storeSecret && opts.storeHost ? { ...opts, storeSecret } : opts);
 }

@@ -4,6 +4,7 @@
  * gloo's TCP transport. The result must equal plain BatchNorm over the whole batch, and both halves
  * must end with identical states.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RankCoordinator } from './coordinator.js';
 import { TcpStoreServer } from './tcpStore.js';
@@ -22,7 +23,9 @@ afterAll(async () => {
 
 describe.skipIf(!testBackends().includes('gloo'))('gloo ranks split over two coordinators (several machines)', () => {
   it('syncs across both halves through a TCP store and matches BatchNorm on the whole batch', async () => {
-    store = await TcpStoreServer.listen('127.0.0.1', 0);
+    // The secret every node is given (normscope ranks reads it from NORMSCOPE_STORE_SECRET).
+    const storeSecret = randomBytes(16).toString('hex');
+    store = await TcpStoreServer.listen('127.0.0.1', 0, storeSecret);
     const { host, port } = store.address;
     const mk = (firstRank: number) =>
       new RankCoordinator({
@@ -32,6 +35,7 @@ describe.skipIf(!testBackends().includes('gloo'))('gloo ranks split over two coo
         storeHost: host,
         storePort: port,
         serveStore: false,
+        storeSecret,
         firstRank,
         localRanks: 2,
         timeoutMs: 30_000,

@@ -103,7 +103,12 @@ export function stackCost(spec: unknown, inputShape: readonly number[] | null): 
   return { parameters, activationBytes: activations * bytes };
 }
 
-const mib = (b: number): string => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : b < 100 * 2 ** 20 ? 1 : 0)} MiB`;
+/** Bytes as a person reads a budget: bytes, KiB or MiB. */
+function size(b: number): string {
+  if (b < 1024) return `${b} bytes`;
+  if (b < 2 ** 20) return `${(b / 1024).toFixed(1)} KiB`;
+  return `${(b / 2 ** 20).toFixed(b < 100 * 2 ** 20 ? 1 : 0)} MiB`;
+}
 
 /**
  * Throws a ValueError naming the budget when the stack (times `copies`, e.g. the ranks on this
@@ -127,8 +132,8 @@ export function checkStackBudget(
   }
   if (cost.activationBytes * copies > budget.maxActivationBytes) {
     throw new ValueError(
-      `one forward of the stack keeps ${mib(cost.activationBytes)} of activations${times}, over the budget of ` +
-        `${mib(budget.maxActivationBytes)}${hint}`,
+      `one forward of the stack keeps ${size(cost.activationBytes)} of activations${times}, over the budget of ` +
+        `${size(budget.maxActivationBytes)}${hint}`,
     );
   }
   return cost;

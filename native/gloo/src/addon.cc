@@ -40,7 +40,7 @@ class GlooContext : public Napi::ObjectWrap<GlooContext> {
                         InstanceMethod("close", &GlooContext::Close)});
   }
 
-  // new GlooContext({rank, size, prefix, timeoutMs, storePath | storeHost+storePort, hostname})
+  // new GlooContext({rank, size, prefix, timeoutMs, storePath | storeHost+storePort+storeSecret, hostname})
   explicit GlooContext(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GlooContext>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) {
@@ -59,8 +59,12 @@ class GlooContext : public Napi::ObjectWrap<GlooContext> {
       if (o.Has("storePath") && o.Get("storePath").IsString()) {
         store_ = std::make_shared<gloo::rendezvous::FileStore>(o.Get("storePath").As<Napi::String>().Utf8Value());
       } else if (o.Has("storeHost") && o.Get("storeHost").IsString()) {
+        std::string secret = o.Has("storeSecret") && o.Get("storeSecret").IsString()
+                                 ? o.Get("storeSecret").As<Napi::String>().Utf8Value()
+                                 : std::string();
         tcpStore_ = std::make_shared<normscope::TcpStore>(o.Get("storeHost").As<Napi::String>().Utf8Value(),
-                                                          o.Get("storePort").As<Napi::Number>().Int32Value(), timeout_);
+                                                          o.Get("storePort").As<Napi::Number>().Int32Value(), timeout_,
+                                                          secret);
         store_ = tcpStore_;
       } else {
         Napi::TypeError::New(env, "GlooContext needs storePath or storeHost/storePort").ThrowAsJavaScriptException();

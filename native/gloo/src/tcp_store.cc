@@ -13,8 +13,23 @@
 
 namespace normscope {
 
-TcpStore::TcpStore(const std::string& host, int port, std::chrono::milliseconds timeout)
+static void putU32(std::vector<char>& b, uint32_t v) {
+  for (int i = 0; i < 4; i++) b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+static void checkKey(const std::string& where, const std::string& key) {
+  if (key.size() > TcpStore::kMaxKeyBytes) {
+    throw std::runtime_error("TCP store " + where + ": key of " + std::to_string(key.size()) +
+                             " bytes is over the client's limit of " + std::to_string(TcpStore::kMaxKeyBytes));
+  }
+}
+
+TcpStore::TcpStore(const std::string& host, int port, std::chrono::milliseconds timeout, const std::string& secret)
     : timeout_(timeout), where_(host + ":" + std::to_string(port)) {
+  if (secret.empty() || secret.size() > 256) {
+    throw std::runtime_error("TCP store " + where_ +
+                             ": needs the run's store secret (NORMSCOPE_STORE_SECRET, 16-256 characters)");
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -51,6 +66,48 @@ TcpStore::TcpStore(const std::string& host, int port, std::chrono::milliseconds 
   tv.tv_usec = static_cast<long>((timeout.count() % 1000) * 1000);
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  try {
+    authenticate(secret);
+  } catch (...) {
+    close(fd_);
+    fd_ = -1;
+    throw;
+  }
+}
+
+void TcpStore::authenticate(const std::string& secret) {
+  std::vector<char> msg;
+  msg.push_back(3);
+  putU32(msg, static_cast<uint32_t>(secret.size()));
+  msg.insert(msg.end(), secret.begin(), secret.end());
+  sendAll(msg.data(), msg.size());
+  char ok = 0;
+  try {
+    recvAll(&ok, 1);
+  } catch (const std::exception&) {
+    ok = 0;  // a store that closes instead of answering refused us too
+  }
+  if (ok != 1) {
+    throw std::runtime_error("TCP store " + where_ +
+                             ": refused the store secret (every node must be given the same NORMSCOPE_STORE_SECRET)");
+  }
+}
+
+uint32_t TcpStore::recvU32() {
+  unsigned char b[4];
+  recvAll(b, 4);
+  return b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+}
+
+void TcpStore::throwRefusal() {
+  uint32_t n = recvU32();
+  if (n > kMaxMessageBytes) {
+    throw std::runtime_error("TCP store " + where_ + ": refused, with a " + std::to_string(n) +
+                             "-byte message over the client's limit of " + std::to_string(kMaxMessageBytes));
+  }
+  std::string text(n, '\0');
+  if (n > 0) recvAll(text.data(), n);
+  throw std::runtime_error("TCP store " + where_ + ": " + text);
 }
 
 TcpStore::~TcpStore() {
@@ -80,11 +137,13 @@ void TcpStore::recvAll(void* p, size_t n) {
   }
 }
 
-static void putU32(std::vector<char>& b, uint32_t v) {
-  for (int i = 0; i < 4; i++) b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
 
 void TcpStore::set(const std::string& key, const std::vector<char>& data) {
+  checkKey(where_, key);
+  if (data.size() > kMaxValueBytes) {
+    throw std::runtime_error("TCP store " + where_ + ": value of " + std::to_string(data.size()) +
+                             " bytes is over the client's limit of " + std::to_string(kMaxValueBytes));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<char> msg;
   msg.push_back(1);
@@ -95,10 +154,12 @@ void TcpStore::set(const std::string& key, const std::vector<char>& data) {
   sendAll(msg.data(), msg.size());
   char ok = 0;
   recvAll(&ok, 1);
+  if (ok == 2) throwRefusal();
   if (ok != 1) throw std::runtime_error("TCP store " + where_ + ": set refused");
 }
 
 bool TcpStore::tryGet(const std::string& key, std::vector<char>* out) {
+  checkKey(where_, key);
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<char> msg;
   msg.push_back(2);
@@ -108,9 +169,14 @@ bool TcpStore::tryGet(const std::string& key, std::vector<char>* out) {
   char found = 0;
   recvAll(&found, 1);
   if (found == 0) return false;
-  unsigned char len[4];
-  recvAll(len, 4);
-  uint32_t n = len[0] | (len[1] << 8) | (len[2] << 16) | (static_cast<uint32_t>(len[3]) << 24);
+  if (found == 2) throwRefusal();
+  if (found != 1) throw std::runtime_error("TCP store " + where_ + ": malformed answer to GET " + key);
+  uint32_t n = recvU32();
+  // Never size a buffer by what the other end claims beyond the limit.
+  if (n > kMaxValueBytes) {
+    throw std::runtime_error("TCP store " + where_ + ": value of " + std::to_string(n) + " bytes for key " + key +
+                             " is over the client's limit of " + std::to_string(kMaxValueBytes));
+  }
   out->resize(n);
   if (n > 0) recvAll(out->data(), n);
   return true;
