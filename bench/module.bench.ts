@@ -82,6 +82,8 @@ export interface ModuleShapeResult {
   times: Record<Path, Record<string, Timing | null>>;
   /** Per path, per backend: median ÷ PyTorch's median. */
   vsTorch: Record<Path, Record<string, number | null>>;
+  /** Per path, per backend: minimum ÷ PyTorch's minimum (best of each, as issue 18 measured). */
+  vsTorchMin: Record<Path, Record<string, number | null>>;
 }
 
 export interface ModuleBenchResult {
@@ -95,9 +97,19 @@ export interface ModuleBenchResult {
     layers: number;
     times: Record<string, Timing | null>;
     vsTorch: Record<string, number | null>;
+    vsTorchMin: Record<string, number | null>;
   } | null;
-  /** Per backend and path: how many shapes met the goal, and the worst ratio. */
-  goals: { backend: string; path: Path; goal: number; met: number; of: number; worst: number | null }[];
+  /** Per backend and path: how many shapes met the goal by median ratio (and by best-of ratio), the worst. */
+  goals: {
+    backend: string;
+    path: Path;
+    goal: number;
+    met: number;
+    of: number;
+    worst: number | null;
+    metByMin: number;
+    worstByMin: number | null;
+  }[];
   memory: ReturnType<typeof memoryStats>;
   notes: string[];
 }
@@ -248,6 +260,10 @@ function ratio(a: Timing | null | undefined, b: Timing | null | undefined): numb
   return a && b ? a.median / b.median : null;
 }
 
+function ratioMin(a: Timing | null | undefined, b: Timing | null | undefined): number | null {
+  return a && b ? a.min / b.min : null;
+}
+
 export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult {
   const log = opts.log ?? ((l: string) => console.log(l));
   const shapes = opts.shapes ?? DEFAULT_SHAPES;
@@ -324,11 +340,15 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       }
       const times = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, Timing | null>>;
       const vsTorch = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number | null>>;
+      const vsTorchMin = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number | null>>;
       for (const p of PATHS) {
         for (const e of [...backends, 'torch']) times[p][e] = all[p][e] ? summary(all[p][e]!) : null;
-        for (const b of backends) vsTorch[p][b] = ratio(times[p][b], times[p].torch);
+        for (const b of backends) {
+          vsTorch[p][b] = ratio(times[p][b], times[p].torch);
+          vsTorchMin[p][b] = ratioMin(times[p][b], times[p].torch);
+        }
       }
-      results.push({ shape, copy, times, vsTorch });
+      results.push({ shape, copy, times, vsTorch, vsTorchMin });
     });
 
     let stack: ModuleBenchResult['stack'] = null;
@@ -358,8 +378,12 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       const st: Record<string, Timing | null> = {};
       for (const e of [...backends, 'torch']) st[e] = all[e] ? summary(all[e]!) : null;
       const vs: Record<string, number | null> = {};
-      for (const b of backends) vs[b] = ratio(st[b], st.torch);
-      stack = { shape: stackShape, layers: 10, times: st, vsTorch: vs };
+      const vsMin: Record<string, number | null> = {};
+      for (const b of backends) {
+        vs[b] = ratio(st[b], st.torch);
+        vsMin[b] = ratioMin(st[b], st.torch);
+      }
+      stack = { shape: stackShape, layers: 10, times: st, vsTorch: vs, vsTorchMin: vsMin };
     }
 
     const goals: ModuleBenchResult['goals'] = [];
@@ -368,6 +392,7 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       if (!g) continue;
       for (const p of PATHS) {
         const rs = results.map((r) => r.vsTorch[p][b]).filter((v): v is number => v !== null);
+        const ms = results.map((r) => r.vsTorchMin[p][b]).filter((v): v is number => v !== null);
         goals.push({
           backend: b,
           path: p,
@@ -375,6 +400,8 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
           met: rs.filter((v) => v <= g[p]).length,
           of: rs.length,
           worst: rs.length ? Math.max(...rs) : null,
+          metByMin: ms.filter((v) => v <= g[p]).length,
+          worstByMin: ms.length ? Math.max(...ms) : null,
         });
       }
     }
@@ -406,28 +433,31 @@ export function formatModuleTable(r: ModuleBenchResult): string {
   const lines: string[] = [];
   const engines = [...r.backends, 'torch'];
   lines.push(
-    `module path, float32, ${r.machine.threads} threads, ${r.machine.cpu}; PyTorch ${r.machine.torch ?? 'not measured'}`,
+    `module path, float32, ${r.machine.threads} threads, ${r.machine.cpu}; PyTorch ${r.machine.torch ?? 'not measured'}; load ${r.machine.load.map((v) => v.toFixed(1)).join(' ')}`,
   );
-  lines.push(
-    `shape            path      ${engines.map((e) => `${e} ms`.padStart(10)).join('')}${r.backends.map((b) => `${b}÷torch`.padStart(12)).join('')}   copy ms`,
-  );
+  lines.push('times: median / best (ms); ratios: NormScope ÷ PyTorch, median / best');
+  const head = `${'shape'.padEnd(17)}${'path'.padEnd(10)}${engines.map((e) => e.padStart(16)).join('')}${r.backends.map((b) => `${b}÷torch`.padStart(14)).join('')}${'copy'.padStart(8)}`;
+  lines.push(head);
+  const t = (v: Timing | null | undefined) => (v ? `${f(v.median)}/${f(v.min)}` : '—');
   for (const s of r.shapes) {
     for (const p of PATHS) {
-      const cells = engines.map((e) => f(s.times[p][e]?.median).padStart(10)).join('');
-      const ratios = r.backends.map((b) => f(s.vsTorch[p][b]).padStart(12)).join('');
-      lines.push(
-        `${`(${s.shape.join(',')})`.padEnd(17)}${p.padEnd(10)}${cells}${ratios}${f(s.copy.median).padStart(10)}`,
-      );
+      const cells = engines.map((e) => t(s.times[p][e]).padStart(16)).join('');
+      const ratios = r.backends.map((b) => `${f(s.vsTorch[p][b])}/${f(s.vsTorchMin[p][b])}`.padStart(14)).join('');
+      lines.push(`${`(${s.shape.join(',')})`.padEnd(17)}${p.padEnd(10)}${cells}${ratios}${f(s.copy.min).padStart(8)}`);
     }
   }
   if (r.stack) {
-    const cells = engines.map((e) => f(r.stack!.times[e]?.median).padStart(10)).join('');
-    const ratios = r.backends.map((b) => f(r.stack!.vsTorch[b]).padStart(12)).join('');
+    const cells = engines.map((e) => t(r.stack!.times[e]).padStart(16)).join('');
+    const ratios = r.backends
+      .map((b) => `${f(r.stack!.vsTorch[b])}/${f(r.stack!.vsTorchMin[b])}`.padStart(14))
+      .join('');
     lines.push(`${`stack (${r.stack.shape.join(',')})`.padEnd(27)}${cells}${ratios}`);
   }
-  lines.push('goals:');
+  lines.push('goals (shapes meeting the goal by median ratio / by best-of ratio; worst of each):');
   for (const g of r.goals) {
-    lines.push(`  ${g.backend} ${g.path} ≤ ${g.goal}× PyTorch: ${g.met}/${g.of} shapes (worst ${f(g.worst)}×)`);
+    lines.push(
+      `  ${g.backend} ${g.path} ≤ ${g.goal}× PyTorch: ${g.met}/${g.of} / ${g.metByMin}/${g.of} (worst ${f(g.worst)}× / ${f(g.worstByMin)}×)`,
+    );
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
