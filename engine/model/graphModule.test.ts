@@ -69,6 +69,13 @@ describe.each(['tiny_resnet', 'tiny_shuffle'])('%s vs torch', (name) => {
     }
   });
 
+  it('double(): parameters, buffers and graph constants compute in float64', () => {
+    const m = load().double().eval();
+    const [y] = m.forwardGraph([input().to('float64')]);
+    expect(y!.dtype).toBe('float64');
+    close(y!.toArray(), r.eval.data, 1e-5, 'float64 eval output');
+  });
+
   it('as exported, each BatchNorm runs in the mode its node says (training here)', () => {
     const m = load();
     expect(m.batchNormLayers().every((b) => b.module.training)).toBe(true);

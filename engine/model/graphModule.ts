@@ -9,6 +9,7 @@
 import { Module } from '../nn/module.js';
 import { BatchNorm } from '../nn/batchnorm.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { DType } from '../tensor/dtype.js';
 import { RuntimeError, ValueError, EngineError } from '../errors.js';
 import type { OnnxGraph, OnnxNode, ValueInfo } from '../io/onnx.js';
 import { buildPlan, type ExecPlan } from './plan.js';
@@ -75,6 +76,8 @@ export class GraphModule extends Module {
   private readonly plans = new Map<string, ExecPlan>();
   /** null: each Dropout node as its training_mode input says. */
   private dropoutForced: boolean | null = null;
+  /** Set by to(float32|float64): the dtype Constant nodes fold to. */
+  private castConstants: 'float32' | 'float64' | undefined = undefined;
 
   constructor(parts: GraphModuleParts) {
     super();
@@ -125,6 +128,18 @@ export class GraphModule extends Module {
   /** Dropout on (drops with the node's ratio) or off (identity) for every Dropout node. */
   setDropout(enabled: boolean): void {
     this.dropoutForced = enabled;
+  }
+
+  /** Casts parameters, buffers and the float constants of the graph (model.double() computes in float64). */
+  override to(dtype: DType): this {
+    super.to(dtype);
+    if (dtype === 'float32' || dtype === 'float64') {
+      for (const [k, t] of this.constInits)
+        if (t.dtype === 'float32' || t.dtype === 'float64') this.constInits.set(k, t.to(dtype));
+      this.castConstants = dtype;
+      this.plans.clear();
+    }
+    return this;
   }
 
   /** PyTorch's model.train(mode): BatchNorm and Dropout follow `mode`. */
@@ -237,6 +252,7 @@ export class GraphModule extends Module {
           bound: this.bound,
           constInits: this.constInits,
           maxFoldNumel: this.maxFoldNumel,
+          floatDtype: this.castConstants,
         });
       } catch (e) {
         // torch.onnx.export traces x.size() into constants: such a graph runs only at its export shapes.

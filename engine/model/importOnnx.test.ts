@@ -91,6 +91,14 @@ describe('import', () => {
       ),
     );
     expect(dyn.message).toContain("node 'r' (Reshape): shape (input 1) must be a constant known at load");
+    const cast = errorOf(() =>
+      loadOnnx(
+        buildOnnx(
+          model([['x', [2]]], [{ op: 'Cast', name: 'c', inputs: ['x'], outputs: ['y'], attrs: { to: { i: 11 } } }]),
+        ),
+      ),
+    );
+    expect(cast.message).toContain("node 'c' (Cast): runs only on constants known at load");
     const conv = errorOf(() =>
       loadOnnx(
         buildOnnx(

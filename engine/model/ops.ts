@@ -14,7 +14,7 @@ import { avgPool, globalAvgPool, maxPool } from '../nn/functional/pool.js';
 import { clip, hardSigmoid, hardSwish, sigmoid } from '../nn/functional/activations.js';
 import * as F from '../nn/functional/index.js';
 import { attrFloat, attrInt, attrInts, attrString, nodeError, normAxis } from './attrs.js';
-import { castTarget, values } from './constEval.js';
+import { values } from './constEval.js';
 import { splitSizes, windowGeometry } from './shapes.js';
 
 /**
@@ -166,11 +166,13 @@ const OPS: Record<string, OpRun> = {
     const { output, mask } = F.dropout(req(node, ins, 0), scalarInput(ins, 1) ?? 0.5, ctx.dropoutTraining(exported));
     return [output, mask];
   },
-  Cast: (node, ins) => [req(node, ins, 0).to(castTarget(node))],
 };
 
-/** Ops that only ever fold at load (their inputs' shapes or values are static). */
-const LOAD_ONLY = ['Constant', 'Shape'];
+/**
+ * Ops that only run at load, on constants (Shape of a static shape, Cast in shape arithmetic): the plan
+ * refuses a graph where one would have to run on a runtime value (a Cast there would cut autograd).
+ */
+export const LOAD_ONLY: ReadonlySet<string> = new Set(['Constant', 'Shape', 'Cast']);
 
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([...Object.keys(OPS), ...LOAD_ONLY]);
 

@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { attrFloat, attrInt, attrInts, attrTensor, nodeError } from './attrs.js';
 import { FOLDABLE, foldNode, makeTensor } from './constEval.js';
 import { inferShapes, type ShapeInput } from './shapes.js';
-import { checkNodeAttributes, isModuleNode, SUPPORTED_OPS } from './ops.js';
+import { checkNodeAttributes, isModuleNode, LOAD_ONLY, SUPPORTED_OPS } from './ops.js';
 
 export interface PlanStep {
   node: OnnxNode;
@@ -36,6 +36,8 @@ export interface PlanSources {
   constInits: ReadonlyMap<string, Tensor>;
   /** Elements a folded value may have. */
   maxFoldNumel: number;
+  /** The dtype float Constant nodes take (default: as the file has them). */
+  floatDtype?: 'float32' | 'float64';
 }
 
 /** Nodes in an order where every input is produced before use (the file's order when it already is). */
@@ -140,8 +142,15 @@ export function buildPlan(
       return { shape, value: consts.get(name) ?? null };
     });
     let folded: Tensor[] | null = null;
-    if (node.opType === 'Constant') folded = [constantValue(node)];
-    else if (node.opType === 'Shape') {
+    if (node.opType === 'Constant') {
+      const t = constantValue(node);
+      // Float constants compute in the model's dtype (model.double() makes them float64 too).
+      folded = [
+        src.floatDtype && t.dtype !== src.floatDtype && (t.dtype === 'float32' || t.dtype === 'float64')
+          ? t.to(src.floatDtype)
+          : t,
+      ];
+    } else if (node.opType === 'Shape') {
       const [[len]] = inferShapes(node, ins) as [[number]];
       const r = ins[0]!.shape.length;
       const start = attrInt(node, 'start', 0);
@@ -168,6 +177,8 @@ export function buildPlan(
       });
       continue;
     }
+    if (LOAD_ONLY.has(node.opType))
+      throw nodeError(node, 'runs only on constants known at load, not on runtime values');
     const outShapes = inferShapes(node, ins);
     node.outputs.forEach((o, k) => {
       if (!o) return;
