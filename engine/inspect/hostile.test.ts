@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCheckpointBytes } from '../io/checkpoint.js';
 import { OP } from '../io/pickleOps.js';
-import { PyDict } from '../io/pyobjects.js';
 import { torchBytes } from '../io/save.js';
 import { Tensor } from '../tensor/tensor.js';
 import { inspectCheckpoint } from './report.js';
@@ -21,13 +20,17 @@ describe('inspect on hostile and odd files', () => {
     expect(bn.batchNorm[0]).toMatchObject({ prefix: 'bn', numFeatures: 200_000_000 });
   });
 
-  it("{'model': sd, 'ema': sd}: both key paths are listed", () => {
-    const shared = new PyDict('OrderedDict');
-    for (let i = 0; i < 314; i++) shared.set(`layer${i}.weight`, f(i) as never);
-    const root = new PyDict().set('model', shared).set('ema', shared);
-    const r = inspectCheckpoint(loadCheckpointBytes(torchBytes(root)));
+  it("{'model': sd, 'ema': sd} as torch.save writes it (one dict, memo-shared): both key paths are listed", () => {
+    const p = start().op(OP.EMPTY_DICT, OP.MARK).str('model').orderedDict();
+    const sd = p.put();
+    p.op(OP.MARK);
+    for (let i = 0; i < 314; i++) p.str(`layer${i}.weight`).tensor(String(i), 'FloatStorage', 1, 0, [1], [1]);
+    p.op(OP.SETITEMS).str('ema').get(sd).op(OP.SETITEMS, OP.STOP);
+    const storages = Object.fromEntries(Array.from({ length: 314 }, (_, i) => [String(i), f32(i)]));
+    const r = inspectCheckpoint(loadCheckpointBytes(torchZip(p.bytes(), storages)));
     expect(r.tensors).toHaveLength(628);
     expect(r.tensors.filter((t) => t.key.startsWith('ema.'))).toHaveLength(314);
+    expect(r.tensors.find((t) => t.key === 'ema.layer7.weight')).toMatchObject({ min: 7, max: 7 });
     expect(r.stateDicts.map((s) => s.path)).toEqual(['model', 'ema']);
   });
 
