@@ -3,8 +3,8 @@
  * browser, no panel shows stale state. Each spec starts from a fresh page load, so one can run alone
  * (`node e2e/run.mjs --only 'workbench:'`). Every field is typed on the keyboard.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildStack, StateDict } from '../../engine/index.js';
 import { saveTorch } from '../../engine/io/index.js';
@@ -295,6 +295,56 @@ export const workbenchSpecs: Spec[] = [
       );
       await w.page.getByTestId('strict-renamed-message').filter({ hasText: 'loads cleanly' }).waitFor();
       await shell.screenshot('15-load-preview');
+    },
+  },
+  {
+    name: 'workbench: browser mode opens files — Ctrl+O upload, drop onto the window, ~ and relative paths, recent files',
+    async run(w) {
+      const shell = await fresh(w);
+      await shell.go('stack');
+      // Ctrl+O from any workspace: the file picker; the upload opens in the Checkpoint browser.
+      await w.page.locator('body').click({ position: { x: 600, y: 700 } });
+      const chooser = w.page.waitForEvent('filechooser', { timeout: 10_000 });
+      await w.page.keyboard.press('Control+O');
+      await (await chooser).setFiles(join(corpus, 'tiny_state_dict.pt'));
+      const summary = w.page.getByTestId('ck-summary');
+      await summary.filter({ hasText: '-tiny_state_dict.pt · torch-zip' }).waitFor({ timeout: 15_000 });
+      const copy = /^(\S+-tiny_state_dict\.pt) ·/.exec((await summary.textContent()) ?? '')?.[1] ?? '';
+      expectTrue(copy.includes('normscope-upload-') && existsSync(copy), `the upload's private copy exists: ${copy}`);
+      // A file dropped onto the window.
+      const bytes = readFileSync(join(corpus, 'tiny_v1.pt')).toString('base64');
+      // (A string: the e2e code compiles without DOM typings.)
+      await w.page.evaluate(`(() => {
+        const raw = Uint8Array.from(atob(${JSON.stringify(bytes)}), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([raw], 'tiny_v1.pt'));
+        for (const type of ['dragover', 'drop'])
+          document.body.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      })()`);
+      await summary.filter({ hasText: '-tiny_v1.pt · torch-zip' }).waitFor({ timeout: 15_000 });
+      // The first copy went away with its checkpoint.
+      for (let i = 0; i < 50 && existsSync(copy); i++) await w.page.waitForTimeout(100);
+      expectTrue(!existsSync(copy), `the first upload was removed when its checkpoint closed: ${copy}`);
+      // Typed paths: ~ is the host's home; a relative path says which folder it resolved against.
+      await typeInto(w.page.getByTestId('ck-path'), '~/no-such-normscope-file.pt', { enter: true });
+      await w.page
+        .getByTestId('ck-error')
+        .filter({ hasText: `~ is ${homedir()}` })
+        .waitFor({ timeout: 10_000 });
+      await typeInto(w.page.getByTestId('ck-path'), 'engine/io/fixtures/corpus/mlp_bn_v1.pt', { enter: true });
+      await summary
+        .filter({ hasText: join(process.cwd(), 'engine/io/fixtures/corpus/mlp_bn_v1.pt') })
+        .waitFor({ timeout: 15_000 });
+      await w.page.getByText(`relative paths resolve against the host's folder ${process.cwd()}`).waitFor();
+      // Recent files: the typed one is listed (uploads are not), and opens again from the list.
+      const recent = w.page.getByTestId('ck-recent');
+      await recent.getByText('mlp_bn_v1.pt').waitFor();
+      expectTrue(!((await recent.textContent()) ?? '').includes('tiny_v1.pt'), 'an upload is not a recent file');
+      await typeInto(w.page.getByTestId('ck-path'), join(corpus, 'tiny_state_dict_next.pt'), { enter: true });
+      await summary.filter({ hasText: 'tiny_state_dict_next.pt' }).waitFor({ timeout: 15_000 });
+      await recent.getByText('mlp_bn_v1.pt').click();
+      await summary.filter({ hasText: 'mlp_bn_v1.pt' }).waitFor({ timeout: 15_000 });
+      await shell.screenshot('15-browser-open');
     },
   },
 ];

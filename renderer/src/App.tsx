@@ -1,6 +1,7 @@
 /** The window shell: workspace navigation, theme, connection state, and keyboard shortcuts. */
 import { useEffect, useState } from 'react';
 import { ErrorBox } from './components/common';
+import { BrowserOpen, pickFile } from './components/OpenFile';
 import { useApp, useAppShallow } from './store/hooks';
 import type { AppStore, WorkspaceId } from './store/store';
 import { Backends } from './workspaces/Backends';
@@ -43,6 +44,12 @@ export function handleShortcut(
     void s.build();
     return true;
   }
+  // Ctrl+O: browser mode's file picker (Electron's File → Open menu item owns the accelerator there).
+  if (mod && !e.shiftKey && e.key.toLowerCase() === 'o' && s.info?.runtime === 'browser') {
+    s.setWorkspace('checkpoints');
+    pickFile();
+    return true;
+  }
   if (typing || mod || e.altKey) return false;
   if (e.key === 'Escape' && s.runJob) {
     void s.cancelRun();
@@ -65,6 +72,7 @@ export function handleShortcut(
 export const SHORTCUTS: Array<[string, string]> = [
   ['Alt+1 … Alt+8', 'switch workspace'],
   ['Ctrl+B', 'build the stack'],
+  ['Ctrl+O', 'open a checkpoint file'],
   ['F', 'forward (Stepping)'],
   ['S', 'train step: forward, loss, backward, SGD (Stepping)'],
   ['R', 'run N steps (Stepping)'],
@@ -168,6 +176,7 @@ export function App({ store }: { store: AppStore }) {
         <View />
       </main>
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
+      <BrowserOpen />
     </div>
   );
 }

@@ -5,12 +5,17 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type { ContractClient } from '../../../app/shared/contract';
 import type { StackSpec } from '../../../app/shared/stackSpec';
+import type { Uploader } from '../client/upload';
 import type { AppState } from './store';
 
 export interface SliceKit {
   set: StoreApi<AppState>['setState'];
   get: StoreApi<AppState>['getState'];
   client: ContractClient;
+  /** Browser mode: sends a file's bytes to the host (null in Electron, which opens files by path). */
+  uploader: Uploader | null;
+  /** Where the recent files list is kept (localStorage in the window). */
+  recentStore: RecentStore;
   /** Runs a host call, storing its error under `errorKey` (cleared on success). */
   attempt<T>(errorKey: keyof AppState, fn: () => Promise<T>): Promise<T | undefined>;
   /** Replaces the stack's spec (dropping a stale conversion preview) and validates it. */
@@ -32,7 +37,38 @@ let jobCounter = 0;
 /** A fresh id for a long job (the host reports its progress and can cancel it by this id). */
 export const newJobId = (kind: string): string => `${kind}-${Date.now().toString(36)}-${++jobCounter}`;
 
-export function makeKit(set: SliceKit['set'], get: SliceKit['get'], client: ContractClient): SliceKit {
+export interface RecentStore {
+  load(): string[];
+  save(paths: string[]): void;
+}
+
+const RECENT_KEY = 'normscope.recentFiles';
+/** localStorage where the page has it (nothing is kept otherwise). */
+export const localRecent: RecentStore = {
+  load() {
+    try {
+      const v: unknown = JSON.parse(globalThis.localStorage?.getItem(RECENT_KEY) ?? '[]');
+      return Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string').slice(0, 10) : [];
+    } catch {
+      return [];
+    }
+  },
+  save(paths) {
+    try {
+      globalThis.localStorage?.setItem(RECENT_KEY, JSON.stringify(paths));
+    } catch {
+      // storage off: the list lasts for this page only
+    }
+  },
+};
+
+export function makeKit(
+  set: SliceKit['set'],
+  get: SliceKit['get'],
+  client: ContractClient,
+  uploader: Uploader | null = null,
+  recentStore: RecentStore = localRecent,
+): SliceKit {
   const attempt = async <T>(errorKey: keyof AppState, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       const v = await fn();
@@ -57,5 +93,5 @@ export function makeKit(set: SliceKit['set'], get: SliceKit['get'], client: Cont
       modelVersion: s.modelVersion + 1,
       ...extra,
     }));
-  return { set, get, client, attempt, setSpec, modelChanged };
+  return { set, get, client, uploader, recentStore, attempt, setSpec, modelChanged };
 }

@@ -5,7 +5,8 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ContractClient } from '../../../app/shared/contract';
-import { makeKit } from './kit';
+import type { Uploader } from '../client/upload';
+import { makeKit, type RecentStore } from './kit';
 import { appSlice, type AppSlice, type Theme } from './slices/app';
 import { backendsSlice, type BackendsSlice } from './slices/backends';
 import { checkpointSlice, loadSlice, type CheckpointSlice, type LoadSlice } from './slices/checkpoints';
@@ -30,9 +31,12 @@ export type AppState = AppSlice &
 
 export type AppStore = StoreApi<AppState>;
 
-export function createAppStore(client: ContractClient, opts: { theme?: Theme } = {}): AppStore {
+export function createAppStore(
+  client: ContractClient,
+  opts: { theme?: Theme; uploader?: Uploader | null; recent?: RecentStore } = {},
+): AppStore {
   return createStore<AppState>()((set, get) => {
-    const kit = makeKit(set, get, client);
+    const kit = makeKit(set, get, client, opts.uploader ?? null, opts.recent);
 
     // Events the host pushes land in the slices they belong to.
     client.on('progress', (p) =>

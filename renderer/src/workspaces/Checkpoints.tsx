@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { CheckpointNode, TensorRow } from '../../../app/shared/contract';
 import { Empty, ErrorBox, FeatureGate, fmtNum, Progress, shapeText } from '../components/common';
+import { pickFile } from '../components/OpenFile';
 import { VirtualTable } from '../components/VirtualTable';
 import { useApp } from '../store/hooks';
 
@@ -49,6 +50,9 @@ export function Checkpoints() {
   const cancelJob = useApp((s) => s.cancelJob);
   const chooseFile = useApp((s) => s.chooseFile);
   const desktop = useApp((s) => s.info?.runtime === 'electron');
+  const browser = useApp((s) => s.info?.runtime === 'browser');
+  const upload = useApp((s) => s.upload);
+  const recent = useApp((s) => s.recentFiles);
   const [path, setPath] = useState('');
   const [filter, setFilter] = useState('');
   // A file opened from elsewhere (File → Open, a drop, Open Recent, the command line) shows its path here.
@@ -66,7 +70,7 @@ export function Checkpoints() {
         <div className="toolbar">
           <input
             className="wide"
-            placeholder="path to a .pt / .pth / .ckpt / .bin / .safetensors file on the host"
+            placeholder="path of a .pt / .pth / .ckpt / .bin / .safetensors file on the host (~ is its home folder)"
             value={path}
             onChange={(e) => setPath(e.target.value)}
             onKeyDown={(e) => e.key === 'Enter' && path && void open(path, false)}
@@ -93,7 +97,40 @@ export function Checkpoints() {
           >
             Open
           </button>
+          {browser && (
+            <button onClick={pickFile} disabled={!!upload || !!job} data-testid="ck-upload" title="Ctrl+O">
+              Upload a file…
+            </button>
+          )}
         </div>
+        {upload && (
+          <div
+            className="progress"
+            role="progressbar"
+            aria-valuenow={upload.total ? Math.round((100 * upload.done) / upload.total) : 0}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            data-testid="ck-upload-progress"
+          >
+            <div
+              className="progress-fill"
+              style={{ width: `${upload.total ? (100 * upload.done) / upload.total : 0}%` }}
+            />
+            <span className="progress-label">
+              uploading {upload.name} ({upload.done.toLocaleString()} of {upload.total.toLocaleString()} bytes)
+            </span>
+          </div>
+        )}
+        {recent.length > 0 && (
+          <div className="toolbar recent" data-testid="ck-recent">
+            <span className="muted">recent:</span>
+            {recent.map((p) => (
+              <button key={p} className="link" title={p} onClick={() => void open(p, false)} disabled={!!job}>
+                {p.split(/[\\/]/).pop()}
+              </button>
+            ))}
+          </div>
+        )}
         <Progress jobId={job} />
         {job && (
           <button onClick={() => void cancelJob(job)} data-testid="ck-cancel">
@@ -111,8 +148,9 @@ export function Checkpoints() {
         )}
         {!ck ? (
           <Empty>
-            Open a checkpoint: type its path (on the host) here, or in Electron use File → Open (Ctrl+O), Open Recent,
-            or pass it on the command line.
+            {browser
+              ? 'Open a checkpoint: type its path on the host (a relative path resolves against the folder the server runs in), upload one (Ctrl+O), or drop a file onto the window.'
+              : 'Open a checkpoint: type its path here, or use File → Open (Ctrl+O), Open Recent, a drop onto the window, or the command line.'}
           </Empty>
         ) : (
           <>

@@ -14,6 +14,14 @@ export interface CheckpointSlice {
   checkpointError: string | null;
   checkpointJob: string | null;
   openCheckpoint(path: string, tensorsOnly: boolean): Promise<void>;
+  /** Browser mode: a file being uploaded (name, bytes sent, size). */
+  upload: { name: string; done: number; total: number } | null;
+  /** Paths of the host's copies of uploaded files (removed when their checkpoint closes). */
+  uploads: string[];
+  /** Paths opened before, newest first (the host's paths; uploads are not kept). */
+  recentFiles: string[];
+  /** Browser mode: sends `file` to the host and opens the copy. */
+  uploadAndOpen(file: File): Promise<void>;
   loadTensorRows(filter: string, upTo: number): Promise<void>;
   stackNotes: string[];
   buildStackFromCheckpoint(): Promise<void>;
@@ -29,8 +37,41 @@ export interface LoadSlice {
   exportStateDict(path: string, format: 'pt' | 'safetensors'): Promise<void>;
 }
 
-export function checkpointSlice({ set, get, client, attempt, modelChanged }: SliceKit): CheckpointSlice {
+export function checkpointSlice({
+  set,
+  get,
+  client,
+  attempt,
+  modelChanged,
+  uploader,
+  recentStore,
+}: SliceKit): CheckpointSlice {
+  const remember = (path: string) => {
+    if (get().uploads.includes(path)) return;
+    const recentFiles = [path, ...get().recentFiles.filter((p) => p !== path)].slice(0, 8);
+    recentStore.save(recentFiles);
+    set({ recentFiles });
+  };
+  const discardIfUpload = (path: string) => {
+    if (!uploader || !get().uploads.includes(path)) return;
+    set((s) => ({ uploads: s.uploads.filter((p) => p !== path) }));
+    void uploader.discard(path);
+  };
   return {
+    upload: null,
+    uploads: [],
+    recentFiles: recentStore.load(),
+    async uploadAndOpen(file) {
+      if (!uploader) return set({ checkpointError: 'uploads are for browser mode: open the file by its path' });
+      set({ upload: { name: file.name, done: 0, total: file.size }, workspace: 'checkpoints' });
+      const r = await attempt('checkpointError', () =>
+        uploader.upload(file, (done, total) => set({ upload: { name: file.name, done, total } })),
+      );
+      set({ upload: null });
+      if (!r) return;
+      set((s) => ({ uploads: [...s.uploads, r.path] }));
+      await get().openCheckpoint(r.path, false);
+    },
     checkpoint: null,
     checkpointRows: null,
     checkpointError: null,
@@ -45,9 +86,17 @@ export function checkpointSlice({ set, get, client, attempt, modelChanged }: Sli
       // Whatever the outcome, the previous file is no longer what the browser shows: a failed open
       // must not leave its tree, table and "load from this file" buttons pointing at the old file.
       const old = get().checkpoint;
-      if (old) void client.call('checkpoint.close', { id: old.id }).catch(() => undefined);
+      if (old) {
+        void client.call('checkpoint.close', { id: old.id }).catch(() => undefined);
+        if (old.path !== checkpoint?.path) discardIfUpload(old.path);
+      }
       set({ checkpoint: checkpoint ?? null, checkpointRows: null, loadPreview: null, loadReport: null });
-      if (!checkpoint) return;
+      if (!checkpoint) {
+        // The retry of a refused file ("Open tensors only") still needs the uploaded copy.
+        if (!get().checkpointError?.includes('refused global')) discardIfUpload(path);
+        return;
+      }
+      remember(checkpoint.path);
       await get().loadTensorRows('', 500);
     },
     stackNotes: [],
