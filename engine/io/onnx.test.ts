@@ -142,6 +142,13 @@ describe('readOnnx on hostile and malformed files', () => {
     expect(rank.message).toContain('maxRank');
   });
 
+  it('declared input shapes are checked: negative dims, giant shapes', () => {
+    const neg = errorOf(() => readOnnx(buildOnnx({ ...relu, inputs: [{ name: 'x', shape: [-3, 2] }] })));
+    expect(neg.message).toContain("value 'x': invalid dimension -3");
+    const big = errorOf(() => readOnnx(buildOnnx({ ...relu, inputs: [{ name: 'x', shape: [1e6, 1e6, 1e6] }] })));
+    expect(big.message).toContain('maxTensorNumel');
+  });
+
   it('node, initializer and file-size budgets name themselves', () => {
     const bytes = buildOnnx(relu);
     expect(errorOf(() => readOnnx(bytes, { budgets: { maxNodes: 0 } })).message).toContain('maxNodes budget (0)');

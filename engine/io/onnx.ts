@@ -175,8 +175,8 @@ export function readOnnx(bytes: Uint8Array, opts: OnnxReadOptions = {}): OnnxMod
   });
 
   const nodes = nodesIn.map((n, i) => readNode(n, i, budgets, budgetedExternal));
-  const inputs = (g.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(valueInfo);
-  const outputs = (g.output ?? []).map(valueInfo);
+  const inputs = (g.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map((v) => valueInfo(v, budgets));
+  const outputs = (g.output ?? []).map((v) => valueInfo(v, budgets));
   if (outputs.length === 0) throw new OnnxError(`${fileName}: the graph has no outputs`);
   return {
     irVersion,
@@ -260,12 +260,28 @@ function readAttr(
   }
 }
 
-function valueInfo(v: ValueInfoProtoLike): ValueInfo {
+function valueInfo(v: ValueInfoProtoLike, budgets: OnnxBudgets): ValueInfo {
   const tt = v.type?.tensor_type;
   const dims = tt?.shape?.dim ?? [];
+  const name = v.name ?? '';
+  if (dims.length > budgets.maxRank) {
+    throw new OnnxError(`value '${name}': ${dims.length} dimensions, over the maxRank budget (${budgets.maxRank})`);
+  }
   // protobufjs puts defaults on the prototype: presence is an own property.
   const shape = dims.map((d) => (has(d, 'dim_value') ? num(d.dim_value) : d.dim_param || '?'));
-  return { name: v.name ?? '', shape, dtype: onnxDtypeName(tt?.elem_type ?? 0) };
+  let numel = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number') continue;
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new OnnxError(`value '${name}': invalid dimension ${d} in [${shape.join(', ')}]`);
+    numel *= d;
+  }
+  if (numel > budgets.maxTensorNumel) {
+    throw new OnnxError(
+      `value '${name}': shape [${shape.join(', ')}] is over the maxTensorNumel budget (${budgets.maxTensorNumel})`,
+    );
+  }
+  return { name, shape, dtype: onnxDtypeName(tt?.elem_type ?? 0) };
 }
 
 function has(o: object, key: string): boolean {

@@ -1,5 +1,6 @@
 /** Import and the op table on small hand-built graphs: attribute mapping, folding, refusals at load. */
 import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildOnnx, type ModelSpec, type NodeSpec, type InitSpec } from '../io/onnxBuild.js';
 import { OnnxError } from '../io/onnxError.js';
@@ -285,6 +286,52 @@ describe('import', () => {
     );
     expect(conv3d.message).toContain("node 'c3' (Conv)");
     expect(conv3d.message).toContain('1-D or 2-D convolution');
+  });
+});
+
+describe('hostile files through import and run', () => {
+  it('flipped bytes: loading and running give an OnnxError or a result, never another exception', () => {
+    for (const name of ['tiny_resnet', 'tiny_shuffle']) {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(__dirname, 'fixtures', `${name}.onnx`)));
+      let seed = 7;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      for (let k = 0; k < 150; k++) {
+        const b = bytes.slice();
+        for (let j = 0; j < 2; j++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+        try {
+          const m = loadOnnx(b);
+          const shape = m.graphInputs[0]!.shape.map((d) => (typeof d === 'number' ? d : 1));
+          if (shape.reduce((p, d) => p * d, 1) <= 4096) m.forwardGraph([f32(shape)]);
+        } catch (e) {
+          expect(e, `${name} case ${k}: ${(e as Error).message}`).toBeInstanceOf(OnnxError);
+        }
+      }
+    }
+  });
+
+  it('a kernel_shape that disagrees with the weight is refused at load', () => {
+    const e = errorOf(() =>
+      loadOnnx(
+        buildOnnx(
+          model(
+            [['x', [1, 1, 4, 4]]],
+            [
+              {
+                op: 'Conv',
+                name: 'k',
+                inputs: ['x', 'c.weight'],
+                outputs: ['y'],
+                attrs: { kernel_shape: { ints: [3, 3] } },
+              },
+            ],
+            {
+              initializers: [{ name: 'c.weight', dims: [1, 1, 2, 2], data: [1, 1, 1, 1] }],
+            },
+          ),
+        ),
+      ),
+    );
+    expect(e.message).toContain("node 'k' (Conv): kernel_shape [3, 3] does not match weight [1, 1, 2, 2]");
   });
 });
 

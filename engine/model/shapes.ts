@@ -125,6 +125,9 @@ export function inferShapes(node: OnnxNode, ins: (ShapeInput | null)[]): number[
         throw nodeError(node, `input channels ${x[1]} do not match weight [${w.join(', ')}] with group ${group}`);
       }
       const kernel = attrInts(node, 'kernel_shape') ?? w.slice(2);
+      if (kernel.length !== w.length - 2 || kernel.some((k, i) => k !== w[i + 2])) {
+        throw nodeError(node, `kernel_shape [${kernel.join(', ')}] does not match weight [${w.join(', ')}]`);
+      }
       if (ins[2] && (ins[2].shape.length !== 1 || ins[2].shape[0] !== w[0]))
         throw nodeError(node, `bias must have ${w[0]} values`);
       return [[x[0]!, w[0]!, ...windowed(node, x, kernel, false)]];
