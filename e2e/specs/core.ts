@@ -5,6 +5,7 @@ import { StateDictPage } from '../pages/others.js';
 import { Shell } from '../pages/shell.js';
 import { StackPage } from '../pages/stack.js';
 import { SteppingPage } from '../pages/stepping.js';
+import { TOKEN_MESSAGE, TokenPage } from '../pages/token.js';
 
 export const coreSpecs: Spec[] = [
   {
@@ -25,9 +26,36 @@ export const coreSpecs: Spec[] = [
     name: 'the server refuses requests without the token',
     async run(w) {
       const base = w.served.url.replace(/\?token=.*$/, '');
-      // A fresh client (no cookie) without the token, and with a wrong one.
+      // A fresh client without the token, and with a wrong one.
       expectTrue((await fetch(base)).status === 403, '403 without a token');
       expectTrue((await fetch(`${base}?token=guess`)).status === 403, '403 with a wrong token');
+    },
+  },
+  {
+    name: 'token: out of the address bar, no cookie, reload keeps working, a tab without it is told so',
+    async run(w) {
+      const token = new URL(w.served.url).searchParams.get('token');
+      const tab = new TokenPage(w.page);
+      expectTrue(!tab.urlHasToken(), `the address bar holds no token: ${w.page.url()}`);
+      expectTrue((await tab.storedToken()) === token, 'the tab keeps the token in sessionStorage');
+      const cookies = await w.context.cookies();
+      expectTrue(cookies.length === 0, `no cookie at all: ${JSON.stringify(cookies)}`);
+      // A reload arrives without ?token=; the token page retries with the stored one.
+      await w.page.reload({ waitUntil: 'domcontentloaded' });
+      await new Shell(w.page).waitReady();
+      expectTrue(!tab.urlHasToken(), `after a reload the address bar holds no token: ${w.page.url()}`);
+      const base = w.served.url.replace(/\?token=.*$/, '');
+      for (const url of [base, `${base}?token=guess`]) {
+        const other = await w.context.newPage();
+        try {
+          await other.goto(url, { waitUntil: 'domcontentloaded' });
+          const said = await new TokenPage(other).message();
+          expectTrue(said === TOKEN_MESSAGE, `${url} says exactly the token message: ${said}`);
+          expectTrue(!new TokenPage(other).urlHasToken(), `a wrong token leaves the address bar too: ${other.url()}`);
+        } finally {
+          await other.close();
+        }
+      }
     },
   },
   {
