@@ -309,6 +309,28 @@ describe('hostile files through import and run', () => {
     }
   });
 
+  it('constant inputs out of range are refused at load: Gather indices, negative Pad, Dropout ratio, Clip bounds', () => {
+    const load = (nodes: NodeSpec[], initializers: InitSpec[]) =>
+      errorOf(() => loadOnnx(buildOnnx(model([['x', [2, 3]]], nodes, { initializers }))));
+    expect(
+      load(
+        [{ op: 'Gather', name: 'g', inputs: ['x', 'i'], outputs: ['y'], attrs: { axis: { i: 1 } } }],
+        [i64('i', [3])],
+      ).message,
+    ).toContain("node 'g' (Gather): indices [3] are out of bounds for axis 1 of size 3");
+    expect(
+      load([{ op: 'Pad', name: 'p', inputs: ['x', 'pads'], outputs: ['y'] }], [i64('pads', [0, -1, 0, 0])]).message,
+    ).toContain('negative pads');
+    expect(
+      load([{ op: 'Dropout', name: 'd', inputs: ['x', 'r'], outputs: ['y'] }], [{ name: 'r', dims: [], data: [1] }])
+        .message,
+    ).toContain('ratio 1 is not in [0, 1)');
+    expect(
+      load([{ op: 'Clip', name: 'c', inputs: ['x', 'lo'], outputs: ['y'] }], [{ name: 'lo', dims: [2], data: [0, 1] }])
+        .message,
+    ).toContain('must be a scalar');
+  });
+
   it('a kernel_shape that disagrees with the weight is refused at load', () => {
     const e = errorOf(() =>
       loadOnnx(

@@ -92,10 +92,20 @@ export function inferShapes(node: OnnxNode, ins: (ShapeInput | null)[]): number[
   };
   const x = ins[0]?.shape ?? [];
   const op = node.opType;
+  if (op === 'Clip') {
+    for (const i of [1, 2]) {
+      if (ins[i] && shapeNumel(ins[i].shape) !== 1) throw nodeError(node, `min/max (input ${i}) must be a scalar`);
+    }
+  }
   if (SAME_SHAPE.has(op)) return [[...req(0).shape]];
   switch (op) {
-    case 'Dropout':
+    case 'Dropout': {
+      const ratio = ins[1]?.value;
+      if (ins[1] && shapeNumel(ins[1].shape) !== 1) throw nodeError(node, 'ratio must be a scalar');
+      if (ratio && !(ratio.getFlat(0) >= 0 && ratio.getFlat(0) < 1))
+        throw nodeError(node, `ratio ${ratio.getFlat(0)} is not in [0, 1)`);
       return [[...req(0).shape], [...req(0).shape]];
+    }
     case 'Add':
     case 'Sub':
     case 'Mul':
@@ -185,8 +195,15 @@ export function inferShapes(node: OnnxNode, ins: (ShapeInput | null)[]): number[
           ins[4] ? constInput(4, 'steps') : null,
         ).shape,
       ];
-    case 'Gather':
-      return [gatherShape(req(0).shape, req(1).shape, normAxis(node, attrInt(node, 'axis', 0), x.length))];
+    case 'Gather': {
+      const axis = normAxis(node, attrInt(node, 'axis', 0), x.length);
+      const idx = req(1).value;
+      const dim = x[axis]!;
+      if (idx && values(idx).some((i) => i < -dim || i >= dim)) {
+        throw nodeError(node, `indices [${values(idx).join(', ')}] are out of bounds for axis ${axis} of size ${dim}`);
+      }
+      return [gatherShape(req(0).shape, req(1).shape, axis)];
+    }
     case 'Unsqueeze':
       return [unsqueezeShape(node, req(0).shape, constInput(1, 'axes'))];
     case 'Squeeze':
@@ -202,6 +219,8 @@ export function inferShapes(node: OnnxNode, ins: (ShapeInput | null)[]): number[
       const pads = constInput(1, 'pads');
       if (pads.length !== 2 * x.length)
         throw nodeError(node, `pads must have ${2 * x.length} values, got ${pads.length}`);
+      if (pads.some((p) => p < 0))
+        throw nodeError(node, `negative pads [${pads.join(', ')}] (cropping) are not supported`);
       return [x.map((d, i) => d + pads[i]! + pads[x.length + i]!)];
     }
     case 'Split': {
