@@ -322,8 +322,10 @@ describe('hostile files through import and run', () => {
       load([{ op: 'Pad', name: 'p', inputs: ['x', 'pads'], outputs: ['y'] }], [i64('pads', [0, -1, 0, 0])]).message,
     ).toContain('negative pads');
     expect(
-      load([{ op: 'Dropout', name: 'd', inputs: ['x', 'r'], outputs: ['y'] }], [{ name: 'r', dims: [], data: [1] }])
-        .message,
+      load(
+        [{ op: 'Dropout', name: 'd', inputs: ['x', 'onnx::r'], outputs: ['y'] }],
+        [{ name: 'onnx::r', dims: [], data: [1] }],
+      ).message,
     ).toContain('ratio 1 is not in [0, 1)');
     expect(
       load([{ op: 'Clip', name: 'c', inputs: ['x', 'lo'], outputs: ['y'] }], [{ name: 'lo', dims: [2], data: [0, 1] }])
