@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../../engine/io/testUtil.js';
-import { EXPANSION_SLACK, DEFAULT_BUDGETS } from '../../engine/io/budgets.js';
+import { tempDir } from '../../engine/testing.js';
+import { EXPANSION_SLACK, DEFAULT_BUDGETS } from '../../engine/testing.js';
 import { bombCorpus } from '../../tools/bombCorpus.js';
 import type { BombRunLine } from '../../tools/bombRun.js';
 
@@ -90,4 +90,34 @@ describe('bomb corpus: every command, bounded', () => {
       }
     });
   }
+});
+
+describe('budget options', () => {
+  const BIN = path.resolve('bin/normscope.mjs');
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NORMSCOPE_FROM_SOURCE: '1' },
+      timeout: WALL_MS,
+    });
+
+  it(
+    'a refusal names the option; the option raises the budget; a bad value is a usage error',
+    { timeout: 3 * WALL_MS },
+    () => {
+      const deep = bombCorpus(true).find((b) => b.name === 'metadata_deep.pt')!;
+      const file = path.join(dir, 'budget_' + deep.name);
+      fs.writeFileSync(file, deep.bytes);
+      const refused = cli(['inspect', file]);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/BudgetError: nesting depth budget exceeded.*raise it with --max-depth N/);
+      const raised = cli(['inspect', file, '--max-depth', '200000']);
+      expect(raised.stderr).not.toMatch(/BudgetError/);
+      expect(raised.status).toBe(0);
+      expect(raised.stdout).toMatch(/bn\.running_var/);
+      const bad = cli(['inspect', file, '--max-depth', 'lots']);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/--max-depth needs a positive number/);
+    },
+  );
 });
