@@ -347,4 +347,56 @@ export const workbenchSpecs: Spec[] = [
       await shell.screenshot('15-browser-open');
     },
   },
+  {
+    name: 'workbench: exact values — chart hover read-outs and per-channel tables with CSV (inspector, diff)',
+    async run(w) {
+      const shell = await fresh(w);
+      const stack = new StackPage(w.page);
+      await shell.go('stack');
+      await stack.preset('MLP (BatchNorm1d)');
+      await stack.build();
+      await shell.go('stepping');
+      await w.page.getByTestId('train-step').click();
+      await w.page.getByTestId('step-count').filter({ hasText: 'step 1 ' }).waitFor();
+      await shell.go('inspect');
+      const chart = w.page.getByTestId('weight-chart').locator('svg');
+      const box = (await chart.boundingBox())!;
+      await w.page.mouse.move(box.x + 3, box.y + box.height / 2);
+      const tip = (await w.page.getByTestId('chart-tip').textContent()) ?? '';
+      expectTrue(/^channel 0: -?\d/.test(tip), `hover says the channel and its value: ${tip}`);
+      await w.page
+        .getByTestId('mean-chart')
+        .locator('svg')
+        .hover({ position: { x: 3, y: 10 } });
+      const tip2 = (await w.page.getByTestId('chart-tip').textContent()) ?? '';
+      expectTrue(tip2.startsWith('channel 0: batch mean ') && tip2.includes('running_mean '), `line read-out: ${tip2}`);
+      const table = w.page.getByTestId('inspect-channels');
+      await table.locator('.vbody .vrow').first().waitFor();
+      const header = (await table.locator('.vhead').textContent()) ?? '';
+      expectTrue(header.includes('running_var'), `table columns: ${header}`);
+      await w.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(w.served.url).origin });
+      await w.page.getByTestId('inspect-channels-copy').click();
+      await table.getByText('copied 32 rows as CSV').waitFor();
+      const csv = (await w.page.evaluate('navigator.clipboard.readText()')) as string;
+      expectTrue(
+        csv.startsWith('channel,weight,bias,batch mean,running_mean,') && csv.split('\n').length === 34,
+        `CSV: ${csv.slice(0, 120)}`,
+      );
+      // The diff's per-channel table.
+      await shell.go('diff');
+      await typeInto(w.page.getByTestId('diff-a'), join(corpus, 'tiny_state_dict.pt'));
+      await typeInto(w.page.getByTestId('diff-b'), join(corpus, 'tiny_state_dict_next.pt'));
+      await w.page.getByTestId('diff-run').click();
+      await w.page.getByTestId('diff-channels').locator('.vbody .vrow').first().waitFor({ timeout: 15_000 });
+      const dh = (await w.page.getByTestId('diff-channels').locator('.vhead').textContent()) ?? '';
+      expectTrue(dh.includes('B − A'), `diff table columns: ${dh}`);
+      await w.page
+        .getByTestId('diff-overlays')
+        .locator('svg')
+        .first()
+        .hover({ position: { x: 3, y: 10 } });
+      const tip3 = (await w.page.getByTestId('chart-tip').textContent()) ?? '';
+      expectTrue(tip3.startsWith('channel 0: A '), `diff overlay read-out: ${tip3}`);
+    },
+  },
 ];

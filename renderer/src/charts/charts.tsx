@@ -2,7 +2,7 @@
  * Small SVG charts (no chart library): per-channel bars, line series, histograms, A/B overlays.
  * Colours come from CSS variables so both themes work; every chart has a title for screen readers.
  */
-import { memo } from 'react';
+import { memo, useState } from 'react';
 
 const W = 360;
 const H = 120;
@@ -27,19 +27,45 @@ function extent(values: ArrayLike<number>[]): [number, number] {
 const fmt = (v: number): string =>
   Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(3);
 
+/** The shortest decimal text that reads back as the same float32 (what PyTorch prints for a float32). */
+function float32Text(v: number): string {
+  for (let p = 1; p <= 9; p++) {
+    const t = v.toPrecision(p);
+    if (Math.fround(Number(t)) === v) return String(Number(t));
+  }
+  return String(v);
+}
+
+/** Item `i` of `values` exactly as stored (float32 arrays as float32, everything else as float64). */
+export function exactAt(values: ArrayLike<number>, i: number): string {
+  const v = values[i];
+  if (v === undefined) return '—';
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  return values instanceof Float32Array ? float32Text(v) : String(v);
+}
+const exact = (v: number | undefined): string => (v === undefined ? '—' : exactAt([v], 0));
+
+/**
+ * The frame of every chart, with its hover read-out: `hover` maps a position across the plot (0…1)
+ * to the item under the pointer and `describe` says its exact value(s) ("channel 3: 0.0123").
+ */
 function Frame({
   title,
   lo,
   hi,
   children,
   testId,
+  hover,
 }: {
   title: string;
   lo: number;
   hi: number;
   children: React.ReactNode;
   testId?: string;
+  hover?: { at: (fx: number) => number | null; describe: (i: number) => string };
 }) {
+  const [tip, setTip] = useState<{ text: string; left: number } | null>(null);
   return (
     <figure className="chart" data-testid={testId}>
       <figcaption>
@@ -48,12 +74,37 @@ function Frame({
           {fmt(lo)} … {fmt(hi)}
         </span>
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={title} preserveAspectRatio="none">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={title}
+        preserveAspectRatio="none"
+        onMouseMove={
+          hover &&
+          ((e) => {
+            const box = e.currentTarget.getBoundingClientRect();
+            const fx = (((e.clientX - box.left) / box.width) * W - PAD) / (W - 2 * PAD);
+            const i = hover.at(Math.min(1, Math.max(0, fx)));
+            setTip(i === null ? null : { text: hover.describe(i), left: e.clientX - box.left });
+          })
+        }
+        onMouseLeave={() => setTip(null)}
+      >
         {children}
       </svg>
+      {tip && (
+        <div className="chart-tip" role="tooltip" data-testid="chart-tip" style={{ left: tip.left }}>
+          {tip.text}
+        </div>
+      )}
     </figure>
   );
 }
+
+/** The bar (of `n`) under a position across the plot. */
+const barAt = (n: number) => (fx: number) => (n ? Math.min(n - 1, Math.floor(fx * n)) : null);
+/** The point (of `n`, spread end to end) nearest a position across the plot. */
+const pointAt = (n: number) => (fx: number) => (n ? Math.round(fx * Math.max(0, n - 1)) : null);
 
 /** One bar per channel (values around zero draw up or down from the zero line). */
 export const ChannelBars = memo(function ChannelBars({
@@ -61,11 +112,14 @@ export const ChannelBars = memo(function ChannelBars({
   values,
   highlight,
   testId,
+  itemLabel = 'channel',
 }: {
   title: string;
   values: ArrayLike<number> | null;
   highlight?: number[];
   testId?: string;
+  /** What one bar is, in the hover read-out. */
+  itemLabel?: string;
 }) {
   if (!values || values.length === 0) return <div className="chart empty">{title}: no values</div>;
   const [lo0, hi0] = extent([values]);
@@ -92,7 +146,13 @@ export const ChannelBars = memo(function ChannelBars({
     );
   }
   return (
-    <Frame title={title} lo={lo} hi={hi} testId={testId}>
+    <Frame
+      title={title}
+      lo={lo}
+      hi={hi}
+      testId={testId}
+      hover={{ at: barAt(values.length), describe: (i) => `${itemLabel} ${i}: ${exactAt(values, i)}` }}
+    >
       <line x1={PAD} x2={W - PAD} y1={y(0)} y2={y(0)} className="axis" />
       {bars}
     </Frame>
@@ -104,10 +164,13 @@ export const Lines = memo(function Lines({
   title,
   series,
   testId,
+  itemLabel = 'channel',
 }: {
   title: string;
   series: Array<{ label: string; values: ArrayLike<number>; cls: string }>;
   testId?: string;
+  /** What one point is, in the hover read-out ('channel', 'step'). */
+  itemLabel?: string;
 }) {
   const usable = series.filter((s) => s.values.length > 0);
   if (usable.length === 0) return <div className="chart empty">{title}: nothing yet</div>;
@@ -116,7 +179,16 @@ export const Lines = memo(function Lines({
   const x = (i: number) => PAD + ((W - 2 * PAD) * i) / Math.max(1, n - 1);
   const y = (v: number) => PAD + (H - 2 * PAD) * (1 - (v - lo) / (hi - lo));
   return (
-    <Frame title={title} lo={lo} hi={hi} testId={testId}>
+    <Frame
+      title={title}
+      lo={lo}
+      hi={hi}
+      testId={testId}
+      hover={{
+        at: pointAt(n),
+        describe: (i) => `${itemLabel} ${i}: ${usable.map((s) => `${s.label} ${exactAt(s.values, i)}`).join(', ')}`,
+      }}
+    >
       {usable.map((s) => {
         let d = '';
         for (let i = 0; i < s.values.length; i++) {
@@ -160,7 +232,16 @@ export const HistogramChart = memo(function HistogramChart({
     );
   }
   return (
-    <Frame title={title} lo={edges[0] ?? 0} hi={edges[edges.length - 1] ?? 1} testId={testId}>
+    <Frame
+      title={title}
+      lo={edges[0] ?? 0}
+      hi={edges[edges.length - 1] ?? 1}
+      testId={testId}
+      hover={{
+        at: barAt(counts.length),
+        describe: (i) => `bin [${exactAt(edges, i)}, ${exactAt(edges, i + 1)}): ${exact(counts[i])} values`,
+      }}
+    >
       {rects}
     </Frame>
   );

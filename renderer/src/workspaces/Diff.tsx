@@ -1,6 +1,7 @@
 /** Workspace 6: two checkpoints aligned; added/removed/changed; per-channel overlays; frozen layers. */
 import { useState } from 'react';
 import { Lines } from '../charts/charts';
+import { ChannelTable } from '../components/ChannelTable';
 import { Empty, ErrorBox, FeatureGate, fmtNum, Progress, shapeText } from '../components/common';
 import { useApp } from '../store/hooks';
 
@@ -19,6 +20,7 @@ export function Diff() {
   const [status, setStatus] = useState<'all' | 'added' | 'removed' | 'changed' | 'unchanged'>('all');
   const [sort, setSort] = useState<Sort>('maxAbsDiff');
   const [filter, setFilter] = useState('');
+  const [overlayKey, setOverlayKey] = useState('');
   const rows = (diff?.rows ?? [])
     .filter((r) => (status === 'all' ? r.status !== 'unchanged' : r.status === status) && r.key.includes(filter))
     .sort((x, y) => (sort === 'key' ? x.key.localeCompare(y.key) : (y[sort] ?? -Infinity) - (x[sort] ?? -Infinity)));
@@ -130,6 +132,36 @@ export function Diff() {
                 />
               ))}
             </div>
+            {diff.overlays.length > 0 && (
+              <>
+                <div className="toolbar">
+                  <h3>Per-channel values</h3>
+                  <select
+                    value={overlayKey || diff.overlays[0]!.key}
+                    onChange={(e) => setOverlayKey(e.target.value)}
+                    data-testid="diff-channel-key"
+                  >
+                    {diff.overlays.map((o) => (
+                      <option key={o.key}>{o.key}</option>
+                    ))}
+                  </select>
+                </div>
+                {(() => {
+                  const o = diff.overlays.find((x) => x.key === overlayKey) ?? diff.overlays[0]!;
+                  const delta = Float64Array.from(o.b, (v, i) => v - (o.a[i] ?? NaN));
+                  return (
+                    <ChannelTable
+                      testId="diff-channels"
+                      series={[
+                        { label: 'A', values: o.a },
+                        { label: 'B', values: o.b },
+                        { label: 'B − A', values: delta },
+                      ]}
+                    />
+                  );
+                })()}
+              </>
+            )}
           </>
         )}
       </FeatureGate>

@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import type { WhyPanel } from '../../../app/shared/contract';
 import { ChannelBars, HistogramChart, Lines } from '../charts/charts';
+import { ChannelTable } from '../components/ChannelTable';
 import { Empty, ErrorBox, FeatureGate, fmtNum } from '../components/common';
 import { useApp } from '../store/hooks';
 
@@ -111,7 +112,7 @@ export function Inspector() {
               {fmtNum(inspection.gradNorms.bias)}
             </p>
             <div className="charts">
-              <ChannelBars title="weight" values={inspection.weight} />
+              <ChannelBars title="weight" values={inspection.weight} testId="weight-chart" />
               <ChannelBars title="bias" values={inspection.bias} />
               <Lines
                 title="mean per channel: batch vs running"
@@ -146,8 +147,22 @@ export function Inspector() {
                   { label: 'running_var', values: inspection.timeline.meanOfRunningVar, cls: 'c' },
                 ]}
                 testId="timeline"
+                itemLabel="recorded step"
               />
             </div>
+            <h3>Per-channel values</h3>
+            <ChannelTable
+              testId="inspect-channels"
+              series={[
+                { label: 'weight', values: inspection.weight },
+                { label: 'bias', values: inspection.bias },
+                { label: 'batch mean', values: inspection.batchMean },
+                { label: 'running_mean', values: inspection.runningMean },
+                { label: 'batch var (biased)', values: inspection.batchVarBiased },
+                { label: 'batch var (unbiased)', values: inspection.batchVarUnbiased },
+                { label: 'running_var', values: inspection.runningVar },
+              ]}
+            />
             <Why why={inspection.why} />
           </>
         )}
