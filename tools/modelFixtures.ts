@@ -25,6 +25,8 @@ export interface ModelEntry {
   parameters: number;
   batchNorm: number;
   dropout: number;
+  /** How far torch's own SGD result moves when weights and input move by one float32 ulp. */
+  sgdRoundingFloor: { params: number; losses: number };
   seconds: number;
 }
 

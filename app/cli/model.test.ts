@@ -3,13 +3,14 @@
 // (nothing written, nothing run), and what recalibrate/train write loading in real PyTorch with
 // strict=True. Files made by torch come from tools/modelFixtures.ts (skipped, with the reason, without it);
 // the option checks need no torch.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../../engine/io/testUtil.js';
+import { tempDir } from '../../engine/testing.js';
 import { checkStateInTorch, modelFixtures } from '../../tools/modelFixtures.js';
 import { readNpy, writeNpy } from '../ranks/npy.js';
+import { modelCommand } from './model.js';
 
 const BIN = path.resolve('bin/normscope.mjs');
 let dir = '';
@@ -34,6 +35,27 @@ function refused(args: string[], message: RegExp): void {
   expect(r.stderr).not.toMatch(/internal error|at .*\.ts:\d+/);
 }
 
+/**
+ * The same check in-process (modelCommand.run, the code bin/normscope.mjs dispatches to): option and file
+ * checks need no fresh Node process each, which keeps this file inside the suite's time budget.
+ */
+async function refusedHere(args: string[], message: RegExp): Promise<void> {
+  const err: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  });
+  let code: number;
+  try {
+    code = await modelCommand.run(args);
+  } finally {
+    spy.mockRestore();
+  }
+  const stderr = err.join('');
+  expect(stderr, `stderr of ${args.join(' ')}`).toMatch(message);
+  expect(code, `exit code of ${args.join(' ')} (stderr: ${stderr})`).toBe(2);
+}
+
 function writeFloatNpy(file: string, shape: number[], fill = (i: number) => Math.sin(i)): string {
   const n = shape.reduce((a, b) => a * b, 1);
   fs.writeFileSync(
@@ -43,50 +65,62 @@ function writeFloatNpy(file: string, shape: number[], fill = (i: number) => Math
   return file;
 }
 
-describe('normscope model: options are checked before anything is read', () => {
-  it('refuses a missing or unknown subcommand, missing paths and unknown options', () => {
-    refused([], /expected a subcommand: inspect, run, recalibrate or train/);
-    refused(['frobnicate', 'm.onnx'], /unknown subcommand 'frobnicate'/);
-    refused(['inspect'], /expected MODEL.onnx/);
-    refused(['inspect', 'a.onnx', 'b.onnx'], /expected one MODEL.onnx, got 2 paths/);
-    refused(['inspect', 'a.onnx', '--colour'], /unknown option --colour/);
-    refused(['run', 'a.onnx', '--input'], /--input needs a value/);
+describe('normscope model: options are checked before anything is read', async () => {
+  it('refuses a missing or unknown subcommand, missing paths and unknown options', async () => {
+    await refusedHere([], /expected a subcommand: inspect, run, recalibrate or train/);
+    await refusedHere(['frobnicate', 'm.onnx'], /unknown subcommand 'frobnicate'/);
+    await refusedHere(['inspect'], /expected MODEL.onnx/);
+    await refusedHere(['inspect', 'a.onnx', 'b.onnx'], /expected one MODEL.onnx, got 2 paths/);
+    await refusedHere(['inspect', 'a.onnx', '--colour'], /unknown option --colour/);
+    await refusedHere(['run', 'a.onnx', '--input'], /--input needs a value/);
   });
 
-  it('refuses bad numbers and choices with the option and the budget named', () => {
-    refused(['run', 'a.onnx', '--input', 'x.npy', '--mode', 'sideways'], /--mode must be eval or train/);
-    refused(['run', 'a.onnx', '--input', 'x.npy', '--passes', '0'], /--passes must be an integer from 1 to 10000/);
-    refused(['run', 'a.onnx', '--input', 'x.npy', '--passes', '1e9'], /--passes must be an integer from 1 to 10000/);
-    refused(['run', 'a.onnx', '--input', 'x.npy', '--passes', '2.5'], /--passes must be an integer/);
-    refused(['recalibrate', 'a.onnx', '--input', 'x.npy', '--out', 'o.pt'], /--batch-size is required/);
-    refused(
+  it('refuses bad numbers and choices with the option and the budget named', async () => {
+    await refusedHere(['run', 'a.onnx', '--input', 'x.npy', '--mode', 'sideways'], /--mode must be eval or train/);
+    await refusedHere(
+      ['run', 'a.onnx', '--input', 'x.npy', '--passes', '0'],
+      /--passes must be an integer from 1 to 10000/,
+    );
+    await refusedHere(
+      ['run', 'a.onnx', '--input', 'x.npy', '--passes', '1e9'],
+      /--passes must be an integer from 1 to 10000/,
+    );
+    await refusedHere(['run', 'a.onnx', '--input', 'x.npy', '--passes', '2.5'], /--passes must be an integer/);
+    await refusedHere(['recalibrate', 'a.onnx', '--input', 'x.npy', '--out', 'o.pt'], /--batch-size is required/);
+    await refusedHere(
       ['recalibrate', 'a.onnx', '--input', 'x.npy', '--batch-size', '-4', '--out', 'o.pt'],
       /--batch-size must be/,
     );
-    refused(['recalibrate', 'a.onnx', '--input', 'x.npy', '--batch-size', '4'], /--out is required/);
-    refused(
+    await refusedHere(['recalibrate', 'a.onnx', '--input', 'x.npy', '--batch-size', '4'], /--out is required/);
+    await refusedHere(
       ['recalibrate', 'a.onnx', '--input', 'x.npy', '--batch-size', '4', '--out', 'o.txt'],
       /cannot tell the output format/,
     );
     const train = ['train', 'a.onnx', '--input', 'x.npy', '--target', 'y.npy'];
-    refused([...train, '--loss', 'hinge', '--lr', '0.1', '--steps', '1'], /--loss must be mse or cross-entropy/);
-    refused([...train, '--loss', 'mse', '--lr', 'fast', '--steps', '1'], /--lr must be a number >= 0/);
-    refused([...train, '--loss', 'mse', '--lr', 'NaN', '--steps', '1'], /--lr must be a number >= 0/);
-    refused([...train, '--loss', 'mse', '--lr', '-1', '--steps', '1'], /--lr must be a number >= 0/);
-    refused([...train, '--loss', 'mse', '--lr', '0.1', '--steps', '0'], /--steps must be an integer from 1 to 1000000/);
-    refused([...train, '--loss', 'mse', '--steps', '1'], /--lr is required/);
+    await refusedHere(
+      [...train, '--loss', 'hinge', '--lr', '0.1', '--steps', '1'],
+      /--loss must be mse or cross-entropy/,
+    );
+    await refusedHere([...train, '--loss', 'mse', '--lr', 'fast', '--steps', '1'], /--lr must be a number >= 0/);
+    await refusedHere([...train, '--loss', 'mse', '--lr', 'NaN', '--steps', '1'], /--lr must be a number >= 0/);
+    await refusedHere([...train, '--loss', 'mse', '--lr', '-1', '--steps', '1'], /--lr must be a number >= 0/);
+    await refusedHere(
+      [...train, '--loss', 'mse', '--lr', '0.1', '--steps', '0'],
+      /--steps must be an integer from 1 to 1000000/,
+    );
+    await refusedHere([...train, '--loss', 'mse', '--steps', '1'], /--lr is required/);
   });
 
-  it('refuses an .onnx that is missing, empty, garbage or truncated', () => {
-    refused(['inspect', path.join(dir, 'nope.onnx')], /no such file|ENOENT/i);
+  it('refuses an .onnx that is missing, empty, garbage or truncated', async () => {
+    await refusedHere(['inspect', path.join(dir, 'nope.onnx')], /no such file|ENOENT/i);
     fs.writeFileSync(path.join(dir, 'empty.onnx'), new Uint8Array(0));
-    refused(['inspect', path.join(dir, 'empty.onnx')], /OnnxError/);
+    await refusedHere(['inspect', path.join(dir, 'empty.onnx')], /OnnxError/);
     fs.writeFileSync(
       path.join(dir, 'garbage.onnx'),
       Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) & 255),
     );
-    refused(['inspect', path.join(dir, 'garbage.onnx')], /OnnxError/);
-    refused(['inspect', dir], /not a regular file|EISDIR/i);
+    await refusedHere(['inspect', path.join(dir, 'garbage.onnx')], /OnnxError/);
+    await refusedHere(['inspect', dir], /not a regular file|EISDIR/i);
   });
 });
 
