@@ -110,3 +110,24 @@ export type {
   OnnxModel,
   ValueInfo,
 } from './model/index.js';
+
+// What the app's host, CLI and rank processes use beyond the PyTorch-like API above. The app reaches
+// the engine through this file only (eslint.config.js enforces it); tests may also use engine/testing.ts.
+export { allocate } from './tensor/dtype.js';
+export { describeCall, describeMismatch, minorityRank, sameCall } from './dist/collectiveCall.js';
+export type { CollectiveCall } from './dist/collectiveCall.js';
+export { GlooProcessGroup } from './dist/glooProcessGroup.js';
+export type { GlooContextFactory, GlooContextHandle, GlooRendezvous } from './dist/glooProcessGroup.js';
+export { IpcProcessGroup } from './dist/ipcProcessGroup.js';
+export type { CollectiveObserver, IpcRequest, IpcResponse, SyncTransport } from './dist/ipcProcessGroup.js';
+export type { ProcessGroupBackend } from './dist/processGroup.js';
+export { hasDifferences } from './inspect/index.js';
+export type { DiffResult, InspectReport } from './inspect/index.js';
+export { budgetsWith, parseBudgetValue } from './io/budgets.js';
+export type { Budgets } from './io/budgets.js';
+export { fileSize, removeStaleTempFiles, setTempFileGuard } from './io/fileAdapter.js';
+export { TensorRef, refStateDict, replaceAtPath, scanCheckpointFile, stateDictToPy } from './io/index.js';
+export { recalibrate } from './model/recalibrate.js';
+export { batchNormStats, checkpointMetadata, modelStateDict, modelSummary, outputSummaries } from './model/summary.js';
+export { LOSSES, trainSteps } from './model/train.js';
+export type { LossName } from './model/train.js';

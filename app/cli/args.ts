@@ -1,5 +1,5 @@
 /** Minimal argument parsing for the CLI: positionals, boolean flags and `--name value` options. */
-import { parseBudgetValue, type Budgets } from '../../engine/io/budgets.js';
+import { parseBudgetValue, type Budgets } from '../../engine/index.js';
 
 export interface ParsedArgs {
   positionals: string[];

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { corpusFile, tempDir } from '../../engine/io/testUtil.js';
+import { corpusFile, tempDir } from '../../engine/testing.js';
 import { findTorchPython, runTorchPython } from '../../tools/torchPython.js';
-import { PickleAsm } from '../../engine/io/pickleAsm.js';
-import { OP } from '../../engine/io/pickleOps.js';
+import { PickleAsm } from '../../engine/testing.js';
+import { OP } from '../../engine/testing.js';
 
 const BIN = path.resolve('bin/normscope.mjs');
 let dir = '';

@@ -3,8 +3,8 @@
  * refused or malformed input (checkpoint errors, engine errors, usage errors) → message on stderr and
  * exit code 2 (DESIGN.md); 1 is reserved for "differences found" (diff).
  */
-import { CheckpointError, RefusedGlobalError } from '../../engine/io/index.js';
-import { EngineError } from '../../engine/errors.js';
+import { CheckpointError, RefusedGlobalError } from '../../engine/index.js';
+import { EngineError } from '../../engine/index.js';
 import { UsageError } from './args.js';
 
 export interface Command {

@@ -3,7 +3,7 @@
  * OUT's extension (torch zip or safetensors), keeping `_metadata`. Torch → torch keeps the whole tree
  * (legacy files become zip files); safetensors output holds the chosen state dict only.
  */
-import { loadCheckpoint, saveTorch } from '../../engine/io/index.js';
+import { loadCheckpoint, saveTorch } from '../../engine/index.js';
 import { BUDGET_OPTIONS, budgetsFrom, parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_OK, type Command } from './command.js';
 import { checkNotSource, formatFromExtension, prepareOutput, writeBudgets, writeOutput } from './output.js';

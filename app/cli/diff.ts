@@ -3,9 +3,9 @@
  * compares the state dicts of two checkpoints after key alignment, tensor by tensor (memory bounded).
  * Exit 0: identical; 1: differences found; 2: refused or malformed input.
  */
-import { fileSize } from '../../engine/io/fileAdapter.js';
-import { loadCheckpoint, refStateDict, type Checkpoint, type TensorRef } from '../../engine/io/index.js';
-import { diffStateDicts, hasDifferences, type DiffResult } from '../../engine/inspect/index.js';
+import { fileSize } from '../../engine/index.js';
+import { loadCheckpoint, refStateDict, type Checkpoint, type TensorRef } from '../../engine/index.js';
+import { diffStateDicts, hasDifferences, type DiffResult } from '../../engine/index.js';
 import { BUDGET_OPTIONS, budgetsFrom, parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_DIFFERENT, EXIT_OK, type Command } from './command.js';
 import { fmtNum, fmtShape, progressBar, table } from './format.js';

@@ -3,9 +3,9 @@
  * tensors with summaries, state dicts with their `_metadata`, BatchNorm layers with a health scan.
  * `--json` prints DESIGN.md's object; `--scan` lists the pickle's globals and opcodes without loading.
  */
-import { fileSize } from '../../engine/io/fileAdapter.js';
-import { loadCheckpoint, scanCheckpointFile } from '../../engine/io/index.js';
-import { inspectCheckpoint, type InspectReport } from '../../engine/inspect/index.js';
+import { fileSize } from '../../engine/index.js';
+import { loadCheckpoint, scanCheckpointFile } from '../../engine/index.js';
+import { inspectCheckpoint, type InspectReport } from '../../engine/index.js';
 import { BUDGET_OPTIONS, budgetsFrom, parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_OK, EXIT_REFUSED, type Command } from './command.js';
 import { fmtBytes, fmtNum, fmtShape, progressBar, table } from './format.js';

@@ -3,8 +3,8 @@
  * strips wrapper prefixes and migrates version-1 BatchNorm state to version 2 (counter injected, with
  * the reason), or drops counters. Prints the plan, then writes OUT atomically (never over IN unless asked).
  */
-import { loadCheckpoint } from '../../engine/io/index.js';
-import { applyMapping, applyMigration, detectPrefix, planMigration } from '../../engine/inspect/index.js';
+import { loadCheckpoint } from '../../engine/index.js';
+import { applyMapping, applyMigration, detectPrefix, planMigration } from '../../engine/index.js';
 import { BUDGET_OPTIONS, budgetsFrom, parseArgs, UsageError } from './args.js';
 import { guarded, printJson, EXIT_OK, type Command } from './command.js';
 import { checkNotSource, formatFromExtension, prepareOutput, writeOutput } from './output.js';

@@ -8,22 +8,22 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadCheckpoint } from '../../engine/io/index.js';
-import { applyWeights, loadOnnxFile, type WeightsReport } from '../../engine/model/index.js';
-import type { GraphModule } from '../../engine/model/graphModule.js';
-import { recalibrate } from '../../engine/model/recalibrate.js';
-import { trainSteps, LOSSES, type LossName } from '../../engine/model/train.js';
+import { loadCheckpoint } from '../../engine/index.js';
+import { applyWeights, loadOnnxFile, type WeightsReport } from '../../engine/index.js';
+import type { GraphModule } from '../../engine/index.js';
+import { recalibrate } from '../../engine/index.js';
+import { trainSteps, LOSSES, type LossName } from '../../engine/index.js';
 import {
   batchNormStats,
   checkpointMetadata,
   modelStateDict,
   modelSummary,
   outputSummaries,
-} from '../../engine/model/summary.js';
-import type { LocalMetadata } from '../../engine/nn/stateDict.js';
-import { stateDictToPy } from '../../engine/io/tree.js';
-import { saveSafetensors, saveTorch } from '../../engine/io/save.js';
-import { noGrad, type Tensor } from '../../engine/tensor/tensor.js';
+} from '../../engine/index.js';
+import type { LocalMetadata } from '../../engine/index.js';
+import { stateDictToPy } from '../../engine/index.js';
+import { saveSafetensors, saveTorch } from '../../engine/index.js';
+import { noGrad, type Tensor } from '../../engine/index.js';
 import { NpyError, writeNpy } from '../ranks/npy.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { guarded, printJson, EXIT_OK, type Command } from './command.js';

@@ -4,8 +4,8 @@
  * checked against the shapes the graph declares before anything runs.
  */
 import { readFileSync } from 'node:fs';
-import type { ValueInfo } from '../../engine/io/onnx.js';
-import { Tensor } from '../../engine/tensor/tensor.js';
+import type { ValueInfo } from '../../engine/index.js';
+import { Tensor } from '../../engine/index.js';
 import { readNpy, readNpyIndices } from '../ranks/npy.js';
 import { UsageError } from './args.js';
 

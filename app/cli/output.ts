@@ -10,10 +10,10 @@ import {
   replaceAtPath,
   stateDictToPy,
   type Checkpoint,
-} from '../../engine/io/index.js';
-import type { StateDict } from '../../engine/nn/stateDict.js';
-import { budgetsWith, type Budgets } from '../../engine/io/budgets.js';
-import { removeStaleTempFiles, setTempFileGuard } from '../../engine/io/fileAdapter.js';
+} from '../../engine/index.js';
+import type { StateDict } from '../../engine/index.js';
+import { budgetsWith, type Budgets } from '../../engine/index.js';
+import { removeStaleTempFiles, setTempFileGuard } from '../../engine/index.js';
 import { UsageError } from './args.js';
 
 export type OutFormat = 'torch' | 'safetensors' | 'safetensors-sharded';

@@ -13,8 +13,8 @@ import { parseRanksArgs, runRanks } from './ranks.js';
 import { evenShards } from '../ranks/shards.js';
 import { writeNpy } from '../ranks/npy.js';
 import { values } from '../ranks/testSupport.js';
-import { BatchNorm1d, BatchNorm2d } from '../../engine/nn/batchnorm.js';
-import { Tensor } from '../../engine/tensor/tensor.js';
+import { BatchNorm1d, BatchNorm2d } from '../../engine/testing.js';
+import { Tensor } from '../../engine/testing.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'normscope-cli-ranks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

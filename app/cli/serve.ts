@@ -11,7 +11,7 @@ import { startHostWorker } from '../host/hostWorker.js';
 import { startServer } from '../server/server.js';
 import { DEFAULT_LIMITS, LIMIT_FLAGS, limitMessages, type ServerLimits } from '../server/limits.js';
 import { resolveRoot } from '../server/rootConfine.js';
-import type { StackBudget } from '../../engine/nn/stackBudget.js';
+import type { StackBudget } from '../../engine/index.js';
 
 /** The package root: the nearest folder above this file with a package.json (works from dist/ and from source). */
 export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {

@@ -2,8 +2,8 @@
  * Backends workspace: which backend runs, what the others lack, and a short benchmark of the
  * BatchNorm kernels on each available backend (train forward, eval forward, train backward) in one run.
  */
-import { backendInfo, setBackend, getBackend, type BackendChoice } from '../../engine/backend/registry.js';
-import type { Backend } from '../../engine/backend/backend.js';
+import { backendInfo, setBackend, getBackend, type BackendChoice } from '../../engine/index.js';
+import type { Backend } from '../../engine/index.js';
 import type { BackendsView, BenchRow } from '../shared/contract.js';
 import { CancelledError } from './errors.js';
 

@@ -5,8 +5,8 @@
  * unpickler refuses unknown globals unless "tensors only" (placeholders) is asked for.
  */
 import { basename } from 'node:path';
-import { loadCheckpoint, refStateDict, type Checkpoint } from '../../engine/io/index.js';
-import { diffStateDicts, inspectCheckpoint, treeView, type InspectReport } from '../../engine/inspect/index.js';
+import { loadCheckpoint, refStateDict, type Checkpoint } from '../../engine/index.js';
+import { diffStateDicts, inspectCheckpoint, treeView, type InspectReport } from '../../engine/index.js';
 import type { CheckpointView, DiffResult, TensorRow } from '../shared/contract.js';
 import { CancelledError } from './errors.js';
 

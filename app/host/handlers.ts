@@ -23,7 +23,7 @@ import { statSync } from 'node:fs';
 import type { CheckpointStore } from './checkpoints.js';
 import type { Renaming } from './loadState.js';
 import { resolveUserPath } from './userPath.js';
-import type { Checkpoint } from '../../engine/io/index.js';
+import type { Checkpoint } from '../../engine/index.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 import type { RanksService } from './ranks.js';
 import type { RankSpawner } from '../ranks/rankProcess.js';

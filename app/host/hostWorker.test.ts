@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateDict, Tensor } from '../../engine/index.js';
-import { saveSafetensors } from '../../engine/io/index.js';
+import { saveSafetensors } from '../../engine/testing.js';
 import { startHostWorker, type HostConnection } from './hostWorker.js';
 
 let host: HostConnection;

@@ -10,7 +10,7 @@ import type { Outcome } from './dispatch.js';
 import { CancelFlagWriter, createCancelFlags } from './cancelFlags.js';
 import { isForkCommand, serveForks } from '../ranks/forkBridge.js';
 import type { UtilityFork } from '../ranks/rankProcess.js';
-import type { StackBudget } from '../../engine/nn/stackBudget.js';
+import type { StackBudget } from '../../engine/index.js';
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
 

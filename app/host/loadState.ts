@@ -5,8 +5,8 @@
  * into a fresh copy of the stack), and after a real load the coverage report.
  */
 import { buildStack, StateDict, type Module } from '../../engine/index.js';
-import { saveSafetensors, saveTorch } from '../../engine/io/index.js';
-import { alignKeys, applyMapping, planMigration } from '../../engine/inspect/index.js';
+import { saveSafetensors, saveTorch } from '../../engine/index.js';
+import { alignKeys, applyMapping, planMigration } from '../../engine/index.js';
 import type { AlignmentRow, LoadPreview, LoadReport } from '../shared/contract.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 

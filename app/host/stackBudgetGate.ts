@@ -6,7 +6,7 @@
  * The worker wraps its handlers with this (worker.ts); the budget comes from the host's starter
  * (`normscope serve --max-parameters / --max-activation-mib`, or the default).
  */
-import { checkStackBudget, DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/nn/stackBudget.js';
+import { checkStackBudget, DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/index.js';
 import type { Handlers } from './handlers.js';
 
 export interface BudgetOptions {

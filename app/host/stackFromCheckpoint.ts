@@ -6,8 +6,8 @@
  * Linear adapter is inserted, and the notes say so plainly.
  */
 import { StateDict, type Tensor } from '../../engine/index.js';
-import type { Checkpoint } from '../../engine/io/index.js';
-import type { InspectReport } from '../../engine/inspect/index.js';
+import type { Checkpoint } from '../../engine/index.js';
+import type { InspectReport } from '../../engine/index.js';
 import type { LayerSpec, StackSpec } from '../shared/stackSpec.js';
 
 const SUFFIXES = ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'];

@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { CancelRegistry } from './cancel.js';
 import { createHandlers, type HostContext } from './handlers.js';
-import { getBackend, setBackend } from '../../engine/backend/registry.js';
-import { transfersBetween, type TransferCounts } from '../../engine/tensor/device.js';
+import { getBackend, setBackend } from '../../engine/testing.js';
+import { transfersBetween, type TransferCounts } from '../../engine/testing.js';
 import type { StepResult } from '../shared/contract.js';
 
 function ctx(): HostContext {

@@ -4,8 +4,8 @@
  * small whatever the tensor size.
  */
 import type { Histogram, TensorSummary } from '../shared/contract.js';
-import type { Tensor } from '../../engine/tensor/tensor.js';
-import { histogram as engineHistogram, summarize as engineSummary } from '../../engine/inspect/summary.js';
+import type { Tensor } from '../../engine/index.js';
+import { histogram as engineHistogram, summarize as engineSummary } from '../../engine/index.js';
 
 /** What the host needs of a tensor (the engine's Tensor satisfies it). */
 export interface TensorLike {

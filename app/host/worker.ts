@@ -11,7 +11,7 @@ import { CancelRegistry } from './cancel.js';
 import { CancelFlagReader } from './cancelFlags.js';
 import { bridgedFork, isForkEvent } from '../ranks/forkBridge.js';
 import { withStackBudget } from './stackBudgetGate.js';
-import type { StackBudget } from '../../engine/nn/stackBudget.js';
+import type { StackBudget } from '../../engine/index.js';
 
 const port = parentPort;
 if (!port) throw new Error('app/host/worker.ts must run as a worker thread');

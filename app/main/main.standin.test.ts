@@ -9,7 +9,7 @@
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { corpusFile, tempDir } from '../../engine/io/testUtil.js';
+import { corpusFile, tempDir } from '../../engine/testing.js';
 import { CALL_CHANNEL, DROP_CHANNEL, eventChannel } from '../preload/bridge.js';
 import { APP_ENTRY, ELECTRON_CSP, secureWebPreferences } from './security.js';
 import { becomeReady, recorded, StandInWindow } from './testing/standInElectron.js';

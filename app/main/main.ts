@@ -33,6 +33,20 @@ const rendererDir = join(distRoot, 'renderer');
 const preloadPath = join(distRoot, 'app', 'preload', 'preload.cjs');
 const devTools = !app.isPackaged && process.env.NORMSCOPE_DEVTOOLS === '1';
 
+// A packaged build keeps the native addon outside the asar (a .node file cannot load from inside it).
+// Electron's layout is this process's knowledge: the engine (here, in the host worker and in rank
+// processes, which inherit the environment) reads NORMSCOPE_ADDON, and a person's own value wins.
+if (app.isPackaged && !process.env.NORMSCOPE_ADDON) {
+  process.env.NORMSCOPE_ADDON = join(
+    process.resourcesPath,
+    'app.asar.unpacked',
+    'native',
+    'build',
+    'Release',
+    'normscope.node',
+  );
+}
+
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);

@@ -6,7 +6,7 @@
  * takes it with receiveMessageOnPort — synchronous from the engine's point of view.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import type { IpcRequest, IpcResponse, SyncTransport } from '../../engine/dist/ipcProcessGroup.js';
+import type { IpcRequest, IpcResponse, SyncTransport } from '../../engine/index.js';
 
 /** Grace beyond the collective's own timeout (the coordinator answers within it unless it died). */
 const COORDINATOR_GRACE_MS = 30_000;

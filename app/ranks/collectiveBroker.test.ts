@@ -1,8 +1,8 @@
 /** The ipc broker's matching, mismatch, timeout and dead-rank logic, without processes. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CollectiveBroker } from './collectiveBroker.js';
-import type { IpcRequest, IpcResponse } from '../../engine/dist/ipcProcessGroup.js';
-import { CallCounter } from '../../engine/dist/collectiveCall.js';
+import type { IpcRequest, IpcResponse } from '../../engine/testing.js';
+import { CallCounter } from '../../engine/testing.js';
 
 type Sent = { rank: number; header: IpcResponse; payload: number[] };
 

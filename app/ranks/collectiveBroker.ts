@@ -6,14 +6,14 @@
  * exits fails every pending collective of its groups; any failure aborts the step, so later requests
  * (a slow rank waking up) are answered at once with the same error. Errors name the rank to blame.
  */
-import type { IpcRequest, IpcResponse } from '../../engine/dist/ipcProcessGroup.js';
+import type { IpcRequest, IpcResponse } from '../../engine/index.js';
 import {
   describeCall,
   describeMismatch,
   minorityRank,
   sameCall,
   type CollectiveCall,
-} from '../../engine/dist/collectiveCall.js';
+} from '../../engine/index.js';
 
 export type Reply = (rank: number, header: IpcResponse, payload: Float64Array) => void;
 

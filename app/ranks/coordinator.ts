@@ -13,14 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
-import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
+import type { ProcessGroupBackend } from '../../engine/index.js';
+import type { GlooRendezvous } from '../../engine/index.js';
 import { DEFAULT_LR, type StackSpec } from '../../engine/index.js';
 import { CollectiveBroker } from './collectiveBroker.js';
 import { glooAvailability } from './glooAddon.js';
 import { RankProcess, rankEntryCommand, type Liveness, type RankSpawner } from './rankProcess.js';
 import { MIN_SECRET_LENGTH, STORE_SECRET_ENV, TcpStoreServer } from './tcpStore.js';
-import { checkStackBudget, DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/nn/stackBudget.js';
+import { checkStackBudget, DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/index.js';
 import type { FaultPlan, FromRank, RankTelemetry, RawOp, StepOutputs, WireState, WireTensor } from './protocol.js';
 
 export interface CoordinatorOptions {

@@ -3,7 +3,7 @@
  * collective with a matching tag starts — how the fault scenarios reproduce a rank dying or
  * stalling in the middle of a SyncBatchNorm step. Without a plan it only delegates.
  */
-import type { CollectiveOptions, ProcessGroup } from '../../engine/dist/processGroup.js';
+import type { CollectiveOptions, ProcessGroup } from '../../engine/index.js';
 import type { FaultPlan } from './protocol.js';
 
 export class FaultyGroup implements ProcessGroup {

@@ -5,7 +5,7 @@
  * file means the coordinator died, which this reports as an error instead of hanging.
  */
 import fs from 'node:fs';
-import type { IpcRequest, IpcResponse, SyncTransport } from '../../engine/dist/ipcProcessGroup.js';
+import type { IpcRequest, IpcResponse, SyncTransport } from '../../engine/index.js';
 import { decodeBody, encodeFrame, FRAME_PREFIX, frameLengths } from './frames.js';
 
 export class FdTransport implements SyncTransport {

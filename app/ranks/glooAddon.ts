@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STORE_SECRET_ENV } from './tcpStore.js';
-import type { GlooContextFactory, GlooContextHandle } from '../../engine/dist/glooProcessGroup.js';
+import type { GlooContextFactory, GlooContextHandle } from '../../engine/index.js';
 
 interface GlooModule {
   GlooContext: new (opts: object) => GlooContextHandle;

@@ -10,8 +10,8 @@ import { RankCoordinator } from './coordinator.js';
 import { TcpStoreServer } from './tcpStore.js';
 import { concatWire, maxAbsDiff, shards, testBackends } from './testSupport.js';
 import { stateHash } from './wire.js';
-import { BatchNorm1d } from '../../engine/nn/batchnorm.js';
-import { Tensor } from '../../engine/tensor/tensor.js';
+import { BatchNorm1d } from '../../engine/testing.js';
+import { Tensor } from '../../engine/testing.js';
 import type { StackSpec } from '../../engine/index.js';
 
 const nodes: RankCoordinator[] = [];

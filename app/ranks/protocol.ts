@@ -2,10 +2,10 @@
  * Control messages between the coordinator and its rank processes (Node IPC, structured clone so
  * typed arrays travel as they are). The data plane of the `ipc` backend is separate (fd 3, frames.ts).
  */
-import type { GlooRendezvous } from '../../engine/dist/glooProcessGroup.js';
+import type { GlooRendezvous } from '../../engine/index.js';
 import type { StackSpec } from '../../engine/index.js';
-import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
-import type { IpcRequest, IpcResponse } from '../../engine/dist/ipcProcessGroup.js';
+import type { ProcessGroupBackend } from '../../engine/index.js';
+import type { IpcRequest, IpcResponse } from '../../engine/index.js';
 
 export interface WireTensor {
   shape: number[];

@@ -2,9 +2,9 @@
  * Builds a rank's process groups from the coordinator's init message: the world group (ipc through
  * the coordinator, over the given blocking transport, or gloo through the addon), then every new_group in order.
  */
-import { initProcessGroup, destroyProcessGroup } from '../../engine/dist/processGroup.js';
-import { IpcProcessGroup, type CollectiveObserver, type SyncTransport } from '../../engine/dist/ipcProcessGroup.js';
-import { GlooProcessGroup } from '../../engine/dist/glooProcessGroup.js';
+import { initProcessGroup, destroyProcessGroup } from '../../engine/index.js';
+import { IpcProcessGroup, type CollectiveObserver, type SyncTransport } from '../../engine/index.js';
+import { GlooProcessGroup } from '../../engine/index.js';
 import { glooContextFactory } from './glooAddon.js';
 import { FaultyGroup } from './faultyGroup.js';
 import type { InitMsg } from './protocol.js';

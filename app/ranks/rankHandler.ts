@@ -4,8 +4,8 @@
  * (rankMain.ts) wires it to the coordinator, on the process's main thread (fd data plane) or on a
  * worker thread (message data plane, for Electron's utilityProcess).
  */
-import { setSyncObserver } from '../../engine/dist/syncBatchNormFunction.js';
-import type { SyncTransport } from '../../engine/dist/ipcProcessGroup.js';
+import { setSyncObserver } from '../../engine/index.js';
+import type { SyncTransport } from '../../engine/index.js';
 import { createRankGroups, type RankGroups } from './rankGroups.js';
 import { RankModel, errorInfo } from './rankTraining.js';
 import { TelemetryRecorder } from './rankTelemetry.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import type { FromRank, ToRank, ToRankBody } from './protocol.js';
-import type { IpcRequest, IpcResponse } from '../../engine/dist/ipcProcessGroup.js';
+import type { IpcRequest, IpcResponse } from '../../engine/index.js';
 import { encodeFrame, FrameDecoder } from './frames.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

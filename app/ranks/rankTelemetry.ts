@@ -3,8 +3,8 @@
  * SyncBatchNorm layer, the local and combined statistics and how often the layer synced (from the
  * engine's SyncBatchNorm observer). The Ranks workspace and `normscope ranks` show it.
  */
-import type { SyncEvent } from '../../engine/dist/syncBatchNormFunction.js';
-import type { CollectiveObserver } from '../../engine/dist/ipcProcessGroup.js';
+import type { SyncEvent } from '../../engine/index.js';
+import type { CollectiveObserver } from '../../engine/index.js';
 import type { CollectiveTiming, LayerTelemetry, RankTelemetry } from './protocol.js';
 
 export class TelemetryRecorder {

@@ -7,16 +7,16 @@
  * Any failure (a collective error naming the rank, or anything else) restores the snapshot, so
  * every surviving rank is back at the state before the step.
  */
-import { buildStack } from '../../engine/nn/stackSpec.js';
-import { convertSyncBatchnorm, SyncBatchNorm } from '../../engine/nn/syncBatchNorm.js';
-import type { Module } from '../../engine/nn/module.js';
-import type { Parameter } from '../../engine/nn/parameter.js';
+import { buildStack } from '../../engine/index.js';
+import { convertSyncBatchnorm, SyncBatchNorm } from '../../engine/index.js';
+import type { Module } from '../../engine/index.js';
+import type { Parameter } from '../../engine/index.js';
 import { objectiveBackward, stepOptimizer, type SGD } from '../../engine/index.js';
-import { Tensor, noGrad } from '../../engine/tensor/tensor.js';
-import { tidy } from '../../engine/tensor/scope.js';
-import { manualSeed } from '../../engine/tensor/random.js';
-import { allocate, type FloatArray } from '../../engine/tensor/dtype.js';
-import { CollectiveError } from '../../engine/dist/processGroup.js';
+import { Tensor, noGrad } from '../../engine/index.js';
+import { tidy } from '../../engine/index.js';
+import { manualSeed } from '../../engine/index.js';
+import { allocate, type FloatArray } from '../../engine/index.js';
+import { CollectiveError } from '../../engine/index.js';
 import type { RankGroups } from './rankGroups.js';
 import type { BuildMsg, RankError, StepMsg, StepOutputs } from './protocol.js';
 import { fromWire, stateFromWire, stateToWire, toWire } from './wire.js';

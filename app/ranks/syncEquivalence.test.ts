@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RankCoordinator } from './coordinator.js';
 import { concatWire, maxAbsDiff, shards, testBackends, values } from './testSupport.js';
 import { findTorchPython, runTorchPython } from '../../tools/torchPython.js';
-import { BatchNorm1d, BatchNorm2d } from '../../engine/nn/batchnorm.js';
-import { Tensor } from '../../engine/tensor/tensor.js';
+import { BatchNorm1d, BatchNorm2d } from '../../engine/testing.js';
+import { Tensor } from '../../engine/testing.js';
 import type { WireState, WireTensor } from './protocol.js';
 import type { StackSpec } from '../../engine/index.js';
 

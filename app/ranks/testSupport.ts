@@ -1,7 +1,7 @@
 /** Shared helpers for the ranks tests: deterministic shards, wire tensors, backend availability. */
 import type { WireTensor } from './protocol.js';
 import { glooAvailability } from './glooAddon.js';
-import type { ProcessGroupBackend } from '../../engine/dist/processGroup.js';
+import type { ProcessGroupBackend } from '../../engine/index.js';
 import type { RankSpawner } from './rankProcess.js';
 
 /** Backends to test; gloo is skipped with a printed reason when its addon is not built. */

@@ -1,7 +1,7 @@
 /** Tensors and state dicts to and from their wire form (structured clone keeps typed arrays). */
-import { Tensor } from '../../engine/tensor/tensor.js';
-import type { DType, TypedArray } from '../../engine/tensor/dtype.js';
-import { StateDict } from '../../engine/nn/stateDict.js';
+import { Tensor } from '../../engine/index.js';
+import type { DType, TypedArray } from '../../engine/index.js';
+import { StateDict } from '../../engine/index.js';
 import type { WireState, WireTensor } from './protocol.js';
 
 export function toWire(t: Tensor): WireTensor {

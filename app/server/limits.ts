@@ -3,7 +3,7 @@
  * token) cannot exhaust memory or sockets. Every refusal names the budget and the `serve` flag that
  * raises it. The model budget (parameters, activation bytes) is the engine's StackBudget.
  */
-import { DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/nn/stackBudget.js';
+import { DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/index.js';
 
 export interface ServerLimits {
   /** Open TCP connections (HTTP and WebSocket together). */

@@ -4,9 +4,10 @@
  * are unavailable ("native addon not built", "nvcc not found at build", "no CUDA driver (…)", "no CUDA
  * device (…)") and the engine runs on TypeScript.
  *
- * Where the addon is looked for, in order: $NORMSCOPE_ADDON, Electron's unpacked resources
- * (process.resourcesPath/app.asar.unpacked/native/build/Release), then native/build/Release of the
- * package this file belongs to (found by walking up from it, so it works from sources and from dist/).
+ * Where the addon is looked for, in order: $NORMSCOPE_ADDON (a packaged Electron app's main process
+ * sets it to its unpacked resources: that layout is app/main's knowledge, not the engine's), then
+ * native/build/Release of the package this file belongs to (found by walking up from it, so it works
+ * from sources and from dist/).
  */
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
@@ -154,8 +155,6 @@ export function addonCandidates(): string[] {
   const out: string[] = [];
   const env = globalThis.process?.env?.NORMSCOPE_ADDON;
   if (env) out.push(env);
-  const resources = (globalThis.process as { resourcesPath?: string } | undefined)?.resourcesPath;
-  if (resources) out.push(join(resources, 'app.asar.unpacked', ADDON_REL));
   const root = packageRoot();
   if (root) out.push(join(root, ADDON_REL));
   return out;
