@@ -27,7 +27,7 @@ import { DEFAULT_LIMITS, limitMessages, type ServerLimits } from './limits.js';
 import { RETRY_SCRIPT, RETRY_SCRIPT_PATH, TOKEN_PAGE, TOKEN_PAGE_CSP } from './pages.js';
 import { hostAllowed, originAllowed, parseTarget, requestToken, tokensEqual, type Target } from './requestGuard.js';
 import { confineCall } from './rootConfine.js';
-import { serveSocket } from './socketSession.js';
+import { sendText, serveSocket } from './socketSession.js';
 
 export { tokensEqual } from './requestGuard.js';
 
@@ -200,7 +200,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     } catch {
       return; // a payload the wire cannot carry reaches no one rather than throwing here
     }
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of clients) sendText(ws, text);
   });
 
   await new Promise<void>((resolve, reject) => {

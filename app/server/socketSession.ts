@@ -22,6 +22,24 @@ export interface SocketSessionOptions {
 
 const payloadError = (message: string): WireError => ({ name: 'PayloadError', message });
 
+/**
+ * Bytes queued to a client that does not read its answers before that socket is dropped: without a
+ * bound, a client could make the server hold every result it ever asked for.
+ */
+export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+/** Sends text unless the socket is closed; drops a socket whose unread backlog is over the bound. */
+export function sendText(ws: WebSocket, text: string): void {
+  if (ws.readyState !== ws.OPEN) return;
+  if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+    ws.terminate();
+    return;
+  }
+  ws.send(text, (err) => {
+    if (err) ws.terminate();
+  });
+}
+
 function safeSend(ws: WebSocket, msg: ServerMessage): void {
   if (ws.readyState !== ws.OPEN) return;
   let text: string;
@@ -32,9 +50,7 @@ function safeSend(ws: WebSocket, msg: ServerMessage): void {
     if (msg.t !== 'result') return;
     text = encodeMessage({ t: 'result', id: msg.id, ok: false, error: payloadError((e as Error).message) });
   }
-  ws.send(text, (err) => {
-    if (err) ws.terminate();
-  });
+  sendText(ws, text);
 }
 
 /** Attaches the handlers; returns nothing the caller must keep (the socket owns its state). */
