@@ -7,6 +7,7 @@ import { torchBytes } from '../io/save.js';
 import { Tensor } from '../tensor/tensor.js';
 import { inspectCheckpoint } from './report.js';
 import { diffStateDicts, hasDifferences } from './diff.js';
+import { treeView, type TreeNode } from './treeView.js';
 import { P, bombCorpus, f32, start, stateDict, torchZip } from '../../tools/bombCorpus.js';
 
 const bomb = (name: string) => bombCorpus(false).find((b) => b.name === name)!.bytes;
@@ -100,5 +101,29 @@ describe('diff', () => {
     const ref = loadCheckpointBytes(zip).tensors()[0]!.ref;
     const other = new Map([['n', new Tensor(BigInt64Array.of(2n ** 60n), [], 'int64')]]);
     expect(hasDifferences(diffStateDicts(new Map([['n', ref]]), other))).toBe(true);
+  });
+});
+
+describe('tree view', () => {
+  it('a DAG of shared levels gives a bounded tree', { timeout: 60_000 }, () => {
+    // 6 levels of 200 keys, each key the previous level: 200^6 paths from 40 KB.
+    const p = start();
+    p.tensor('0', 'FloatStorage', 1, 0, [1], [1]);
+    let prev = p.put();
+    for (let level = 0; level < 6; level++) {
+      p.op(OP.EMPTY_DICT, OP.MARK);
+      for (let i = 0; i < 200; i++) p.str(`k${i}`).get(prev);
+      p.op(OP.SETITEMS);
+      prev = p.put();
+    }
+    const ck = loadCheckpointBytes(torchZip(p.op(OP.STOP).bytes(), { '0': f32(1) }));
+    let count = 0;
+    const walk = (n: TreeNode): void => {
+      count++;
+      n.children.forEach(walk);
+    };
+    walk(treeView(ck.root, { stateDictPaths: new Set() }));
+    expect(count).toBeLessThanOrEqual(20_001 + 1);
+    expect(count).toBeGreaterThan(100);
   });
 });

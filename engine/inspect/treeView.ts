@@ -2,7 +2,7 @@
  * A display tree of a checkpoint's object tree (what the app's checkpoint browser shows): dicts, lists,
  * state dicts, tensors (`dtype [shape]`), scalars, strings and inert placeholders, each with its dotted
  * path from the root. Cycle-safe, depth-limited, and long containers are cut with a "… N more" node,
- * so the tree costs at most maxChildren^maxDepth nodes however the file is built.
+ * and the whole tree has at most maxNodes nodes however the file is built (shared subtrees included).
  */
 import { findStateDicts } from '../io/tree.js';
 import { PyDevice, PyDict, PyDtype, PyFloat, PyPlaceholder, PySet, PyTuple, type PyValue } from '../io/pyobjects.js';
@@ -24,6 +24,8 @@ export interface TreeViewOptions {
   label?: string;
   maxChildren?: number;
   maxDepth?: number;
+  /** Containers expanded in all (a DAG of shared levels would otherwise give maxChildren^maxDepth nodes). */
+  maxNodes?: number;
   /** Paths of the state dicts (found in the tree when not given). */
   stateDictPaths?: ReadonlySet<string>;
 }
@@ -51,6 +53,8 @@ function entriesOf(v: PyValue): Array<[string, PyValue]> | null {
 export function treeView(root: PyValue, opts: TreeViewOptions = {}): TreeNode {
   const maxChildren = opts.maxChildren ?? 200;
   const maxDepth = opts.maxDepth ?? 8;
+  const maxNodes = opts.maxNodes ?? 20_000;
+  let nodes = 0;
   const stateDictPaths = opts.stateDictPaths ?? new Set(findStateDicts(root).map((f) => f.path));
   const onPath = new Set<object>();
 
@@ -67,6 +71,8 @@ export function treeView(root: PyValue, opts: TreeViewOptions = {}): TreeNode {
     const detail = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
     if (onPath.has(v as object)) return leaf(kind, `${detail} (cycle)`);
     if (depth >= maxDepth) return leaf(kind, `${detail} (not expanded)`);
+    nodes += Math.min(entries.length, maxChildren);
+    if (nodes > maxNodes) return leaf(kind, `${detail} (not expanded: the tree shows at most ${maxNodes} nodes)`);
     onPath.add(v as object);
     const children = entries.slice(0, maxChildren).map(([k, x]) => node(x, k, path ? `${path}.${k}` : k, depth + 1));
     onPath.delete(v as object);
