@@ -161,6 +161,16 @@ describe('nesting and amplification budgets', () => {
     expect(list[0]).toBe(list[2]);
   });
 
+  it('objects past the objects budget are refused, naming --max-objects', () => {
+    const p = start().op(OP.EMPTY_LIST, OP.MARK);
+    for (let i = 0; i < 1000; i++) p.op(OP.NONE);
+    const bytes = p.op(OP.APPENDS, OP.STOP).bytes();
+    expect(() => unpickle(bytes, 0, { meter: new Meter({ maxObjects: 500 }) })).toThrow(
+      /pickle objects budget exceeded.*--max-objects/,
+    );
+    expect((unpickle(bytes, 0, { meter: new Meter({ maxObjects: 2000 }) }).value as unknown[]).length).toBe(1000);
+  });
+
   it('budget values parse with size suffixes; defaults are what the docs list', () => {
     expect(parseBudgetValue('4G')).toBe(4 * 1024 ** 3);
     expect(parseBudgetValue('512MiB')).toBe(512 * 1024 ** 2);
