@@ -284,8 +284,7 @@ export class Session {
   reset(what: 'stats' | 'params' | 'all'): SessionState {
     const model = this.need();
     if (what === 'stats') {
-      for (const m of model.modules())
-        if (isNorm(m) && 'resetRunningStats' in m) (m as unknown as { resetRunningStats(): void }).resetRunningStats();
+      for (const m of model.modules()) if (isNorm(m)) m.resetRunningStats();
     } else {
       const keepBuffers = what === 'params' ? this.capture(model, 'buffers') : null;
       manualSeed(this.seed);

@@ -66,23 +66,38 @@ function parseCsp(csp: string): Map<string, string[]> {
 }
 
 describe('webPreferences (DESIGN.md: contextIsolation, sandbox, no nodeIntegration)', () => {
-  it('are exactly the secure set, devtools off unless asked', () => {
-    expect(secureWebPreferences('/p/preload.cjs')).toEqual({
-      preload: '/p/preload.cjs',
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      experimentalFeatures: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-      disableBlinkFeatures: 'Auxclick',
-      devTools: false,
-    });
+  // Electron's own declaration of WebPreferences: a misspelt key would be ignored by Electron (and by a
+  // test that re-typed the same literal), so every key must be one Electron declares.
+  const declaredKeys = (() => {
+    const dts = readFileSync(join(appDir, '..', 'node_modules', 'electron', 'electron.d.ts'), 'utf8');
+    const start = dts.indexOf('interface WebPreferences {');
+    const body = dts.slice(start, dts.indexOf('\n  }\n', start));
+    return new Set([...body.matchAll(/^\s{4}(\w+)\??:/gm)].map((m) => m[1]!));
+  })();
+  // Electron's security checklist: what must be on, what must be off (defaults do not count).
+  const MUST_BE_TRUE = ['contextIsolation', 'sandbox', 'webSecurity'];
+  const MUST_BE_FALSE = [
+    'nodeIntegration',
+    'nodeIntegrationInWorker',
+    'nodeIntegrationInSubFrames',
+    'allowRunningInsecureContent',
+    'webviewTag',
+    'experimentalFeatures',
+    'navigateOnDragDrop',
+  ];
+
+  it("set Electron's security checklist explicitly, with keys Electron declares; devtools only when asked", () => {
+    expect(declaredKeys.size).toBeGreaterThan(20);
+    const prefs = secureWebPreferences('/p/preload.cjs') as unknown as Record<string, unknown>;
+    for (const k of Object.keys(prefs))
+      expect(declaredKeys.has(k), `${k} is an Electron WebPreferences key`).toBe(true);
+    for (const k of MUST_BE_TRUE) expect(prefs[k], k).toBe(true);
+    for (const k of MUST_BE_FALSE) expect(prefs[k], k).toBe(false);
+    expect(prefs.preload).toBe('/p/preload.cjs');
+    expect(prefs.devTools).toBe(false);
+    expect((secureWebPreferences('/p/preload.cjs', true) as { devTools?: boolean }).devTools).toBe(true);
+    // Auxclick (middle-click opening links) stays disabled.
+    expect(String(prefs.disableBlinkFeatures).split(',')).toContain('Auxclick');
   });
 
   it('every BrowserWindow in app/ is created with them, and no app code weakens them', () => {

@@ -37,42 +37,27 @@ const TYPED = {
 } as const;
 type TypedName = keyof typeof TYPED;
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX = new Int16Array(128).fill(-1);
-for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+// The platform's base64 (atob/btoa: globals in browsers and in Node), over binary strings built in
+// chunks so a large tensor never becomes one huge argument list.
+const CHUNK = 0x8000;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function bytesToBase64(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  let chunk = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!;
-    const b = i + 1 < bytes.length ? bytes[i + 1]! : 0;
-    const c = i + 2 < bytes.length ? bytes[i + 2]! : 0;
-    const n = (a << 16) | (b << 8) | c;
-    chunk += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]!;
-    chunk += i + 1 < bytes.length ? B64[(n >> 6) & 63]! : '=';
-    chunk += i + 2 < bytes.length ? B64[n & 63]! : '=';
-    if (chunk.length > 8192) {
-      parts.push(chunk);
-      chunk = '';
-    }
-  }
-  parts.push(chunk);
-  return parts.join('');
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += CHUNK) bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(bin);
 }
 
 export function base64ToBytes(s: string): Uint8Array {
-  const clean = s.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const v = [0, 1, 2, 3].map((k) => (i + k < clean.length ? B64_INDEX[clean.charCodeAt(i + k)]! : 0));
-    if (v.some((x) => x < 0)) throw new Error('invalid base64 in message');
-    const n = (v[0]! << 18) | (v[1]! << 12) | (v[2]! << 6) | v[3]!;
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
+  let bin: string;
+  try {
+    if (!BASE64.test(s)) throw new Error();
+    bin = atob(s);
+  } catch {
+    throw new Error('invalid base64 in message');
   }
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
