@@ -3,6 +3,7 @@
  * atomic, and the source is never replaced unless --overwrite is given.
  */
 import * as path from 'node:path';
+import { existsSync } from 'node:fs';
 import {
   saveSafetensors,
   saveSafetensorsSharded,
@@ -69,6 +70,8 @@ export function writeOutput(
   overwrite: boolean,
   budgets: Partial<Budgets> = {},
 ): string[] {
+  // Said in the CLI's words (the engine's writer says "pass overwrite", the option's name in its API).
+  if (!overwrite && existsSync(out)) throw new UsageError(`${out} already exists (pass --overwrite to replace it)`);
   const fmt = formatFromExtension(out);
   const warnings: string[] = [];
   const limits = writeBudgets(ck, budgets);

@@ -69,10 +69,16 @@ export function Diff() {
               {counts('added')} added · {counts('removed')} removed · {counts('changed')} changed ·{' '}
               {counts('unchanged')} unchanged · prefixes stripped: A '{diff.prefixes.a}', B '{diff.prefixes.b}'
             </p>
-            {diff.frozen.length > 0 && (
-              <p className="warn" data-testid="diff-frozen">
-                Frozen BatchNorm layers (running stats identical in A and B): {diff.frozen.join(', ')}
+            {counts('changed') + counts('added') + counts('removed') === 0 ? (
+              <p className="note" data-testid="diff-identical">
+                A and B hold the same tensors: no layer can be called frozen from this pair.
               </p>
+            ) : (
+              diff.frozen.length > 0 && (
+                <p className="warn" data-testid="diff-frozen">
+                  Frozen BatchNorm layers (running stats identical in A and B): {diff.frozen.join(', ')}
+                </p>
+              )
             )}
             <div className="toolbar">
               <select

@@ -8,15 +8,26 @@ import { useApp } from '../store/hooks';
 
 const yes = (b: boolean): string => (b ? 'True' : 'False');
 
-function Why({ why }: { why: WhyPanel }) {
+/** `traced`: a forward since the stack was built, loaded, converted or restored (else the panel speaks of the next one). */
+function Why({ why, traced }: { why: WhyPanel; traced: boolean }) {
   return (
     <div className="panel why" data-testid="why-panel">
       <h3>Why these numbers</h3>
       <p data-testid="why-summary">
         training={yes(why.training)}, track_running_stats={yes(why.trackRunningStats)}, buffers{' '}
-        {why.buffersPresent ? 'present' : 'None'} → <strong>bn_training={yes(why.bnTraining)}</strong>: this batch was
-        normalized with <strong>{why.normalizesWith}</strong>; running stats{' '}
-        <strong>{why.updatesRunningStats ? 'were updated' : 'were not updated'}</strong>.
+        {why.buffersPresent ? 'present' : 'None'} → <strong>bn_training={yes(why.bnTraining)}</strong>:{' '}
+        {traced ? (
+          <>
+            this batch was normalized with <strong>{why.normalizesWith}</strong>; running stats{' '}
+            <strong>{why.updatesRunningStats ? 'were updated' : 'were not updated'}</strong>.
+          </>
+        ) : (
+          <>
+            no forward since the stack was built, loaded or restored; the next forward in this mode will normalize with{' '}
+            <strong>{why.normalizesWith}</strong> and <strong>{why.updatesRunningStats ? 'will' : 'will not'}</strong>{' '}
+            update the running stats.
+          </>
+        )}
       </p>
       <p>
         momentum={why.momentum === null ? 'None (cumulative average, factor 1/n)' : fmtNum(why.momentum)} · factor used:{' '}
@@ -163,7 +174,7 @@ export function Inspector() {
                 { label: 'running_var', values: inspection.runningVar },
               ]}
             />
-            <Why why={inspection.why} />
+            <Why why={inspection.why} traced={inspection.batchMean !== null} />
           </>
         )}
       </FeatureGate>
