@@ -20,12 +20,22 @@ describe('runBatchNormBench', () => {
     });
     expect(r.shapes).toHaveLength(2);
     expect(r.engines[0]).toBe('ts');
+    // Floors per element (DESIGN.md's performance method): train 3·s, eval 2·s, backward 5·s; copy 2·s.
+    const floor: Record<string, number> = { train: 3, eval: 2, backward: 5 };
     for (const s of r.shapes) {
-      expect(s.copy.bestGBps).toBeGreaterThan(0);
+      expect(s.elements).toBe(s.shape.reduce((a, b) => a * b, 1));
+      const bestCopyMs = Math.min(s.copy.typedArraySetMs, s.copy.nativeMs ?? Infinity);
+      expect(Number.isFinite(bestCopyMs) && bestCopyMs > 0).toBe(true);
+      // The copy bandwidth is what the best copy time and 2·s bytes per element give…
+      expect(s.copy.bestGBps).toBeCloseTo((2 * s.elements * s.bytesPerElement) / (bestCopyMs * 1e6), 9);
       for (const op of OPS) {
         for (const e of r.engines) {
-          expect(s.ops[op].ms[e]).toBeGreaterThan(0);
-          expect(s.ops[op].ofCopy[e]).toBeGreaterThan(0);
+          const ms = s.ops[op].ms[e]!;
+          expect(Number.isFinite(ms) && ms > 0, `${op} ${e} time`).toBe(true);
+          expect(s.ops[op].minMs[e]!).toBeLessThanOrEqual(ms);
+          // …and "of copy" is the op's floor bandwidth over it, so a wrong byte count or time shows here.
+          const floorGBps = (floor[op]! * s.elements * s.bytesPerElement) / (ms * 1e6);
+          expect(s.ops[op].ofCopy[e]).toBeCloseTo(floorGBps / s.copy.bestGBps, 9);
           expect(s.ops[op].vsTorch[e]).toBeNull();
         }
       }
