@@ -47,6 +47,36 @@ describe('normscope ranks', () => {
     expect(parseRanksArgs(['--backend', 'nccl'])).toEqual({ error: '--backend must be gloo or ipc (got "nccl")' });
   });
 
+  it('takes the model budget flags (issue 13), defaulting to the engine budget', () => {
+    const base = ['--world', '2', '--stack', 's', '--input', 'x', '--steps', '1'];
+    expect(parseRanksArgs(base)).toMatchObject({
+      stackBudget: { maxParameters: 50_000_000, maxActivationBytes: 2 ** 30 },
+    });
+    expect(parseRanksArgs([...base, '--max-parameters', '7', '--max-activation-mib=3'])).toMatchObject({
+      stackBudget: { maxParameters: 7, maxActivationBytes: 3 * 2 ** 20 },
+    });
+    expect(parseRanksArgs([...base, '--max-parameters', '0'])).toEqual({
+      error: '--max-parameters must be an integer >= 1 (got "0")',
+    });
+  });
+
+  it('refuses a stack over the budget before the ranks build it, naming the flag (exit 2)', async () => {
+    const stack = path.join(dir, 'bn-budget.json');
+    writeFileSync(stack, JSON.stringify({ layers: [{ type: 'BatchNorm1d', numFeatures: 2 }] }));
+    const x = path.join(dir, 'budget.npy');
+    writeFileSync(x, writeNpy({ shape: [4, 2], dtype: 'float32', data: new Float32Array(8) }));
+    const err = capture();
+    const code = await runRanks(
+      ['--world', '2', '--stack', stack, '--input', x, '--steps', '1', '--max-parameters', '5'],
+      capture(),
+      err,
+    );
+    expect(code).toBe(2);
+    expect(err.text).toContain(
+      'the stack has 4 parameters × 2 ranks, over the budget of 5 parameters (raise it with --max-parameters N or --max-activation-mib N)',
+    );
+  }, 60_000);
+
   it('exits 2 with a message when the shards do not add up or the input is not .npy', async () => {
     const stack = path.join(dir, 'bn.json');
     writeFileSync(stack, JSON.stringify({ layers: [{ type: 'BatchNorm2d', numFeatures: 2 }] }));
@@ -167,9 +197,16 @@ describe.skipIf(!glooAvailability().available)('normscope ranks on two nodes (gl
     ];
     const outs = [capture(), capture()];
     const errs = [capture(), capture()];
-    const codes = await Promise.all(
-      [0, 1].map((k) => runRanks([...common, '--node-rank', String(k)], outs[k], errs[k])),
-    );
+    // Every node is given the same store secret in its environment (docs/ranks-across-machines.md).
+    const saved = process.env.NORMSCOPE_STORE_SECRET;
+    process.env.NORMSCOPE_STORE_SECRET = 'e2e-secret-' + 'f'.repeat(24);
+    let codes: number[];
+    try {
+      codes = await Promise.all([0, 1].map((k) => runRanks([...common, '--node-rank', String(k)], outs[k], errs[k])));
+    } finally {
+      if (saved === undefined) delete process.env.NORMSCOPE_STORE_SECRET;
+      else process.env.NORMSCOPE_STORE_SECRET = saved;
+    }
     expect(errs.map((e) => e.text)).toEqual(['', '']);
     expect(codes).toEqual([0, 0]);
     const lines = outs.map((o) => JSON.parse(o.text.trim()));

@@ -14,7 +14,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_LR, stackSpecProblem, type StackSpec } from '../../engine/index.js';
+import {
+  DEFAULT_LR,
+  DEFAULT_STACK_BUDGET,
+  stackSpecProblem,
+  type StackBudget,
+  type StackSpec,
+} from '../../engine/index.js';
 import { RankCoordinator } from '../ranks/coordinator.js';
 import { evenShards, splitRows } from '../ranks/shards.js';
 import { glooAvailability } from '../ranks/glooAddon.js';
@@ -38,12 +44,14 @@ export interface RanksArgs {
   nodeRank: number;
   master: { host: string; port: number } | null;
   hostname: string | undefined;
+  /** The largest stack the ranks on this machine may build together (--max-parameters, --max-activation-mib). */
+  stackBudget: StackBudget;
 }
 
 const USAGE =
   'usage: normscope ranks --world W --stack STACK.json --input X.npy [--shards 5,0,3,8] [--backend gloo|ipc] --steps N [--json] ' +
   '[--timeout MS] [--lr LR] [--seed S] [--fault RANK:crash|exit|sleep|skip[:LAYER[:MS]]] ' +
-  '[--nodes M --node-rank K --master HOST:PORT [--hostname THIS_HOST]]';
+  '[--nodes M --node-rank K --master HOST:PORT [--hostname THIS_HOST]] [--max-parameters N] [--max-activation-mib N]';
 
 export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: string } {
   const a: Partial<RanksArgs> & { json: boolean } = {
@@ -58,6 +66,7 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
     nodeRank: 0,
     master: null,
     hostname: undefined,
+    stackBudget: { ...DEFAULT_STACK_BUDGET },
   };
   const int = (name: string, v: string | undefined, min: number): number | { error: string } => {
     const n = Number(v);
@@ -105,6 +114,14 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
       case '--hostname':
         a.hostname = value();
         if (!a.hostname) return { error: '--hostname needs an address' };
+        break;
+      case '--max-parameters':
+        if (typeof (r = int('--max-parameters', value(), 1)) !== 'number') return r;
+        a.stackBudget = { ...a.stackBudget!, maxParameters: r };
+        break;
+      case '--max-activation-mib':
+        if (typeof (r = int('--max-activation-mib', value(), 1)) !== 'number') return r;
+        a.stackBudget = { ...a.stackBudget!, maxActivationBytes: r * 2 ** 20 };
         break;
       case '--seed':
         if (typeof (r = int('--seed', value(), 0)) !== 'number') return r;
@@ -245,6 +262,8 @@ export async function runRanks(
     world: args.world,
     backend: args.backend,
     timeoutMs: args.timeoutMs,
+    stackBudget: args.stackBudget,
+    budgetHint: 'raise it with --max-parameters N or --max-activation-mib N',
     ...(multi
       ? {
           rendezvous: 'tcp' as const,

@@ -54,6 +54,8 @@ export interface CoordinatorOptions {
   storeSecret?: string;
   /** The largest stack the ranks on this machine may build together (default: the engine's). */
   stackBudget?: StackBudget;
+  /** How to raise it (e.g. the CLI's flags), appended to refusals. */
+  budgetHint?: string;
   /** The address other machines reach this machine's ranks at (gloo TCP transport; default 127.0.0.1). */
   hostname?: string;
   /** How ranks are started (default child_process with the fd data plane; Electron main injects utilityProcess). */
@@ -165,6 +167,11 @@ export class RankCoordinator {
     const l = this.proc(rank)?.liveness;
     if (!l) return 'not started';
     return l.alive ? `alive, pid ${l.pid}, but silent` : `${l.ended}`;
+  }
+
+  /** Every local rank holds a copy; refusals say how to raise the budget when the caller told us. */
+  private budgetOptions(): { copies: number; flagHint?: string } {
+    return { copies: this.localRanks, ...(this.opts.budgetHint ? { flagHint: this.opts.budgetHint } : {}) };
   }
 
   /** Spawns the ranks and joins them into the group. */
@@ -281,7 +288,7 @@ export class RankCoordinator {
   /** Builds the stack on every rank from `state` (e.g. the host's), or seed-initialized when none is given. */
   async build(spec: StackSpec, o: { seed?: number; lr?: number; state?: WireState | null } = {}): Promise<string[]> {
     // Every local rank holds a copy: refuse a stack over the budget before any rank allocates it.
-    checkStackBudget(spec, null, this.opts.stackBudget ?? DEFAULT_STACK_BUDGET, { copies: this.localRanks });
+    checkStackBudget(spec, null, this.opts.stackBudget ?? DEFAULT_STACK_BUDGET, this.budgetOptions());
     this.spec = spec;
     this.buildOpts = { seed: o.seed ?? 0, lr: o.lr ?? DEFAULT_LR };
     const state = o.state ?? null;
@@ -309,9 +316,7 @@ export class RankCoordinator {
       null,
     );
     if (largest && this.spec)
-      checkStackBudget(this.spec, largest.shape, this.opts.stackBudget ?? DEFAULT_STACK_BUDGET, {
-        copies: this.localRanks,
-      });
+      checkStackBudget(this.spec, largest.shape, this.opts.stackBudget ?? DEFAULT_STACK_BUDGET, this.budgetOptions());
     this.stepping = true;
     try {
       return await this.runStep(req);
