@@ -36,6 +36,12 @@ export class BackendsPage {
     await cell.waitFor();
     return (await cell.textContent()) ?? '';
   }
+  /** The host allocator's line under the table: bytes in use, cached for reuse, peak. */
+  async hostMemory(): Promise<string> {
+    const line = this.page.getByTestId('host-memory');
+    await line.waitFor();
+    return (await line.textContent()) ?? '';
+  }
   async runBench(): Promise<string[]> {
     await this.page.getByTestId('run-bench').click();
     await this.page.getByTestId('bench-table').waitFor({ timeout: 60_000 });

@@ -50,9 +50,14 @@ export const moreSpecs: Spec[] = [
       const be = new BackendsPage(w.page);
       await shell.go('backends');
       const active = await be.active();
-      expectTrue(/active: (ts|cpu|cuda)/.test(active), `active backend shown: ${active}`);
+      expectTrue(/active: (ts|wasm|cpu|cuda)/.test(active), `active backend shown: ${active}`);
       const rows = await be.rows();
-      expectTrue(rows.length === 3 && rows[0]!.startsWith('ts'), `three backends listed: ${rows.join(' / ')}`);
+      expectTrue(
+        rows.length === 4 && rows[0]!.startsWith('ts') && rows[1]!.startsWith('wasm'),
+        `four backends listed (ts, wasm, cpu, cuda): ${rows.join(' / ')}`,
+      );
+      const memory = await be.hostMemory();
+      expectTrue(/in use · .* cached for reuse · peak/.test(memory), `host memory shown: ${memory}`);
       const bench = await be.runBench();
       expectTrue(
         bench.length >= 3 && bench.some((r) => r.includes('train forward')),
