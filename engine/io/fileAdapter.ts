@@ -140,6 +140,13 @@ export function joinPath(...parts: string[]): string {
   return path.join(...parts);
 }
 
+/** Whether `file`, with symlinks resolved, lies inside `dir` (resolved too): external data stays in its folder. */
+export function isInsideDir(file: string, dir: string): boolean {
+  const root = fs.realpathSync(dir);
+  const real = fs.realpathSync(file);
+  return real.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
 export interface WriteOptions {
   /** Replace an existing file at `file` (default false: refuse). */
   overwrite?: boolean;

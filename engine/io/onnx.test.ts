@@ -225,6 +225,13 @@ describe('external data', () => {
       'external data length 8 does not match',
     );
     expect(errorOf(() => readOnnx(withExternal('w.bin'))).message).toContain('external data needs the model');
+    const outside = inDir({ 'secret.bin': new Uint8Array(16) });
+    fs.symlinkSync(path.join(outside, 'secret.bin'), path.join(dir, 'link.bin'));
+    fs.writeFileSync(path.join(dir, 'sym.onnx'), withExternal('link.bin'));
+    expect(errorOf(() => readOnnxFile(path.join(dir, 'sym.onnx'))).message).toContain(
+      "location 'link.bin' is outside the model's folder",
+    );
+    expect(errorOf(() => readOnnxFile(path.join(dir, 'nope.onnx'))).message).toContain('cannot open');
     expect(errorOf(() => readOnnxFile(path.join(dir, 'm.onnx'), { budgets: { maxExternalBytes: 4 } }))).toBeInstanceOf(
       OnnxError,
     );

@@ -3,7 +3,7 @@
  * next to it. A location must stay inside the model's folder (relative, no '..' segments, no absolute
  * or drive paths), and every window is checked against the data file's real size before it is read.
  */
-import { basename, dirname, fileSize, joinPath, openFile } from './fileAdapter.js';
+import { basename, dirname, fileSize, isInsideDir, joinPath, openFile } from './fileAdapter.js';
 import type { ByteSource } from './byteSource.js';
 import { DEFAULT_ONNX_BUDGETS, OnnxError } from './onnxError.js';
 import { readOnnx, type OnnxModel, type OnnxReadOptions } from './onnx.js';
@@ -38,9 +38,15 @@ export function readOnnxFile(file: string, opts: OnnxReadOptions = {}): OnnxMode
     }
     let data = opened.get(location);
     if (!data) {
+      const target = joinPath(dir, location);
       try {
-        data = openFile(joinPath(dir, location));
+        // A symlink inside the folder may point anywhere: resolve before opening.
+        if (!isInsideDir(target, dir)) {
+          throw new OnnxError(`tensor '${tensor}': external data location '${location}' is outside the model's folder`);
+        }
+        data = openFile(target);
       } catch (e) {
+        if (e instanceof OnnxError) throw e;
         throw new OnnxError(`tensor '${tensor}': cannot open external data '${location}': ${(e as Error).message}`);
       }
       opened.set(location, data);
