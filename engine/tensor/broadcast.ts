@@ -7,7 +7,7 @@
  * NCHW tensor plus a [1, C, 1, 1] bias becomes three dimensions with an inner loop of H·W.
  */
 import { RuntimeError } from '../errors.js';
-import { allocate, type FloatArray } from './dtype.js';
+import { allocateUninit, type FloatArray } from './dtype.js';
 import { Tensor } from './tensor.js';
 
 /** The broadcast shape of `a` and `b`; PyTorch's error text when they do not broadcast. */
@@ -131,7 +131,7 @@ function forEachRow(plan: BroadcastPlan, visit: (oi: number, offs: number[]) => 
 export function broadcastBinary(op: BinaryOp, a: Tensor, b: Tensor, outShape: readonly number[]): Tensor {
   let n = 1;
   for (const d of outShape) n *= d;
-  const out = new Tensor(allocate(a.dtype, n), outShape, a.dtype);
+  const out = new Tensor(allocateUninit(a.dtype, n), outShape, a.dtype);
   const ad = a.floatData();
   const bd = b.floatData();
   const od = out.data as FloatArray;
@@ -167,7 +167,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
       for (let j = 0; j < inner; j++, t += st) acc[t]! += gd[gi + j]!;
     }
   });
-  const out = new Tensor(allocate(g.dtype, n), shape, g.dtype);
+  const out = new Tensor(allocateUninit(g.dtype, n), shape, g.dtype);
   (out.data as FloatArray).set(acc);
   return out;
 }
@@ -177,7 +177,7 @@ export function expandTo(x: Tensor, shape: readonly number[]): Tensor {
   let n = 1;
   for (const d of shape) n *= d;
   const src = x.hostView();
-  const dst = allocate(x.dtype, n);
+  const dst = allocateUninit(x.dtype, n);
   const plan = broadcastPlan(shape, [x.shape]);
   const last = plan.sizes.length - 1;
   const inner = plan.sizes[last]!;

@@ -4,7 +4,7 @@
  * engine/tensor/ops.ts (it has a device kernel).
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocateUninit, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 
 export { relu } from '../../tensor/ops.js';
@@ -16,7 +16,7 @@ function floatInput(op: string, x: Tensor): FloatArray {
 }
 
 function like(x: Tensor): Tensor {
-  return new Tensor(allocate(x.dtype, x.numel()), x.shape, x.dtype);
+  return new Tensor(allocateUninit(x.dtype, x.numel()), x.shape, x.dtype);
 }
 
 /** 1 / (1 + e^−x); gradient g·y·(1 − y). */

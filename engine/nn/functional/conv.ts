@@ -11,7 +11,7 @@
  * symmetric pads run the device kernels (layersDevice.ts).
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocateUninit, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { assertInitialized } from '../parameter.js';
 import { deviceFor } from '../../tensor/device.js';
@@ -92,7 +92,7 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvOp
   const xd = x.floatData();
   const wd = w.floatData();
   const bd = b ? b.floatData() : null;
-  const out = new Tensor(allocate(x.dtype, g.N * g.O * g.OH * g.OW), [g.N, g.O, g.OH, g.OW], x.dtype);
+  const out = new Tensor(allocateUninit(x.dtype, g.N * g.O * g.OH * g.OW), [g.N, g.O, g.OH, g.OW], x.dtype);
   const yd = out.data as FloatArray;
   if (depthwise) depthwiseForward(g, xd, wd, bd, yd);
   else im2colForward(g, xd, wd, bd, yd);
@@ -101,15 +101,15 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvOp
     inputs: [x, w, b],
     backward: (gy) => {
       const gd = gy.floatData();
-      const dx = x.requiresGrad ? new Tensor(allocate(x.dtype, x.numel()), x.shape, x.dtype) : null;
-      const dw = w.requiresGrad ? new Tensor(allocate(w.dtype, w.numel()), w.shape, w.dtype) : null;
+      const dx = x.requiresGrad ? new Tensor(allocateUninit(x.dtype, x.numel()), x.shape, x.dtype) : null;
+      const dw = w.requiresGrad ? new Tensor(allocateUninit(w.dtype, w.numel()), w.shape, w.dtype) : null;
       const dxd = dx ? (dx.data as FloatArray) : null;
       const dwd = dw ? (dw.data as FloatArray) : null;
       if (depthwise) depthwiseBackward(g, xd, wd, gd, dxd, dwd);
       else im2colBackward(g, xd, wd, gd, dxd, dwd);
       let db: Tensor | null = null;
       if (b && b.requiresGrad) {
-        db = new Tensor(allocate(b.dtype, g.O), b.shape, b.dtype);
+        db = new Tensor(allocateUninit(b.dtype, g.O), b.shape, b.dtype);
         const d = db.data as FloatArray;
         const plane = g.OH * g.OW;
         for (let o = 0; o < g.O; o++) {

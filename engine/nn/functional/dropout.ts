@@ -5,7 +5,7 @@
  * The mask is a bool tensor (ONNX's second output); the gradient is g·mask·scale.
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocateUninit, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { defaultGenerator, type Generator } from '../../tensor/random.js';
 
@@ -24,7 +24,7 @@ export function dropout(
     throw new RuntimeError(`dropout probability has to be between 0 and 1, but got ${ratio}`);
   }
   const n = x.numel();
-  const mask = new Tensor(allocate('bool', n), x.shape, 'bool');
+  const mask = new Tensor(allocateUninit('bool', n), x.shape, 'bool');
   const md = mask.data as Uint8Array;
   if (!training || ratio === 0) {
     md.fill(1);
@@ -35,7 +35,7 @@ export function dropout(
   const scale = ratio === 1 ? 0 : 1 / (1 - ratio);
   for (let i = 0; i < n; i++) md[i] = generator.uniform() >= ratio ? 1 : 0;
   const xd = x.floatData();
-  const out = new Tensor(allocate(x.dtype, n), x.shape, x.dtype);
+  const out = new Tensor(allocateUninit(x.dtype, n), x.shape, x.dtype);
   const od = out.data as FloatArray;
   for (let i = 0; i < n; i++) od[i] = md[i] ? xd[i]! * scale : 0;
   const output = attachGrad(out, {
@@ -43,7 +43,7 @@ export function dropout(
     inputs: [x],
     backward: (g) => {
       const gd = g.floatData();
-      const dx = new Tensor(allocate(x.dtype, n), x.shape, x.dtype);
+      const dx = new Tensor(allocateUninit(x.dtype, n), x.shape, x.dtype);
       const dd = dx.data as FloatArray;
       for (let i = 0; i < n; i++) dd[i] = md[i] ? gd[i]! * scale : 0;
       return [dx];

@@ -4,7 +4,7 @@
  * negative pads crop). Any dtype; gradients for float inputs (gather scatter-adds, pad crops).
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate } from '../../tensor/dtype.js';
+import { allocate, allocateUninit } from '../../tensor/dtype.js';
 import { IndexError, RuntimeError } from '../../errors.js';
 import { normalizeAxis } from './axes.js';
 import { contiguousStrides, copyBox } from './strided.js';
@@ -27,7 +27,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
     idx[j] = raw < 0 ? raw + d : raw;
   }
   const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
-  const out = new Tensor(allocate(x.dtype, outer * k * inner), shape, x.dtype);
+  const out = new Tensor(allocateUninit(x.dtype, outer * k * inner), shape, x.dtype);
   const src = x.hostView() as unknown as Float64Array; // same-kind copy (int64 included)
   const dst = out.data as unknown as Float64Array;
   for (let o = 0; o < outer; o++) {

@@ -5,7 +5,7 @@
  * transposed into the rows it reads when needed. Gradients of broadcast batch dimensions are summed back.
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocateUninit, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { broadcastShapes, expandTo, sumToShape } from '../../tensor/broadcast.js';
 import { gemmABt, transpose } from './gemm.js';
@@ -60,7 +60,7 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null = null, opts: GemmOp
   }
   const ad = a.floatData();
   const bd = b.floatData();
-  const out = new Tensor(allocate(a.dtype, M * N), [M, N], a.dtype);
+  const out = new Tensor(allocateUninit(a.dtype, M * N), [M, N], a.dtype);
   const y = out.data as FloatArray;
   mm(ad, transA, bd, transB, M, K, N, y);
   if (alpha !== 1) for (let i = 0; i < y.length; i++) y[i] = y[i]! * alpha;
@@ -99,7 +99,7 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null = null, opts: GemmOp
 
 /** A tensor like `like` holding s·values. */
 function scaled(like: Tensor, values: FloatArray, s: number): Tensor {
-  const t = new Tensor(allocate(like.dtype, like.numel()), like.shape, like.dtype);
+  const t = new Tensor(allocateUninit(like.dtype, like.numel()), like.shape, like.dtype);
   const d = t.data as FloatArray;
   for (let i = 0; i < d.length; i++) d[i] = values[i]! * s;
   return t;
@@ -140,7 +140,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ad = a.floatData();
   const bd = b.floatData();
   const full = [...outB, M, N];
-  const y = allocate(a.dtype, batches * M * N) as FloatArray;
+  const y = allocateUninit(a.dtype, batches * M * N) as FloatArray;
   const bT = new Map<number, FloatArray>(); // Bᵀ per distinct B matrix
   const bTof = (o: number): FloatArray => {
     let t = bT.get(o);
@@ -169,7 +169,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       let da: Tensor | null = null;
       if (a.requiresGrad) {
         // dA_i = G_i·B_iᵀ (M×K), summed over the batch dimensions A was broadcast along.
-        const t = allocate(a.dtype, batches * M * K) as FloatArray;
+        const t = allocateUninit(a.dtype, batches * M * K) as FloatArray;
         for (let i = 0; i < batches; i++) {
           const o = offB[i]! * K * N;
           gemmABt(
@@ -186,7 +186,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       let db: Tensor | null = null;
       if (b.requiresGrad) {
         // dB_i = A_iᵀ·G_i (K×N)
-        const t = allocate(b.dtype, batches * K * N) as FloatArray;
+        const t = allocateUninit(b.dtype, batches * K * N) as FloatArray;
         for (let i = 0; i < batches; i++) {
           const o = offA[i]! * M * K;
           const aT = transpose(ad.subarray(o, o + M * K), M, K);

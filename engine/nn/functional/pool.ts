@@ -11,7 +11,7 @@
  *   input. This is PyTorch's avg_pool2d divisor, generalised to asymmetric pads.
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocateUninit, type FloatArray } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { axisList, padList, windowCount } from './spatial.js';
 
@@ -111,7 +111,7 @@ export function maxPool(x: Tensor, opts: MaxPoolOptions): Tensor {
   );
   const { NC, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW } = g;
   const xd = x.floatData();
-  const out = new Tensor(allocate(x.dtype, NC * OH * OW), outShape(x, g), x.dtype);
+  const out = new Tensor(allocateUninit(x.dtype, NC * OH * OW), outShape(x, g), x.dtype);
   const yd = out.data as FloatArray;
   // The flat input index each output took its value from (-1: a window with no tap inside the input).
   const arg = new Int32Array(NC * OH * OW);
@@ -151,7 +151,7 @@ export function maxPool(x: Tensor, opts: MaxPoolOptions): Tensor {
       const gd = gy.floatData();
       const acc = new Float64Array(x.numel());
       for (let i = 0; i < arg.length; i++) if (arg[i]! >= 0) acc[arg[i]!]! += gd[i]!;
-      const dx = new Tensor(allocate(x.dtype, x.numel()), x.shape, x.dtype);
+      const dx = new Tensor(allocateUninit(x.dtype, x.numel()), x.shape, x.dtype);
       (dx.data as FloatArray).set(acc);
       return [dx];
     },
@@ -183,7 +183,7 @@ export function avgPool(x: Tensor, opts: AvgPoolOptions): Tensor {
     }
   }
   const xd = x.floatData();
-  const out = new Tensor(allocate(x.dtype, NC * P), outShape(x, g), x.dtype);
+  const out = new Tensor(allocateUninit(x.dtype, NC * P), outShape(x, g), x.dtype);
   const yd = out.data as FloatArray;
   for (let p = 0; p < NC; p++) {
     const base = p * H * W;
@@ -208,7 +208,7 @@ export function avgPool(x: Tensor, opts: AvgPoolOptions): Tensor {
           for (let ih = h0; ih < h1; ih++) for (let iw = w0, r = base + ih * W; iw < w1; iw++) acc[r + iw]! += v;
         }
       }
-      const dx = new Tensor(allocate(x.dtype, x.numel()), x.shape, x.dtype);
+      const dx = new Tensor(allocateUninit(x.dtype, x.numel()), x.shape, x.dtype);
       (dx.data as FloatArray).set(acc);
       return [dx];
     },
@@ -227,7 +227,7 @@ export function globalAvgPool(x: Tensor): Tensor {
   const S = NC === 0 ? 0 : x.numel() / NC;
   const xd = x.floatData();
   const shape = [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)];
-  const out = new Tensor(allocate(x.dtype, NC), shape, x.dtype);
+  const out = new Tensor(allocateUninit(x.dtype, NC), shape, x.dtype);
   const yd = out.data as FloatArray;
   for (let p = 0; p < NC; p++) {
     let s = 0;
@@ -239,7 +239,7 @@ export function globalAvgPool(x: Tensor): Tensor {
     inputs: [x],
     backward: (gy) => {
       const gd = gy.floatData();
-      const dx = new Tensor(allocate(x.dtype, x.numel()), x.shape, x.dtype);
+      const dx = new Tensor(allocateUninit(x.dtype, x.numel()), x.shape, x.dtype);
       const dd = dx.data as FloatArray;
       for (let p = 0; p < NC; p++) dd.fill(gd[p]! / S, p * S, (p + 1) * S);
       return [dx];

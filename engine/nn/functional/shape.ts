@@ -5,7 +5,7 @@
  * gather and pad are in indexing.ts.
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate } from '../../tensor/dtype.js';
+import { allocate, allocateUninit } from '../../tensor/dtype.js';
 import { RuntimeError } from '../../errors.js';
 import { normalizeAxes, normalizeAxis } from './axes.js';
 import { contiguousStrides, copyBox } from './strided.js';
@@ -64,16 +64,10 @@ export function squeeze(x: Tensor, axes?: readonly number[] | null): Tensor {
   return x.reshape(x.shape.filter((d, i) => (ax ? !ax.has(i) : d !== 1)));
 }
 
-/** A new tensor of `shape` with x's dtype (zeros). */
-function blank(x: Tensor, shape: readonly number[]): Tensor {
-  return new Tensor(
-    allocate(
-      x.dtype,
-      shape.reduce((p, d) => p * d, 1),
-    ),
-    shape,
-    x.dtype,
-  );
+/** A new tensor of `shape` with x's dtype: zeros, or (`zeroed` false) unspecified values for an output written in full. */
+function blank(x: Tensor, shape: readonly number[], zeroed = true): Tensor {
+  const n = shape.reduce((p, d) => p * d, 1);
+  return new Tensor(zeroed ? allocate(x.dtype, n) : allocateUninit(x.dtype, n), shape, x.dtype);
 }
 
 /** Output dimension i is input dimension perm[i] (default: reversed). */
@@ -85,7 +79,7 @@ export function transpose(x: Tensor, perm?: readonly number[] | null): Tensor {
   }
   const shape = p.map((a) => x.shape[a]!);
   const xs = contiguousStrides(x.shape);
-  const out = blank(x, shape);
+  const out = blank(x, shape, false);
   copyBox(x.hostView(), out.data, {
     shape,
     src: { offset: 0, strides: p.map((a) => xs[a]!) },
@@ -118,7 +112,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   });
   const shape = [...first.shape];
   shape[a] = xs.reduce((s, t) => s + t.shape[a]!, 0);
-  const out = blank(first, shape);
+  const out = blank(first, shape, false);
   const os = contiguousStrides(shape);
   const starts: number[] = [];
   let at = 0;
@@ -159,7 +153,7 @@ function sliceBox(x: Tensor, starts: readonly number[], counts: readonly number[
     offset: starts.reduce((o, s, i) => o + s * xs[i]!, 0),
     strides: xs.map((s, i) => s * steps[i]!),
   };
-  const out = blank(x, counts);
+  const out = blank(x, counts, false);
   const box = { shape: counts, src, dst: { offset: 0, strides: contiguousStrides(counts) } };
   copyBox(x.hostView(), out.data, box);
   return attachGrad(out, {
