@@ -77,6 +77,19 @@ describe('import', () => {
     expect(conv.message).toContain("node 'c' (Conv): input channels 3 do not match weight [2, 4, 1, 1]");
   });
 
+  it('float16 weights are refused at load with what to do', () => {
+    const e = errorOf(() =>
+      loadOnnx(
+        buildOnnx(
+          model([['x', [2]]], [{ op: 'Add', inputs: ['x', 'h.w'], outputs: ['y'] }], {
+            initializers: [{ name: 'h.w', dims: [2], type: 10, data: [15360, 15360] }],
+          }),
+        ),
+      ),
+    );
+    expect(e.message).toContain("initializer 'h.w' is float16");
+  });
+
   it('parameters at module paths, constants for the rest (onnx::…): only parameters are state', () => {
     const m = loadOnnx(
       buildOnnx(

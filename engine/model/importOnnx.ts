@@ -105,7 +105,14 @@ export function graphModuleFromOnnx(model: OnnxModel, opts: OnnxLoadOptions = {}
   const isBound = (name: string, t: Tensor) => bnState.has(name) || (isFloating(t.dtype) && isModulePath(name));
   const constInits = new Map<string, Tensor>();
   const provisional = new Map<string, Tensor>();
-  for (const [name, t] of inits) (isBound(name, t) ? provisional : constInits).set(name, t);
+  for (const [name, t] of inits) {
+    if (t.dtype === 'float16' || t.dtype === 'bfloat16') {
+      throw new OnnxError(
+        `initializer '${name}' is ${t.dtype}: the engine computes in float32/float64 (export the model in float32)`,
+      );
+    }
+    (isBound(name, t) ? provisional : constInits).set(name, t);
+  }
 
   // Plan once for the declared shapes: refuses what cannot run and gives each BatchNorm's input rank.
   const shapes = new Map<string, number[]>(
