@@ -20,33 +20,10 @@ import {
 } from './dtype.js';
 import { RuntimeError } from '../errors.js';
 import { Storage, type DeviceMemory } from './storage.js';
-import { deviceFor, type FloatDType } from './device.js';
+import { deviceFor } from './device.js';
+import { attachGrad, isGradEnabled, runBackward, type GradFn } from './autograd.js';
 
-/** A node of the autograd graph: maps the gradient of its output to gradients of its inputs. */
-export interface GradFn {
-  readonly name: string;
-  /** The tensors this op consumed (null where an input needs no gradient). */
-  readonly inputs: readonly (Tensor | null)[];
-  /** Gradients for each input (null where none flows), given the gradient of the output. */
-  backward(gradOutput: Tensor): (Tensor | null)[];
-}
-
-let gradEnabled = true;
-
-/** Runs `fn` without recording autograd history (PyTorch's `torch.no_grad()`). */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
-
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
+export { noGrad, isGradEnabled, attachGrad, type GradFn } from './autograd.js';
 
 export interface TensorOptions {
   shape?: readonly number[];
@@ -270,7 +247,8 @@ export class Tensor {
     }
     const from = src.hostView();
     if (src.dtype === this.dtype) this.storage.hostForOverwrite().set(from as never);
-    else if (this.dtype === 'int64' && from instanceof BigInt64Array) this.storage.hostForOverwrite().set(from as never);
+    else if (this.dtype === 'int64' && from instanceof BigInt64Array)
+      this.storage.hostForOverwrite().set(from as never);
     else for (let i = 0; i < this.numel(); i++) this.setFlat(i, src.getFlat(i));
     return this;
   }
@@ -288,7 +266,7 @@ export class Tensor {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       seed = new Tensor(allocate(this.dtype, 1), this.shape, this.dtype).fill_(1);
     }
-    runBackward(this, seed);
+    runBackward(this, seed, (leaf, g) => new Tensor(g.clone().storage, leaf.shape, leaf.dtype));
   }
 
   toString(): string {
@@ -311,7 +289,7 @@ function resolveShape(shape: readonly number[], numel: number): number[] {
 
 function reshapeOp(x: Tensor, shape: number[]): Tensor {
   const out = new Tensor(x.storage, shape, x.dtype);
-  if (x.requiresGrad && gradEnabled) {
+  if (x.requiresGrad && isGradEnabled()) {
     const inShape = x.shape;
     attachGrad(out, {
       name: 'ViewBackward0',
@@ -320,79 +298,4 @@ function reshapeOp(x: Tensor, shape: number[]): Tensor {
     });
   }
   return out;
-}
-
-/** Records `fn` as the producer of `out` when any input requires grad and grad mode is on. */
-export function attachGrad(out: Tensor, fn: GradFn): Tensor {
-  if (!gradEnabled) return out;
-  if (!fn.inputs.some((t) => t !== null && t.requiresGrad)) return out;
-  out.gradFn = fn;
-  out.requiresGrad = true;
-  return out;
-}
-
-/** Adds `b` into `a` elementwise in place (gradient accumulation), on the device when either is there. */
-function accumulateInto(a: Tensor, b: Tensor): void {
-  const dev = a.storage.isOnDevice || b.storage.isOnDevice ? deviceFor(a, b) : null;
-  if (dev) {
-    const out = a.storage.deviceBufferForWrite(dev);
-    dev.add(a.dtype as FloatDType, out, b.storage.deviceBuffer(dev), out, a.numel());
-    return;
-  }
-  const ad = a.data as FloatArray;
-  const bd = b.data as FloatArray;
-  for (let i = 0; i < ad.length; i++) ad[i]! += bd[i]!;
-}
-
-function runBackward(root: Tensor, seed: Tensor): void {
-  // Topological order of graph nodes reachable from root (iterative DFS; graphs can be deep).
-  const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  visited.add(root);
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    const [t, idx] = top;
-    const inputs = t.gradFn ? t.gradFn.inputs : [];
-    if (idx < inputs.length) {
-      top[1]++;
-      const child = inputs[idx];
-      if (child && child.requiresGrad && !visited.has(child)) {
-        visited.add(child);
-        stack.push([child, 0]);
-      }
-    } else {
-      order.push(t);
-      stack.pop();
-    }
-  }
-  const grads = new Map<Tensor, Tensor>();
-  grads.set(root, seed);
-  for (let k = order.length - 1; k >= 0; k--) {
-    const t = order[k]!;
-    const g = grads.get(t);
-    if (!g) continue;
-    if (!t.gradFn) {
-      // A leaf: accumulate like PyTorch (a fresh tensor the first time, then in place).
-      if (t.requiresGrad) {
-        if (t.grad) accumulateInto(t.grad, g);
-        else t.grad = new Tensor(g.clone().storage, t.shape, t.dtype);
-      }
-      continue;
-    }
-    const inGrads = noGrad(() => t.gradFn!.backward(g));
-    t.gradFn.inputs.forEach((inp, i) => {
-      const ig = inGrads[i];
-      if (!inp || !ig || !inp.requiresGrad) return;
-      const prev = grads.get(inp);
-      if (prev) {
-        const sum = prev.clone();
-        accumulateInto(sum, ig);
-        grads.set(inp, sum);
-      } else {
-        grads.set(inp, ig);
-      }
-    });
-    grads.delete(t);
-  }
 }
