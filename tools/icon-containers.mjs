@@ -1,21 +1,10 @@
 // Minimal writers (and readers, for the tests) of the image containers installers need:
 // PNG (RGBA, 8 bit), ICO (Windows) and ICNS (macOS). Deterministic: the same pixels give the same bytes.
-import { deflateSync, inflateSync } from 'node:zlib';
+import { crc32 as zlibCrc32, deflateSync, inflateSync } from 'node:zlib';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
+/** PNG's chunk CRC: zlib's CRC-32 (Node ≥ 20.15, which package.json's engines require). */
 export function crc32(bytes) {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(bytes) >>> 0;
 }
 
 function chunk(type, data) {
