@@ -44,6 +44,16 @@ export {
   type RefStateDict,
 } from './tree.js';
 export { MemorySource, memorySink, type ByteSource, type ByteSink } from './byteSource.js';
-export { openFile, writeFileAtomic } from './fileAdapter.js';
+export { openFile, writeFileAtomic, removeStaleTempFiles, setTempFileGuard } from './fileAdapter.js';
+export {
+  BudgetError,
+  Meter,
+  DEFAULT_BUDGETS,
+  BUDGET_OPTIONS,
+  EXPANSION_SLACK,
+  budgetsWith,
+  parseBudgetValue,
+  type Budgets,
+} from './budgets.js';
 export { scanCheckpointFile, type FileScan } from './scan.js';
 export * from './pyobjects.js';
