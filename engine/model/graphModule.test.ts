@@ -69,6 +69,28 @@ describe.each(['tiny_resnet', 'tiny_shuffle'])('%s vs torch', (name) => {
     }
   });
 
+  it('layerOf names the layer each node belongs to', () => {
+    const m = load();
+    const byOp = new Map(m.nodes.map((n) => [n.opType + ':' + n.name, m.layerOf(n)]));
+    if (name === 'tiny_resnet') {
+      expect(m.nodes.map((n) => m.layerOf(n))).toEqual([
+        'conv1',
+        'bn1',
+        null,
+        'layer1.0.conv1',
+        'layer1.0.bn1',
+        null,
+        'layer1.0.conv2',
+        'layer1.0.bn2',
+        null,
+        null,
+        null,
+        null,
+        'fc',
+      ]);
+    } else expect(byOp.get('Transpose:/head/head.1/Transpose')).toBe('head.1'); // Linear(bias=False): Transpose(W), MatMul
+  });
+
   it('double(): parameters, buffers and graph constants compute in float64', () => {
     const m = load().double().eval();
     const [y] = m.forwardGraph([input().to('float64')]);

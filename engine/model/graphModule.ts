@@ -108,6 +108,23 @@ export class GraphModule extends Module {
     return this.graph.nodes;
   }
 
+  /**
+   * The state-dict path of the layer a node belongs to: a BatchNorm's prefix, the module path of the
+   * parameters a Conv/Gemm/… reads ('layer1.0.conv1'), a stack layer's name; null for parameter-free
+   * nodes (Relu, Add, …). The window's layer tree groups nodes by it.
+   */
+  layerOf(node: OnnxNode): string | null {
+    const bn = this.bnByNode.get(node);
+    if (bn) return bn.name;
+    if (this.moduleByNode.has(node)) return node.name;
+    for (const name of node.inputs) {
+      if (!this.bound.has(name)) continue;
+      const dot = name.lastIndexOf('.');
+      return dot > 0 ? name.slice(0, dot) : '';
+    }
+    return null;
+  }
+
   /** Every BatchNorm layer once, in state-dict order, named by its state-dict prefix. */
   batchNormLayers(): Array<{ name: string; module: BatchNorm }> {
     const out: Array<{ name: string; module: BatchNorm }> = [];
