@@ -24,11 +24,12 @@ describe('normscope serve arguments', () => {
       '--max-parameters=1000',
       '--max-activation-mib',
       '64',
+      '--max-upload-mib=3',
     ]);
     expect(a).toEqual({
       port: 8765,
       root: '/data/runs',
-      limits: { maxConnections: 8, maxMessageBytes: 2 * 2 ** 20, maxInFlight: 4 },
+      limits: { maxConnections: 8, maxMessageBytes: 2 * 2 ** 20, maxInFlight: 4, maxUploadBytes: 3 * 2 ** 20 },
       stack: { maxParameters: 1000, maxActivationBytes: 64 * 2 ** 20 },
     });
   });

@@ -34,7 +34,7 @@ export interface ServeArgs {
 
 const USAGE =
   'usage: normscope serve [--port N] [--root DIR] [--max-connections N] [--max-message-mib N] ' +
-  '[--max-in-flight N] [--max-parameters N] [--max-activation-mib N]';
+  '[--max-in-flight N] [--max-upload-mib N] [--max-parameters N] [--max-activation-mib N]';
 
 /** Integer flags: name → [min, max, how the value lands in ServeArgs]. */
 const INT_FLAGS: Record<string, [number, number, (a: ServeArgs, n: number) => void]> = {
@@ -42,6 +42,7 @@ const INT_FLAGS: Record<string, [number, number, (a: ServeArgs, n: number) => vo
   [LIMIT_FLAGS.maxConnections]: [1, 100_000, (a, n) => (a.limits.maxConnections = n)],
   [LIMIT_FLAGS.maxMessageBytes]: [1, 1024, (a, n) => (a.limits.maxMessageBytes = n * 2 ** 20)],
   [LIMIT_FLAGS.maxInFlight]: [1, 10_000, (a, n) => (a.limits.maxInFlight = n)],
+  [LIMIT_FLAGS.maxUploadBytes]: [1, 1 << 20, (a, n) => (a.limits.maxUploadBytes = n * 2 ** 20)],
   [LIMIT_FLAGS.maxParameters]: [1, 2 ** 40, (a, n) => (a.stack = { ...a.stack, maxParameters: n })],
   [LIMIT_FLAGS.maxActivationBytes]: [1, 2 ** 20, (a, n) => (a.stack = { ...a.stack, maxActivationBytes: n * 2 ** 20 })],
 };

@@ -12,6 +12,8 @@ export interface ServerLimits {
   maxMessageBytes: number;
   /** Calls one WebSocket may have waiting for their results. */
   maxInFlight: number;
+  /** Largest file the window may upload (upload.ts). */
+  maxUploadBytes: number;
   /** Largest built model. */
   stack: StackBudget;
 }
@@ -20,6 +22,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 64,
   maxMessageBytes: 16 * 1024 * 1024,
   maxInFlight: 32,
+  maxUploadBytes: 4 * 2 ** 30,
   stack: DEFAULT_STACK_BUDGET,
 };
 
@@ -28,6 +31,7 @@ export const LIMIT_FLAGS = {
   maxConnections: '--max-connections',
   maxMessageBytes: '--max-message-mib',
   maxInFlight: '--max-in-flight',
+  maxUploadBytes: '--max-upload-mib',
   maxParameters: '--max-parameters',
   maxActivationBytes: '--max-activation-mib',
 } as const;

@@ -19,15 +19,15 @@ import type { Duplex } from 'node:stream';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { contentSecurityPolicy } from '../shared/csp.js';
 import { contentTypeOf } from '../shared/contentTypes.js';
 import { encodeMessage, TOKEN_CHECK_PATH } from '../shared/wire.js';
 import type { HostConnection } from '../host/hostWorker.js';
 import { DEFAULT_LIMITS, limitMessages, type ServerLimits } from './limits.js';
-import { RETRY_SCRIPT, RETRY_SCRIPT_PATH, TOKEN_PAGE, TOKEN_PAGE_CSP } from './pages.js';
+import { pageHeaders, RETRY_SCRIPT, RETRY_SCRIPT_PATH, TOKEN_PAGE, TOKEN_PAGE_CSP } from './pages.js';
 import { hostAllowed, originAllowed, parseTarget, requestToken, tokensEqual, type Target } from './requestGuard.js';
 import { confineCall } from './rootConfine.js';
 import { sendText, serveSocket } from './socketSession.js';
+import { createUploads } from './upload.js';
 
 export { tokensEqual } from './requestGuard.js';
 
@@ -82,7 +82,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits, stack: DEFAULT_LIMITS.stack };
   const rendererRoot = normalize(opts.rendererDir);
   const fileRoot = opts.root ?? null;
-  const routes = opts.routes ?? [];
+  // Browser mode's file upload (the window's picker and drops); its routes pass the token check below.
+  const uploads = createUploads({ maxBytes: limits.maxUploadBytes });
+  const routes = [...(opts.routes ?? []), ...uploads.routes];
   let port = opts.port ?? 0;
 
   const send = (
@@ -123,12 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     } catch {
       return send(res, 404, 'not found\n');
     }
-    const extra: Record<string, string> = {};
-    if (isPage) {
-      extra['Content-Security-Policy'] = contentSecurityPolicy([`ws://${String(req.headers.host).toLowerCase()}`]);
-      extra['X-Frame-Options'] = 'DENY';
-    }
-    send(res, 200, body, contentTypeOf(extname(file)), extra);
+    send(res, 200, body, contentTypeOf(extname(file)), isPage ? pageHeaders(String(req.headers.host)) : {});
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -217,6 +214,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     token,
     async close() {
       unsubscribe();
+      uploads.close();
       for (const ws of clients) ws.terminate();
       wss.close();
       for (const s of sockets) s.destroy();

@@ -85,3 +85,45 @@ describe('browser-mode upload (issue 15 item 5)', () => {
     expect(safeUploadName('a'.repeat(500) + '.pt')).toHaveLength(120);
   });
 });
+
+describe('upload routes in the server', () => {
+  it('need the token (and the Host check); the upload budget comes from the server limits', async () => {
+    const { startServer } = await import('./server.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ns-renderer-'));
+    const conn = {
+      request: async () => ({ ok: true, result: null }) as never,
+      onEvent: () => () => undefined,
+      close: async () => undefined,
+    };
+    const s = await startServer({ connection: conn, rendererDir: dir, limits: { maxUploadBytes: 100 } });
+    try {
+      const base = `http://127.0.0.1:${s.port}`;
+      const noToken = await fetch(`${base}/upload?name=a.pt`, { method: 'POST', body: new Uint8Array(5) });
+      expect(noToken.status).toBe(403);
+      const wrong = await fetch(`${base}/upload?name=a.pt`, {
+        method: 'POST',
+        body: new Uint8Array(5),
+        headers: { 'X-NormScope-Token': 'guess' },
+      });
+      expect(wrong.status).toBe(403);
+      const ok = await fetch(`${base}/upload?name=a.pt`, {
+        method: 'POST',
+        body: new Uint8Array(5),
+        headers: { 'X-NormScope-Token': s.token },
+      });
+      expect(ok.status).toBe(200);
+      const { path } = (await ok.json()) as { path: string };
+      expect(existsSync(path)).toBe(true);
+      const big = await fetch(`${base}/upload?name=b.pt`, {
+        method: 'POST',
+        body: new Uint8Array(101),
+        headers: { 'X-NormScope-Token': s.token },
+      });
+      expect(big.status).toBe(413);
+      await s.close();
+      expect(existsSync(path)).toBe(false); // the folder goes with the server
+    } finally {
+      await s.close().catch(() => undefined);
+    }
+  });
+});

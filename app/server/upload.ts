@@ -17,6 +17,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpRoute } from './server.js';
 
+import { LIMIT_FLAGS } from './limits.js';
+
 export interface UploadLimits {
   /** Largest upload (bytes). */
   maxBytes: number;
@@ -25,11 +27,10 @@ export interface UploadLimits {
 }
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: 4 * 2 ** 30, maxFiles: 32 };
-export const UPLOAD_FLAG = '--max-upload-mib';
 
 export const uploadMessages = {
   tooLarge: (max: number) =>
-    `the file is larger than the upload budget of ${(max / 2 ** 20).toFixed(0)} MiB (raise it with \`normscope serve ${UPLOAD_FLAG} N\`, or type the file's path on the host instead)`,
+    `the file is larger than the upload budget of ${(max / 2 ** 20).toFixed(0)} MiB (raise it with \`normscope serve ${LIMIT_FLAGS.maxUploadBytes} N\`, or type the file's path on the host instead)`,
   tooMany: (n: number) => `${n} uploads are open already (the budget); close a checkpoint first`,
   root: () => 'uploads are off under `normscope serve --root DIR`: put the file in DIR and type its path',
 };
