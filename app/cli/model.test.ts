@@ -150,13 +150,13 @@ describe.skipIf('skip' in fx)('normscope model on models exported by torch', () 
     expect(human.stdout).toMatch(/BatchNorm layers:/);
   });
 
-  it('inspect refuses an unsupported op by name and node, and a truncated export', () => {
-    refused(['inspect', path.join(fx.dir, 'unsupported_op.onnx')], /Erf/);
+  it('inspect refuses an unsupported op by name and node, and a truncated export', async () => {
+    await refusedHere(['inspect', path.join(fx.dir, 'unsupported_op.onnx')], /Erf/);
     const bytes = fs.readFileSync(onnx);
     for (const cut of [7, Math.floor(bytes.length / 2), bytes.length - 3]) {
       const f = path.join(dir, `cut${cut}.onnx`);
       fs.writeFileSync(f, bytes.subarray(0, cut));
-      refused(['inspect', f], /OnnxError/);
+      await refusedHere(['inspect', f], /OnnxError/);
     }
   });
 
@@ -203,22 +203,28 @@ describe.skipIf('skip' in fx)('normscope model on models exported by torch', () 
     expect(Math.max(...saved.data)).toBeCloseTo(j.outputs[0]!.max, 6);
   });
 
-  it('run: inputs by name for a two-input graph; a missing one, a wrong shape or a bad .npy is refused', () => {
+  it('run: inputs by name for a two-input graph; a missing one, a wrong shape or a bad .npy is refused', async () => {
     const two = path.join(fx.dir, 'two_inputs.onnx');
     const a = writeFloatNpy(path.join(dir, 'a.npy'), [4, 3]);
     const b = writeFloatNpy(path.join(dir, 'b.npy'), [4, 3], (i) => i / 7);
     const r = cli(['run', two, '--input', `a=${a}`, '--input', `b=${b}`, '--json']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { outputs: { name: string }[] }).outputs[0]!.name).toBe('sum');
-    refused(['run', two, '--input', `a=${a}`], /no --input for 'b'/);
-    refused(['run', two, '--input', a], /the model has 2 inputs \(a, b\): give each as --input NAME=X.npy/);
-    refused(['run', two, '--input', `a=${a}`, '--input', `a=${b}`], /input 'a' is given twice/);
+    await refusedHere(['run', two, '--input', `a=${a}`], /no --input for 'b'/);
+    await refusedHere(['run', two, '--input', a], /the model has 2 inputs \(a, b\): give each as --input NAME=X.npy/);
+    await refusedHere(['run', two, '--input', `a=${a}`, '--input', `a=${b}`], /input 'a' is given twice/);
     const wrong = writeFloatNpy(path.join(dir, 'wrong.npy'), [4, 5]);
-    refused(['run', two, '--input', `a=${wrong}`, '--input', `b=${b}`], /has shape \[4, 5\] but input 'a' is \[4, 3\]/);
+    await refusedHere(
+      ['run', two, '--input', `a=${wrong}`, '--input', `b=${b}`],
+      /has shape \[4, 5\] but input 'a' is \[4, 3\]/,
+    );
     const bytes = fs.readFileSync(a);
     fs.writeFileSync(path.join(dir, 'trunc.npy'), bytes.subarray(0, bytes.length - 5));
-    refused(['run', two, '--input', `a=${path.join(dir, 'trunc.npy')}`, '--input', `b=${b}`], /data is truncated/);
-    refused(['run', onnx, '--input', tiny('y.npy')], /dtype "<i8" is not supported/);
+    await refusedHere(
+      ['run', two, '--input', `a=${path.join(dir, 'trunc.npy')}`, '--input', `b=${b}`],
+      /data is truncated/,
+    );
+    await refusedHere(['run', onnx, '--input', tiny('y.npy')], /dtype "<i8" is not supported/);
   });
 
   it('a checkpoint that does not fit is refused before anything runs or is written', () => {
@@ -243,7 +249,7 @@ describe.skipIf('skip' in fx)('normscope model on models exported by torch', () 
     refused(['run', onnx, '--weights', path.join(dir, 'junk.pt'), '--input', tiny('x.npy')], /unrecognized format/);
   });
 
-  it('train --json: losses per step; --out loads strict in torch; an existing --out needs --overwrite', () => {
+  it('train --json: losses per step; --out loads strict in torch; an existing --out needs --overwrite', async () => {
     const out = path.join(dir, 'trained.pt');
     const args = [
       'train',
@@ -275,8 +281,8 @@ describe.skipIf('skip' in fx)('normscope model on models exported by torch', () 
     expect(j.batchSize).toBe(2);
     const torch = checkStateInTorch(fx, 'tiny', out);
     expect(torch).toMatchObject({ missing: [], unexpected: [], bnVersions: [2] });
-    refused(args, /already exists \(pass --overwrite/);
-    refused(
+    await refusedHere(args, /already exists \(pass --overwrite/);
+    await refusedHere(
       [
         'train',
         onnx,
