@@ -209,9 +209,13 @@ export function removeStaleTempFiles(dir: string): string[] {
  * while a synchronous write runs (the handler would wait for the write to end), so the cleanup lives
  * outside the process; it exits as soon as the temp file is gone (renamed or removed).
  */
-const WATCHDOG = `const fs=require('fs');const pid=Number(process.argv[1]);const tmp=process.argv[2];
+// Started before the temp file is created (so no kill can fall between the two): it waits for the file
+// to appear, removes it if the writer dies first, and exits once the file has come and gone (or never
+// came within a minute: the write was over before the watchdog started).
+const WATCHDOG = `const fs=require('fs');const pid=Number(process.argv[1]);const tmp=process.argv[2];let seen=false;
 const alive=()=>{try{process.kill(pid,0);return true}catch(e){return e.code==='EPERM'}};
-const tick=()=>{if(!fs.existsSync(tmp))process.exit(0);if(!alive()){try{fs.rmSync(tmp,{force:true})}catch{}process.exit(0)}setTimeout(tick,100)};tick();`;
+const t0=Date.now();const tick=()=>{const there=fs.existsSync(tmp);if(there)seen=true;else if(seen||Date.now()-t0>60000)process.exit(0);
+if(!alive()){try{fs.rmSync(tmp,{force:true})}catch{}process.exit(0)}setTimeout(tick,100)};tick();`;
 
 let guardTemps = false;
 /** Turns the temp-file watchdog on (the CLI's convert and migrate; off by default for library use). */
@@ -219,8 +223,9 @@ export function setTempFileGuard(on: boolean): void {
   guardTemps = on;
 }
 
-function watchTemp(tmp: string): void {
-  if (!guardTemps) return;
+/** Starts a watchdog for `tmp` (before it exists); the returned function stops it (the write failed). */
+function watchTemp(tmp: string): () => void {
+  if (!guardTemps) return () => undefined;
   try {
     const child = spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), tmp], {
       detached: true,
@@ -229,8 +234,12 @@ function watchTemp(tmp: string): void {
     });
     child.on('error', () => undefined);
     child.unref();
+    return () => {
+      child.kill();
+    };
   } catch {
     // no watchdog: removeStaleTempFiles cleans up at the next start
+    return () => undefined;
   }
 }
 
@@ -271,9 +280,9 @@ export function writeFileAtomic(file: string, produce: (sink: ByteSink) => void,
   const tmp = tempPathFor(target);
   const maxTemp = opts.maxTempBytes ?? DEFAULT_BUDGETS.maxTempBytes;
   let fd: number | null = null;
+  const stopWatch = watchTemp(tmp);
   try {
     fd = fs.openSync(tmp, 'wx');
-    watchTemp(tmp);
     let position = 0;
     const out = fd;
     const sink: ByteSink = {
@@ -303,6 +312,7 @@ export function writeFileAtomic(file: string, produce: (sink: ByteSink) => void,
       }
     }
     fs.rmSync(tmp, { force: true });
+    stopWatch();
     throw asWriteError(file, e);
   }
 }
