@@ -399,4 +399,18 @@ export const workbenchSpecs: Spec[] = [
       expectTrue(tip3.startsWith('channel 0: A '), `diff overlay read-out: ${tip3}`);
     },
   },
+  {
+    name: 'workbench: a torch.save(model) file opens tensors-only with its tensors listed',
+    async run(w) {
+      const shell = await fresh(w);
+      await shell.go('checkpoints');
+      await typeInto(w.page.getByTestId('ck-path'), resolve('app/host/fixtures/whole_module_sequential.pt'), {
+        enter: true,
+      });
+      await w.page.getByTestId('ck-error').filter({ hasText: 'refused global' }).waitFor({ timeout: 10_000 });
+      await w.page.getByTestId('ck-tensors-only').click();
+      await w.page.getByTestId('ck-summary').filter({ hasText: '7 tensors' }).waitFor({ timeout: 10_000 });
+      await w.page.getByTestId('ck-tensors').getByText('1.running_var').waitFor();
+    },
+  },
 ];

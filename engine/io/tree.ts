@@ -7,7 +7,7 @@
  */
 import { CheckpointError } from './errors.js';
 import { Meter } from './budgets.js';
-import { PyDict, PyFloat, PyTuple, type PyValue } from './pyobjects.js';
+import { PyDict, PyFloat, PyPlaceholder, PyTuple, type PyValue } from './pyobjects.js';
 import { TensorRef } from './tensorRef.js';
 import { StateDict, type LocalMetadata } from '../nn/stateDict.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -41,9 +41,34 @@ function join(path: string, key: PyValue): string {
 
 function children(v: PyValue): [PyValue, PyValue][] | null {
   if (v instanceof PyDict) return [...v.entries];
+  if (v instanceof PyPlaceholder) return placeholderChildren(v);
   if (Array.isArray(v)) return v.map((x, i) => [i, x]);
   if (v instanceof PyTuple) return v.items.map((x, i) => [i, x]);
   return null;
+}
+
+/**
+ * An inert placeholder (a class outside the allow-list, e.g. a whole module saved with
+ * torch.save(model)) still holds the tensors it would have been built from. A Module's state lists
+ * them under the names its state_dict uses (parameters, buffers, then submodules, which recurse);
+ * any other placeholder's arguments, state and items are walked as they are. Nothing is run.
+ */
+function placeholderChildren(p: PyPlaceholder): [PyValue, PyValue][] {
+  const st = p.state;
+  if (st instanceof PyDict) {
+    const parts = ['_parameters', '_buffers', '_modules'].map((k) => st.entries.get(k));
+    if (parts.some((d) => d instanceof PyDict)) {
+      const out: [PyValue, PyValue][] = [];
+      for (const d of parts) if (d instanceof PyDict) for (const e of d.entries) if (e[1] !== null) out.push(e);
+      return out;
+    }
+  }
+  return [
+    ...p.args.map((x, i): [PyValue, PyValue] => [`arg${i}`, x]),
+    ...(st === null ? [] : [['state', st] as [PyValue, PyValue]]),
+    ...p.items.map((x, i): [PyValue, PyValue] => [`item${i}`, x]),
+    ...p.dictItems,
+  ];
 }
 
 /** Items of a container listed again under another key count this many times (see walk). */
