@@ -27,6 +27,7 @@ import type { Checkpoint } from '../../engine/index.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 import type { RanksService } from './ranks.js';
 import type { RankSpawner } from '../ranks/rankProcess.js';
+import type { ModelStore } from './models.js';
 
 export interface HostContext {
   runtime: 'electron' | 'browser';
@@ -77,6 +78,18 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
   // Checkpoint I/O and the rank coordinator load on first use, so the window comes up sooner.
   let ckStore: CheckpointStore | null = null;
   let rankService: RanksService | null = null;
+  let modelStore: ModelStore | null = null;
+  const models = async () => (modelStore ??= new (await import('./models.js')).ModelStore());
+  /** A typed path made the host's (~, relative), its note added to an error's text. */
+  const withPath = async <T>(typed: string, fn: (path: string) => T | Promise<T>): Promise<T> => {
+    const { path, note } = resolveUserPath(typed);
+    try {
+      return await fn(path);
+    } catch (e) {
+      if (note && e instanceof Error) e.message = `${e.message} (${note})`;
+      throw e;
+    }
+  };
   const files = () => import('./checkpoints.js');
   const loading = () => import('./loadState.js');
   const store = async () => (ckStore ??= new (await files()).CheckpointStore());
@@ -216,5 +229,34 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
         yieldNow,
       }),
     }),
+
+    'model.open': async ({ path, jobId }) => {
+      ctx.emit('progress', { jobId, done: 0, total: 1, label: 'reading the model' });
+      const store = await models();
+      const view = await withPath(path, (p) => store.openFile(p));
+      ctx.emit('progress', { jobId, done: 1, total: 1, label: 'done' });
+      return view;
+    },
+    'model.weights': async ({ path }) => {
+      const store = await models();
+      return withPath(path, (p) => store.applyWeightsFile(p));
+    },
+    'model.setInput': async ({ path, batch, seed }) => {
+      const store = await models();
+      return path === null ? store.setInput(null, batch, seed) : withPath(path, (p) => store.setInput(p, batch, seed));
+    },
+    'model.step': async ({ mode }) => (await models()).step(mode),
+    'model.compare': async () => (await models()).compare(),
+    'model.inspect': async ({ path }) => (await models()).inspect(path),
+    'model.recalibrate': async ({ jobId, batchSize }) =>
+      (await models()).recalibrate(
+        batchSize,
+        (done, total) => ctx.emit('progress', { jobId, done, total, label: 'recalibrating' }),
+        () => ctx.cancelled(jobId),
+      ),
+    'model.export': async ({ path, format }) => {
+      const store = await models();
+      return withPath(path, (p) => store.exportTo(p, format));
+    },
   };
 }

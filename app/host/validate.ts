@@ -8,6 +8,7 @@ import { stackSpecProblem } from '../../engine/index.js';
 import {
   DIM_DOMAIN,
   domainProblem,
+  MODEL_DOMAINS,
   RANK_DOMAINS,
   SEED_DOMAIN,
   STEP_DOMAINS,
@@ -131,6 +132,14 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'backend.info': empty,
   'backend.set': obj({ name: oneOf('auto', 'ts', 'cpu', 'cuda') }),
   'backend.bench': obj({ jobId }),
+  'model.open': obj({ path: str(), jobId }),
+  'model.weights': obj({ path: str() }),
+  'model.setInput': obj({ path: nullable(str()), batch: num(MODEL_DOMAINS.batch), seed: num(MODEL_DOMAINS.seed) }),
+  'model.step': obj({ mode: oneOf('train', 'eval') }),
+  'model.compare': empty,
+  'model.inspect': obj({ path: str(512) }),
+  'model.recalibrate': obj({ jobId, batchSize: num(MODEL_DOMAINS.batchSize) }),
+  'model.export': obj({ path: str(), format: oneOf('pt', 'safetensors') }),
 };
 
 export function isMethodName(m: unknown): m is MethodName {

@@ -18,6 +18,14 @@ describe('file grants (files only through dialogs, drops and the command line)',
     expect(pathsOf('stateDict.export', { path: '/o.pt', format: 'pt' })).toEqual(['/o.pt']);
     // No other method carries a path field (a new one must be added to pathsOf).
     const withPath = METHOD_NAMES.filter((m) => pathsOf(m, { path: '/p', a: '/a', b: '/b' }).length > 0);
-    expect(withPath.sort()).toEqual(['checkpoint.open', 'diff.run', 'stateDict.export']);
+    expect(withPath.sort()).toEqual([
+      'checkpoint.open',
+      'diff.run',
+      'model.export',
+      'model.open',
+      'model.setInput',
+      'model.weights',
+      'stateDict.export',
+    ]);
   });
 });

@@ -25,6 +25,10 @@ export function pathsOf(method: string, payload: unknown): string[] {
   switch (method) {
     case 'checkpoint.open':
     case 'stateDict.export':
+    case 'model.open':
+    case 'model.weights':
+    case 'model.setInput': // path null: a generated batch, no file
+    case 'model.export':
       return str(p.path);
     case 'diff.run':
       return [...str(p.a), ...str(p.b)];

@@ -3,8 +3,8 @@
  * in a call is resolved against DIR, symlinks followed (realpath of the file, or of its folder for a
  * file a save will create), and refused unless the real path is DIR or below it. The host then gets
  * the real path, so a link swapped in afterwards cannot redirect an open that was already checked
- * by name. The table below names every contract method's file-path fields; the test requires every
- * method to be listed, so a new method with a path cannot slip past confinement.
+ * by name. The table below names every contract method's file-path fields; a method missing from it
+ * is refused under --root (fail closed), and the test requires every contract method to be listed.
  */
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
@@ -50,6 +50,14 @@ export const FILE_PATH_FIELDS: Record<MethodName, Readonly<Record<string, PathUs
   'backend.info': {},
   'backend.set': {},
   'backend.bench': {},
+  'model.open': { path: 'open' },
+  'model.weights': { path: 'open' },
+  'model.setInput': { path: 'open' }, // null: a generated batch
+  'model.step': {},
+  'model.compare': {},
+  'model.inspect': {}, // a BatchNorm's state-dict prefix, not a file
+  'model.recalibrate': {},
+  'model.export': { path: 'save' },
 };
 
 export class OutsideRootError extends Error {
@@ -98,7 +106,11 @@ export async function confineCall(
   method: string,
   payload: unknown,
 ): Promise<{ payload: unknown } | { error: WireError }> {
-  const fields = Object.hasOwn(FILE_PATH_FIELDS, method) ? FILE_PATH_FIELDS[method as MethodName] : {};
+  if (!Object.hasOwn(FILE_PATH_FIELDS, method)) {
+    const name = JSON.stringify(method.slice(0, 80));
+    return { error: { name: 'PermissionError', message: `${name} is not a method --root knows the file paths of` } };
+  }
+  const fields = FILE_PATH_FIELDS[method as MethodName];
   const names = Object.keys(fields);
   if (names.length === 0 || !payload || typeof payload !== 'object' || Array.isArray(payload)) return { payload };
   const out: Record<string, unknown> = { ...(payload as Record<string, unknown>) };

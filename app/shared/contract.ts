@@ -23,6 +23,7 @@ import type {
   TensorRow,
 } from './types/checkpoints.js';
 import type { BackendsView, BenchRow, RanksState } from './types/ranks.js';
+import type { ModelRecalibration, ModelStepResult, ModelView } from './types/models.js';
 
 export type { StackSpec, LayerSpec, LayerType } from './stackSpec.js';
 
@@ -32,6 +33,7 @@ export type * from './types/stepping.js';
 export type * from './types/inspector.js';
 export type * from './types/checkpoints.js';
 export type * from './types/ranks.js';
+export type * from './types/models.js';
 
 // ---------------------------------------------------------------- the contract
 
@@ -93,6 +95,21 @@ export interface Methods {
   'backend.info': [Record<string, never>, BackendsView];
   'backend.set': [{ name: string }, BackendsView];
   'backend.bench': [{ jobId: string }, { rows: BenchRow[] }];
+
+  /** Opens an .onnx (torch.onnx.export) as the Models workspace's network; replaces the one open. */
+  'model.open': [{ path: string; jobId: string }, ModelView];
+  /** A checkpoint's weights by state-dict key; one that does not fit is refused with its strict report. */
+  'model.weights': [{ path: string }, ModelView];
+  /** The input batch: a float .npy file (path), or standard-normal values of the declared shape. */
+  'model.setInput': [{ path: string | null; batch: number; seed: number }, ModelView];
+  /** One forward pass without gradients, every BatchNorm in train or eval mode, dropout off. */
+  'model.step': [{ mode: 'train' | 'eval' }, ModelStepResult];
+  /** Train vs eval outputs of every node on the same batch (running statistics left as they were). */
+  'model.compare': [Record<string, never>, CompareResult];
+  'model.inspect': [{ path: string }, LayerInspection];
+  /** Precise BatchNorm over the input batch in batches of batchSize; cancelled, nothing changes. */
+  'model.recalibrate': [{ jobId: string; batchSize: number }, ModelRecalibration];
+  'model.export': [{ path: string; format: 'pt' | 'safetensors' }, { path: string; bytes: number }];
 }
 
 export type MethodName = keyof Methods;
@@ -148,6 +165,14 @@ export const METHOD_NAMES = [
   'backend.info',
   'backend.set',
   'backend.bench',
+  'model.open',
+  'model.weights',
+  'model.setInput',
+  'model.step',
+  'model.compare',
+  'model.inspect',
+  'model.recalibrate',
+  'model.export',
 ] as const satisfies readonly MethodName[];
 
 export const EVENT_NAMES = ['progress', 'step', 'ranks', 'open'] as const satisfies readonly EventName[];

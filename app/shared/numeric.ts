@@ -25,6 +25,16 @@ export const STEP_DOMAINS = {
   steps: { int: true, min: 1, max: 1_000_000 },
 } as const satisfies Record<string, NumericDomain>;
 
+/**
+ * Models: a generated batch's size and the recalibration batch size (a batch is held in memory with
+ * every activation of one forward, so these bound the work one request can ask for).
+ */
+export const MODEL_DOMAINS = {
+  batch: { int: true, min: 1, max: 4096 },
+  batchSize: { int: true, min: 1, max: 4096 },
+  seed: SEED_DOMAIN,
+} as const satisfies Record<string, NumericDomain>;
+
 /** Ranks: world size, shard sizes, ranks named in subgroups. */
 export const RANK_DOMAINS = {
   worldSize: { int: true, min: 1, max: 16 },

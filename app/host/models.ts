@@ -1,0 +1,402 @@
+/**
+ * The Models workspace's host side: one imported network (an .onnx from torch.onnx.export, the engine's
+ * GraphModule) with optional checkpoint weights, an input batch, train/eval passes, the Layer inspector
+ * on any of its BatchNorm layers, train-vs-eval divergence per node, recalibration (precise BatchNorm)
+ * and export of the whole state dict. The engine does the work (engine/model); this keeps the state a
+ * person steps through and shapes the answers for the window. Nothing from a file is executed: the
+ * ONNX reader and the checkpoint reader refuse what they do not know, with budgets.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import {
+  applyWeights,
+  checkpointMetadata,
+  Generator,
+  loadCheckpoint,
+  loadOnnxFile,
+  modelStateDict,
+  noGrad,
+  outputSummaries,
+  randn,
+  recalibrate,
+  saveSafetensors,
+  saveTorch,
+  Tensor,
+  type GraphModule,
+  type LocalMetadata,
+} from '../../engine/index.js';
+import type {
+  CompareResult,
+  LayerInspection,
+  ModelBatchNormRow,
+  ModelInputInfo,
+  ModelLayerRow,
+  ModelRecalibration,
+  ModelStepResult,
+  ModelView,
+  ModelWeightsReport,
+} from '../shared/contract.js';
+import { readNpy } from '../ranks/npy.js';
+import { CancelledError, NotAvailableError } from './errors.js';
+import { inspectLayer, type Timeline } from './inspect.js';
+import { summarize } from './summary.js';
+import type { LayerRecord } from './trace.js';
+
+/** Budget: an input .npy read whole into memory (the engine then holds it as a float tensor). */
+export const MAX_INPUT_BYTES = 512 * 1024 * 1024;
+const MAX_TIMELINE = 5000;
+type OnnxNode = GraphModule['nodes'][number];
+/** Outputs that differ by more than this (relative to max(1, |eval|)) count as parted. */
+export const DIVERGENCE_TOLERANCE = 1e-6;
+
+interface Open {
+  path: string;
+  model: GraphModule;
+  weights: ModelWeightsReport | null;
+  metadata: Map<string, LocalMetadata> | null;
+  input: { tensor: Tensor; info: ModelInputInfo } | null;
+  step: number;
+  notes: string[];
+  /** The last pass's BatchNorm records (input and output of each layer), for the inspector. */
+  records: Map<string, LayerRecord>;
+  timelines: Map<string, Timeline>;
+}
+
+/** Copies of a model's buffers, put back after a pass that must not change them (the comparison). */
+function captureBuffers(model: GraphModule): () => void {
+  const saved = [...model.namedBuffers()].map(([, b]) => [b, b.clone()] as const);
+  return () => {
+    for (const [live, copy] of saved) live.copy_(copy);
+  };
+}
+
+const mean = (t: Tensor | null): number => {
+  if (!t || t.numel() === 0) return NaN;
+  let s = 0;
+  for (let i = 0; i < t.numel(); i++) s += t.getFlat(i);
+  return s / t.numel();
+};
+
+export class ModelStore {
+  private open: Open | null = null;
+
+  private need(): Open {
+    if (!this.open) throw new NotAvailableError('no model is open: open an .onnx file in the Models workspace');
+    return this.open;
+  }
+
+  /** Opens the file (read, checked and imported whole before it replaces the open model). */
+  openFile(path: string): ModelView {
+    const model = loadOnnxFile(path);
+    model.setDropout(false);
+    this.open = {
+      path,
+      model,
+      weights: null,
+      metadata: null,
+      input: null,
+      step: 0,
+      notes: [],
+      records: new Map(),
+      timelines: new Map(),
+    };
+    this.setInput(null, 2, 0);
+    return this.view();
+  }
+
+  /** Applies a checkpoint's weights; a checkpoint that does not fit throws (WeightsError) and changes nothing. */
+  applyWeightsFile(path: string): ModelView {
+    const o = this.need();
+    const ck = loadCheckpoint(path);
+    try {
+      const r = applyWeights(o.model, ck);
+      o.weights = {
+        file: path,
+        missingKeys: r.missingKeys,
+        unexpectedKeys: r.unexpectedKeys,
+        shapeMismatch: r.shapeMismatch,
+        strippedPrefix: r.strippedPrefix,
+        sourcePath: r.sourcePath,
+        applied: r.applied,
+      };
+      o.metadata = checkpointMetadata(ck, r);
+      o.notes = ck.warnings.map((w) => `${basename(path)}: ${w}`);
+      o.records.clear();
+    } finally {
+      ck.close();
+    }
+    return this.view();
+  }
+
+  /** The input batch: a float .npy matching the declared shape (dimension 0 may differ), or generated. */
+  setInput(path: string | null, batch: number, seed: number): ModelView {
+    const o = this.need();
+    const inputs = o.model.graphInputs;
+    if (inputs.length !== 1) {
+      throw new NotAvailableError(
+        `the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}): the window feeds one-input models (use normscope model run)`,
+      );
+    }
+    const info = inputs[0]!;
+    const declared = o.model.declaredShapes().get(info.name)!;
+    const dtype = info.dtype === 'float64' ? 'float64' : 'float32';
+    if (info.dtype !== 'float32' && info.dtype !== 'float64')
+      throw new RangeError(`input '${info.name}' is ${info.dtype}: only float inputs can be fed`);
+    if (path === null) {
+      const shape = [batch, ...declared.slice(1)];
+      const t = randn(shape, { generator: new Generator(seed), dtype });
+      o.input = { tensor: t, info: { shape, source: `generated (seed ${seed})` } };
+    } else {
+      const size = statSync(path).size;
+      if (size > MAX_INPUT_BYTES)
+        throw new RangeError(`${basename(path)} is ${size} bytes: input files are limited to ${MAX_INPUT_BYTES} bytes`);
+      const arr = readNpy(readFileSync(path), basename(path));
+      const fits =
+        arr.shape.length === declared.length &&
+        info.shape.every((d, i) => i === 0 || typeof d !== 'number' || d === arr.shape[i]);
+      if (!fits)
+        throw new RangeError(
+          `${basename(path)} has shape [${arr.shape.join(', ')}] but input '${info.name}' is [${info.shape.join(', ')}] (only dimension 0, the batch, may differ)`,
+        );
+      const data =
+        arr.dtype === dtype
+          ? arr.data
+          : dtype === 'float32'
+            ? Float32Array.from(arr.data)
+            : Float64Array.from(arr.data);
+      o.input = { tensor: new Tensor(data, arr.shape, dtype), info: { shape: [...arr.shape], source: path } };
+    }
+    o.records.clear();
+    return this.view();
+  }
+
+  /** One pass without gradients with every BatchNorm in `mode`; records each BatchNorm's input and output. */
+  step(mode: 'train' | 'eval'): ModelStepResult {
+    const o = this.need();
+    const x = this.inputOf(o);
+    const t0 = performance.now();
+    o.model.setBatchNormMode(mode);
+    const bnByName = new Map(o.model.batchNormLayers().map((l) => [l.name, l.module]));
+    // The values feeding BatchNorm nodes, kept as they are produced (their batch statistics are the inspector's).
+    const feeds = new Set<string>();
+    for (const n of o.model.nodes) if (n.opType === 'BatchNormalization' && n.inputs[0]) feeds.add(n.inputs[0]);
+    const values = new Map<string, Tensor>(o.model.graphInputs[0] ? [[o.model.graphInputs[0].name, x]] : []);
+    const records = new Map<string, LayerRecord>();
+    const outs = noGrad(() =>
+      o.model.forwardGraph([x], {
+        observe: (node, outputs) => {
+          node.outputs.forEach((name, k) => {
+            const t = outputs[k];
+            if (feeds.has(name) && t) values.set(name, t);
+          });
+          if (node.opType !== 'BatchNormalization') return;
+          const name = o.model.layerOf(node);
+          const m = name === null ? undefined : bnByName.get(name);
+          const out = outputs[0];
+          if (!m || !out || name === null) return;
+          records.set(name, {
+            path: name,
+            module: m,
+            output: out,
+            input: values.get(node.inputs[0] ?? '') ?? null,
+            training: m.training,
+            factorUsed: null,
+          });
+        },
+      }),
+    );
+    o.records = records;
+    o.step++;
+    for (const { name, module: m } of o.model.batchNormLayers()) {
+      const tl = o.timelines.get(name) ?? { steps: [], mean: [], var: [] };
+      tl.steps.push(o.step);
+      tl.mean.push(mean(m.runningMean));
+      tl.var.push(mean(m.runningVar));
+      if (tl.steps.length > MAX_TIMELINE) for (const a of [tl.steps, tl.mean, tl.var]) a.shift();
+      o.timelines.set(name, tl);
+    }
+    return {
+      step: o.step,
+      mode,
+      outputs: outputSummaries(o.model, outs),
+      batchNorm: this.batchNormRows(o),
+      elapsedMs: performance.now() - t0,
+    };
+  }
+
+  /** Train vs eval output of every node on the same batch; buffers and modes are put back. */
+  compare(): CompareResult {
+    const o = this.need();
+    const x = this.inputOf(o);
+    const modes = o.model.batchNormLayers().map(({ module: m }) => m.training);
+    const restore = captureBuffers(o.model);
+    const pass = (mode: 'train' | 'eval') => {
+      const outs: Array<{ node: OnnxNode; out: Tensor }> = [];
+      o.model.setBatchNormMode(mode);
+      noGrad(() =>
+        o.model.forwardGraph([x], {
+          observe: (node, outputs) => {
+            if (outputs[0]) outs.push({ node, out: outputs[0] });
+          },
+        }),
+      );
+      return outs;
+    };
+    try {
+      const train = pass('train');
+      restore();
+      const ev = pass('eval');
+      const rows = train.map(({ node, out }, i) => {
+        const e = ev[i]!.out;
+        let maxAbsDiff = 0;
+        const n = Math.min(out.numel(), e.numel());
+        for (let k = 0; k < n; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(out.getFlat(k) - e.getFlat(k)));
+        if (out.numel() !== e.numel()) maxAbsDiff = Infinity;
+        return {
+          path: nodeName(o.model, node),
+          type: node.opType,
+          train: summarize(out),
+          eval: summarize(e),
+          maxAbsDiff,
+        };
+      });
+      const first = rows.find((r) => !(r.maxAbsDiff <= DIVERGENCE_TOLERANCE * Math.max(1, absMax(r.eval))));
+      return { rows, firstDivergent: first ? first.path : null };
+    } finally {
+      restore();
+      o.model.batchNormLayers().forEach(({ module: m }, i) => (m.training = modes[i]!));
+    }
+  }
+
+  inspect(path: string): LayerInspection {
+    const o = this.need();
+    const layer = o.model.batchNormLayers().find((l) => l.name === path);
+    if (!layer) throw new RangeError(`no BatchNorm layer at ${JSON.stringify(path)}`);
+    return inspectLayer(path, layer.module, o.records.get(path) ?? null, o.timelines.get(path) ?? null, null);
+  }
+
+  /** Precise BatchNorm over the input batch; cancelled or failed, the engine puts every layer back. */
+  recalibrate(
+    batchSize: number,
+    progress: (done: number, total: number) => void,
+    cancelled: () => boolean,
+  ): ModelRecalibration {
+    const o = this.need();
+    const x = this.inputOf(o);
+    const signal = {
+      get aborted() {
+        return cancelled();
+      },
+      reason: new CancelledError('recalibration was cancelled: the running statistics are as they were'),
+    };
+    try {
+      const r = recalibrate(o.model, x, { batchSize, onProgress: progress, signal });
+      o.records.clear();
+      return { samples: r.samples, batches: r.batches, batchSize, layers: r.layers, cancelled: false };
+    } catch (e) {
+      if (e instanceof CancelledError) return { samples: 0, batches: 0, batchSize, layers: [], cancelled: true };
+      throw e;
+    }
+  }
+
+  /** The whole state dict (checkpoint metadata kept, BatchNorm prefixes at version 2), as .pt or .safetensors. */
+  exportTo(path: string, format: 'pt' | 'safetensors'): { path: string; bytes: number } {
+    const o = this.need();
+    const want = format === 'pt' ? /\.(pt|pth)$/i : /\.safetensors$/i;
+    if (!want.test(path))
+      throw new RangeError(
+        `a ${format} export needs a file name ending in ${format === 'pt' ? '.pt or .pth' : '.safetensors'}`,
+      );
+    const sd = modelStateDict(o.model, o.metadata);
+    if (format === 'pt') saveTorch(path, sd);
+    else saveSafetensors(path, sd);
+    return { path, bytes: statSync(path).size };
+  }
+
+  view(): ModelView {
+    const o = this.need();
+    const m = o.model;
+    return {
+      path: o.path,
+      opset: m.opsetVersion,
+      inputs: m.graphInputs.map(({ name, shape, dtype }) => ({ name, shape: [...shape], dtype })),
+      outputs: m.graphOutputs.map(({ name, shape, dtype }) => ({ name, shape: [...shape], dtype })),
+      parameters: m.parameters().reduce((n, p) => n + p.numel(), 0),
+      nodes: m.nodes.length,
+      layers: layerRows(m, o.input?.info.shape ?? null),
+      batchNorm: this.batchNormRows(o),
+      weights: o.weights,
+      input: o.input?.info ?? null,
+      step: o.step,
+      notes: o.notes,
+    };
+  }
+
+  private batchNormRows(o: Open): ModelBatchNormRow[] {
+    return o.model.batchNormLayers().map(({ name, module: m }) => ({
+      name,
+      numFeatures: m.numFeatures,
+      eps: m.eps,
+      momentum: m.momentum,
+      training: m.training,
+      numBatchesTracked: m.numBatchesTracked ? m.numBatchesTracked.item() : null,
+    }));
+  }
+
+  private inputOf(o: Open): Tensor {
+    if (!o.input) throw new NotAvailableError('no input batch: choose an .npy file or generate one');
+    return o.input.tensor;
+  }
+}
+
+function absMax(s: { min: number | null; max: number | null }): number {
+  return Math.max(Math.abs(s.min ?? 0), Math.abs(s.max ?? 0));
+}
+
+/** A node as the divergence table names it: its layer's state-dict path, else its name, else its op. */
+function nodeName(model: GraphModule, node: OnnxNode): string {
+  return model.layerOf(node) || node.name || node.opType;
+}
+
+/**
+ * The layer tree: consecutive nodes of one state-dict path form a layer; parameter-free nodes stand
+ * alone. Output shapes are those the plan infers at the current input shape (declared when none).
+ */
+function layerRows(model: GraphModule, inputShape: number[] | null): ModelLayerRow[] {
+  let shapes: ReadonlyMap<string, number[]> | null = null;
+  try {
+    const first = model.graphInputs[0];
+    shapes = model.valueShapes(first && inputShape ? new Map([[first.name, inputShape]]) : undefined);
+  } catch {
+    shapes = null; // a graph that runs only at its export shapes: shapes stay unknown
+  }
+  const params = new Map<string, number>();
+  for (const [k, p] of model.namedParameters()) {
+    const dot = k.lastIndexOf('.');
+    const owner = dot > 0 ? k.slice(0, dot) : '';
+    params.set(owner, (params.get(owner) ?? 0) + p.numel());
+  }
+  const bn = new Set(model.batchNormLayers().map((l) => l.name));
+  const rows: ModelLayerRow[] = [];
+  for (const node of model.nodes) {
+    if (node.opType === 'Constant') continue;
+    const layer = model.layerOf(node);
+    const name = layer ?? (node.name || node.opType);
+    const out = node.outputs[0];
+    const shape = out && shapes ? (shapes.get(out) ?? null) : null;
+    const last = rows[rows.length - 1];
+    if (layer !== null && last && last.name === layer) {
+      last.ops.push(node.opType);
+      last.outputShape = shape;
+      continue;
+    }
+    rows.push({
+      name,
+      ops: [node.opType],
+      outputShape: shape ? [...shape] : null,
+      parameters: layer !== null ? (params.get(layer) ?? 0) : 0,
+      batchNorm: layer !== null && bn.has(layer),
+    });
+  }
+  return rows;
+}

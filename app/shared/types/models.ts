@@ -1,0 +1,96 @@
+/**
+ * Models: an imported network (an .onnx from torch.onnx.export) with optional checkpoint weights, its
+ * layer tree, train/eval steps, per-layer train-vs-eval divergence, recalibration and export.
+ * Part of the contract: ../contract.ts re-exports every type of this file.
+ * The shapes follow engine/model/summary.ts (what `normscope model --json` prints); they are restated
+ * here because app/shared may not import that engine module (the window loads this folder).
+ */
+
+/** A graph input or output as the file declares it (symbolic dimensions stay names). */
+export interface ModelValueInfo {
+  name: string;
+  shape: (number | string)[];
+  dtype: string;
+}
+
+/** One layer of the tree: a state-dict path (`layer1.0.conv1`) or a parameter-free node. */
+export interface ModelLayerRow {
+  /** The layer's state-dict path, or the node's name for nodes without parameters (Relu, Add). */
+  name: string;
+  /** Op types of the graph nodes that make up this layer, in graph order. */
+  ops: string[];
+  /** Shape of the layer's last node's first output at the current input shapes (null: unknown). */
+  outputShape: number[] | null;
+  /** Parameters held at this path (weights and biases; buffers not counted). */
+  parameters: number;
+  /** Whether this layer is a BatchNorm (the inspector opens on it). */
+  batchNorm: boolean;
+}
+
+export interface ModelBatchNormRow {
+  name: string;
+  numFeatures: number;
+  eps: number;
+  /** PyTorch's momentum (ONNX stores 1 − it); null for a cumulative average. */
+  momentum: number | null;
+  /** Whether the layer normalizes with batch statistics now (train) or running statistics (eval). */
+  training: boolean;
+  numBatchesTracked: number | null;
+}
+
+/** The strict report of applying a checkpoint's weights (engine/model/weights.ts WeightsReport). */
+export interface ModelWeightsReport {
+  file: string;
+  missingKeys: string[];
+  unexpectedKeys: string[];
+  shapeMismatch: { key: string; expected: number[]; got: number[] }[];
+  strippedPrefix: string | null;
+  sourcePath: string | null;
+  applied: number;
+}
+
+export interface ModelInputInfo {
+  shape: number[];
+  /** The .npy file it was read from, or `generated (seed N)`. */
+  source: string;
+}
+
+export interface ModelView {
+  path: string;
+  opset: number;
+  inputs: ModelValueInfo[];
+  outputs: ModelValueInfo[];
+  parameters: number;
+  nodes: number;
+  layers: ModelLayerRow[];
+  batchNorm: ModelBatchNormRow[];
+  weights: ModelWeightsReport | null;
+  input: ModelInputInfo | null;
+  step: number;
+  notes: string[];
+}
+
+export interface ModelOutputSummary {
+  name: string;
+  shape: number[];
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface ModelStepResult {
+  step: number;
+  mode: 'train' | 'eval';
+  outputs: ModelOutputSummary[];
+  batchNorm: ModelBatchNormRow[];
+  elapsedMs: number;
+}
+
+export interface ModelRecalibration {
+  samples: number;
+  batches: number;
+  batchSize: number;
+  layers: string[];
+  cancelled: boolean;
+}
