@@ -91,6 +91,8 @@ describe.skipIf(!onLinux)('packaging rules (scratch project with placeholder out
     write(proj, 'native/build/build-info.json', '{"cpu": true, "cuda": false}\n');
     write(proj, 'native/gloo/build/Release/normscope_gloo.node', 'placeholder gloo addon\n');
     write(proj, 'native/gloo/build/Release/libgloo.so.0', 'placeholder bundled library\n');
+    write(proj, 'native/wasm/normscope_kernels.wasm', 'placeholder wasm kernels\n');
+    write(proj, 'native/wasm/runtime.cc', '// bait: a native source\n');
     // Bait: none of this may ship.
     for (const bait of [
       'dist/app/main/main.test.js',
@@ -135,6 +137,7 @@ describe.skipIf(!onLinux)('packaging rules (scratch project with placeholder out
       'dist/engine/index.js',
       'dist/renderer/index.html',
       'dist/renderer/assets/index-abc123.js',
+      'native/wasm/normscope_kernels.wasm',
     ]) {
       expect(release.entries, p).toContain(p);
     }

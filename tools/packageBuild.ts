@@ -122,8 +122,9 @@ export function forbiddenEntries(entries: Iterable<string>): string[] {
     [/\.(cc|cpp|cu|cuh|h|hpp|gyp|o|a|mk)$/, 'native source or object'],
   ];
   // The only native paths that may ship: the Release folders of the two addon builds and their files,
-  // and the native build's record of what it built.
-  const nativeAllowed = /^native(\/gloo)?(\/build(\/Release(\/[^/]+)?|\/build-info\.json)?)?$/;
+  // the native build's record of what it built, and the WebAssembly kernels (the portable fallback).
+  const nativeAllowed =
+    /^native(\/gloo)?(\/build(\/Release(\/[^/]+)?|\/build-info\.json)?)?$|^native\/wasm(\/normscope_kernels\.wasm)?$/;
   for (const e of entries) {
     if (e === 'node_modules' || e.startsWith('node_modules/')) continue;
     if ((e === 'native' || e.startsWith('native/')) && !nativeAllowed.test(e)) {
