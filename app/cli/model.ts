@@ -64,26 +64,6 @@ function required<T>(v: T | undefined, name: string): T {
   return v;
 }
 
-/** Splits the repeatable --input out of argv (parseArgs keeps one value per option). */
-function takeInputs(argv: readonly string[]): { inputs: string[]; rest: string[] } {
-  const inputs: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    if (a === '--input') {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError('--input needs a value');
-      inputs.push(v);
-    } else if (a.startsWith('--input=')) inputs.push(a.slice('--input='.length));
-    else rest.push(a);
-  }
-  return { inputs, rest };
-}
-
 function modelPath(a: ParsedArgs): string {
   if (a.positionals.length !== 1) {
     throw new UsageError(
@@ -171,8 +151,8 @@ function inspect(a: ParsedArgs): number {
 }
 
 function run(argv: readonly string[]): number {
-  const { inputs: inputArgs, rest } = takeInputs(argv);
-  const a = parseArgs(rest, ['json'], ['weights', 'mode', 'passes', 'save-outputs']);
+  const a = parseArgs(argv, ['json'], ['weights', 'mode', 'passes', 'save-outputs'], ['input']);
+  const inputArgs = a.repeated.get('input') ?? [];
   const mode = a.options.get('mode');
   if (mode !== undefined && mode !== 'eval' && mode !== 'train') {
     throw new UsageError(`--mode must be eval or train (got ${JSON.stringify(mode)})`);
@@ -266,8 +246,8 @@ function fileBytes(f: string): number {
 }
 
 function recal(argv: readonly string[]): number {
-  const { inputs: inputArgs, rest } = takeInputs(argv);
-  const a = parseArgs(rest, ['json', 'overwrite'], ['weights', 'batch-size', 'out']);
+  const a = parseArgs(argv, ['json', 'overwrite'], ['weights', 'batch-size', 'out'], ['input']);
+  const inputArgs = a.repeated.get('input') ?? [];
   const batchSize = required(intOption(a, 'batch-size', 1, Number.MAX_SAFE_INTEGER), 'batch-size');
   const out = outOption(a, true)!;
   const loaded = openModel(a);
@@ -290,8 +270,13 @@ function recal(argv: readonly string[]): number {
 }
 
 function train(argv: readonly string[]): number {
-  const { inputs: inputArgs, rest } = takeInputs(argv);
-  const a = parseArgs(rest, ['json', 'overwrite'], ['weights', 'target', 'loss', 'lr', 'steps', 'batch-size', 'out']);
+  const a = parseArgs(
+    argv,
+    ['json', 'overwrite'],
+    ['weights', 'target', 'loss', 'lr', 'steps', 'batch-size', 'out'],
+    ['input'],
+  );
+  const inputArgs = a.repeated.get('input') ?? [];
   const loss = required(a.options.get('loss'), 'loss');
   if (!LOSSES.includes(loss as LossName)) {
     throw new UsageError(`--loss must be ${LOSSES.join(' or ')} (got ${JSON.stringify(loss)})`);

@@ -22,6 +22,7 @@ import {
   type StackSpec,
 } from '../../engine/index.js';
 import { RankCoordinator } from '../ranks/coordinator.js';
+import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { evenShards, splitRows } from '../ranks/shards.js';
 import { glooAvailability } from '../ranks/glooAddon.js';
 import { NpyError, readNpy, type NpyArray } from '../ranks/npy.js';
@@ -53,6 +54,29 @@ const USAGE =
   '[--timeout MS] [--lr LR] [--seed S] [--fault RANK:crash|exit|sleep|skip[:LAYER[:MS]]] ' +
   '[--nodes M --node-rank K --master HOST:PORT [--hostname THIS_HOST]] [--max-parameters N] [--max-activation-mib N]';
 
+/** Integer options: name, least value, where the value goes. */
+const INT_OPTIONS: [string, number, (a: Partial<RanksArgs>, n: number) => void][] = [
+  ['world', 1, (a, n) => (a.world = n)],
+  ['steps', 1, (a, n) => (a.steps = n)],
+  ['timeout', 1, (a, n) => (a.timeoutMs = n)],
+  ['nodes', 1, (a, n) => (a.nodes = n)],
+  ['node-rank', 0, (a, n) => (a.nodeRank = n)],
+  ['max-parameters', 1, (a, n) => (a.stackBudget = { ...a.stackBudget!, maxParameters: n })],
+  ['max-activation-mib', 1, (a, n) => (a.stackBudget = { ...a.stackBudget!, maxActivationBytes: n * 2 ** 20 })],
+  ['seed', 0, (a, n) => (a.seed = n)],
+];
+const RANKS_OPTIONS = [
+  ...INT_OPTIONS.map(([name]) => name),
+  'master',
+  'hostname',
+  'lr',
+  'stack',
+  'input',
+  'backend',
+  'shards',
+  'fault',
+];
+
 export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: string } {
   const a: Partial<RanksArgs> & { json: boolean } = {
     json: false,
@@ -74,106 +98,69 @@ export function parseRanksArgs(argv: readonly string[]): RanksArgs | { error: st
       ? n
       : { error: `${name} must be an integer >= ${min} (got ${JSON.stringify(v)})` };
   };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    const eq = raw.indexOf('=');
-    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
-    const value = (): string | undefined => (raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : argv[++i]);
-    let r: number | { error: string };
-    switch (flag) {
-      case '--json':
-        a.json = true;
-        break;
-      case '--world':
-        if (typeof (r = int('--world', value(), 1)) !== 'number') return r;
-        a.world = r;
-        break;
-      case '--steps':
-        if (typeof (r = int('--steps', value(), 1)) !== 'number') return r;
-        a.steps = r;
-        break;
-      case '--timeout':
-        if (typeof (r = int('--timeout', value(), 1)) !== 'number') return r;
-        a.timeoutMs = r;
-        break;
-      case '--nodes':
-        if (typeof (r = int('--nodes', value(), 1)) !== 'number') return r;
-        a.nodes = r;
-        break;
-      case '--node-rank':
-        if (typeof (r = int('--node-rank', value(), 0)) !== 'number') return r;
-        a.nodeRank = r;
-        break;
-      case '--master': {
-        const v = value() ?? '';
-        const m = /^(.+):(\d+)$/.exec(v);
-        if (!m || Number(m[2]) > 65535) return { error: `--master must be HOST:PORT (got ${JSON.stringify(v)})` };
-        a.master = { host: m[1]!, port: Number(m[2]) };
-        break;
-      }
-      case '--hostname':
-        a.hostname = value();
-        if (!a.hostname) return { error: '--hostname needs an address' };
-        break;
-      case '--max-parameters':
-        if (typeof (r = int('--max-parameters', value(), 1)) !== 'number') return r;
-        a.stackBudget = { ...a.stackBudget!, maxParameters: r };
-        break;
-      case '--max-activation-mib':
-        if (typeof (r = int('--max-activation-mib', value(), 1)) !== 'number') return r;
-        a.stackBudget = { ...a.stackBudget!, maxActivationBytes: r * 2 ** 20 };
-        break;
-      case '--seed':
-        if (typeof (r = int('--seed', value(), 0)) !== 'number') return r;
-        a.seed = r;
-        break;
-      case '--lr': {
-        const v = value();
-        const n = Number(v);
-        if (v === undefined || !Number.isFinite(n))
-          return { error: `--lr must be a number (got ${JSON.stringify(v)})` };
-        a.lr = n;
-        break;
-      }
-      case '--stack':
-      case '--input': {
-        const v = value();
-        if (!v) return { error: `${flag} needs a file` };
-        if (flag === '--stack') a.stack = v;
-        else a.input = v;
-        break;
-      }
-      case '--backend': {
-        const v = value();
-        if (v !== 'ipc' && v !== 'gloo') return { error: `--backend must be gloo or ipc (got ${JSON.stringify(v)})` };
-        a.backend = v;
-        break;
-      }
-      case '--shards': {
-        const v = value() ?? '';
-        const parts = v.split(',').map((s) => Number(s.trim()));
-        if (!v || parts.some((n) => !Number.isInteger(n) || n < 0))
-          return { error: `--shards must be comma-separated counts >= 0 (got ${JSON.stringify(v)})` };
-        a.shards = parts;
-        break;
-      }
-      case '--fault': {
-        const v = value() ?? '';
-        const [rank, kind, layer, ms] = v.split(':');
-        if (!['crash', 'exit', 'sleep', 'skip'].includes(kind ?? '') || !Number.isInteger(Number(rank))) {
-          return { error: `--fault must be RANK:crash|exit|sleep|skip[:LAYER[:MS]] (got ${JSON.stringify(v)})` };
-        }
-        a.fault = {
-          rank: Number(rank),
-          kind: kind as FaultPlan['kind'],
-          layer: layer || undefined,
-          ms: ms ? Number(ms) : undefined,
-        };
-        break;
-      }
-      default:
-        return { error: `unknown option ${JSON.stringify(raw)}\n${USAGE}` };
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs(argv, ['json'], RANKS_OPTIONS);
+  } catch (e) {
+    if (e instanceof UsageError) return { error: `${e.message}\n${USAGE}` };
+    throw e;
+  }
+  if (parsed.positionals.length)
+    return { error: `unexpected argument ${JSON.stringify(parsed.positionals[0])}\n${USAGE}` };
+  a.json = parsed.flags.has('json');
+  const o = (name: string): string | undefined => parsed.options.get(name);
+  let r: number | { error: string };
+  for (const [name, min, set] of INT_OPTIONS) {
+    if (o(name) === undefined) continue;
+    if (typeof (r = int(`--${name}`, o(name), min)) !== 'number') return r;
+    set(a, r);
+  }
+  if (o('master') !== undefined) {
+    const v = o('master')!;
+    const m = /^(.+):(\d+)$/.exec(v);
+    if (!m || Number(m[2]) > 65535) return { error: `--master must be HOST:PORT (got ${JSON.stringify(v)})` };
+    a.master = { host: m[1]!, port: Number(m[2]) };
+  }
+  if (o('hostname') !== undefined) {
+    a.hostname = o('hostname');
+    if (!a.hostname) return { error: '--hostname needs an address' };
+  }
+  if (o('lr') !== undefined) {
+    const v = o('lr')!;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) return { error: `--lr must be a number (got ${JSON.stringify(v)})` };
+    a.lr = n;
+  }
+  for (const name of ['stack', 'input'] as const) {
+    const v = o(name);
+    if (v === undefined) continue;
+    if (!v) return { error: `--${name} needs a file` };
+    a[name] = v;
+  }
+  if (o('backend') !== undefined) {
+    const v = o('backend');
+    if (v !== 'ipc' && v !== 'gloo') return { error: `--backend must be gloo or ipc (got ${JSON.stringify(v)})` };
+    a.backend = v;
+  }
+  if (o('shards') !== undefined) {
+    const v = o('shards')!;
+    const parts = v.split(',').map((x) => Number(x.trim()));
+    if (!v || parts.some((n) => !Number.isInteger(n) || n < 0))
+      return { error: `--shards must be comma-separated counts >= 0 (got ${JSON.stringify(v)})` };
+    a.shards = parts;
+  }
+  if (o('fault') !== undefined) {
+    const v = o('fault')!;
+    const [rank, kind, layer, ms] = v.split(':');
+    if (!['crash', 'exit', 'sleep', 'skip'].includes(kind ?? '') || !Number.isInteger(Number(rank))) {
+      return { error: `--fault must be RANK:crash|exit|sleep|skip[:LAYER[:MS]] (got ${JSON.stringify(v)})` };
     }
+    a.fault = {
+      rank: Number(rank),
+      kind: kind as FaultPlan['kind'],
+      layer: layer || undefined,
+      ms: ms ? Number(ms) : undefined,
+    };
   }
   for (const k of ['world', 'stack', 'input', 'steps'] as const)
     if (a[k] === undefined) return { error: `--${k} is required\n${USAGE}` };
