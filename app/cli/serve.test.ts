@@ -26,7 +26,7 @@ describe('normscope serve arguments', () => {
       '64',
       '--max-upload-mib=3',
     ]);
-    expect(a).toEqual({
+    expect(a).toMatchObject({
       port: 8765,
       root: '/data/runs',
       limits: { maxConnections: 8, maxMessageBytes: 2 * 2 ** 20, maxInFlight: 4, maxUploadBytes: 3 * 2 ** 20 },
@@ -39,15 +39,17 @@ describe('normscope serve arguments', () => {
     expect(parseServeArgs(['--max-connections', '0'])).toEqual({
       error: '--max-connections must be an integer 1–100000 (got "0")',
     });
-    expect(parseServeArgs(['--max-parameters'])).toEqual({
-      error: '--max-parameters must be an integer 1–1099511627776 (got undefined)',
+    expect(parseServeArgs(['--max-parameters'])).toMatchObject({
+      error: expect.stringMatching(/^--max-parameters needs a value/),
     });
     expect(parseServeArgs(['--max-in-flight', ' '])).toMatchObject({
       error: expect.stringContaining('--max-in-flight'),
     });
-    expect(parseServeArgs(['--root'])).toMatchObject({ error: expect.stringMatching(/^--root needs a folder/) });
+    expect(parseServeArgs(['--root'])).toMatchObject({ error: expect.stringMatching(/^--root needs a value/) });
+    expect(parseServeArgs(['--root='])).toMatchObject({ error: expect.stringMatching(/^--root needs a folder/) });
+    expect(parseServeArgs(['8080'])).toMatchObject({ error: expect.stringMatching(/^unexpected argument "8080"/) });
     expect(parseServeArgs(['--constructor', '1'])).toMatchObject({
-      error: expect.stringMatching(/^unknown option "--constructor"/),
+      error: expect.stringMatching(/^unknown option --constructor/),
     });
   });
 

@@ -4,6 +4,7 @@
  * sessionStorage (per scheme, host and port); a reload then lands here without it, and the script
  * retries once with the stored token. A stored token that is refused too (an older run) is dropped.
  */
+import { contentSecurityPolicy } from '../shared/csp.js';
 import { TOKEN_MESSAGE, TOKEN_STORAGE_KEY } from '../shared/wire.js';
 
 export const RETRY_SCRIPT_PATH = '/normscope-token-retry.js';
@@ -36,3 +37,13 @@ export const RETRY_SCRIPT = `(() => {
 /** The token page's policy: its own script only. */
 export const TOKEN_PAGE_CSP =
   "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Headers of the window's page (index.html) served to `host` (a Host value the server accepted):
+ * the shared CSP with this server's socket added, and no framing.
+ */
+export function pageHeaders(host: string): Record<string, string> {
+  const headers: Record<string, string> = { 'X-Frame-Options': 'DENY' };
+  headers['Content-Security-Policy'] = contentSecurityPolicy([`ws://${host.toLowerCase()}`]);
+  return headers;
+}

@@ -19,12 +19,11 @@ import type { Duplex } from 'node:stream';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { contentSecurityPolicy } from '../shared/csp.js';
 import { contentTypeOf } from '../shared/contentTypes.js';
 import { encodeMessage, TOKEN_CHECK_PATH } from '../shared/wire.js';
 import type { HostConnection } from '../host/hostWorker.js';
 import { DEFAULT_LIMITS, limitMessages, type ServerLimits } from './limits.js';
-import { RETRY_SCRIPT, RETRY_SCRIPT_PATH, TOKEN_PAGE, TOKEN_PAGE_CSP } from './pages.js';
+import { pageHeaders, RETRY_SCRIPT, RETRY_SCRIPT_PATH, TOKEN_PAGE, TOKEN_PAGE_CSP } from './pages.js';
 import { hostAllowed, originAllowed, parseTarget, requestToken, tokensEqual, type Target } from './requestGuard.js';
 import { confineCall } from './rootConfine.js';
 import { sendText, serveSocket } from './socketSession.js';
@@ -126,12 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     } catch {
       return send(res, 404, 'not found\n');
     }
-    const extra: Record<string, string> = {};
-    if (isPage) {
-      extra['Content-Security-Policy'] = contentSecurityPolicy([`ws://${String(req.headers.host).toLowerCase()}`]);
-      extra['X-Frame-Options'] = 'DENY';
-    }
-    send(res, 200, body, contentTypeOf(extname(file)), extra);
+    send(res, 200, body, contentTypeOf(extname(file)), isPage ? pageHeaders(String(req.headers.host)) : {});
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
