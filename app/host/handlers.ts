@@ -56,6 +56,7 @@ export function features(session: Session): Record<FeatureName, FeatureStatus> {
     // In Electron, app/ranks spawns rank processes from the Electron binary with ELECTRON_RUN_AS_NODE=1.
     ranks: { available: true, reason: null },
     backends: { available: true, reason: null },
+    models: { available: true, reason: null },
   };
 }
 

@@ -8,6 +8,7 @@ import { Backends } from './workspaces/Backends';
 import { Checkpoints } from './workspaces/Checkpoints';
 import { Diff } from './workspaces/Diff';
 import { Inspector } from './workspaces/Inspector';
+import { Models } from './workspaces/Models';
 import { Ranks } from './workspaces/Ranks';
 import { StackBuilder } from './workspaces/StackBuilder';
 import { StateDict } from './workspaces/StateDict';
@@ -22,6 +23,7 @@ export const WORKSPACES: Array<{ id: WorkspaceId; label: string; view: () => Rea
   { id: 'diff', label: 'Diff', view: Diff },
   { id: 'ranks', label: 'Ranks', view: Ranks },
   { id: 'backends', label: 'Backends', view: Backends },
+  { id: 'models', label: 'Models', view: Models },
 ];
 
 /** Global shortcuts; letter keys are ignored while typing in a field. */
@@ -32,7 +34,7 @@ export function handleShortcut(
 ): boolean {
   const s = store.getState();
   const mod = e.ctrlKey || e.metaKey;
-  if (e.altKey && /^[1-8]$/.test(e.key)) {
+  if (e.altKey && /^[1-9]$/.test(e.key)) {
     s.setWorkspace(WORKSPACES[Number(e.key) - 1]!.id);
     return true;
   }
@@ -70,7 +72,7 @@ export function handleShortcut(
 }
 
 export const SHORTCUTS: Array<[string, string]> = [
-  ['Alt+1 … Alt+8', 'switch workspace'],
+  ['Alt+1 … Alt+9', 'switch workspace'],
   ['Ctrl+B', 'build the stack'],
   ['Ctrl+O', 'open a checkpoint file'],
   ['F', 'forward (Stepping)'],

@@ -16,7 +16,7 @@ export interface Histogram {
 export type { ModuleNode } from '../../../engine/nn/layerSpec.js';
 
 export type FeatureName =
-  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';
+  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends' | 'models';
 
 export interface FeatureStatus {
   available: boolean;

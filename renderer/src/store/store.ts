@@ -12,6 +12,7 @@ import { backendsSlice, type BackendsSlice } from './slices/backends';
 import { checkpointSlice, loadSlice, type CheckpointSlice, type LoadSlice } from './slices/checkpoints';
 import { diffSlice, type DiffSlice } from './slices/diff';
 import { inspectorSlice, stateDictSlice, type InspectorSlice, type StateDictSlice } from './slices/inspect';
+import { modelsSlice, type ModelsSlice } from './slices/models';
 import { ranksSlice, type RanksSlice } from './slices/ranks';
 import { stackSlice, type StackSlice } from './slices/stack';
 import { steppingSlice, withLoss, type SteppingSlice } from './slices/stepping';
@@ -27,7 +28,8 @@ export type AppState = AppSlice &
   LoadSlice &
   DiffSlice &
   RanksSlice &
-  BackendsSlice;
+  BackendsSlice &
+  ModelsSlice;
 
 export type AppStore = StoreApi<AppState>;
 
@@ -62,6 +64,7 @@ export function createAppStore(
       ...diffSlice(kit),
       ...ranksSlice(kit),
       ...backendsSlice(kit),
+      ...modelsSlice(kit),
     };
   });
 }

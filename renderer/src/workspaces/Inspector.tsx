@@ -1,6 +1,6 @@
 /** Workspace 3: one BatchNorm layer in depth, and the "why" panel (the seed's bn_training logic). */
 import { useEffect } from 'react';
-import type { WhyPanel } from '../../../app/shared/contract';
+import type { LayerInspection, WhyPanel } from '../../../app/shared/contract';
 import { ChannelBars, HistogramChart, Lines } from '../charts/charts';
 import { ChannelTable } from '../components/ChannelTable';
 import { Empty, ErrorBox, FeatureGate, fmtNum } from '../components/common';
@@ -81,6 +81,72 @@ function Why({ why, traced }: { why: WhyPanel; traced: boolean }) {
   );
 }
 
+/** One BatchNorm layer's inspection: charts, per-channel table, why panel (the Models workspace shows it too). */
+export function InspectionPanels({ inspection }: { inspection: LayerInspection }) {
+  return (
+    <>
+      <p className="note" data-testid="inspect-head">
+        {inspection.path}: {inspection.type}({inspection.numFeatures}) · num_batches_tracked ={' '}
+        {inspection.numBatchesTracked ?? 'None'} · grad norms: weight {fmtNum(inspection.gradNorms.weight)}, bias{' '}
+        {fmtNum(inspection.gradNorms.bias)}
+      </p>
+      <div className="charts">
+        <ChannelBars title="weight" values={inspection.weight} testId="weight-chart" />
+        <ChannelBars title="bias" values={inspection.bias} />
+        <Lines
+          title="mean per channel: batch vs running"
+          series={[
+            { label: 'batch mean', values: inspection.batchMean ?? [], cls: 'a' },
+            { label: 'running_mean', values: inspection.runningMean ?? [], cls: 'b' },
+          ]}
+          testId="mean-chart"
+        />
+        <Lines
+          title="variance per channel: batch (biased, unbiased) vs running"
+          series={[
+            { label: 'biased', values: inspection.batchVarBiased ?? [], cls: 'a' },
+            { label: 'unbiased', values: inspection.batchVarUnbiased ?? [], cls: 'c' },
+            { label: 'running_var', values: inspection.runningVar ?? [], cls: 'b' },
+          ]}
+        />
+        {inspection.outputHistogram ? (
+          <HistogramChart
+            title="output histogram"
+            edges={inspection.outputHistogram.edges}
+            counts={inspection.outputHistogram.counts}
+            testId="histogram"
+          />
+        ) : (
+          <div className="chart empty">output histogram: step once</div>
+        )}
+        <Lines
+          title="timeline: mean of running_mean / running_var over steps"
+          series={[
+            { label: 'running_mean', values: inspection.timeline.meanOfRunningMean, cls: 'b' },
+            { label: 'running_var', values: inspection.timeline.meanOfRunningVar, cls: 'c' },
+          ]}
+          testId="timeline"
+          itemLabel="recorded step"
+        />
+      </div>
+      <h3>Per-channel values</h3>
+      <ChannelTable
+        testId="inspect-channels"
+        series={[
+          { label: 'weight', values: inspection.weight },
+          { label: 'bias', values: inspection.bias },
+          { label: 'batch mean', values: inspection.batchMean },
+          { label: 'running_mean', values: inspection.runningMean },
+          { label: 'batch var (biased)', values: inspection.batchVarBiased },
+          { label: 'batch var (unbiased)', values: inspection.batchVarUnbiased },
+          { label: 'running_var', values: inspection.runningVar },
+        ]}
+      />
+      <Why why={inspection.why} traced={inspection.batchMean !== null} />
+    </>
+  );
+}
+
 export function Inspector() {
   const summary = useApp((s) => s.summary);
   const selected = useApp((s) => s.selectedLayer);
@@ -117,64 +183,7 @@ export function Inspector() {
           <Empty>Loading…</Empty>
         ) : (
           <>
-            <p className="note" data-testid="inspect-head">
-              {inspection.path}: {inspection.type}({inspection.numFeatures}) · num_batches_tracked ={' '}
-              {inspection.numBatchesTracked ?? 'None'} · grad norms: weight {fmtNum(inspection.gradNorms.weight)}, bias{' '}
-              {fmtNum(inspection.gradNorms.bias)}
-            </p>
-            <div className="charts">
-              <ChannelBars title="weight" values={inspection.weight} testId="weight-chart" />
-              <ChannelBars title="bias" values={inspection.bias} />
-              <Lines
-                title="mean per channel: batch vs running"
-                series={[
-                  { label: 'batch mean', values: inspection.batchMean ?? [], cls: 'a' },
-                  { label: 'running_mean', values: inspection.runningMean ?? [], cls: 'b' },
-                ]}
-                testId="mean-chart"
-              />
-              <Lines
-                title="variance per channel: batch (biased, unbiased) vs running"
-                series={[
-                  { label: 'biased', values: inspection.batchVarBiased ?? [], cls: 'a' },
-                  { label: 'unbiased', values: inspection.batchVarUnbiased ?? [], cls: 'c' },
-                  { label: 'running_var', values: inspection.runningVar ?? [], cls: 'b' },
-                ]}
-              />
-              {inspection.outputHistogram ? (
-                <HistogramChart
-                  title="output histogram"
-                  edges={inspection.outputHistogram.edges}
-                  counts={inspection.outputHistogram.counts}
-                  testId="histogram"
-                />
-              ) : (
-                <div className="chart empty">output histogram: step once</div>
-              )}
-              <Lines
-                title="timeline: mean of running_mean / running_var over steps"
-                series={[
-                  { label: 'running_mean', values: inspection.timeline.meanOfRunningMean, cls: 'b' },
-                  { label: 'running_var', values: inspection.timeline.meanOfRunningVar, cls: 'c' },
-                ]}
-                testId="timeline"
-                itemLabel="recorded step"
-              />
-            </div>
-            <h3>Per-channel values</h3>
-            <ChannelTable
-              testId="inspect-channels"
-              series={[
-                { label: 'weight', values: inspection.weight },
-                { label: 'bias', values: inspection.bias },
-                { label: 'batch mean', values: inspection.batchMean },
-                { label: 'running_mean', values: inspection.runningMean },
-                { label: 'batch var (biased)', values: inspection.batchVarBiased },
-                { label: 'batch var (unbiased)', values: inspection.batchVarUnbiased },
-                { label: 'running_var', values: inspection.runningVar },
-              ]}
-            />
-            <Why why={inspection.why} traced={inspection.batchMean !== null} />
+            <InspectionPanels inspection={inspection} />
           </>
         )}
       </FeatureGate>

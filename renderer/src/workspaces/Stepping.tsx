@@ -1,6 +1,6 @@
 /** Workspace 2: generate a batch, step forward / train / run N, snapshot and roll back, train vs eval. */
 import { useState } from 'react';
-import type { Distribution, InputConfig } from '../../../app/shared/contract';
+import type { CompareResult, Distribution, InputConfig } from '../../../app/shared/contract';
 import { ChannelBars, Lines } from '../charts/charts';
 import { Empty, ErrorBox, FeatureGate, fmtNum, NumberField, Progress, shapeText } from '../components/common';
 import { STEP_DOMAINS } from '../../../app/shared/numeric';
@@ -156,40 +156,45 @@ function Compare() {
       <button onClick={() => void run()} data-testid="compare">
         Same batch: train vs eval (C)
       </button>
-      {compare && (
-        <table className="grid" data-testid="compare-table">
-          <caption>
-            {compare.firstDivergent === null
-              ? 'train and eval agree at every layer'
-              : `first divergence at layer ${compare.firstDivergent}`}
-          </caption>
-          <thead>
-            <tr>
-              <th>layer</th>
-              <th>type</th>
-              <th>train mean</th>
-              <th>eval mean</th>
-              <th>max |Δ|</th>
-            </tr>
-          </thead>
-          <tbody>
-            {compare.rows.map((r) => (
-              <tr
-                key={r.path}
-                className={r.path === compare.firstDivergent ? 'diverge' : ''}
-                data-testid={r.path === compare.firstDivergent ? 'first-divergent' : undefined}
-              >
-                <td>{r.path}</td>
-                <td>{r.type}</td>
-                <td>{fmtNum(r.train.mean)}</td>
-                <td>{fmtNum(r.eval.mean)}</td>
-                <td>{fmtNum(r.maxAbsDiff)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {compare && <CompareTable compare={compare} />}
     </div>
+  );
+}
+
+/** Train vs eval per layer on the same batch, the first layer where they part marked (Models reuses it). */
+export function CompareTable({ compare }: { compare: CompareResult }) {
+  return (
+    <table className="grid" data-testid="compare-table">
+      <caption>
+        {compare.firstDivergent === null
+          ? 'train and eval agree at every layer'
+          : `first divergence at layer ${compare.firstDivergent}`}
+      </caption>
+      <thead>
+        <tr>
+          <th>layer</th>
+          <th>type</th>
+          <th>train mean</th>
+          <th>eval mean</th>
+          <th>max |Δ|</th>
+        </tr>
+      </thead>
+      <tbody>
+        {compare.rows.map((r) => (
+          <tr
+            key={r.path}
+            className={r.path === compare.firstDivergent ? 'diverge' : ''}
+            data-testid={r.path === compare.firstDivergent ? 'first-divergent' : undefined}
+          >
+            <td>{r.path}</td>
+            <td>{r.type}</td>
+            <td>{fmtNum(r.train.mean)}</td>
+            <td>{fmtNum(r.eval.mean)}</td>
+            <td>{fmtNum(r.maxAbsDiff)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

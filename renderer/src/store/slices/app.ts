@@ -3,7 +3,7 @@ import type { AppInfo } from '../../../../app/shared/contract';
 import type { SliceKit } from '../kit';
 
 export type WorkspaceId =
-  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';
+  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends' | 'models';
 export type Theme = 'dark' | 'light';
 export interface Job {
   done: number;

@@ -1,0 +1,313 @@
+/**
+ * Workspace 9: a real network (an .onnx from torch.onnx.export) with optional checkpoint weights: its
+ * layer tree with output shapes and parameter counts, an input batch (.npy or generated), train/eval
+ * passes, the Layer inspector on any BatchNorm, train vs eval on the same batch (first layer where
+ * they part), recalibration with progress and cancel, and export of the state dict.
+ */
+import { useRef, useState } from 'react';
+import { MODEL_DOMAINS } from '../../../app/shared/numeric';
+import { Empty, ErrorBox, fmtNum, NumberField, Progress, shapeText } from '../components/common';
+import { useApp } from '../store/hooks';
+import type { ModelFileKind } from '../store/slices/models';
+import { InspectionPanels } from './Inspector';
+import { CompareTable } from './Stepping';
+
+const ACCEPT: Record<ModelFileKind, string> = {
+  model: '.onnx',
+  weights: '.pt,.pth,.ckpt,.bin,.safetensors,.tar',
+  input: '.npy',
+};
+
+/** A typed path with its action, and in browser mode a Choose… button that uploads the picked file. */
+function PathRow({
+  kind,
+  label,
+  action,
+  onPath,
+}: {
+  kind: ModelFileKind;
+  label: string;
+  action: string;
+  onPath: (path: string) => Promise<void>;
+}) {
+  const [path, setPath] = useState('');
+  const browser = useApp((s) => s.info?.runtime === 'browser');
+  const upload = useApp((s) => s.uploadModelFile);
+  const picker = useRef<HTMLInputElement>(null);
+  return (
+    <form
+      className="row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (path.trim()) void onPath(path.trim());
+      }}
+    >
+      <label>
+        {label}{' '}
+        <input
+          type="text"
+          value={path}
+          size={48}
+          placeholder="/path/on/the/host"
+          onChange={(e) => setPath(e.target.value)}
+          data-testid={`model-${kind}-path`}
+        />
+      </label>
+      <button type="submit" disabled={!path.trim()} data-testid={`model-${kind}-open`}>
+        {action}
+      </button>
+      {browser && (
+        <>
+          <button type="button" onClick={() => picker.current?.click()} data-testid={`model-${kind}-choose`}>
+            Choose…
+          </button>
+          <input
+            ref={picker}
+            type="file"
+            hidden
+            accept={ACCEPT[kind]}
+            data-testid={`model-${kind}-file`}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void upload(file, kind);
+            }}
+          />
+        </>
+      )}
+    </form>
+  );
+}
+
+function InputRow() {
+  const model = useApp((s) => s.model)!;
+  const setInput = useApp((s) => s.setModelInput);
+  const [batch, setBatch] = useState(model.input?.shape[0] ?? 2);
+  const [seed, setSeed] = useState(0);
+  return (
+    <div className="panel">
+      <h3>Input batch</h3>
+      <p className="note" data-testid="model-input">
+        {model.input ? `${shapeText(model.input.shape)} from ${model.input.source}` : 'none'}
+      </p>
+      <PathRow kind="input" label="Input .npy" action="Use" onPath={(p) => setInput(p, batch, seed)} />
+      <div className="row">
+        <NumberField
+          label="batch"
+          value={batch}
+          domain={MODEL_DOMAINS.batch}
+          onChange={(v) => setBatch(v ?? 1)}
+          testId="model-batch"
+        />
+        <NumberField
+          label="seed"
+          value={seed}
+          domain={MODEL_DOMAINS.seed}
+          onChange={(v) => setSeed(v ?? 0)}
+          testId="model-seed"
+        />
+        <button onClick={() => void setInput(null, batch, seed)} data-testid="model-generate">
+          Generate (standard normal)
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function LayerTree() {
+  const model = useApp((s) => s.model)!;
+  const inspect = useApp((s) => s.inspectModelLayer);
+  return (
+    <table className="grid" data-testid="model-layers">
+      <caption>
+        {model.nodes} nodes, {model.parameters.toLocaleString()} parameters, {model.batchNorm.length} BatchNorm layers
+      </caption>
+      <thead>
+        <tr>
+          <th>layer</th>
+          <th>ops</th>
+          <th>output shape</th>
+          <th>parameters</th>
+        </tr>
+      </thead>
+      <tbody>
+        {model.layers.map((l, i) => (
+          <tr key={`${l.name}#${i}`} data-testid={l.batchNorm ? 'model-bn-row' : undefined}>
+            <td>
+              {l.batchNorm ? (
+                <button className="link" onClick={() => void inspect(l.name)} data-testid={`inspect-${l.name}`}>
+                  {l.name}
+                </button>
+              ) : (
+                l.name
+              )}
+            </td>
+            <td>{l.ops.join(' → ')}</td>
+            <td>{shapeText(l.outputShape)}</td>
+            <td>{l.parameters ? l.parameters.toLocaleString() : ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Steps() {
+  const step = useApp((s) => s.stepModel);
+  const compare = useApp((s) => s.compareModel);
+  const result = useApp((s) => s.modelStep);
+  const cmp = useApp((s) => s.modelCompare);
+  return (
+    <div className="panel">
+      <div className="row">
+        <button onClick={() => void step('train')} data-testid="model-step-train">
+          Forward in train mode
+        </button>
+        <button onClick={() => void step('eval')} data-testid="model-step-eval">
+          Forward in eval mode
+        </button>
+        <button onClick={() => void compare()} data-testid="model-compare">
+          Same batch: train vs eval
+        </button>
+      </div>
+      {result && (
+        <p className="note" data-testid="model-step-result">
+          step {result.step} ({result.mode}, dropout off, {fmtNum(result.elapsedMs, 3)} ms):{' '}
+          {result.outputs
+            .map((o) => `${o.name} ${shapeText(o.shape)} mean ${fmtNum(o.mean)} std ${fmtNum(o.std)}`)
+            .join('; ')}
+        </p>
+      )}
+      {cmp && <CompareTable compare={cmp} />}
+    </div>
+  );
+}
+
+function Recalibrate() {
+  const job = useApp((s) => s.modelJob);
+  const recal = useApp((s) => s.modelRecal);
+  const run = useApp((s) => s.recalibrateModel);
+  const cancel = useApp((s) => s.cancelJob);
+  const exportModel = useApp((s) => s.exportModel);
+  const exported = useApp((s) => s.modelExported);
+  const [batchSize, setBatchSize] = useState(2);
+  const [out, setOut] = useState('');
+  return (
+    <div className="panel">
+      <h3>Recalibrate BatchNorm and export</h3>
+      <div className="row">
+        <NumberField
+          label="batch size"
+          value={batchSize}
+          domain={MODEL_DOMAINS.batchSize}
+          onChange={(v) => setBatchSize(v ?? 1)}
+          testId="model-recal-batch"
+        />
+        <button disabled={job !== null} onClick={() => void run(batchSize)} data-testid="model-recalibrate">
+          Recalibrate
+        </button>
+        {job && (
+          <button onClick={() => void cancel(job)} data-testid="model-cancel">
+            Cancel
+          </button>
+        )}
+      </div>
+      <Progress jobId={job} />
+      {recal && (
+        <p className="note" data-testid="model-recal-result">
+          {recal.cancelled
+            ? 'recalibration cancelled: the running statistics are as they were'
+            : `recalibrated ${recal.layers.length} BatchNorm layers over ${recal.samples} samples in ${recal.batches} batches of ${recal.batchSize}`}
+        </p>
+      )}
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (out.trim()) void exportModel(out.trim());
+        }}
+      >
+        <label>
+          Export state dict to{' '}
+          <input
+            type="text"
+            size={48}
+            value={out}
+            placeholder="/path/out.pt"
+            onChange={(e) => setOut(e.target.value)}
+            data-testid="model-export-path"
+          />
+        </label>
+        <button type="submit" disabled={!out.trim()} data-testid="model-export">
+          Export
+        </button>
+      </form>
+      {exported && (
+        <p className="note" data-testid="model-exported">
+          wrote {exported}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function Models() {
+  const model = useApp((s) => s.model);
+  const error = useApp((s) => s.modelError);
+  const upload = useApp((s) => s.modelUpload);
+  const inspection = useApp((s) => s.modelInspection);
+  const open = useApp((s) => s.openModel);
+  const weights = useApp((s) => s.applyModelWeights);
+  return (
+    <section className="workspace" data-testid="ws-models">
+      <header className="ws-header">
+        <h2>Models</h2>
+        {model && (
+          <span className="note" data-testid="model-path">
+            {model.path} (opset {model.opset})
+          </span>
+        )}
+      </header>
+      <PathRow kind="model" label="ONNX model" action="Open" onPath={open} />
+      {upload && (
+        <p className="note" data-testid="model-upload">
+          uploading {upload.name}: {upload.done} of {upload.total} bytes
+        </p>
+      )}
+      <ErrorBox error={error} testId="model-error" />
+      {!model ? (
+        <Empty>
+          Open an .onnx exported with torch.onnx.export(model.train(), x, "m.onnx",
+          training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False).
+        </Empty>
+      ) : (
+        <>
+          <PathRow kind="weights" label="Checkpoint weights" action="Apply" onPath={weights} />
+          {model.weights && (
+            <p className="note" data-testid="model-weights">
+              {model.weights.applied} tensors from {model.weights.file}
+              {model.weights.strippedPrefix ? ` (prefix ${model.weights.strippedPrefix} stripped)` : ''}; missing{' '}
+              {model.weights.missingKeys.length}, unexpected {model.weights.unexpectedKeys.length}, shape mismatches{' '}
+              {model.weights.shapeMismatch.length}
+            </p>
+          )}
+          {model.notes.map((n) => (
+            <p key={n} className="note warn">
+              {n}
+            </p>
+          ))}
+          <InputRow />
+          <Steps />
+          <Recalibrate />
+          <LayerTree />
+          {inspection && (
+            <div className="panel" data-testid="model-inspector">
+              <h3>Layer inspector: {inspection.path}</h3>
+              <InspectionPanels inspection={inspection} />
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
