@@ -12,6 +12,7 @@ import { startServer } from '../server/server.js';
 import { DEFAULT_LIMITS, LIMIT_FLAGS, limitMessages, type ServerLimits } from '../server/limits.js';
 import { resolveRoot } from '../server/rootConfine.js';
 import type { StackBudget } from '../../engine/index.js';
+import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 
 /** The package root: the nearest folder above this file with a package.json (works from dist/ and from source). */
 export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
@@ -36,7 +37,7 @@ const USAGE =
   'usage: normscope serve [--port N] [--root DIR] [--max-connections N] [--max-message-mib N] ' +
   '[--max-in-flight N] [--max-upload-mib N] [--max-parameters N] [--max-activation-mib N]';
 
-/** Integer flags: name → [min, max, how the value lands in ServeArgs]. */
+/** Integer options: --name → [min, max, how the value lands in ServeArgs]. */
 const INT_FLAGS: Record<string, [number, number, (a: ServeArgs, n: number) => void]> = {
   '--port': [0, 65535, (a, n) => (a.port = n)],
   [LIMIT_FLAGS.maxConnections]: [1, 100_000, (a, n) => (a.limits.maxConnections = n)],
@@ -50,23 +51,27 @@ const INT_FLAGS: Record<string, [number, number, (a: ServeArgs, n: number) => vo
 export function parseServeArgs(argv: readonly string[]): ServeArgs | { error: string } {
   const { stack, ...limits } = DEFAULT_LIMITS;
   const args: ServeArgs = { port: 0, root: null, limits: { ...limits }, stack: { ...stack } };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    const value = () => (a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : argv[++i]);
-    if (flag === '--root') {
-      const v = value();
-      if (!v) return { error: `--root needs a folder (${USAGE})` };
-      args.root = v;
-    } else if (Object.hasOwn(INT_FLAGS, flag)) {
-      const [min, max, set] = INT_FLAGS[flag]!;
-      const v = value();
-      const n = Number(v);
-      if (v === undefined || v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-        return { error: `${flag} must be an integer ${min}–${max} (got ${JSON.stringify(v)})` };
-      set(args, n);
-    } else return { error: `unknown option ${JSON.stringify(a)} (${USAGE})` };
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs(argv, [], ['root', ...Object.keys(INT_FLAGS).map((f) => f.slice(2))]);
+  } catch (e) {
+    if (e instanceof UsageError) return { error: `${e.message} (${USAGE})` };
+    throw e;
+  }
+  if (parsed.positionals.length)
+    return { error: `unexpected argument ${JSON.stringify(parsed.positionals[0])} (${USAGE})` };
+  const root = parsed.options.get('root');
+  if (root !== undefined) {
+    if (!root) return { error: `--root needs a folder (${USAGE})` };
+    args.root = root;
+  }
+  for (const [flag, [min, max, set]] of Object.entries(INT_FLAGS)) {
+    const v = parsed.options.get(flag.slice(2));
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      return { error: `${flag} must be an integer ${min}–${max} (got ${JSON.stringify(v)})` };
+    set(args, n);
   }
   return args;
 }
