@@ -8,6 +8,7 @@ import { moreSpecs } from './specs/more.js';
 import { fileSpecs } from './specs/files.js';
 import { emulatedCudaSpecs } from './specs/emulatedCuda.js';
 import { workbenchSpecs } from './specs/workbench.js';
+import { modelSpecs } from './specs/models.js';
 import { electronSpecs } from './electron.js';
 import { closeDesktop, desktopSpecs } from './specs/desktop.js';
 import { quitDesktop } from './standIn/desktop.js';
@@ -28,7 +29,7 @@ try {
   if (only !== null) await world.page.goto(world.served.url, { waitUntil: 'domcontentloaded' });
   const r1 = await runSpecs(
     world,
-    pick([...coreSpecs, ...fileSpecs, ...moreSpecs, ...emulatedCudaSpecs, ...workbenchSpecs]),
+    pick([...coreSpecs, ...fileSpecs, ...moreSpecs, ...emulatedCudaSpecs, ...workbenchSpecs, ...modelSpecs]),
   );
   console.log('e2e — Electron');
   const r2 = await runSpecs(world, pick(electronSpecs));

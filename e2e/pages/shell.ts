@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { ARTIFACTS } from '../harness.js';
 
 export type WorkspaceId =
-  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends';
+  'stack' | 'stepping' | 'inspect' | 'stateDict' | 'checkpoints' | 'diff' | 'ranks' | 'backends' | 'models';
 
 export class Shell {
   constructor(readonly page: Page) {}
