@@ -8,9 +8,9 @@
  *   - recalibration (precise BN, batches of 4 and 2): statistics within 1e-4 (the eval output after it
  *     within 1e-3), and the saved state dict loads with torch.load(weights_only=True) +
  *     load_state_dict(strict=True) into the torchvision model with torch's statistics (checked by torch);
- *   - 2 SGD steps with cross-entropy (lr 0.01): the first loss within 1e-4 and the first update within
- *     1e-3 in norm; where the problem is well-posed in float32 (see sgdRoundingFloor) both losses within
- *     1e-4 and every parameter within 1e-3, elsewhere the first update within 5e-2.
+ *   - 2 SGD steps with cross-entropy (lr 0.01) in float64 on both sides (model.double()): both losses
+ *     within 1e-4, every parameter after each step within 1e-3 and every running statistic within 1e-4;
+ *     in float32 (ill-conditioned there for most of these networks) the first loss within 1e-4.
  * Dropout is off on both sides (tools/make_model_fixtures.py says why). The fixtures are generated on
  * first use (tools/modelFixtures.ts); without python3 + torch + torchvision + onnx the suite skips and
  * says so. NORMSCOPE_MODELS=resnet18,googlenet limits it to some models.
@@ -48,22 +48,6 @@ function bnBuffers(model: GraphModule): Map<string, Tensor> {
     if (bn.numBatchesTracked) m.set(`${name}.num_batches_tracked`, bn.numBatchesTracked);
   }
   return m;
-}
-
-/** ‖(after − before) − (ref − before)‖ / ‖ref − before‖ over every parameter, in double. */
-function updateError(before: Map<string, Tensor>, after: Map<string, Tensor>, ref: Map<string, Tensor>): number {
-  let num = 0;
-  let den = 0;
-  for (const [k, r] of ref) {
-    const b = before.get(k)!.toArray();
-    const a = after.get(k)!.toArray();
-    const t = r.toArray();
-    for (let i = 0; i < t.length; i++) {
-      num += (a[i]! - t[i]!) ** 2;
-      den += (t[i]! - b[i]!) ** 2;
-    }
-  }
-  return Math.sqrt(num / den);
 }
 
 /** The numbers each check reached, printed once at the end (the report quotes them). */
@@ -149,48 +133,56 @@ describe.skipIf('skip' in fx)('real models match PyTorch', () => {
         },
       );
 
-      // Where float32 rounding alone moves torch's own result past 1e-3 (the generator measures it:
-      // sgdRoundingFloor), parameter parity at 1e-3 is not a property any float32 implementation has;
-      // those models are held to the first step's update instead and their 2-step numbers are reported.
-      const floor = entry.sgdRoundingFloor;
-      const wellPosed = floor.params < 1e-4 && floor.losses < 1e-5;
-      it(
-        `2 SGD steps with cross-entropy (${wellPosed ? 'parameters within 1e-3' : `ill-conditioned: float32 rounding floor ${floor.params.toExponential(1)}`})`,
-        { timeout: SLOW },
-        () => {
-          const { model } = openFixtureModel(dir, name);
-          const before = new Map([...model.namedParameters()].map(([k, p]) => [k, p.clone()]));
-          const step = () =>
-            trainSteps(model, input(dir, name, 'x_sgd'), input(dir, name, 'y_sgd'), {
-              loss: 'cross-entropy',
-              lr: fx.manifest.sgd.lr,
-              steps: 1,
-            }).losses[0]!;
-          const ref = readReference(path.join(dir, name, 'ref_sgd.pt'));
-          const refLosses = ref.get('losses')!.toArray();
-          const loss1 = step();
-          const update = updateError(before, new Map(model.namedParameters()), under(ref, 'params1'));
-          const loss2 = step();
-          const losses = [loss1, loss2].map(
-            (l, i) => Math.abs(l - refLosses[i]!) / Math.max(1, Math.abs(refLosses[i]!)),
-          );
-          const params = worstOver(new Map(model.namedParameters()), under(ref, 'params'));
-          record(name, 'sgdLoss1', losses[0]!);
-          record(name, 'sgdLoss2', losses[1]!);
-          record(name, 'sgdStep1UpdateRelNorm', update);
-          record(name, 'sgdParams', params.err);
-          record(name, 'sgdRoundingFloorParams', floor.params);
-          // The first loss is a forward pass: well-conditioned for every model.
-          expect(losses[0]).toBeLessThan(1e-4);
-          // The first update (lr·gradient) as a whole: ‖Δengine − Δtorch‖ / ‖Δtorch‖ (a wrong gradient term
-          // gives O(1)); ill-conditioned models reach 2.3e-2 (RegNetY) from rounding alone.
-          expect(update).toBeLessThan(wellPosed ? 1e-3 : 5e-2);
-          if (wellPosed) {
-            expect(losses[1]).toBeLessThan(1e-4);
-            expect(params.err, `worst at ${params.key}`).toBeLessThan(1e-3);
-          }
-        },
-      );
+      // In float64 on both sides (torch: model.double()): in float32 these steps are ill-conditioned for
+      // six of the eight networks (tools/make_model_fixtures.py says why), so float32 parameters could not
+      // be held to 1e-3 by any implementation; in float64 the rounding left is ~1e-16 × the same gain.
+      // MobileNetV3 is the worst (2e-10): its HardSigmoid alpha is a float32 attribute in the .onnx.
+      it('2 SGD steps with cross-entropy in float64: every parameter within 1e-3', { timeout: SLOW }, () => {
+        const { model } = openFixtureModel(dir, name);
+        model.double();
+        const x = input(dir, name, 'x_sgd').to('float64');
+        const step = () =>
+          trainSteps(model, x, input(dir, name, 'y_sgd'), {
+            loss: 'cross-entropy',
+            lr: fx.manifest.sgd.lr,
+            steps: 1,
+          }).losses[0]!;
+        const ref = readReference(path.join(dir, name, 'ref_sgd.pt'));
+        const refLosses = ref.get('losses')!.toArray();
+        const loss1 = step();
+        const params1 = worstOver(new Map(model.namedParameters()), under(ref, 'params1'));
+        const loss2 = step();
+        const params = worstOver(new Map(model.namedParameters()), under(ref, 'params'));
+        const stats = worstOver(bnBuffers(model), under(ref, 'state'));
+        const losses = [loss1, loss2].map((l, i) => Math.abs(l - refLosses[i]!) / Math.max(1, Math.abs(refLosses[i]!)));
+        record(name, 'sgd64Loss1', losses[0]!);
+        record(name, 'sgd64Loss2', losses[1]!);
+        record(name, 'sgd64ParamsStep1', params1.err);
+        record(name, 'sgd64Params', params.err);
+        record(name, 'sgd64Stats', stats.err);
+        for (const [k, p] of model.namedParameters()) expect(p.dtype, k).toBe('float64');
+        expect(losses[0]).toBeLessThan(1e-4);
+        expect(losses[1]).toBeLessThan(1e-4);
+        expect(params1.err, `worst at ${params1.key}`).toBeLessThan(1e-3);
+        expect(params.err, `worst at ${params.key}`).toBeLessThan(1e-3);
+        expect(stats.err, `worst at ${stats.key}`).toBeLessThan(1e-4);
+      });
+
+      // The float32 path users run: the first step's loss is a train-mode forward, well-conditioned.
+      it('SGD in float32: the first loss within 1e-4', { timeout: SLOW }, () => {
+        const { model } = openFixtureModel(dir, name);
+        const [loss] = trainSteps(model, input(dir, name, 'x_sgd'), input(dir, name, 'y_sgd'), {
+          loss: 'cross-entropy',
+          lr: fx.manifest.sgd.lr,
+          steps: 1,
+        }).losses;
+        const ref = readReference(path.join(dir, name, 'ref_sgd.pt'))
+          .get('float32_loss1')!
+          .item();
+        const err = Math.abs(loss! - ref) / Math.max(1, Math.abs(ref));
+        record(name, 'sgd32Loss1', err);
+        expect(err).toBeLessThan(1e-4);
+      });
     });
   }
 });
