@@ -32,8 +32,13 @@ export const modelSpecs: Spec[] = [
       const out = join(mkdtempSync(join(tmpdir(), 'ns-e2e-model-')), 'recalibrated.pt');
       const wrote = await models.exportTo(out);
       expectTrue(wrote.includes(out) && existsSync(out), `export: ${wrote}`);
-      await w.page.getByTestId('model-inspector').scrollIntoViewIfNeeded();
+      // After recalibration, one eval pass: the inspector shows that batch against the new running statistics.
+      await models.step('eval');
+      await models.compare();
+      await w.page.getByTestId('ws-models').evaluate((e) => e.scrollIntoView());
       await shell.screenshot('18-models');
+      await w.page.getByTestId('model-inspector').evaluate((e) => e.scrollIntoView());
+      await shell.screenshot('18b-models-inspector');
     },
   },
 ];

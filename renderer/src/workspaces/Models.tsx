@@ -301,7 +301,7 @@ export function Models() {
           <Recalibrate />
           <LayerTree />
           {inspection && (
-            <div className="panel" data-testid="model-inspector">
+            <div data-testid="model-inspector">
               <h3>Layer inspector: {inspection.path}</h3>
               <InspectionPanels inspection={inspection} />
             </div>
