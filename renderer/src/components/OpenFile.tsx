@@ -6,6 +6,7 @@
  */
 import { useEffect } from 'react';
 import { useApp } from '../store/hooks';
+import type { ModelFileKind } from '../store/slices/models';
 
 export const FILE_INPUT_ID = 'ns-open-file';
 
@@ -15,9 +16,17 @@ export function pickFile(): void {
   (document.getElementById(FILE_INPUT_ID) as HTMLInputElement | null)?.click();
 }
 
+/** What a file dropped on the Models workspace is, by its name. */
+export function modelFileKind(name: string): ModelFileKind {
+  const n = name.toLowerCase();
+  return n.endsWith('.onnx') ? 'model' : n.endsWith('.npy') ? 'input' : 'weights';
+}
+
 export function BrowserOpen() {
   const browser = useApp((s) => s.info?.runtime === 'browser');
   const uploadAndOpen = useApp((s) => s.uploadAndOpen);
+  const inModels = useApp((s) => s.workspace === 'models');
+  const uploadModelFile = useApp((s) => s.uploadModelFile);
   useEffect(() => {
     if (!browser) return;
     const carriesFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes('Files');
@@ -28,7 +37,10 @@ export function BrowserOpen() {
       if (!carriesFiles(e)) return;
       e.preventDefault();
       const file = e.dataTransfer?.files[0];
-      if (file) void uploadAndOpen(file);
+      if (!file) return;
+      // On the Models workspace a drop is the model (.onnx), its input batch (.npy) or its weights.
+      if (inModels) void uploadModelFile(file, modelFileKind(file.name));
+      else void uploadAndOpen(file);
     };
     window.addEventListener('dragover', over);
     window.addEventListener('drop', drop);
@@ -36,7 +48,7 @@ export function BrowserOpen() {
       window.removeEventListener('dragover', over);
       window.removeEventListener('drop', drop);
     };
-  }, [browser, uploadAndOpen]);
+  }, [browser, uploadAndOpen, inModels, uploadModelFile]);
   if (!browser) return null;
   return (
     <input

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { ContractClient, MethodName, ModelView } from '../../../../app/shared/contract';
+import { modelFileKind } from '../../components/OpenFile';
+import { createAppStore } from '../store';
+
+type Handler = (payload: unknown) => unknown;
+
+function fake(handlers: Partial<Record<MethodName, Handler>>) {
+  const calls: Array<[MethodName, unknown]> = [];
+  const client: ContractClient = {
+    async call(method, payload) {
+      calls.push([method, payload]);
+      const h = handlers[method];
+      if (!h) throw Object.assign(new Error(`no fake for ${method}`), { name: 'NotAvailable' });
+      return (await h(payload)) as never;
+    },
+    on: () => () => undefined,
+  };
+  return { client, calls };
+}
+
+const view = (over: Partial<ModelView> = {}): ModelView => ({
+  path: '/m.onnx',
+  opset: 13,
+  inputs: [],
+  outputs: [],
+  parameters: 10,
+  nodes: 3,
+  layers: [],
+  batchNorm: [],
+  weights: null,
+  input: { shape: [2, 3], source: 'generated (seed 0)' },
+  step: 0,
+  notes: [],
+  ...over,
+});
+
+describe('models slice', () => {
+  it('a refused checkpoint shows its error and keeps the open model and its views', async () => {
+    const f = fake({
+      'model.open': () => view(),
+      'model.step': () => ({ step: 1, mode: 'eval', outputs: [], batchNorm: [], elapsedMs: 1 }),
+      'model.weights': () => {
+        throw Object.assign(new Error('the checkpoint does not fit the model, nothing was applied: 1 missing key(s)'), {
+          name: 'WeightsError',
+        });
+      },
+    });
+    const store = createAppStore(f.client);
+    await store.getState().openModel('/m.onnx');
+    await store.getState().stepModel('eval');
+    await store.getState().applyModelWeights('/bad.pt');
+    const s = store.getState();
+    expect(s.modelError).toBe(
+      'WeightsError: the checkpoint does not fit the model, nothing was applied: 1 missing key(s)',
+    );
+    expect(s.model?.path).toBe('/m.onnx');
+    expect(s.modelStep?.step).toBe(1);
+    expect(f.calls.map(([m]) => m)).toEqual(['model.open', 'model.step', 'model.weights']);
+  });
+
+  it('recalibration runs as a job with its own id, cleared when it ends; the inspected layer is refetched', async () => {
+    const f = fake({
+      'model.open': () => view(),
+      'model.inspect': (p) => ({ path: (p as { path: string }).path }),
+      'model.recalibrate': () => ({ samples: 4, batches: 2, batchSize: 2, layers: ['bn1'], cancelled: false }),
+    });
+    const store = createAppStore(f.client);
+    await store.getState().openModel('/m.onnx');
+    await store.getState().inspectModelLayer('bn1');
+    const run = store.getState().recalibrateModel(2);
+    const jobId = store.getState().modelJob;
+    expect(jobId).toMatch(/^recalibrate-/);
+    await run;
+    expect(store.getState().modelJob).toBeNull();
+    expect(store.getState().modelRecal?.batches).toBe(2);
+    expect(f.calls.filter(([m]) => m === 'model.inspect')).toHaveLength(2);
+    expect(f.calls.find(([m]) => m === 'model.recalibrate')![1]).toEqual({ jobId, batchSize: 2 });
+  });
+
+  it('a file dropped on Models is the model, its input or its weights by name', () => {
+    expect(modelFileKind('ResNet.ONNX')).toBe('model');
+    expect(modelFileKind('x.npy')).toBe('input');
+    expect(modelFileKind('ckpt.pth')).toBe('weights');
+  });
+});
