@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../engine/io/index.js';
-import { corpusFile } from '../../engine/io/testUtil.js';
+import { corpusFile, loadCheckpoint } from '../../engine/testing.js';
 import { writeOutput } from './output.js';
 
 describe('writeOutput (issue 15 item 9)', () => {
