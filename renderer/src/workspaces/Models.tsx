@@ -33,6 +33,7 @@ function PathRow({
   const [path, setPath] = useState('');
   const browser = useApp((s) => s.info?.runtime === 'browser');
   const upload = useApp((s) => s.uploadModelFile);
+  const chooseFile = useApp((s) => s.chooseFile);
   const picker = useRef<HTMLInputElement>(null);
   return (
     <form
@@ -56,6 +57,22 @@ function PathRow({
       <button type="submit" disabled={!path.trim()} data-testid={`model-${kind}-open`}>
         {action}
       </button>
+      {!browser && (
+        // Electron: the dialog grants the host the chosen file (a typed path alone is refused there).
+        <button
+          type="button"
+          onClick={() =>
+            void chooseFile('open').then((p) => {
+              if (!p) return;
+              setPath(p);
+              return onPath(p);
+            })
+          }
+          data-testid={`model-${kind}-choose`}
+        >
+          Choose…
+        </button>
+      )}
       {browser && (
         <>
           <button type="button" onClick={() => picker.current?.click()} data-testid={`model-${kind}-choose`}>
@@ -190,6 +207,8 @@ function Recalibrate() {
   const cancel = useApp((s) => s.cancelJob);
   const exportModel = useApp((s) => s.exportModel);
   const exported = useApp((s) => s.modelExported);
+  const browser = useApp((s) => s.info?.runtime === 'browser');
+  const chooseFile = useApp((s) => s.chooseFile);
   const [batchSize, setBatchSize] = useState(2);
   const [out, setOut] = useState('');
   return (
@@ -241,6 +260,21 @@ function Recalibrate() {
         <button type="submit" disabled={!out.trim()} data-testid="model-export">
           Export
         </button>
+        {!browser && (
+          <button
+            type="button"
+            onClick={() =>
+              void chooseFile('save').then((p) => {
+                if (!p) return;
+                setOut(p);
+                return exportModel(p);
+              })
+            }
+            data-testid="model-export-choose"
+          >
+            Save as…
+          </button>
+        )}
       </form>
       {exported && (
         <p className="note" data-testid="model-exported">
