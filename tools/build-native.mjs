@@ -7,6 +7,9 @@
 // CUDA: nvcc compiles native/kernels/cuda_kernels.cu (BatchNorm kernels) and cuda_device.cu (the
 // device-resident ops of normscope_device.h) into a static archive, linked into the addon with
 // the CUDA runtime linked statically (-lcudart_static), so the addon loads on machines without a driver.
+// OpenBLAS (the model runner's GEMM, native/kernels/normscope_gemm.h): built in when libopenblas.so.0
+// is found (Debian: libopenblas0 / libopenblas-dev), opened with dlopen at run time; without it the
+// addon builds without cpu.gemm and the engine multiplies in TypeScript. NORMSCOPE_NO_OPENBLAS=1 skips it.
 // Environment: NORMSCOPE_NO_CUDA=1 skips CUDA; NORMSCOPE_CUDA_ARCHS="80,90" picks GPU architectures
 // (default: machine code for 80 and 90, PTX for 75 that newer GPUs compile at load); NVCC / CUDA_HOME.
 //
@@ -79,6 +82,16 @@ function nodeDir() {
   return existsSync(join(d, 'include', 'node', 'node_api.h')) ? d : null;
 }
 
+// Whether the dynamic loader can find libopenblas.so.0 (cpu_gemm.cc dlopens it; no header needed).
+function findOpenblas() {
+  if (process.env.NORMSCOPE_NO_OPENBLAS)
+    return { ok: false, reason: 'OpenBLAS disabled at build (NORMSCOPE_NO_OPENBLAS)' };
+  if (process.platform !== 'linux') return { ok: false, reason: 'OpenBLAS GEMM is built on Linux only' };
+  const ld = spawnSync('sh', ['-c', 'ldconfig -p 2>/dev/null || /sbin/ldconfig -p'], { encoding: 'utf8' });
+  if (/\blibopenblas\.so\.0\b/.test(ld.stdout ?? '')) return { ok: true, reason: null };
+  return { ok: false, reason: 'libopenblas.so.0 not found at build (apt-get install libopenblas0)' };
+}
+
 function sourceHash(extra) {
   const h = createHash('sha256');
   for (const sub of ['kernels', 'addon']) {
@@ -98,7 +111,8 @@ const archs = (process.env.NORMSCOPE_CUDA_ARCHS ?? '80,90')
   .filter(Boolean);
 const wantCuda = !process.env.NORMSCOPE_NO_CUDA;
 const nvcc = wantCuda ? findNvcc() : null;
-const hash = sourceHash({ archs, nvcc, node: process.version });
+const openblas = findOpenblas();
+const hash = sourceHash({ archs, nvcc, node: process.version, openblas: openblas.ok });
 
 if (existsSync(addonPath) && existsSync(infoPath)) {
   try {
@@ -203,12 +217,14 @@ function gyp(defs) {
   return run(process.execPath, [...gypBase, 'build', '--directory', native, '--jobs', '2']);
 }
 
-let r = gyp(cudaDefs);
+const blasDefs = openblas.ok ? ['-Dns_openblas=1'] : [];
+if (!openblas.ok) log(`building without the OpenBLAS GEMM: ${openblas.reason}`);
+let r = gyp([...cudaDefs, ...blasDefs]);
 if (!r.ok && cuda) {
   cudaReason = `CUDA link failed: ${lastLines(r.out, 5)}`;
   log(`${cudaReason}; retrying without CUDA`);
   cuda = false;
-  r = gyp([]);
+  r = gyp(blasDefs);
 }
 if (!r.ok || !existsSync(addonPath)) {
   const reason = `addon compile failed: ${lastLines(r.out, 20)}`;
@@ -233,6 +249,8 @@ writeInfo({
   cuda,
   reason: null,
   cudaReason,
+  openblas: openblas.ok,
+  openblasReason: openblas.reason,
   hash,
   archs: cuda ? archs : [],
   probe: JSON.parse(probe.out.trim()),

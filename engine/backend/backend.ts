@@ -105,8 +105,29 @@ export interface GatheredStats {
   count: number;
 }
 
+/**
+ * Dense product C = op(A)·op(B), row-major, op = identity or transpose: op(A) is m×k (A stored k×m
+ * when transA), op(B) is k×n (B stored n×k when transB), C is m×n and overwritten. a, b and c are the
+ * same array type and at least m·k, k·n and m·n long.
+ */
+export type GemmFn = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  b: FloatArray,
+  c: FloatArray,
+) => void;
+
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * The model runner's matrix products (native cpu: OpenBLAS). Absent where the backend has none;
+   * engine/nn/functional/gemm.ts then multiplies in TypeScript.
+   */
+  readonly gemm?: GemmFn;
   /**
    * Device ops for keeping tensors in the backend's own memory between steps (CUDA); absent on
    * backends that compute on host arrays.

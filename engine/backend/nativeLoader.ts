@@ -24,6 +24,7 @@ import type {
   ForwardEvalArgs,
   ForwardTrainArgs,
   GatheredStats,
+  GemmFn,
   NCS,
 } from './backend.js';
 import type { BackendStatus } from './registry.js';
@@ -89,11 +90,17 @@ export interface AddonKernels {
     count: number,
   ): void;
   backwardEvalElemt(dy: Arr, dx: Arr, n: number, c: number, s: number, invstd: Chan, weight: Chan): void;
+  /** OpenBLAS's GEMM (native/addon/gemm_binding.cc); cpu only, and only when OpenBLAS loaded. */
+  gemm?: GemmFn;
 }
 
 export interface AddonInfo {
   cpuThreads: number;
   isa: string;
+  /** 'openblas' when cpu.gemm exists, else null with gemmReason (absent from addons built before it). */
+  gemm?: string | null;
+  gemmThreads?: number;
+  gemmReason?: string;
   cudaCompiled: boolean;
   cudaDeviceCount?: number;
   cudaError?: string;
@@ -198,8 +205,23 @@ function checkLength(what: string, arr: FloatArray, { n, c, s }: NCS): void {
 
 /** Wraps one device's addon kernels as a Backend. */
 export function wrapKernels(name: BackendName, k: AddonKernels, addon: Addon): Backend {
+  const gemm = k.gemm;
   return {
     name,
+    ...(gemm
+      ? {
+          gemm: (
+            ta: boolean,
+            tb: boolean,
+            m: number,
+            n: number,
+            kk: number,
+            a: FloatArray,
+            b: FloatArray,
+            c: FloatArray,
+          ) => guard('gemm', () => gemm(ta, tb, m, n, kk, a, b, c)),
+        }
+      : {}),
     batchStats(x: FloatArray, dims: NCS): BatchStats {
       checkLength('batchStats', x, dims);
       const mean = new Float64Array(dims.c);

@@ -17,6 +17,10 @@
 #include "cuda_device.h"
 #endif
 #include "file_read.h"
+#ifdef NS_WITH_OPENBLAS
+#include "../kernels/normscope_gemm.h"
+#include "gemm_binding.h"
+#endif
 
 namespace {
 
@@ -266,8 +270,13 @@ Napi::Value Copy(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// Sets the kernel pool and OpenBLAS's own threads (the GEMM) to the same count.
 Napi::Value SetThreads(const Napi::CallbackInfo &info) {
-  return Napi::Number::New(info.Env(), ns_cpu_set_threads((int)dim_arg(info, 0, "threads")));
+  int threads = ns_cpu_set_threads((int)dim_arg(info, 0, "threads"));
+#ifdef NS_WITH_OPENBLAS
+  ns_gemm_set_threads(threads);
+#endif
+  return Napi::Number::New(info.Env(), threads);
 }
 
 // Which backends exist, and why CUDA cannot run when it cannot.
@@ -276,6 +285,15 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("cpuThreads", ns_cpu_threads());
   o.Set("isa", ns_cpu_isa());
+#ifdef NS_WITH_OPENBLAS
+  int blas = ns_gemm_available();
+  o.Set("gemm", blas ? Napi::Value(Napi::String::New(env, "openblas")) : env.Null());
+  if (blas) o.Set("gemmThreads", ns_gemm_set_threads(0));
+  else o.Set("gemmReason", ns_last_error());
+#else
+  o.Set("gemm", env.Null());
+  o.Set("gemmReason", "the addon was built without OpenBLAS");
+#endif
 #ifdef NS_WITH_CUDA
   o.Set("cudaCompiled", true);
   int err = 0;
@@ -316,6 +334,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bind(cpu, "backwardReduce", BackwardReduce<&kCpu>);
   bind(cpu, "backwardElemt", BackwardElemt<&kCpu>);
   bind(cpu, "backwardEvalElemt", BackwardEvalElemt<&kCpu>);
+#ifdef NS_WITH_OPENBLAS
+  if (ns_addon::InitGemm(env, cpu)) ns_gemm_set_threads(ns_cpu_threads());
+#endif
   exports.Set("cpu", cpu);
 #ifdef NS_WITH_CUDA
   Napi::Object cuda = Napi::Object::New(env);

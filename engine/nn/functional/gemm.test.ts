@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { gemmABt, transpose } from './gemm.js';
+import { gemmABtTs as gemmABt, transpose } from './gemm.js';
 
-describe('gemmABt', () => {
+describe('gemmABtTs', () => {
   it('matches the naive product for every tail shape of the 4×2 blocking', () => {
-    for (const [m, n, k] of [[1, 1, 1], [4, 2, 3], [5, 3, 7], [7, 5, 1], [9, 9, 16], [3, 8, 0]] as const) {
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [4, 2, 3],
+      [5, 3, 7],
+      [7, 5, 1],
+      [9, 9, 16],
+      [3, 8, 0],
+    ] as const) {
       const a = Float64Array.from({ length: m * k }, (_, i) => Math.sin(i + 1));
       const b = Float64Array.from({ length: n * k }, (_, i) => Math.cos(i * 0.7));
       const c = new Float64Array(m * n);

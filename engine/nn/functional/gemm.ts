@@ -1,12 +1,31 @@
 /**
- * C = A·Bᵀ for row-major A (m×k) and B (n×k): every C[i][j] is a dot product of two contiguous rows,
- * computed four rows of A by two rows of B at a time (eight accumulators, six loads per eight
- * multiply-adds), which is what makes Linear's forward and both of its gradients fast in plain JS.
- * Accumulates in double; `c` may be float32 or float64.
+ * C = A·Bᵀ for row-major A (m×k) and B (n×k), the one matrix product of conv (im2col), linear and
+ * matmul. gemmABt runs it on the active backend's GEMM when it has one (native cpu: OpenBLAS, float
+ * accumulation like PyTorch's own CPU GEMM), else on gemmABtTs.
+ *
+ * gemmABtTs: every C[i][j] is a dot product of two contiguous rows, computed four rows of A by two
+ * rows of B at a time (eight accumulators, six loads per eight multiply-adds), which is what makes
+ * Linear's forward and both of its gradients fast in plain JS. Accumulates in double; `c` may be
+ * float32 or float64.
  */
+import { getBackend } from '../../backend/registry.js';
 import type { FloatArray } from '../../tensor/dtype.js';
 
+/** Below this many multiply-adds the call into the addon costs more than the TypeScript loop. */
+const BACKEND_MIN_MACS = 4096;
+
 export function gemmABt(a: FloatArray, b: FloatArray, m: number, n: number, k: number, c: FloatArray): void {
+  const gemm = getBackend().gemm;
+  // The backend's GEMM takes one array type for all three; mixed types stay on the TypeScript loop.
+  if (gemm && m * n * k >= BACKEND_MIN_MACS && a.constructor === b.constructor && b.constructor === c.constructor) {
+    gemm(false, true, m, n, k, a, b, c);
+    return;
+  }
+  gemmABtTs(a, b, m, n, k, c);
+}
+
+/** The TypeScript C = A·Bᵀ (the reference, and the fallback of backends without a GEMM). */
+export function gemmABtTs(a: FloatArray, b: FloatArray, m: number, n: number, k: number, c: FloatArray): void {
   let i = 0;
   for (; i + 4 <= m; i += 4) {
     const a0 = i * k;
