@@ -9,6 +9,7 @@
  *   npm run bench -- module [...]       BatchNorm modules through the public API (bench/module.bench.ts)
  *   npm run bench -- checkpoint [...]   checkpoint reading vs torch.load (bench/checkpoint.bench.ts)
  *   npm run bench -- ranks [...]        SyncBatchNorm collective latency (bench/ranks.bench.ts)
+ *   npm run bench -- models [...]       ResNet-18 eval forward and train step vs PyTorch (bench/models.bench.ts)
  *   npm run bench -- all                every suite with its defaults
  */
 import { spawnSync } from 'node:child_process';
@@ -45,7 +46,7 @@ function parseArgs(argv: string[]): BenchOptions {
   return o;
 }
 
-const SUITES = ['module', 'checkpoint', 'ranks'] as const;
+const SUITES = ['module', 'checkpoint', 'ranks', 'models'] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Runs bench/<suite>.bench.ts in its own process (they parse their own arguments). */

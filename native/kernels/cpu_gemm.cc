@@ -71,7 +71,8 @@ const Blas &blas() {
 int check(int64_t m, int64_t n, int64_t k, const void *a, const void *b, const void *c) {
   if (m < 0 || n < 0 || k < 0 || m > INT_MAX || n > INT_MAX || k > INT_MAX)
     return ns::set_error(NS_EINVAL, "gemm: dimensions must be in [0, 2^31)");
-  if ((m * k && !a) || (k * n && !b) || (m * n && !c)) return ns::set_error(NS_EINVAL, "gemm: null matrix");
+  if ((m > 0 && k > 0 && !a) || (k > 0 && n > 0 && !b) || (m > 0 && n > 0 && !c))
+    return ns::set_error(NS_EINVAL, "gemm: null matrix");
   if (!blas().sgemm) return ns::set_error(NS_ENOBLAS, blas().reason.c_str());
   return NS_OK;
 }
