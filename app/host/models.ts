@@ -230,36 +230,40 @@ export class ModelStore {
     const x = this.inputOf(o);
     const modes = o.model.batchNormLayers().map(({ module: m }) => m.training);
     const restore = captureBuffers(o.model);
-    const pass = (mode: 'train' | 'eval') => {
-      const outs: Array<{ node: OnnxNode; out: Tensor }> = [];
-      o.model.setBatchNormMode(mode);
+    // Eval first (it changes no buffer) keeping its outputs; the train pass is compared node by node as it
+    // runs, so only one pass's activations are held at a time.
+    const ev: Tensor[] = [];
+    const rows: CompareResult['rows'] = [];
+    try {
+      o.model.setBatchNormMode('eval');
       noGrad(() =>
         o.model.forwardGraph([x], {
-          observe: (node, outputs) => {
-            if (outputs[0]) outs.push({ node, out: outputs[0] });
+          observe: (_node, outputs) => {
+            if (outputs[0]) ev.push(outputs[0]);
           },
         }),
       );
-      return outs;
-    };
-    try {
-      const train = pass('train');
-      restore();
-      const ev = pass('eval');
-      const rows = train.map(({ node, out }, i) => {
-        const e = ev[i]!.out;
-        let maxAbsDiff = 0;
-        const n = Math.min(out.numel(), e.numel());
-        for (let k = 0; k < n; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(out.getFlat(k) - e.getFlat(k)));
-        if (out.numel() !== e.numel()) maxAbsDiff = Infinity;
-        return {
-          path: nodeName(o.model, node),
-          type: node.opType,
-          train: summarize(out),
-          eval: summarize(e),
-          maxAbsDiff,
-        };
-      });
+      o.model.setBatchNormMode('train');
+      noGrad(() =>
+        o.model.forwardGraph([x], {
+          observe: (node, outputs) => {
+            const out = outputs[0];
+            if (!out) return;
+            const e = ev[rows.length]!;
+            let maxAbsDiff = out.numel() === e.numel() ? 0 : Infinity;
+            for (let k = 0; k < Math.min(out.numel(), e.numel()); k++)
+              maxAbsDiff = Math.max(maxAbsDiff, Math.abs(out.getFlat(k) - e.getFlat(k)));
+            rows.push({
+              path: nodeName(o.model, node),
+              type: node.opType,
+              train: summarize(out),
+              eval: summarize(e),
+              maxAbsDiff,
+            });
+            ev[rows.length - 1] = undefined as never; // this eval output is no longer needed
+          },
+        }),
+      );
       const first = rows.find((r) => !(r.maxAbsDiff <= DIVERGENCE_TOLERANCE * Math.max(1, absMax(r.eval))));
       return { rows, firstDivergent: first ? first.path : null };
     } finally {
