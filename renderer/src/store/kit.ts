@@ -43,24 +43,28 @@ export interface RecentStore {
 }
 
 const RECENT_KEY = 'normscope.recentFiles';
-/** localStorage where the page has it (nothing is kept otherwise). */
-export const localRecent: RecentStore = {
-  load() {
-    try {
-      const v: unknown = JSON.parse(globalThis.localStorage?.getItem(RECENT_KEY) ?? '[]');
-      return Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string').slice(0, 10) : [];
-    } catch {
-      return [];
-    }
-  },
-  save(paths) {
-    try {
-      globalThis.localStorage?.setItem(RECENT_KEY, JSON.stringify(paths));
-    } catch {
-      // storage off: the list lasts for this page only
-    }
-  },
-};
+/** A recent-files list kept in localStorage under `key` where the page has it (nothing is kept otherwise). */
+export function localRecentAt(key: string): RecentStore {
+  return {
+    load() {
+      try {
+        const v: unknown = JSON.parse(globalThis.localStorage?.getItem(key) ?? '[]');
+        return Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string').slice(0, 10) : [];
+      } catch {
+        return [];
+      }
+    },
+    save(paths) {
+      try {
+        globalThis.localStorage?.setItem(key, JSON.stringify(paths));
+      } catch {
+        // storage off: the list lasts for this page only
+      }
+    },
+  };
+}
+/** The Checkpoints workspace's list. */
+export const localRecent: RecentStore = localRecentAt(RECENT_KEY);
 
 export function makeKit(
   set: SliceKit['set'],

@@ -292,6 +292,7 @@ export function Models() {
   const inspection = useApp((s) => s.modelInspection);
   const open = useApp((s) => s.openModel);
   const weights = useApp((s) => s.applyModelWeights);
+  const recent = useApp((s) => s.modelRecent);
   return (
     <section className="workspace" data-testid="ws-models">
       <header className="ws-header">
@@ -303,6 +304,19 @@ export function Models() {
         )}
       </header>
       <PathRow kind="model" label="ONNX model" action="Open" onPath={open} />
+      {recent.length > 0 && (
+        <label className="row">
+          Recent{' '}
+          <select value="" onChange={(e) => e.target.value && void open(e.target.value)} data-testid="model-recent">
+            <option value="">…</option>
+            {recent.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {upload && (
         <p className="note" data-testid="model-upload">
           uploading {upload.name}: {upload.done} of {upload.total} bytes

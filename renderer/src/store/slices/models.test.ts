@@ -78,6 +78,21 @@ describe('models slice', () => {
     expect(f.calls.find(([m]) => m === 'model.recalibrate')![1]).toEqual({ jobId, batchSize: 2 });
   });
 
+  it('remembers models opened by path, not the host’s copies of uploads', async () => {
+    const f = fake({ 'model.open': () => view() });
+    const uploader = {
+      upload: async () => ({ path: '/tmp/upload-1-m.onnx', bytes: 10 }),
+      discard: async () => undefined,
+    };
+    const store = createAppStore(f.client, { uploader });
+    await store.getState().openModel('/a.onnx');
+    await store.getState().openModel('/b.onnx');
+    await store.getState().openModel('/a.onnx');
+    await store.getState().uploadModelFile(new File(['x'], 'm.onnx'), 'model');
+    expect(f.calls.at(-1)![1]).toMatchObject({ path: '/tmp/upload-1-m.onnx' });
+    expect(store.getState().modelRecent).toEqual(['/a.onnx', '/b.onnx']);
+  });
+
   it('a file dropped on Models is the model, its input or its weights by name', () => {
     expect(modelFileKind('ResNet.ONNX')).toBe('model');
     expect(modelFileKind('x.npy')).toBe('input');

@@ -11,7 +11,10 @@ import type {
   ModelStepResult,
   ModelView,
 } from '../../../../app/shared/contract';
-import { newJobId, type SliceKit } from '../kit';
+import { localRecentAt, newJobId, type RecentStore, type SliceKit } from '../kit';
+
+/** Models opened by path (not uploads: those are the host's temporary copies), newest first. */
+const RECENT_MODELS: RecentStore = localRecentAt('normscope.recentModels');
 
 export type ModelFileKind = 'model' | 'weights' | 'input';
 
@@ -25,6 +28,7 @@ export interface ModelsSlice {
   modelJob: string | null;
   modelExported: string | null;
   modelUpload: { name: string; done: number; total: number } | null;
+  modelRecent: string[];
   openModel(path: string): Promise<void>;
   applyModelWeights(path: string): Promise<void>;
   setModelInput(path: string | null, batch: number, seed: number): Promise<void>;
@@ -37,7 +41,17 @@ export interface ModelsSlice {
   uploadModelFile(file: File, kind: ModelFileKind): Promise<void>;
 }
 
-export function modelsSlice({ set, get, client, attempt, uploader }: SliceKit): ModelsSlice {
+export function modelsSlice(
+  { set, get, client, attempt, uploader }: SliceKit,
+  recent: RecentStore = RECENT_MODELS,
+): ModelsSlice {
+  const uploads = new Set<string>();
+  const remember = (path: string) => {
+    if (uploads.has(path)) return;
+    const modelRecent = [path, ...get().modelRecent.filter((p) => p !== path)].slice(0, 8);
+    recent.save(modelRecent);
+    set({ modelRecent });
+  };
   /** After anything that changes the network's numbers: the views that described it are dropped. */
   const changed = (model: ModelView | undefined) => {
     if (!model) return;
@@ -57,12 +71,16 @@ export function modelsSlice({ set, get, client, attempt, uploader }: SliceKit): 
     modelJob: null,
     modelExported: null,
     modelUpload: null,
+    modelRecent: recent.load(),
     async openModel(path) {
       const jobId = newJobId('model');
       set({ modelJob: jobId });
       const model = await attempt('modelError', () => client.call('model.open', { path, jobId }));
       set({ modelJob: null });
-      if (model) set({ modelRecal: null, modelExported: null });
+      if (model) {
+        set({ modelRecal: null, modelExported: null });
+        remember(path);
+      }
       changed(model);
     },
     async applyModelWeights(path) {
@@ -109,6 +127,7 @@ export function modelsSlice({ set, get, client, attempt, uploader }: SliceKit): 
       );
       set({ modelUpload: null });
       if (!r) return;
+      uploads.add(r.path);
       if (kind === 'model') await get().openModel(r.path);
       else if (kind === 'weights') await get().applyModelWeights(r.path);
       else {
