@@ -14,6 +14,8 @@ export const modelSpecs: Spec[] = [
     async run(w) {
       const shell = new Shell(w.page);
       const models = new ModelsPage(w.page);
+      // A filtered run loads the page just before this spec: Alt+9 only works once the window is up.
+      await shell.waitReady();
       await shell.goByKey(9, 'models');
       await models.open(join(fixtures, 'tiny_resnet.onnx'));
       const names = await models.layerNames();
