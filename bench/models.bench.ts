@@ -97,6 +97,7 @@ function main(): void {
   const onnxPath = join(dir, `resnet18-b${SHAPE[0]}.onnx`);
   if (!existsSync(onnxPath)) python([onnxPath, '1', '1', 'export']);
   const load0 = loadavg()[0]!;
+  const date = new Date().toISOString();
   const torch = JSON.parse(python([onnxPath, String(threads), String(reps), 'time'])) as {
     ms: { eval: number; train: number };
     threads: number;
@@ -113,6 +114,28 @@ function main(): void {
   const yData = BigInt64Array.from({ length: SHAPE[0]! }, (_, i) => BigInt((i * 131) % CLASSES));
   const rows: Record<string, { eval: number; train: number; evalRatio: number; trainRatio: number; gemm: boolean }> =
     {};
+  const write = (): void => {
+    const result = {
+      date,
+      model: 'resnet18',
+      shape: SHAPE,
+      dtype: 'float32',
+      threads,
+      reps,
+      timing: 'best-of reps after one warm-up (ts: best of 1)',
+      load1AtStart: load0,
+      load1AtEnd: loadavg()[0],
+      cpu: cpus()[0]?.model,
+      torch,
+      normscope: rows,
+      goals: GOALS,
+      backends: backendInfo().backends.map((s) => ({ name: s.name, available: s.available })),
+    };
+    const out = join(here, 'results', `models-${result.date.slice(0, 10)}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`wrote ${out}`);
+  };
   for (const name of backends) {
     const b = setBackend(name as 'cpu' | 'ts');
     const model = loadOnnxFile(onnxPath);
@@ -138,27 +161,8 @@ function main(): void {
       `${name}${b.gemm ? ' (OpenBLAS gemm)' : ''}: eval ${evalMs.toFixed(0)} ms (${rows[name].evalRatio.toFixed(2)}× PyTorch), ` +
         `train ${trainMs.toFixed(0)} ms (${rows[name].trainRatio.toFixed(2)}× PyTorch)`,
     );
+    write(); // after every backend, so stopping a long ts run keeps the cpu numbers
   }
-  const result = {
-    date: new Date().toISOString(),
-    model: 'resnet18',
-    shape: SHAPE,
-    dtype: 'float32',
-    threads,
-    reps,
-    timing: 'best-of reps after one warm-up (ts: best of 1)',
-    load1AtStart: load0,
-    load1AtEnd: loadavg()[0],
-    cpu: cpus()[0]?.model,
-    torch,
-    normscope: rows,
-    goals: GOALS,
-    backends: backendInfo().backends.map((s) => ({ name: s.name, available: s.available })),
-  };
-  const out = join(here, 'results', `models-${result.date.slice(0, 10)}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`wrote ${out}`);
 }
 
 main();
