@@ -36,7 +36,7 @@ export interface BatchNormExplanation extends BatchNormDecision {
   nextFactor: number;
   /** The factor the last forward in this mode used (null when it updated nothing or ran in the other mode). */
   factorUsed: number | null;
-  /** The same decay in Keras/TensorFlow terms: their `momentum` = 1 − PyTorch's factor. */
+  /** The configured decay in Keras/TensorFlow terms (their `momentum` = 1 − PyTorch's), in eval too. */
   kerasMomentum: number;
   momentumIsCumulative: boolean;
   /** Channels whose running variance is within 10× of eps, where eps dominates the normalization. */

@@ -35,6 +35,13 @@ describe('explainBatchNorm', () => {
     expect(e.truthTable.filter((r) => r.current)).toHaveLength(1);
     bn.eval();
     expect(explainBatchNorm(bn).nextFactor).toBe(0);
+    expect(explainBatchNorm(bn).kerasMomentum).toBeCloseTo(2 / 3);
+  });
+
+  it('reports the configured Keras momentum in eval, where nothing updates', () => {
+    const bn = new BatchNorm1d(3, { momentum: 0.1 }).eval();
+    expect(explainBatchNorm(bn).nextFactor).toBe(0);
+    expect(explainBatchNorm(bn).kerasMomentum).toBeCloseTo(0.9);
   });
 
   it('lists channels where eps dominates the running variance', () => {

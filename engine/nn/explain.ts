@@ -35,7 +35,9 @@ export function explainBatchNorm(m: NormBase): BatchNormExplanation {
     eps: m.eps,
     nextFactor,
     factorUsed,
-    kerasMomentum: 1 - nextFactor,
+    // The module's setting in Keras terms, whatever the mode: in eval nothing updates (nextFactor 0), but the
+    // decay the layer is configured with is still 1 − momentum (for None: what the next train step would use).
+    kerasMomentum: 1 - (m.momentum ?? 1 / (counter + 1)),
     momentumIsCumulative: m.momentum === null,
     epsDominatedChannels: eps,
     truthTable,
