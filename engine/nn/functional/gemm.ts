@@ -16,12 +16,19 @@ const BACKEND_MIN_MACS = 4096;
 
 export function gemmABt(a: FloatArray, b: FloatArray, m: number, n: number, k: number, c: FloatArray): void {
   const gemm = getBackend().gemm;
-  // The backend's GEMM takes one array type for all three; mixed types stay on the TypeScript loop.
-  if (gemm && m * n * k >= BACKEND_MIN_MACS && a.constructor === b.constructor && b.constructor === c.constructor) {
-    gemm(false, true, m, n, k, a, b, c);
+  if (!gemm || m * n * k < BACKEND_MIN_MACS) {
+    gemmABtTs(a, b, m, n, k, c);
     return;
   }
-  gemmABtTs(a, b, m, n, k, c);
+  // The backend's GEMM takes one array type. Callers mix a float32 model's data with float64 scratch
+  // (conv's dY chunks, its output rows): such a product runs in float32, as PyTorch runs float32
+  // models; only all-float64 operands run in float64.
+  const f64 = a instanceof Float64Array && b instanceof Float64Array;
+  const as = (v: FloatArray): FloatArray => (f64 || v instanceof Float32Array ? v : Float32Array.from(v));
+  const same = f64 ? c instanceof Float64Array : c instanceof Float32Array;
+  const out = same ? c : f64 ? new Float64Array(m * n) : new Float32Array(m * n);
+  gemm(false, true, m, n, k, as(a), as(b), out);
+  if (out !== c) c.set(out);
 }
 
 /** The TypeScript C = A·Bᵀ (the reference, and the fallback of backends without a GEMM). */
