@@ -27,7 +27,15 @@ export { ReLU, Flatten, Sequential } from './nn/layers/simple.js';
 export { buildStack, specOf, stackSpecOf } from './nn/stackSpec.js';
 export { specTree, layerExtraRepr } from './nn/layerRepr.js';
 export { LAYER_TYPES, LAYER_OPTIONS, SPEC_LIMITS, isNormType, isStackSpec, stackSpecProblem } from './nn/layerSpec.js';
-export type { StackSpec, LayerSpec, LayerType, NormSpec, LayerCheck, StackValidation, ModuleNode } from './nn/layerSpec.js';
+export type {
+  StackSpec,
+  LayerSpec,
+  LayerType,
+  NormSpec,
+  LayerCheck,
+  StackValidation,
+  ModuleNode,
+} from './nn/layerSpec.js';
 export { validateStack } from './nn/shapePass.js';
 export { stackCost, checkStackBudget, DEFAULT_STACK_BUDGET } from './nn/stackBudget.js';
 export type { StackBudget, StackCost } from './nn/stackBudget.js';
@@ -37,7 +45,7 @@ export { SGD } from './optim/sgd.js';
 export { DEFAULT_LR, objectiveBackward, objectiveTarget, stepOptimizer } from './optim/objective.js';
 export type { SGDOptions } from './optim/sgd.js';
 
-export { getBackend, setBackend, backendInfo } from './backend/registry.js';
+export { getBackend, setBackend, backendInfo, BACKEND_CHOICES } from './backend/registry.js';
 export type { BackendInfo, BackendStatus, BackendChoice } from './backend/registry.js';
 export type { Backend, BackendName } from './backend/backend.js';
 

@@ -94,24 +94,29 @@ describe('model.* host calls', () => {
     expect((await failure(h, 'model.inspect', { path: 'conv1' })).message).toContain('no BatchNorm layer at "conv1"');
   });
 
-  it.each(['ts', 'cpu'])('the %s backend gives torch’s eval output and train counters', async (backend) => {
-    const h = await createHandlers(ctx());
-    const view = await call(h, 'backend.set', { name: backend });
-    const b = view.backends.find((x: { name: string }) => x.name === backend);
-    try {
-      if (!b?.available) return; // the native addon is not built here: `backend.set` said so
-      expect(view.active).toBe(backend);
-      await call(h, 'model.open', { path: ONNX, jobId: 'j' });
-      await call(h, 'model.weights', { path: CKPT });
-      await call(h, 'model.setInput', { path: inputNpy(), batch: 1, seed: 0 });
-      const ev = await call(h, 'model.step', { mode: 'eval' });
-      expect(ev.outputs[0].mean).toBeCloseTo(avg(ref.checkpoint.eval), 4);
-      const tr = await call(h, 'model.step', { mode: 'train' });
-      expect(tr.batchNorm[0].numBatchesTracked).toBe(ev.batchNorm[0].numBatchesTracked + 1);
-    } finally {
-      await call(h, 'backend.set', { name: 'auto' });
-    }
-  });
+  // cuda runs in npm test's emulated-CUDA stage (tools/run-tests.mjs EMU_FILES); wasm wherever it loads.
+  it.each(['ts', 'cpu', 'wasm', 'cuda'])(
+    'the %s backend gives torch’s eval output and train counters',
+    async (backend) => {
+      const h = await createHandlers(ctx());
+      const info = await call(h, 'backend.info', {});
+      const b = info.backends.find((x: { name: string }) => x.name === backend);
+      if (!b?.available) return; // that backend is not built or loadable here: `backend.info` says so
+      try {
+        const view = await call(h, 'backend.set', { name: backend });
+        expect(view.active).toBe(backend);
+        await call(h, 'model.open', { path: ONNX, jobId: 'j' });
+        await call(h, 'model.weights', { path: CKPT });
+        await call(h, 'model.setInput', { path: inputNpy(), batch: 1, seed: 0 });
+        const ev = await call(h, 'model.step', { mode: 'eval' });
+        expect(ev.outputs[0].mean).toBeCloseTo(avg(ref.checkpoint.eval), 4);
+        const tr = await call(h, 'model.step', { mode: 'train' });
+        expect(tr.batchNorm[0].numBatchesTracked).toBe(ev.batchNorm[0].numBatchesTracked + 1);
+      } finally {
+        await call(h, 'backend.set', { name: 'auto' });
+      }
+    },
+  );
 
   it('train vs eval: the first BatchNorm is where they part; running statistics are left as they were', async () => {
     const h = await createHandlers(ctx());

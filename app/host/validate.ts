@@ -4,7 +4,7 @@
  * A bad payload is refused with a PayloadError naming the method and the field.
  */
 import { METHOD_NAMES, type MethodName } from '../shared/contract.js';
-import { stackSpecProblem } from '../../engine/index.js';
+import { BACKEND_CHOICES, stackSpecProblem } from '../../engine/index.js';
 import {
   DIM_DOMAIN,
   domainProblem,
@@ -130,7 +130,7 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'ranks.stop': empty,
   'ranks.state': empty,
   'backend.info': empty,
-  'backend.set': obj({ name: oneOf('auto', 'ts', 'cpu', 'cuda') }),
+  'backend.set': obj({ name: oneOf(...BACKEND_CHOICES) }),
   'backend.bench': obj({ jobId }),
   'model.open': obj({ path: str(), jobId }),
   'model.weights': obj({ path: str() }),

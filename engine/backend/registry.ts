@@ -12,6 +12,8 @@ import { ValueError } from '../errors.js';
 import { setDeviceSource } from '../tensor/device.js';
 
 export type BackendChoice = BackendName | 'auto';
+/** Every name NORMSCOPE_BACKEND, setBackend and the window's backend switch accept. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'ts', 'wasm', 'cpu', 'cuda'];
 
 export interface BackendStatus {
   name: BackendName;
@@ -42,8 +44,9 @@ let active: Backend | null = null;
 
 function parseChoice(v: string | undefined): BackendChoice {
   if (!v) return 'auto';
-  if (v === 'auto' || v === 'ts' || v === 'wasm' || v === 'cpu' || v === 'cuda') return v;
-  throw new ValueError(`NORMSCOPE_BACKEND must be one of auto, ts, wasm, cpu, cuda (got ${JSON.stringify(v)})`);
+  const choice = BACKEND_CHOICES.find((c) => c === v);
+  if (choice) return choice;
+  throw new ValueError(`NORMSCOPE_BACKEND must be one of ${BACKEND_CHOICES.join(', ')} (got ${JSON.stringify(v)})`);
 }
 
 function nativeBackends(): NativeBackends {

@@ -12,6 +12,7 @@ import { loadOnnxFile } from './importOnnx.js';
 import { tensor } from '../tensor/creation.js';
 import { mul, sum } from '../tensor/ops.js';
 import type { GraphModule } from './graphModule.js';
+import { getBackend } from '../backend/registry.js';
 
 interface Ref {
   input: { shape: number[]; data: number[] };
@@ -24,6 +25,9 @@ interface Ref {
 }
 
 const dir = path.join(__dirname, 'fixtures');
+// Train-mode outputs in float32: 1e-5 on the host kernels; the CUDA BatchNorm kernels (run by npm test's
+// emulated-CUDA stage) normalise in another order and land at ~1.1e-5, inside the issue's 1e-4 for models.
+const TRAIN_TOL = getBackend().name === 'cuda' ? 1e-4 : 1e-5;
 const ref = (n: string): Ref => JSON.parse(fs.readFileSync(path.join(dir, `${n}.json`), 'utf8')) as Ref;
 
 function close(got: ArrayLike<number>, want: number[], tol: number, what: string): void {
@@ -56,7 +60,7 @@ describe.each(['tiny_resnet', 'tiny_shuffle'])('%s vs torch', (name) => {
   it('train pass: output, running statistics, counters and every parameter gradient match torch', () => {
     const m = load().train();
     const [y] = m.forwardGraph([input()]);
-    close(y!.toArray(), r.train.data, 1e-5, 'train output');
+    close(y!.toArray(), r.train.data, TRAIN_TOL, 'train output');
     const probe = tensor(Float32Array.from(r.probe), { shape: y!.shape });
     sum(mul(y!, probe)).backward();
     const sd = m.stateDict();
@@ -105,6 +109,6 @@ describe.each(['tiny_resnet', 'tiny_shuffle'])('%s vs torch', (name) => {
     expect(m.batchNormLayers().some((b) => b.module.training)).toBe(false);
     m.setBatchNormMode('as-exported');
     const [y] = m.forwardGraph(new Map([['input', input()]]));
-    close(y!.toArray(), r.train.data, 1e-5, 'as-exported output');
+    close(y!.toArray(), r.train.data, TRAIN_TOL, 'as-exported output');
   });
 });
