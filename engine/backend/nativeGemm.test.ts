@@ -116,13 +116,13 @@ describe.skipIf(!gemm)('gemmABt dispatch', () => {
     const spy = vi.spyOn(setBackend('cpu'), 'gemm');
     const got = new Float32Array(m * n);
     gemmABt(a, b, m, n, k, got);
-    expect(spy).toHaveBeenCalledTimes(1);
+    expect(spy.mock.calls[0]![5]).toBeInstanceOf(Float64Array);
     for (let i = 0; i < m * n; i++) expect(got[i]).toBeCloseTo(want[i]!, 4);
-    // mixed array types (float32 data, float64 scratch) run in float32 and land in c's type
+    // float32 operands run in float64 (double accumulation, like the TypeScript loop)
     const mixed = new Float64Array(m * n);
     gemmABt(Float64Array.from(a), b, m, n, k, mixed);
     expect(spy).toHaveBeenCalledTimes(2);
-    expect(spy.mock.calls[1]![5]).toBeInstanceOf(Float32Array);
+    expect(spy.mock.calls[1]![5]).toBeInstanceOf(Float64Array);
     for (let i = 0; i < m * n; i++) expect(mixed[i]).toBeCloseTo(want[i]!, 4);
     setBackend('ts');
     const viaTs = new Float32Array(m * n);

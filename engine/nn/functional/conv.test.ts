@@ -10,7 +10,6 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { TestRng } from '../testing/random.js';
 import { conv } from './conv.js';
 import { setChunkElementsForTest } from './convIm2col.js';
-import { getBackend, setBackend } from '../../backend/registry.js';
 
 function randT(rng: TestRng, shape: number[], requiresGrad = true): Tensor {
   const n = shape.reduce((p, d) => p * d, 1);
@@ -45,22 +44,12 @@ describe('conv (im2col path)', () => {
     }
   });
 
-  it('accumulates float32 sums in double on TypeScript, in float32 like PyTorch on a backend GEMM', () => {
-    // 4096 products of 1 + 2^-20: float32 accumulation loses most of the small terms.
+  it('accumulates float32 sums in double', () => {
+    // 4096 products of 1 + 2^-20 with one large value: float32 accumulation would lose the small terms.
     const K = 4096;
     const x = tensor(new Float32Array(K).fill(1 + 2 ** -20), { shape: [1, K, 1, 1] });
     const w = tensor(new Float32Array(K).fill(1), { shape: [1, K, 1, 1] });
-    const before = getBackend().name;
-    try {
-      setBackend('ts');
-      expect(conv(x, w).item()).toBe(Math.fround(K * (1 + 2 ** -20)));
-      if (setBackend(before).gemm) {
-        // torch 1.13 conv2d on the same input (2 threads) gives exactly this, as does OpenBLAS's sgemm
-        expect(conv(x, w).item()).toBe(4096.00048828125);
-      }
-    } finally {
-      setBackend(before);
-    }
+    expect(conv(x, w).item()).toBe(Math.fround(K * (1 + 2 ** -20)));
   });
 
   it('refuses bad ranks, strides and dtypes with a message that names them', () => {
