@@ -31,6 +31,13 @@ describe('checkpoint workspaces in the host', () => {
     const page = await h['checkpoint.tensors']({ id: v.id, offset: 0, limit: 5, filter: 'running_var' });
     expect(page.rows.length).toBeGreaterThan(0);
     expect(page.rows.every((r) => r.key.includes('running_var'))).toBe(true);
+    // A scalar's std is undefined: the row carries null (shown as — like the CLI), never NaN.
+    const counters = await h['checkpoint.tensors']({ id: v.id, offset: 0, limit: 5, filter: 'num_batches_tracked' });
+    expect(counters.rows.length).toBeGreaterThan(0);
+    for (const r of counters.rows) {
+      expect(r.std).toBeNull();
+      expect(r.min).toBe(r.max);
+    }
   });
 
   it('refuses a pickle naming os.system and opens it tensors-only with the global kept inert', async () => {
@@ -85,7 +92,7 @@ describe('checkpoint workspaces in the host', () => {
     const first = await h['inspect.layer']({ path: '0' });
     const file = await h['checkpoint.tensors']({ id: v.id, offset: 0, limit: 1, filter: 'bn.running_mean' });
     expect(first.numBatchesTracked).toBeGreaterThan(0);
-    expect(Math.min(...first.runningMean!)).toBeCloseTo(file.rows[0]!.min, 6);
+    expect(Math.min(...first.runningMean!)).toBeCloseTo(file.rows[0]!.min!, 6);
     expect((await h['inspect.layer']({ path: '4' })).weight).toBeNull(); // affine=False
   });
 

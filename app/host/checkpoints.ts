@@ -16,8 +16,6 @@ interface Open {
   report: InspectReport;
 }
 
-const finiteOr = (v: number | null): number => (v === null ? NaN : v);
-
 export class CheckpointStore {
   private readonly open = new Map<string, Open>();
   private next = 1;
@@ -90,10 +88,11 @@ export class CheckpointStore {
       key: t.key,
       dtype: t.dtype,
       shape: t.shape,
-      min: finiteOr(t.min),
-      max: finiteOr(t.max),
-      mean: finiteOr(t.mean),
-      std: finiteOr(t.std),
+      // null stays null (the CLI prints it as —, and so does the window), never NaN.
+      min: t.min,
+      max: t.max,
+      mean: t.mean,
+      std: t.std,
       finite: t.finite ?? false,
     }));
     return { total: all.length, rows };

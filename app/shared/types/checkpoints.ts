@@ -30,10 +30,11 @@ export interface TensorRow {
   key: string;
   dtype: string;
   shape: number[];
-  min: number;
-  max: number;
-  mean: number;
-  std: number;
+  /** The engine's summary as is: null where a statistic is undefined (std of one element, an empty tensor). */
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
   finite: boolean;
 }
 
