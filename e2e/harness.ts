@@ -95,10 +95,24 @@ export async function launchWorld(): Promise<World> {
   const served = await startServe();
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() !== 'error' || isTokenPageRefusal(m.text(), m.location().url, served.url)) return;
+    problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   return { served, context, page, problems, metrics: {}, skipped: [], userDataDir };
+}
+
+/**
+ * A reload arrives without ?token= (the page took it out of the address bar), so the server answers the
+ * document with its 403 token page, whose script retries with the token the tab keeps (app/server/pages.ts).
+ * Chromium logs every non-2xx document as a console error; that one refusal of the token-less page itself
+ * is the design, not a problem. Any other 403 (a resource, a wrong token) still counts.
+ */
+function isTokenPageRefusal(text: string, resourceUrl: string, servedUrl: string): boolean {
+  if (!text.includes('status of 403')) return false;
+  const page = new URL(servedUrl);
+  const res = new URL(resourceUrl, page);
+  return res.origin === page.origin && res.pathname === page.pathname && !res.searchParams.has('token');
 }
 
 export async function closeWorld(w: World): Promise<void> {
