@@ -7,6 +7,7 @@ import type { OnnxNode } from '../io/onnx.js';
 import { shapeNumel } from '../tensor/tensor.js';
 import { broadcastShapes } from '../tensor/broadcast.js';
 import { nodeError, normAxis } from './attrs.js';
+import { sliceRange } from '../nn/functional/shape.js';
 
 export function broadcastShape(node: OnnxNode, a: readonly number[], b: readonly number[]): number[] {
   try {
@@ -110,20 +111,9 @@ export function sliceIndices(
     const dim = input[a]!;
     const s = steps[i]!;
     if (s === 0 || !Number.isFinite(s)) throw nodeError(node, 'slice step cannot be 0');
-    let b = starts[i]!;
-    let e = ends[i]!;
-    if (b < 0) b += dim;
-    if (e < 0) e += dim;
-    if (s > 0) {
-      b = Math.min(Math.max(b, 0), dim);
-      e = Math.min(Math.max(e, 0), dim);
-      shape[a] = Math.max(0, Math.ceil((e - b) / s));
-    } else {
-      b = Math.min(Math.max(b, 0), dim - 1);
-      e = Math.min(Math.max(e, -1), dim - 1);
-      shape[a] = Math.max(0, Math.ceil((e - b) / s));
-    }
-    start[a] = b;
+    const r = sliceRange(dim, starts[i]!, ends[i]!, s);
+    shape[a] = r.count;
+    start[a] = r.first;
     step[a] = s;
   });
   const st = input.map((_, d) => shapeNumel(input.slice(d + 1)));

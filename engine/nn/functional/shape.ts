@@ -172,6 +172,27 @@ function sliceBox(x: Tensor, starts: readonly number[], counts: readonly number[
  * starts/ends count from the end; they are then clamped to [0, d] (step > 0) or [0, d−1] / [−1, d−1]
  * (step < 0), so INT64_MAX-style ends mean "to the end".
  */
+/**
+ * ONNX Slice's rule for one axis of size `dim` (step ≠ 0): negative start/end count from the end, then
+ * clamp to [0, dim] for a positive step or [−1, dim − 1] for a negative one. Returns the first index read
+ * (0 when nothing is) and how many elements are read. The importer's shape pass uses the same rule.
+ */
+export function sliceRange(dim: number, start: number, end: number, step: number): { first: number; count: number } {
+  let s = start < 0 ? start + dim : start;
+  let e = end < 0 ? end + dim : end;
+  let count: number;
+  if (step > 0) {
+    s = Math.min(Math.max(s, 0), dim);
+    e = Math.min(Math.max(e, 0), dim);
+    count = Math.max(0, Math.ceil((e - s) / step));
+  } else {
+    s = Math.min(Math.max(s, 0), dim - 1);
+    e = Math.min(Math.max(e, -1), dim - 1);
+    count = Math.max(0, Math.ceil((s - e) / -step));
+  }
+  return { first: count > 0 ? s : 0, count };
+}
+
 export function slice(
   x: Tensor,
   starts: readonly number[],
@@ -194,20 +215,9 @@ export function slice(
     const d = x.shape[a]!;
     const step = steps ? steps[i]! : 1;
     if (step === 0 || !Number.isFinite(step)) throw new RuntimeError('slice step cannot be zero');
-    let s = starts[i]!;
-    let e = ends[i]!;
-    if (s < 0) s += d;
-    if (e < 0) e += d;
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), d);
-      e = Math.min(Math.max(e, 0), d);
-      counts[a] = Math.max(0, Math.ceil((e - s) / step));
-    } else {
-      s = Math.min(Math.max(s, 0), d - 1);
-      e = Math.min(Math.max(e, -1), d - 1);
-      counts[a] = Math.max(0, Math.ceil((s - e) / -step));
-    }
-    first[a] = counts[a] > 0 ? s : 0;
+    const r = sliceRange(d, starts[i]!, ends[i]!, step);
+    counts[a] = r.count;
+    first[a] = r.first;
     st[a] = step;
   });
   return sliceBox(x, first, counts, st);
