@@ -3,7 +3,7 @@
  * Electron IPC handlers and the WebSocket server both run these before any handler sees a payload.
  * A bad payload is refused with a PayloadError naming the method and the field.
  */
-import { METHOD_NAMES, type MethodName } from '../shared/contract.js';
+import { isMethodName, unknownMethodMessage, type MethodName } from '../shared/contract.js';
 import { BACKEND_CHOICES, stackSpecProblem } from '../../engine/index.js';
 import {
   DIM_DOMAIN,
@@ -142,13 +142,9 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'model.export': obj({ path: str(), format: oneOf('pt', 'safetensors') }),
 };
 
-export function isMethodName(m: unknown): m is MethodName {
-  return typeof m === 'string' && (METHOD_NAMES as readonly string[]).includes(m);
-}
-
 /** Throws a PayloadError unless `method` is a contract method and `payload` fits its schema. */
 export function validatePayload(method: unknown, payload: unknown): asserts method is MethodName {
-  if (!isMethodName(method)) throw new PayloadError(`unknown method ${JSON.stringify(String(method)).slice(0, 80)}`);
+  if (!isMethodName(method)) throw new PayloadError(unknownMethodMessage(method));
   const problem = PAYLOAD_CHECKS[method](payload, '');
   if (problem) throw new PayloadError(`${method}: ${problem.replace(/^\./, '')}`);
 }

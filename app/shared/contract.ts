@@ -175,6 +175,15 @@ export const METHOD_NAMES = [
   'model.export',
 ] as const satisfies readonly MethodName[];
 
+/** Is `m` a method of the contract? The host refuses any other before a handler runs. */
+export function isMethodName(m: unknown): m is MethodName {
+  return typeof m === 'string' && (METHOD_NAMES as readonly string[]).includes(m);
+}
+
+/** The host's refusal of a method the contract lacks (its validator; the renderer's fake host says the same). */
+export const unknownMethodMessage = (method: unknown): string =>
+  `unknown method ${JSON.stringify(String(method)).slice(0, 80)}`;
+
 export const EVENT_NAMES = ['progress', 'step', 'ranks', 'open'] as const satisfies readonly EventName[];
 
 /** An error as it crosses the contract: PyTorch's type and text where the engine raised one. */

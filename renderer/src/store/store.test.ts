@@ -1,33 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ContractClient, EventName, Events, MethodName, Req, Res } from '../../../app/shared/contract';
+import { fakeClient } from '../testing/fakeClient';
 import { createAppStore } from './store';
 import { addLayer, flattenSpec, moveLayer, removeLayer, updateLayer } from './specEdit';
-
-type Handler = (payload: unknown) => unknown;
-
-/** A fake contract: records calls, answers from `handlers`, rejects like the host does for the rest. */
-function fakeClient(handlers: Partial<Record<MethodName, Handler>>) {
-  const calls: Array<[MethodName, unknown]> = [];
-  const listeners = new Map<EventName, Set<(p: never) => void>>();
-  const client: ContractClient = {
-    async call<M extends MethodName>(method: M, payload: Req<M>): Promise<Res<M>> {
-      calls.push([method, payload]);
-      const h = handlers[method];
-      if (!h) throw Object.assign(new Error(`no fake for ${method}`), { name: 'NotAvailable' });
-      return (await h(payload)) as Res<M>;
-    },
-    on<E extends EventName>(event: E, l: (p: Events[E]) => void) {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      set.add(l as (p: never) => void);
-      return () => set.delete(l as (p: never) => void);
-    },
-  };
-  const emit = <E extends EventName>(event: E, payload: Events[E]) => {
-    for (const l of listeners.get(event) ?? []) l(payload as never);
-  };
-  return { client, calls, emit };
-}
 
 const validation = { ok: true, layers: [], outputShape: [64, 10], specError: null };
 

@@ -1,40 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckpointView, ContractClient, MethodName } from '../../../../app/shared/contract';
+import type { CheckpointView } from '../../../../app/shared/contract';
 import type { Uploader } from '../../client/upload';
+import { fakeClient } from '../../testing/fakeClient';
 import { createAppStore } from '../store';
 
-type Handler = (payload: unknown) => unknown;
-
-function fake(handlers: Partial<Record<MethodName, Handler>>) {
-  const calls: Array<[MethodName, unknown]> = [];
-  const client: ContractClient = {
-    async call(method, payload) {
-      calls.push([method, payload]);
-      const h = handlers[method];
-      if (!h) throw Object.assign(new Error(`no fake for ${method}`), { name: 'NotAvailable' });
-      return (await h(payload)) as never;
-    },
-    on: () => () => undefined,
-  };
-  return { client, calls };
-}
-
-const view = (path: string, id: string) =>
-  ({
-    id,
-    path,
-    format: 'torch-zip',
-    tensorCount: 1,
-    stateDicts: [],
-    batchNorm: [],
-    warnings: [],
-  }) as unknown as CheckpointView;
+const view = (path: string, id: string): CheckpointView => ({
+  id,
+  path,
+  format: 'torch-zip',
+  tree: { path: '', label: path, kind: 'dict', detail: '', children: [] },
+  tensorCount: 1,
+  stateDicts: [],
+  batchNorm: [],
+  warnings: [],
+  refusedGlobals: [],
+});
 
 function world() {
   let n = 0;
-  const f = fake({
+  const f = fakeClient({
     'checkpoint.open': (p) => {
-      const path = (p as { path: string }).path;
+      const path = p.path;
       if (path.includes('missing'))
         throw Object.assign(new Error(`no such file: ${path}`), { name: 'FileNotFoundError' });
       return view(path, `ck${++n}`);
@@ -89,7 +75,7 @@ describe('checkpoint slice (issue 15 items 5, 6)', () => {
   });
 
   it('without an uploader (Electron) says to open by path', async () => {
-    const f = fake({});
+    const f = fakeClient({});
     const store = createAppStore(f.client, { recent: { load: () => [], save: () => undefined } });
     await store.getState().uploadAndOpen(new File([], 'x.pt'));
     expect(store.getState().checkpointError).toMatch(/open the file by its path/);

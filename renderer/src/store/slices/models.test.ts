@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ContractClient, MethodName, ModelView } from '../../../../app/shared/contract';
+import type { LayerInspection, ModelView } from '../../../../app/shared/contract';
 import { modelFileKind } from '../../components/OpenFile';
+import { fakeClient } from '../../testing/fakeClient';
 import { createAppStore } from '../store';
-
-type Handler = (payload: unknown) => unknown;
-
-function fake(handlers: Partial<Record<MethodName, Handler>>) {
-  const calls: Array<[MethodName, unknown]> = [];
-  const client: ContractClient = {
-    async call(method, payload) {
-      calls.push([method, payload]);
-      const h = handlers[method];
-      if (!h) throw Object.assign(new Error(`no fake for ${method}`), { name: 'NotAvailable' });
-      return (await h(payload)) as never;
-    },
-    on: () => () => undefined,
-  };
-  return { client, calls };
-}
 
 const view = (over: Partial<ModelView> = {}): ModelView => ({
   path: '/m.onnx',
@@ -37,7 +22,7 @@ const view = (over: Partial<ModelView> = {}): ModelView => ({
 
 describe('models slice', () => {
   it('a refused checkpoint shows its error and keeps the open model and its views', async () => {
-    const f = fake({
+    const f = fakeClient({
       'model.open': () => view(),
       'model.step': () => ({ step: 1, mode: 'eval', outputs: [], batchNorm: [], elapsedMs: 1 }),
       'model.weights': () => {
@@ -60,9 +45,9 @@ describe('models slice', () => {
   });
 
   it('recalibration runs as a job with its own id, cleared when it ends; the inspected layer is refetched', async () => {
-    const f = fake({
+    const f = fakeClient({
       'model.open': () => view(),
-      'model.inspect': (p) => ({ path: (p as { path: string }).path }),
+      'model.inspect': (p) => ({ path: p.path }) as Partial<LayerInspection> as LayerInspection, // only the path is read
       'model.recalibrate': () => ({ samples: 4, batches: 2, batchSize: 2, layers: ['bn1'], cancelled: false }),
     });
     const store = createAppStore(f.client);
@@ -79,7 +64,7 @@ describe('models slice', () => {
   });
 
   it('remembers models opened by path, not the host’s copies of uploads', async () => {
-    const f = fake({ 'model.open': () => view() });
+    const f = fakeClient({ 'model.open': () => view() });
     const uploader = {
       upload: async () => ({ path: '/tmp/upload-1-m.onnx', bytes: 10 }),
       discard: async () => undefined,

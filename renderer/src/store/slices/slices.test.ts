@@ -1,27 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import type { ContractClient, MethodName, RanksState } from '../../../../app/shared/contract';
+import type { CheckpointView, RanksState } from '../../../../app/shared/contract';
+import { fakeClient } from '../../testing/fakeClient';
 import { createAppStore } from '../store';
 import { withLoss } from './stepping';
 
-type Handler = (payload: unknown) => unknown;
-
-/** A fake contract that answers from `handlers` and rejects the rest as the host does. */
-function fake(handlers: Partial<Record<MethodName, Handler>>) {
-  const calls: Array<[MethodName, unknown]> = [];
-  const client: ContractClient = {
-    async call(method, payload) {
-      calls.push([method, payload]);
-      const h = handlers[method];
-      if (!h) throw Object.assign(new Error(`no fake for ${method}`), { name: 'NotAvailable' });
-      return (await h(payload)) as never;
-    },
-    on: () => () => undefined,
-  };
-  return { client, calls };
-}
-
 const ranksState = (alive: boolean[]): RanksState =>
   ({ worldSize: alive.length, lanes: alive.map((a, rank) => ({ rank, alive: a })) }) as unknown as RanksState;
+
+const checkpointView = (id: string): CheckpointView => ({
+  id,
+  path: `/${id}.pt`,
+  format: 'torch-zip',
+  tree: { path: '', label: id, kind: 'dict', detail: '', children: [] },
+  tensorCount: 1,
+  stateDicts: [],
+  batchNorm: [],
+  warnings: [],
+  refusedGlobals: [],
+});
 
 describe('store slices', () => {
   it('keeps the last 500 losses and marks steps without a loss as NaN', () => {
@@ -35,7 +31,7 @@ describe('store slices', () => {
 
   it('ranks: long calls set and clear the busy flag; a failure keeps the last state and shows the error', async () => {
     let fail = false;
-    const f = fake({
+    const f = fakeClient({
       'ranks.start': () => ranksState([true, true, true, true]),
       'ranks.step': () => {
         if (fail) throw Object.assign(new Error('rank 2 died in SyncBatchNorm layer 1'), { name: 'RankFailure' });
@@ -63,16 +59,19 @@ describe('store slices', () => {
 
   it('checkpoints: opening a second file closes the first and reloads the tensor table', async () => {
     let n = 0;
-    const f = fake({
-      'checkpoint.open': () => ({ id: `ck${++n}` }),
+    const f = fakeClient({
+      'checkpoint.open': () => checkpointView(`ck${++n}`),
       'checkpoint.close': () => ({ closed: true }),
-      'checkpoint.tensors': () => ({ total: 1, rows: [{ key: 'bn.weight' }] }),
+      'checkpoint.tensors': () => ({
+        total: 1,
+        rows: [{ key: 'bn.weight', dtype: 'float32', shape: [3], min: 0, max: 1, mean: 0.5, std: 0.5, finite: true }],
+      }),
     });
     const store = createAppStore(f.client);
     await store.getState().openCheckpoint('/a.pt', false);
     await store.getState().openCheckpoint('/b.pt', true);
     expect(f.calls.filter(([m]) => m === 'checkpoint.close').map(([, p]) => p)).toEqual([{ id: 'ck1' }]);
-    expect(store.getState().checkpoint).toEqual({ id: 'ck2' });
+    expect(store.getState().checkpoint).toEqual(checkpointView('ck2'));
     expect(store.getState().checkpointRows?.rows).toHaveLength(1);
     const open = f.calls.find(([m]) => m === 'checkpoint.open')![1] as { jobId: string; tensorsOnly: boolean };
     expect(open.jobId).toMatch(/^open-/);
@@ -80,7 +79,7 @@ describe('store slices', () => {
   });
 
   it('loading a state dict without an open checkpoint says where to go, without calling the host', async () => {
-    const f = fake({});
+    const f = fakeClient({});
     const store = createAppStore(f.client);
     await store.getState().previewLoad('model');
     expect(store.getState().loadError).toBe('open a checkpoint in the Checkpoint browser first');
@@ -89,10 +88,10 @@ describe('store slices', () => {
 
   it('a failed diff keeps the previous result and clears the job', async () => {
     let fail = false;
-    const f = fake({
+    const f = fakeClient({
       'diff.run': () => {
         if (fail) throw Object.assign(new Error('not a checkpoint: /b.txt'), { name: 'FormatError' });
-        return { rows: [] };
+        return { rows: [], prefixes: { a: '', b: '' }, frozen: [], overlays: [] };
       },
     });
     const store = createAppStore(f.client);
