@@ -31,6 +31,7 @@ const SOURCES = [
   'native/kernels/gather_stats.cc',
   'native/kernels/ns_error.cc',
   'native/kernels/ns_error.h',
+  'native/kernels/normscope_abi.h',
   'native/kernels/normscope_kernels.h',
   'native/kernels/thread_pool.h',
   'native/wasm/runtime.cc',

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../kernels/normscope_kernels.h"
+#include "../kernels/normscope_abi.h"
 
 namespace ns_addon {
 

@@ -1,4 +1,5 @@
-// CUDA BatchNorm kernels behind the same C ABI as the CPU kernels (normscope_kernels.h).
+// CUDA BatchNorm kernels behind two C ABIs: host arrays, like the CPU kernels (ns_cuda_*,
+// normscope_kernels.h), and device buffers (ns_cudadev_* BatchNorm entry points, normscope_device.h).
 //
 // Reductions (statistics; backward Σdy, Σ(x−mean)·dy) launch a 2-D grid of channel tiles × slices, not
 // one block per channel: with few channels (or few rows) many blocks still share each channel. Every
@@ -558,7 +559,6 @@ NS_API int ns_cuda_sync(void) {
                                              const double *sum_dy, const double *sum_dy_xmu, double count) {      \
     return dev_elemt<T>(dy, x, dx, n, c, s, mean, invstd, w, sum_dy, sum_dy_xmu, count);                          \
   }                                                                                                               \
-  /* normscope_device.h's two BatchNorm entry points (the device-resident engine path) */                        \
   NS_API int ns_cudadev_batch_stats_##SUF(const T *x, int64_t n, int64_t c, int64_t s, double *mean,               \
                                           double *var_biased) {                                                  \
     return dev_batch_stats<T>(x, n, c, s, mean, var_biased);                                                      \

@@ -1,19 +1,22 @@
 /*
- * NormScope device-resident ops: what the engine needs, besides the BatchNorm kernels, to keep a layer
- * stack's tensors on the GPU between steps (copy only at the boundary: the input batch, the targets,
- * scalars read by the caller). Implemented in native/kernels/cuda_device.cu, compiled only with CUDA
- * (the addon binds these only when built with NS_WITH_CUDA).
+ * NormScope ops on device buffers: every ns_cudadev_* entry point, the memory they live in and the
+ * host boundary; what the engine needs to keep a layer stack's tensors on the GPU between steps (copy
+ * only at the boundary: the input batch, the targets, scalars read by the caller). The BatchNorm ones
+ * are implemented in native/kernels/cuda_kernels.cu (beside the host-array ns_cuda_* of
+ * normscope_kernels.h, sharing their kernels), the rest in cuda_device.cu; compiled only with CUDA (the
+ * addon binds these only when built with NS_WITH_CUDA).
  *
  * All T pointers are device memory holding contiguous float (f32) or double (f64) data. Sums
  * accumulate in double and round once to T, like the engine's TypeScript ops (engine/tensor/ops.ts,
  * engine/nn/functional/ and engine/optim/sgd.ts), which are the reference. Nullable pointers are marked. Every function
- * returns 0 or a negative NS_E* code (normscope_kernels.h) with ns_last_error() set; launches are
- * asynchronous, errors from a kernel surface at the next synchronising call (a download).
+ * returns 0 or a negative NS_E* code (normscope_abi.h) with ns_last_error() set; launches are
+ * asynchronous (no host synchronisation inside), errors from a kernel surface at the next synchronising
+ * call (a download, or ns_cuda_sync).
  */
 #ifndef NORMSCOPE_DEVICE_H
 #define NORMSCOPE_DEVICE_H
 
-#include "normscope_kernels.h"
+#include "normscope_abi.h"
 
 /* ---------------- memory: allocation and the host boundary ---------------- */
 
@@ -32,13 +35,31 @@ NS_API int ns_cuda_zero(void *dst, size_t bytes);
  * BatchNorm API (ns_cuda_*) counts its staging copies here too.
  */
 NS_API int ns_cuda_transfer_stats(uint64_t out[4]);
+/* Waits for every launch so far (the benchmarks' timing point); a kernel's error surfaces here. */
+NS_API int ns_cuda_sync(void);
 
 /* float32 ↔ double for per-channel arrays (the BatchNorm ABI takes doubles); narrow rounds to nearest. */
 NS_API int ns_cudadev_widen_f32(const float *src, double *dst, int64_t n);
 NS_API int ns_cudadev_narrow_f32(const double *src, float *dst, int64_t n);
 
 #define NS_DECLARE_DEVICE_OPS(T, SUF)                                                                  \
-  /* BatchNorm entry points missing from normscope_kernels.h's device list. */                        \
+  /* BatchNorm: normscope_kernels.h's kernels with every pointer on the device (per-channel values     \
+     are doubles there too; weight, bias, running_mean, running_var nullable). */                     \
+  NS_API int ns_cudadev_forward_train_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s,          \
+                                            const double *weight, const double *bias,                  \
+                                            double *running_mean, double *running_var,                 \
+                                            double momentum, double eps, double *mean_out,             \
+                                            double *invstd_out);                                       \
+  NS_API int ns_cudadev_forward_eval_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s,           \
+                                           const double *weight, const double *bias,                   \
+                                           const double *mean, const double *invstd);                  \
+  NS_API int ns_cudadev_backward_reduce_##SUF(const T *dy, const T *x, int64_t n, int64_t c,            \
+                                              int64_t s, const double *mean, double *sum_dy,           \
+                                              double *sum_dy_xmu);                                     \
+  NS_API int ns_cudadev_backward_elemt_##SUF(const T *dy, const T *x, T *dx, int64_t n, int64_t c,      \
+                                             int64_t s, const double *mean, const double *invstd,      \
+                                             const double *weight, const double *sum_dy,               \
+                                             const double *sum_dy_xmu, double count);                  \
   NS_API int ns_cudadev_batch_stats_##SUF(const T *x, int64_t n, int64_t c, int64_t s, double *mean,    \
                                           double *var_biased);                                         \
   NS_API int ns_cudadev_backward_eval_elemt_##SUF(const T *dy, T *dx, int64_t n, int64_t c, int64_t s,  \

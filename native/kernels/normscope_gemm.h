@@ -8,12 +8,12 @@
  * only when tools/build-native.mjs found OpenBLAS; either way it loads where OpenBLAS is missing and
  * ns_gemm_available() says 0 (the engine then multiplies in TypeScript).
  *
- * Same error convention as normscope_kernels.h: 0 or a negative NS_E* code, ns_last_error() names it.
+ * Same error convention as the other ABIs (normscope_abi.h): 0 or a negative NS_E* code, ns_last_error() names it.
  */
 #ifndef NORMSCOPE_GEMM_H
 #define NORMSCOPE_GEMM_H
 
-#include "normscope_kernels.h"
+#include "normscope_abi.h"
 
 #define NS_ENOBLAS (-5) /* OpenBLAS is not loaded */
 

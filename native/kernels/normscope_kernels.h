@@ -1,6 +1,8 @@
 /*
- * NormScope BatchNorm kernels: a plain C ABI, used by the Node-API addon (native/addon), the C++ test
- * harness (native/test) and the GPU check (native/gpu-check, through Python's ctypes).
+ * NormScope BatchNorm kernels on host arrays: a plain C ABI, used by the Node-API addon (native/addon),
+ * the WebAssembly module (native/wasm), the C++ test harness (native/test) and the GPU check
+ * (native/gpu-check, through Python's ctypes). The same kernels on device buffers are in
+ * normscope_device.h; the export macro and error codes in normscope_abi.h.
  *
  * Layout: an NC* contiguous tensor is seen as (N, C, S), S = product of the spatial dims; element
  * (n, c, s) sits at ((n*C + c)*S + s). Per-channel values (weight, bias, running stats, mean, invstd,
@@ -16,28 +18,7 @@
 #ifndef NORMSCOPE_KERNELS_H
 #define NORMSCOPE_KERNELS_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#ifdef __cplusplus
-#define NS_EXTERN extern "C"
-#else
-#define NS_EXTERN
-#endif
-#if defined(_WIN32)
-#define NS_API NS_EXTERN __declspec(dllexport)
-#else
-#define NS_API NS_EXTERN __attribute__((visibility("default")))
-#endif
-
-#define NS_OK 0
-#define NS_EINVAL (-1)   /* bad dimensions or arguments */
-#define NS_ENOMEM (-2)   /* allocation failed */
-#define NS_ECUDA (-3)    /* CUDA runtime error (ns_last_error has cudaGetErrorString's text) */
-#define NS_ENOCUDA (-4)  /* built without CUDA */
-
-/* Thread-local text of the last error ("" when none). */
-NS_API const char *ns_last_error(void);
+#include "normscope_abi.h"
 
 /* ---------------- CPU (persistent thread pool) ---------------- */
 
@@ -113,31 +94,5 @@ NS_API int ns_cuda_device_info(char *name, size_t name_len, uint64_t *total_mem,
 
 NS_DECLARE_CUDA(float, f32)
 NS_DECLARE_CUDA(double, f64)
-
-/*
- * Device-resident entry points for timing and for keeping tensors on the GPU: the same kernels on
- * device pointers (x, y, dy, dx and every per-channel array are device memory, doubles for per-channel
- * values). No host synchronisation inside; ns_cuda_sync() waits.
- */
-#define NS_DECLARE_CUDA_DEV(T, SUF)                                                                    \
-  NS_API int ns_cudadev_forward_train_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s,          \
-                                            const double *weight, const double *bias,                  \
-                                            double *running_mean, double *running_var,                 \
-                                            double momentum, double eps, double *mean_out,             \
-                                            double *invstd_out);                                       \
-  NS_API int ns_cudadev_forward_eval_##SUF(const T *x, T *y, int64_t n, int64_t c, int64_t s,           \
-                                           const double *weight, const double *bias,                   \
-                                           const double *mean, const double *invstd);                  \
-  NS_API int ns_cudadev_backward_reduce_##SUF(const T *dy, const T *x, int64_t n, int64_t c,            \
-                                              int64_t s, const double *mean, double *sum_dy,           \
-                                              double *sum_dy_xmu);                                     \
-  NS_API int ns_cudadev_backward_elemt_##SUF(const T *dy, const T *x, T *dx, int64_t n, int64_t c,      \
-                                             int64_t s, const double *mean, const double *invstd,      \
-                                             const double *weight, const double *sum_dy,               \
-                                             const double *sum_dy_xmu, double count);
-
-NS_DECLARE_CUDA_DEV(float, f32)
-NS_DECLARE_CUDA_DEV(double, f64)
-NS_API int ns_cuda_sync(void);
 
 #endif /* NORMSCOPE_KERNELS_H */

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "normscope_kernels.h"
+#include "normscope_abi.h"
 
 namespace ns {
 namespace {
