@@ -14,6 +14,7 @@ import { CheckpointError, WriteError } from './errors.js';
 import { BudgetError, DEFAULT_BUDGETS } from './budgets.js';
 import { loadAddon } from '../backend/nativeLoader.js';
 import { setInflateRaw } from './zipReader.js';
+import { takeBuffer } from '../tensor/allocator.js';
 
 // Deflated zip entries (a checkpoint re-zipped by a tool) inflate through zlib; maxOutputLength stops
 // zlib at the declared size, so a lying header costs no more than it declares.
@@ -62,7 +63,12 @@ class FileSource implements ByteSource {
   readCopy(offset: number, length: number): Uint8Array {
     checkWindow(this, offset, length);
     if (this.fd === null) throw new CheckpointError(`${this.name} is closed`);
-    const out = new Uint8Array(length);
+    // A window is its own buffer of exactly its length (one storage's bytes: what a tensor owns), taken
+    // from the caching host allocator: after the tensors of an earlier load were released (dispose(),
+    // as `del` frees in Python), their buffers come back already mapped, and a read costs one copy from
+    // the page cache instead of a page fault per 4 KiB (see bench/checkpoint.bench.ts). Every byte is
+    // overwritten below before anyone sees the buffer, or the read throws.
+    const out = new Uint8Array(takeBuffer(length, false, false));
     const parallel = length >= PARALLEL_READ_MIN ? parallelReader() : null;
     if (parallel) {
       try {

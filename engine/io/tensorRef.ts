@@ -62,7 +62,10 @@ export class StorageRef {
 
   /** The storage as a typed array of its dtype (read once and cached unless `cache` is false). */
   array(cache = true): TypedArray {
-    if (this.cached) return this.cached;
+    // A cached array whose buffer was released (dispose() of a tensor made from it detaches the buffer)
+    // reads as empty: the storage is read again rather than handing out a dead view.
+    if (this.cached && this.cached.length === this.numel) return this.cached;
+    this.cached = null;
     if (!isSupportedDtype(this.dtype)) {
       throw new CheckpointError(`storage ${this.key} has dtype ${this.dtype}, which NormScope cannot load`);
     }

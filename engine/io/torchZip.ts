@@ -97,7 +97,7 @@ function readInner(src: ByteSource, opts: ReadOptions): TorchZipContents {
       type.dtype,
       numelV,
       typeof location === 'string' ? location : 'cpu',
-      () => readEntry(src, entry, opts.meter).subarray(0, nbytes),
+      () => readEntry(src, entry, opts.meter, nbytes).subarray(0, nbytes),
       bo === 'big',
     );
     ref.meter = opts.meter ?? null;

@@ -171,10 +171,12 @@ export function entryDataOffset(src: ByteSource, entry: ZipEntry): number {
 /**
  * An entry's bytes: a window of the file when stored, inflated when deflated (bounded by the declared
  * size, MAX_INFLATE_RATIO, and the meter's byte budget, since the inflated copy is not in the file).
+ * With `prefix`, a stored entry is read only that far; a deflated one is inflated whole (to check its CRC).
  */
-export function readEntry(src: ByteSource, entry: ZipEntry, meter?: Meter): Uint8Array {
+export function readEntry(src: ByteSource, entry: ZipEntry, meter?: Meter, prefix?: number): Uint8Array {
   const start = entryDataOffset(src, entry);
-  if (entry.method === 0) return src.read(start, entry.size);
+  // A stored entry's first `prefix` bytes are all a storage needs (its record may be longer).
+  if (entry.method === 0) return src.read(start, prefix === undefined ? entry.size : Math.min(prefix, entry.size));
   if (entry.size > Math.max(1, entry.compressedSize) * MAX_INFLATE_RATIO) {
     throw new TorchZipError(
       `zip entry ${entry.name} declares ${entry.size} bytes from ${entry.compressedSize} compressed ` +
