@@ -1,41 +1,11 @@
 /**
- * How the loader reports backends: the reasons it gives when CUDA (or the whole addon) cannot run,
- * and that on a machine without a GPU the CUDA path says so cleanly instead of failing.
+ * How the loader reports backends: on a machine without a GPU the CUDA path says so cleanly instead of
+ * failing (the reasons themselves: nativeDiagnosis.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { cudaReason, loadNativeBackends, type AddonInfo } from './nativeLoader.js';
+import { loadNativeBackends } from './nativeLoader.js';
 import { backendInfo, getBackend, setBackend } from './registry.js';
 import { ValueError } from '../errors.js';
-
-const base: AddonInfo = { cpuThreads: 2, isa: 'avx2', cudaCompiled: true };
-
-describe('cudaReason', () => {
-  it('names a build without nvcc, from the build record when there is one', () => {
-    expect(cudaReason({ ...base, cudaCompiled: false }, null)).toBe('nvcc not found at build');
-    expect(
-      cudaReason(
-        { ...base, cudaCompiled: false },
-        { cpu: true, cuda: false, reason: null, cudaReason: 'CUDA build failed: x' },
-      ),
-    ).toBe('CUDA build failed: x');
-  });
-
-  it("classifies cudaGetDeviceCount's error with its own text", () => {
-    const driver = 'CUDA driver version is insufficient for CUDA runtime version';
-    expect(cudaReason({ ...base, cudaError: driver, cudaErrorCode: 35 }, null)).toBe(
-      `no CUDA driver (cudaGetDeviceCount: ${driver})`,
-    );
-    const device = 'no CUDA-capable device is detected';
-    expect(cudaReason({ ...base, cudaError: device, cudaErrorCode: 100 }, null)).toBe(
-      `no CUDA device (cudaGetDeviceCount: ${device})`,
-    );
-    expect(cudaReason({ ...base, cudaError: 'odd', cudaErrorCode: 999 }, null)).toBe(
-      'CUDA unavailable (cudaGetDeviceCount: odd)',
-    );
-    expect(cudaReason({ ...base, cudaDeviceCount: 0 }, null)).toMatch(/^no CUDA device/);
-    expect(cudaReason({ ...base, cudaDeviceCount: 1, cudaDevice: 'NVIDIA H200' }, null)).toBeNull();
-  });
-});
 
 const nb = loadNativeBackends();
 

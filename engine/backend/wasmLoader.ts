@@ -26,15 +26,12 @@ import type {
   GatheredStats,
   NCS,
 } from './backend.js';
-import type { BackendStatus } from './registry.js';
+import { unavailableSlot, type BackendSlot } from './backendSlot.js';
+import { checkArgs, checkLength } from './kernelArgs.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { RuntimeError } from '../errors.js';
 
-export interface WasmBackendSlot {
-  backend: Backend | null;
-  reason: string | null;
-  status: BackendStatus;
-}
+export type WasmBackendSlot = BackendSlot;
 
 const WASM_REL = join('native', 'wasm', 'normscope_kernels.wasm');
 /** A call's arrays must fit the 4 GiB address space of wasm32 with room for the stack and scratch. */
@@ -165,32 +162,6 @@ class WasmKernels {
     const bytes = new Uint8Array(k.memory.buffer, p, 512);
     const end = bytes.indexOf(0);
     return new TextDecoder().decode(bytes.subarray(0, end < 0 ? 512 : end));
-  }
-}
-
-function checkLength(what: string, arr: FloatArray, { n, c, s }: NCS): void {
-  if (arr.length !== n * c * s) {
-    throw new RuntimeError(`${what}: array of ${arr.length} elements does not match (N, C, S) = (${n}, ${c}, ${s})`);
-  }
-}
-
-/** The addon's argument checks (native/addon/addon.cc), with its texts: the kernels trust their inputs. */
-function checkArgs(
-  what: string,
-  d: NCS,
-  arrays: FloatArray[],
-  chans: [string, FloatArray | Float64Array | null][],
-): void {
-  const total = d.n * d.c * d.s;
-  const f64 = arrays[0] instanceof Float64Array;
-  for (const a of arrays) {
-    if (a instanceof Float64Array !== f64) {
-      throw new RuntimeError(`${what}: x, y, dy and dx must all be Float32Array or all Float64Array`);
-    }
-    if (a.length < total) throw new RuntimeError(`${what}: a data array is shorter than n*c*s`);
-  }
-  for (const [name, a] of chans) {
-    if (a && a.length < d.c) throw new RuntimeError(`${what}: ${name} is shorter than the channel count`);
   }
 }
 
@@ -391,22 +362,18 @@ function wasmBackend(w: WasmKernels): Backend {
   };
 }
 
-function unavailable(reason: string): WasmBackendSlot {
-  return { backend: null, reason, status: { name: 'wasm', available: false, reason } };
-}
-
 /** Compiles and instantiates the module; the backend, or why there is none. */
 export function loadWasmBackend(): WasmBackendSlot {
-  if (!WA) return unavailable('WebAssembly is not available in this runtime');
+  if (!WA) return unavailableSlot('wasm', 'WebAssembly is not available in this runtime');
   const path = wasmCandidates().find((p) => existsSync(p));
-  if (!path) return unavailable('WebAssembly kernels not built (run `node tools/build-wasm.mjs`)');
+  if (!path) return unavailableSlot('wasm', 'WebAssembly kernels not built (run `node tools/build-wasm.mjs`)');
   let kernels: WasmKernels;
   try {
     const module = new WA.Module(readFileSync(path));
     kernels = new WasmKernels(module);
     new WA.Instance(module, {}); // fails here, not at the first kernel call, when it cannot run
   } catch (e) {
-    return unavailable(`WebAssembly kernels failed to load from ${path}: ${(e as Error).message}`);
+    return unavailableSlot('wasm', `WebAssembly kernels failed to load from ${path}: ${(e as Error).message}`);
   }
   return {
     backend: wasmBackend(kernels),

@@ -1,0 +1,35 @@
+/**
+ * Argument checks in front of compiled kernels that trust their inputs: the native addon checks again
+ * in C++ (native/addon/args.h), the WebAssembly module does not, so its wrapper runs all of them with
+ * the addon's texts.
+ */
+import type { NCS } from './backend.js';
+import type { FloatArray } from '../tensor/dtype.js';
+import { RuntimeError } from '../errors.js';
+
+/** A data array must hold exactly the (N, C, S) it is described as. */
+export function checkLength(what: string, arr: FloatArray, { n, c, s }: NCS): void {
+  if (arr.length !== n * c * s) {
+    throw new RuntimeError(`${what}: array of ${arr.length} elements does not match (N, C, S) = (${n}, ${c}, ${s})`);
+  }
+}
+
+/** The addon's checks (native/addon/addon.cc): one data type, long enough arrays and channel rows. */
+export function checkArgs(
+  what: string,
+  d: NCS,
+  arrays: FloatArray[],
+  chans: [string, FloatArray | Float64Array | null][],
+): void {
+  const total = d.n * d.c * d.s;
+  const f64 = arrays[0] instanceof Float64Array;
+  for (const a of arrays) {
+    if (a instanceof Float64Array !== f64) {
+      throw new RuntimeError(`${what}: x, y, dy and dx must all be Float32Array or all Float64Array`);
+    }
+    if (a.length < total) throw new RuntimeError(`${what}: a data array is shorter than n*c*s`);
+  }
+  for (const [name, a] of chans) {
+    if (a && a.length < d.c) throw new RuntimeError(`${what}: ${name} is shorter than the channel count`);
+  }
+}
