@@ -259,5 +259,16 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
       const store = await models();
       return withPath(path, (p) => store.exportTo(p, format));
     },
+    'model.train': async (req) => {
+      const store = await models();
+      const { jobId } = req;
+      const run = (target: string | null) =>
+        store.train(req, target, {
+          progress: (done, total, label) => ctx.emit('progress', { jobId, done, total, label }),
+          losses: (p) => ctx.emit('modelTrain', { jobId, ...p }),
+          cancelled: () => ctx.cancelled(jobId),
+        });
+      return req.target === null ? run(null) : withPath(req.target, run);
+    },
   };
 }

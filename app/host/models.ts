@@ -1,9 +1,9 @@
 /**
  * The Models workspace's host side: one imported network (an .onnx from torch.onnx.export, the engine's
  * GraphModule) with optional checkpoint weights, an input batch, train/eval passes, the Layer inspector
- * on any of its BatchNorm layers, train-vs-eval divergence per node, recalibration (precise BatchNorm)
- * and export of the whole state dict. The engine does the work (engine/model); this keeps the state a
- * person steps through and shapes the answers for the window. Nothing from a file is executed: the
+ * on any of its BatchNorm layers, train-vs-eval divergence per node, recalibration (precise BatchNorm),
+ * SGD training (./modelTraining.ts) and export of the whole state dict. The engine does the work
+ * (engine/model); this keeps the state a person steps through and shapes the answers for the window. Nothing from a file is executed: the
  * ONNX reader and the checkpoint reader refuse what they do not know, with budgets.
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -33,18 +33,21 @@ import type {
   ModelLayerRow,
   ModelRecalibration,
   ModelStepResult,
+  ModelTraining,
+  ModelTrainRequest,
   ModelView,
   ModelWeightsReport,
 } from '../shared/contract.js';
 import { readNpy } from '../ranks/npy.js';
 import { CancelledError, NotAvailableError } from './errors.js';
 import { inspectLayer, type Timeline } from './inspect.js';
+import { trainModel, type TrainHooks } from './modelTraining.js';
+import { PendingTimelines, recordTimelines, timelinePoints } from './modelTimelines.js';
 import { summarize } from './summary.js';
 import type { LayerRecord } from './trace.js';
 
 /** Budget: an input .npy read whole into memory (the engine then holds it as a float tensor). */
 export const MAX_INPUT_BYTES = 512 * 1024 * 1024;
-const MAX_TIMELINE = 5000;
 type OnnxNode = GraphModule['nodes'][number];
 /** Outputs that differ by more than this (relative to max(1, |eval|)) count as parted. */
 export const DIVERGENCE_TOLERANCE = 1e-6;
@@ -69,13 +72,6 @@ function captureBuffers(model: GraphModule): () => void {
     for (const [live, copy] of saved) live.copy_(copy);
   };
 }
-
-const mean = (t: Tensor | null): number => {
-  if (!t || t.numel() === 0) return NaN;
-  let s = 0;
-  for (let i = 0; i < t.numel(); i++) s += t.getFlat(i);
-  return s / t.numel();
-};
 
 export class ModelStore {
   private open: Open | null = null;
@@ -207,14 +203,7 @@ export class ModelStore {
     );
     o.records = records;
     o.step++;
-    for (const { name, module: m } of o.model.batchNormLayers()) {
-      const tl = o.timelines.get(name) ?? { steps: [], mean: [], var: [] };
-      tl.steps.push(o.step);
-      tl.mean.push(mean(m.runningMean));
-      tl.var.push(mean(m.runningVar));
-      if (tl.steps.length > MAX_TIMELINE) for (const a of [tl.steps, tl.mean, tl.var]) a.shift();
-      o.timelines.set(name, tl);
-    }
+    recordTimelines(o.timelines, timelinePoints(o.model, o.step));
     return {
       step: o.step,
       mode,
@@ -301,6 +290,26 @@ export class ModelStore {
       if (e instanceof CancelledError) return { samples: 0, batches: 0, batchSize, layers: [], cancelled: true };
       throw e;
     }
+  }
+
+  /**
+   * SGD training on the input batch (./modelTraining.ts runs the engine's trainSteps). Each step is a
+   * point of the BatchNorm timelines, kept only when training finishes; cancelled, nothing changes.
+   */
+  train(req: ModelTrainRequest, targetPath: string | null, hooks: TrainHooks): ModelTraining {
+    const o = this.need();
+    const x = this.inputOf(o);
+    const pending = new PendingTimelines();
+    const { training, applied } = trainModel(o.model, x, req, targetPath, {
+      ...hooks,
+      afterStep: (i) => pending.add(timelinePoints(o.model, o.step + i)),
+    });
+    if (applied) {
+      o.step += training.losses.length;
+      recordTimelines(o.timelines, pending.points());
+      o.records.clear(); // the last pass's batch statistics are of weights that no longer exist
+    }
+    return { ...training, step: o.step, batchNorm: this.batchNormRows(o) };
   }
 
   /** The whole state dict (checkpoint metadata kept, BatchNorm prefixes at version 2), as .pt or .safetensors. */

@@ -4,7 +4,7 @@
  * A bad payload is refused with a PayloadError naming the method and the field.
  */
 import { isMethodName, unknownMethodMessage, type MethodName } from '../shared/contract.js';
-import { BACKEND_CHOICES, stackSpecProblem } from '../../engine/index.js';
+import { BACKEND_CHOICES, LOSSES, stackSpecProblem } from '../../engine/index.js';
 import {
   DIM_DOMAIN,
   domainProblem,
@@ -140,6 +140,17 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'model.inspect': obj({ path: str(512) }),
   'model.recalibrate': obj({ jobId, batchSize: num(MODEL_DOMAINS.batchSize) }),
   'model.export': obj({ path: str(), format: oneOf('pt', 'safetensors') }),
+  'model.train': obj({
+    jobId,
+    loss: oneOf(...LOSSES),
+    target: nullable(str()),
+    seed: num(MODEL_DOMAINS.seed),
+    steps: num(MODEL_DOMAINS.steps),
+    lr: num(MODEL_DOMAINS.lr),
+    momentum: num(MODEL_DOMAINS.momentum),
+    weightDecay: num(MODEL_DOMAINS.weightDecay),
+    batchSize: nullable(num(MODEL_DOMAINS.trainBatchSize)),
+  }),
 };
 
 /** Throws a PayloadError unless `method` is a contract method and `payload` fits its schema. */

@@ -17,13 +17,14 @@ describe('file grants (files only through dialogs, drops and the command line)',
     expect(pathsOf('diff.run', { a: '/a.pt', b: '/b.pt', stripPrefix: null, jobId: 'j' })).toEqual(['/a.pt', '/b.pt']);
     expect(pathsOf('stateDict.export', { path: '/o.pt', format: 'pt' })).toEqual(['/o.pt']);
     // No other method carries a path field (a new one must be added to pathsOf).
-    const withPath = METHOD_NAMES.filter((m) => pathsOf(m, { path: '/p', a: '/a', b: '/b' }).length > 0);
+    const withPath = METHOD_NAMES.filter((m) => pathsOf(m, { path: '/p', a: '/a', b: '/b', target: '/t' }).length > 0);
     expect(withPath.sort()).toEqual([
       'checkpoint.open',
       'diff.run',
       'model.export',
       'model.open',
       'model.setInput',
+      'model.train',
       'model.weights',
       'stateDict.export',
     ]);

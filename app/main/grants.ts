@@ -32,6 +32,8 @@ export function pathsOf(method: string, payload: unknown): string[] {
       return str(p.path);
     case 'diff.run':
       return [...str(p.a), ...str(p.b)];
+    case 'model.train': // target null: a generated target, no file
+      return str(p.target);
     default:
       return [];
   }

@@ -58,6 +58,7 @@ export const FILE_PATH_FIELDS: Record<MethodName, Readonly<Record<string, PathUs
   'model.inspect': {}, // a BatchNorm's state-dict prefix, not a file
   'model.recalibrate': {},
   'model.export': { path: 'save' },
+  'model.train': { target: 'open' }, // null: a generated target
 };
 
 export class OutsideRootError extends Error {

@@ -23,7 +23,14 @@ import type {
   TensorRow,
 } from './types/checkpoints.js';
 import type { BackendsView, BenchRow, RanksState } from './types/ranks.js';
-import type { ModelRecalibration, ModelStepResult, ModelView } from './types/models.js';
+import type {
+  ModelRecalibration,
+  ModelStepResult,
+  ModelTraining,
+  ModelTrainProgress,
+  ModelTrainRequest,
+  ModelView,
+} from './types/models.js';
 
 export type { StackSpec, LayerSpec, LayerType } from './stackSpec.js';
 
@@ -110,6 +117,11 @@ export interface Methods {
   /** Precise BatchNorm over the input batch in batches of batchSize; cancelled, nothing changes. */
   'model.recalibrate': [{ jobId: string; batchSize: number }, ModelRecalibration];
   'model.export': [{ path: string; format: 'pt' | 'safetensors' }, { path: string; bytes: number }];
+  /**
+   * SGD steps on the input batch against a target (progress and `modelTrain` losses as it runs);
+   * cancelled or failed, every parameter and buffer is as it was.
+   */
+  'model.train': [ModelTrainRequest, ModelTraining];
 }
 
 export type MethodName = keyof Methods;
@@ -124,6 +136,8 @@ export interface Events {
   ranks: RanksState;
   /** Electron: a file arrived from the menu, a drop, the command line or a file association. */
   open: { path: string };
+  /** The losses of the steps `model.train` finished since its last event (throttled). */
+  modelTrain: ModelTrainProgress;
 }
 export type EventName = keyof Events;
 
@@ -173,6 +187,7 @@ export const METHOD_NAMES = [
   'model.inspect',
   'model.recalibrate',
   'model.export',
+  'model.train',
 ] as const satisfies readonly MethodName[];
 
 /** Is `m` a method of the contract? The host refuses any other before a handler runs. */
@@ -184,7 +199,7 @@ export function isMethodName(m: unknown): m is MethodName {
 export const unknownMethodMessage = (method: unknown): string =>
   `unknown method ${JSON.stringify(String(method)).slice(0, 80)}`;
 
-export const EVENT_NAMES = ['progress', 'step', 'ranks', 'open'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['progress', 'step', 'ranks', 'open', 'modelTrain'] as const satisfies readonly EventName[];
 
 /** An error as it crosses the contract: PyTorch's type and text where the engine raised one. */
 export interface WireError {

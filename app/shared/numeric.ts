@@ -33,6 +33,14 @@ export const MODEL_DOMAINS = {
   batch: { int: true, min: 1, max: 4096 },
   batchSize: { int: true, min: 1, max: 4096 },
   seed: SEED_DOMAIN,
+  /** Training: SGD steps per run. A budget, so one request's time stays bounded (train again for more). */
+  steps: { int: true, min: 1, max: 100_000, budget: 'the training budget: at most 100000 steps per run' },
+  lr: STEP_DOMAINS.lr,
+  /** torch.optim.SGD refuses negative values; above 1 the momentum buffer grows without bound. */
+  momentum: { min: 0, max: 1 },
+  weightDecay: { min: 0, max: 1 },
+  /** Samples per training step; None: the whole input batch. */
+  trainBatchSize: { int: true, min: 1, max: 4096, nullable: true },
 } as const satisfies Record<string, NumericDomain>;
 
 /** Ranks: world size, shard sizes, ranks named in subgroups. */

@@ -1,5 +1,6 @@
 /**
- * Plain SGD steps on an imported model (torch.optim.SGD with only a learning rate): each step runs
+ * SGD steps on an imported model (torch.optim.SGD: a learning rate, and optionally momentum and weight
+ * decay, plain SGD without them): each step runs
  * the next batch of (X, Y) in order (the whole of X without a batch size; batches wrap around when
  * there are more steps than batches), takes the loss of graph output 0 against Y (mean squared error,
  * or cross-entropy with class indices), backpropagates and updates every parameter.
@@ -31,6 +32,9 @@ export const LOSSES: readonly LossName[] = ['mse', 'cross-entropy'];
 export interface TrainOptions {
   loss: LossName;
   lr: number;
+  /** torch.optim.SGD's momentum and weight_decay (0 when absent: plain SGD). */
+  momentum?: number;
+  weightDecay?: number;
   steps: number;
   /** Samples per step; all of X when absent. */
   batchSize?: number;
@@ -61,7 +65,12 @@ export function trainSteps(model: GraphModule, x: ModelInputs, y: Tensor, opts: 
   checkBatchSize(batchSize);
   const ranges = batchRanges(n, batchSize);
   const params = model.parameters();
-  const optimizer = new SGD(params, { lr: opts.lr });
+  // Absent options are left out (an explicit undefined would replace SGD's default of 0).
+  const optimizer = new SGD(params, {
+    lr: opts.lr,
+    ...(opts.momentum !== undefined && { momentum: opts.momentum }),
+    ...(opts.weightDecay !== undefined && { weightDecay: opts.weightDecay }),
+  });
   const lossFn = opts.loss === 'mse' ? mseLoss : crossEntropy;
   const before = Snapshot.ofModule(model);
   const losses: number[] = [];

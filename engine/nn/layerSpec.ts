@@ -103,6 +103,8 @@ export interface NumericDomain {
   max?: number;
   /** `None` (null) is a value of this option (momentum). */
   nullable?: boolean;
+  /** Where `max` is a budget rather than a meaning (steps per run): the budget's name, said past it. */
+  budget?: string;
 }
 
 /** Why `v` is outside `d` (`at` names the field), or null. Payload errors and the window's fields use this text. */
@@ -111,7 +113,7 @@ export function domainProblem(v: unknown, d: NumericDomain, at: string): string 
   if (typeof v !== 'number' || !Number.isFinite(v)) return `${at} must be a finite number`;
   if (d.int && !Number.isInteger(v)) return `${at} must be an integer`;
   if (d.min !== undefined && v < d.min) return `${at} must be ≥ ${d.min}`;
-  if (d.max !== undefined && v > d.max) return `${at} must be ≤ ${d.max}`;
+  if (d.max !== undefined && v > d.max) return `${at} must be ≤ ${d.max}${d.budget ? ` (${d.budget})` : ''}`;
   return null;
 }
 

@@ -94,3 +94,64 @@ export interface ModelRecalibration {
   layers: string[];
   cancelled: boolean;
 }
+
+/** The training losses (engine/model/train.ts LOSSES): mean squared error, or cross-entropy on class indices. */
+export type ModelLossName = 'mse' | 'cross-entropy';
+
+/** SGD training of the open model on its input batch (the engine's trainSteps, as `normscope model train`). */
+export interface ModelTrainRequest {
+  jobId: string;
+  loss: ModelLossName;
+  /**
+   * Y: an .npy on the host (class indices for cross-entropy, floats of output 0's shape for mse), or
+   * null for a generated one: seeded uniform class indices (cross-entropy), zeros (mse).
+   */
+  target: string | null;
+  seed: number;
+  steps: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** Samples per step; null: the whole input batch. */
+  batchSize: number | null;
+}
+
+/** How far training moved one layer's parameters. */
+export interface ModelParameterChange {
+  /** The layer's state-dict path (`layer1.0.conv1`). */
+  layer: string;
+  parameters: number;
+  /** max |w_after − w_before| over the layer's parameters. */
+  maxAbsDelta: number;
+  /** ‖w_after − w_before‖ / ‖w_before‖ (null when ‖w_before‖ is 0). */
+  relativeChange: number | null;
+}
+
+export interface ModelTraining {
+  loss: ModelLossName;
+  /** Where Y came from: the .npy path, or `generated (seed N)`. */
+  target: string;
+  steps: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  batchSize: number;
+  /** The loss of each step done, before that step's update (what torch's loop records). */
+  losses: number[];
+  /** Cancelled or failed, the engine put every parameter and buffer back: nothing changed. */
+  cancelled: boolean;
+  elapsedMs: number;
+  /** Per layer with parameters, in graph order (empty when cancelled). */
+  changes: ModelParameterChange[];
+  /** The step counter of the workspace's running-statistics timeline after training. */
+  step: number;
+  batchNorm: ModelBatchNormRow[];
+}
+
+/** Live training progress: the losses of steps `from + 1 … from + losses.length` (of `steps`). */
+export interface ModelTrainProgress {
+  jobId: string;
+  from: number;
+  steps: number;
+  losses: number[];
+}
