@@ -39,6 +39,12 @@ const WHOLE_FILE_LIMIT = 16 * 1024 * 1024;
  */
 const PARALLEL_READ_MIN = 4 * 1024 * 1024;
 
+/**
+ * Reads up to this many bytes come from Node's Buffer pool (a slice of a shared 8 KiB slab, 8-byte
+ * aligned) rather than a fresh ArrayBuffer each; ByteSource.read allows that (readCopy does not).
+ */
+const SMALL_READ = 1024;
+
 type RangeReader = (fd: number, offset: number, dst: Uint8Array, parts?: number) => number;
 let rangeReader: RangeReader | null | undefined;
 function parallelReader(): RangeReader | null {
@@ -58,7 +64,20 @@ class FileSource implements ByteSource {
     this.fd = fs.openSync(name, 'r');
   }
   read(offset: number, length: number): Uint8Array {
-    return this.readCopy(offset, length);
+    if (length > SMALL_READ || length === 0) return this.readCopy(offset, length);
+    // Zip local headers (one per storage), small storages, format probes: a slice of Node's shared
+    // Buffer pool instead of an ArrayBuffer each (an ArrayBuffer costs an allocation and garbage
+    // collector work of its own; 320 of them per ResNet-50 load). The slice is this read's alone.
+    checkWindow(this, offset, length);
+    if (this.fd === null) throw new CheckpointError(`${this.name} is closed`);
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      if (n <= 0) throw new CheckpointError(`unexpected end of ${this.name} at byte ${offset + done}`);
+      done += n;
+    }
+    return out;
   }
   readCopy(offset: number, length: number): Uint8Array {
     checkWindow(this, offset, length);
