@@ -19,7 +19,7 @@ import type { FloatArray } from '../engine/tensor/dtype.js';
 import { tsBackend } from '../engine/backend/tsKernels.js';
 import { loadAddon, loadNativeBackends, setNativeThreads } from '../engine/backend/nativeLoader.js';
 import { findTorchPython } from '../tools/torchPython.js';
-import type { DeviceOps, FloatDType } from '../engine/tensor/device.js';
+import type { Device, FloatDType } from '../engine/tensor/device.js';
 import type { DeviceBuffer } from '../engine/tensor/storage.js';
 
 export type Op = 'train' | 'eval' | 'backward';
@@ -177,7 +177,7 @@ function timeBackend(be: Backend, d: Data, dims: NCS, minSeconds: number): Recor
  * (no copies): each timed call ends with a device sync.
  */
 function timeResident(
-  dev: DeviceOps,
+  dev: Device,
   d: Data,
   dims: NCS,
   minSeconds: number,

@@ -10,7 +10,7 @@
  * (the CPU kernels compiled to WebAssembly, backend/wasmLoader.ts).
  */
 import type { FloatArray } from '../tensor/dtype.js';
-import type { DeviceOps } from '../tensor/device.js';
+import type { Device } from '../tensor/device.js';
 
 export type BackendName = 'ts' | 'wasm' | 'cpu' | 'cuda';
 
@@ -129,10 +129,11 @@ export interface Backend {
    */
   readonly gemm?: GemmFn;
   /**
-   * Device ops for keeping tensors in the backend's own memory between steps (CUDA); absent on
-   * backends that compute on host arrays.
+   * The backend's own device, keeping tensors in its memory between steps (CUDA); absent on backends
+   * that compute on host arrays, which the registry gives a host device (hostDevice.ts) over these
+   * kernels.
    */
-  readonly device?: DeviceOps | null;
+  readonly device?: Device | null;
   /** Per-channel mean and biased variance, one-pass Welford with Chan's merge, double accumulation. */
   batchStats(x: FloatArray, dims: NCS): BatchStats;
   /** Statistics + normalize + running-stat update (unbiased variance) in one call. */

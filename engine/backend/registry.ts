@@ -9,7 +9,8 @@ import { loadNativeBackends, type NativeBackends } from './nativeLoader.js';
 import { loadWasmBackend, type WasmBackendSlot } from './wasmLoader.js';
 import { memoryStats, type MemoryStats } from '../tensor/allocator.js';
 import { ValueError } from '../errors.js';
-import { setDeviceSource } from '../tensor/device.js';
+import type { Device } from '../tensor/device.js';
+import { createHostDevice } from './hostDevice.js';
 
 export type BackendChoice = BackendName | 'auto';
 /** Every name NORMSCOPE_BACKEND, setBackend and the window's backend switch accept. */
@@ -81,8 +82,28 @@ export function getBackend(): Backend {
   return active;
 }
 
-// Tensor ops ask for the active backend's device (CUDA keeps tensors on it between steps).
-setDeviceSource(() => getBackend().device ?? null);
+const hostDevices = new WeakMap<Backend, Device>();
+
+/** A backend's host device (engine/backend/hostDevice.ts): its kernels over host arrays. */
+function hostDeviceOf(b: Backend): Device {
+  let d = hostDevices.get(b);
+  if (!d) {
+    d = createHostDevice(b);
+    hostDevices.set(b, d);
+  }
+  return d;
+}
+
+/** The device ops run on: the active backend's own (CUDA keeps tensors on it), else its host device. */
+export function activeDevice(): Device {
+  const b = getBackend();
+  return b.device ?? hostDeviceOf(b);
+}
+
+/** The active backend's host device (for tensors that should stay on the host). */
+export function activeHostDevice(): Device {
+  return hostDeviceOf(getBackend());
+}
 
 /** Forces a backend (or `auto`). Throws a ValueError naming the reason when it cannot run here. */
 export function setBackend(choice: BackendChoice): Backend {

@@ -16,7 +16,7 @@ import type { BatchStats, GatheredStats, NCS } from '../backend/backend.js';
 import type { ProcessGroup } from './processGroup.js';
 import { ncs } from '../nn/functional/batchNorm.js';
 import { deviceFor } from '../tensor/device.js';
-import { deviceKernels, hostKernels, type SyncLocalKernels } from './syncBatchNormKernels.js';
+import { localKernels } from './syncBatchNormKernels.js';
 
 /** What one SyncBatchNorm call saw, for telemetry (the app's Ranks workspace). */
 export interface SyncEvent {
@@ -102,8 +102,7 @@ export function syncBatchNorm(
   tag = 'SyncBatchNorm',
 ): Tensor {
   const dims = ncs(input);
-  const dev = deviceFor(input, weight, bias);
-  const k: SyncLocalKernels = dev ? deviceKernels(dev, input, weight, bias, dims) : hostKernels(input, weight, bias, dims);
+  const k = localKernels(deviceFor(input, weight, bias), input, weight, bias, dims);
   const { row, varBiased } = statsRow(dims, eps, () => k.stats());
   const t0 = now();
   const gathered = group.allGather(row, { tag: `${tag}:forward` });

@@ -1,17 +1,15 @@
 /**
  * The local halves of one SyncBatchNorm call — statistics, normalisation, gradient sums, dx and the
- * parameter grads — on host arrays (any backend) or on device buffers (CUDA). On the device only the
- * per-channel values cross the bus (the 2C+1 statistics row, the combined mean/invstd, the 2C gradient
- * sums), which is what the collectives send anyway; x, y, dy and dx stay on the device.
+ * parameter grads — on the tensors' Device (engine/tensor/device.ts; the host device computes on the
+ * tensors' own arrays). Only the per-channel values cross between the device and the host (the 2C+1
+ * statistics row, the combined mean/invstd, the 2C gradient sums), which is what the collectives send
+ * anyway; x, y, dy and dx stay on the device.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate, type FloatArray } from '../tensor/dtype.js';
-import { buf, channelBuf, optBuf, type DeviceOps, type FloatDType } from '../tensor/device.js';
+import { buf, channelBuf, floatDType, optBuf, type Device } from '../tensor/device.js';
 import type { DeviceBuffer } from '../tensor/storage.js';
 import type { GatheredStats, NCS } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
 import { paramGrads } from '../nn/functional/batchNorm.js';
-import { paramGradsOnDevice } from '../nn/functional/batchNormDevice.js';
 
 export interface GradSums {
   sumDy: Float64Array;
@@ -31,47 +29,14 @@ export interface SyncLocalKernels {
   paramGrads(st: GatheredStats, local: GradSums): [Tensor | null, Tensor | null];
 }
 
-export function hostKernels(input: Tensor, weight: Tensor | null, bias: Tensor | null, dims: NCS): SyncLocalKernels {
-  const backend = getBackend();
-  const x = input.floatData();
-  const w = weight ? weight.floatData() : null;
-  return {
-    stats: () => backend.batchStats(x, dims),
-    normalize: (st) => {
-      const out = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
-      const b = bias ? bias.floatData() : null;
-      backend.forwardEval({ x, y: out.data as FloatArray, dims, weight: w, bias: b, mean: st.mean, invstd: st.invstd });
-      return out;
-    },
-    reduce: (g, st) => backend.backwardReduce({ dy: g.floatData(), x, dims, mean: st.mean }),
-    gradInput: (g, st, reduced) => {
-      const dx = new Tensor(allocate(input.dtype, input.numel()), input.shape, input.dtype);
-      backend.backwardElemt({
-        dy: g.floatData(),
-        x,
-        dx: dx.data as FloatArray,
-        dims,
-        mean: st.mean,
-        invstd: st.invstd,
-        weight: w,
-        sumDy: reduced.sumDy,
-        sumDyXmu: reduced.sumDyXmu,
-        count: st.count,
-      });
-      return dx;
-    },
-    paramGrads: (st, local) => paramGrads(weight, bias, local.sumDy, local.sumDyXmu, st.invstd),
-  };
-}
-
-export function deviceKernels(
-  dev: DeviceOps,
+export function localKernels(
+  dev: Device,
   input: Tensor,
   weight: Tensor | null,
   bias: Tensor | null,
   { n, c, s }: NCS,
 ): SyncLocalKernels {
-  const dt = input.dtype as FloatDType;
+  const dt = floatDType(input);
   const x = buf(dev, input);
   const up = (values: Float64Array): DeviceBuffer => {
     const b = channelBuf(dev, c);
@@ -121,7 +86,7 @@ export function deviceKernels(
     paramGrads: (st, local) => {
       if (!weight && !bias) return [null, null];
       const sums = localSums?.host === local ? localSums : { sumDy: up(local.sumDy), sumDyXmu: up(local.sumDyXmu) };
-      return paramGradsOnDevice(dev, weight, bias, sums.sumDy, sums.sumDyXmu, stats(st).invstd, c);
+      return paramGrads(dev, weight, bias, sums.sumDy, sums.sumDyXmu, stats(st).invstd, c);
     },
   };
 }

@@ -1,12 +1,13 @@
 /**
  * Per-tensor summaries (min, max, mean, std, finite) and histograms, computed in float64 over the
- * finite values; NaN/inf are counted, not folded into the statistics. A tensor whose values are only on
- * the device (CUDA) is summarised there: 56 bytes come back instead of the tensor.
+ * finite values; NaN/inf are counted, not folded into the statistics. Float tensors are summarised by
+ * the Device kernel where their values are: a tensor whose values are only on the device (CUDA) there
+ * (56 bytes come back instead of the tensor), any other on the host device.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { TensorRef } from '../io/tensorRef.js';
 import { halfToFloat, bfloat16ToFloat } from '../tensor/dtype.js';
-import { buf, deviceFor, type DeviceOps, type FloatDType } from '../tensor/device.js';
+import { buf, deviceFor, hostDevice, type Device, type FloatDType } from '../tensor/device.js';
 import type { TensorSummary } from './summaryTypes.js';
 
 export type { TensorSummary } from './summaryTypes.js';
@@ -35,39 +36,35 @@ export function reader(t: Tensor): (i: number) => number {
   return (i) => d[i] as number;
 }
 
-/** The device that holds `t`'s only current copy, when there is one (else summaries run on the host). */
-function residentDevice(t: Tensor): DeviceOps | null {
-  return t.storage.isDeviceOnly && t.numel() > 0 ? deviceFor(t) : null;
-}
-
-function summarizeOnDevice(dev: DeviceOps, t: Tensor): TensorSummary {
-  const out = dev.alloc(7 * 8);
-  const r = new Float64Array(7);
-  try {
-    dev.summary(t.dtype as FloatDType, buf(dev, t), t.numel(), out);
-    dev.download(out, r);
-  } finally {
-    dev.release(out);
-  }
-  const [count, nan, inf, min, max, mean, m2] = r as unknown as number[];
-  return {
-    numel: t.numel(),
-    min: count ? min! : null,
-    max: count ? max! : null,
-    mean: count ? mean! : null,
-    std: count! > 1 ? Math.sqrt(Math.max(m2!, 0) / (count! - 1)) : null,
-    finite: nan === 0 && inf === 0,
-    nanCount: nan!,
-    infCount: inf!,
-  };
+/** Where `t`'s values are: the device holding its only current copy, else the host device. */
+function residentDevice(t: Tensor): Device {
+  return t.storage.isDeviceOnly ? deviceFor(t) : hostDevice();
 }
 
 export function summarize(t: Tensor): TensorSummary {
-  const dev = residentDevice(t);
-  if (dev) return summarizeOnDevice(dev, t);
-  const d = t.hostView(); // read-only: a tensor on the device keeps its device copy current
-  if (d instanceof Float32Array || d instanceof Float64Array) return summarizeFloat(d);
   const n = t.numel();
+  if (t.dtype === 'float32' || t.dtype === 'float64') {
+    const dev = residentDevice(t);
+    const out = dev.alloc(7 * 8);
+    const r = new Float64Array(7);
+    try {
+      dev.summary(t.dtype, buf(dev, t), n, out);
+      dev.download(out, r);
+    } finally {
+      dev.release(out);
+    }
+    const [count, nan, inf, min, max, mean, m2] = r as unknown as number[];
+    return {
+      numel: n,
+      min: count ? min! : null,
+      max: count ? max! : null,
+      mean: count ? mean! : null,
+      std: count! > 1 ? Math.sqrt(Math.max(m2!, 0) / (count! - 1)) : null,
+      finite: nan === 0 && inf === 0,
+      nanCount: nan!,
+      infCount: inf!,
+    };
+  }
   const get = reader(t);
   let min = Infinity;
   let max = -Infinity;
@@ -118,8 +115,19 @@ export function histogram(t: Tensor, bins = 32, range?: [number, number]): Histo
   const hi = range ? range[1] : (s!.max ?? 0);
   const width = hi > lo ? (hi - lo) / bins : 1;
   const edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * width);
-  const dev = bins >= 1 && Number.isFinite(width) && width > 0 ? residentDevice(t) : null;
-  if (dev) return { edges, counts: histogramOnDevice(dev, t, lo, hi, width, bins) };
+  const float = t.dtype === 'float32' || t.dtype === 'float64';
+  if (float && bins >= 1 && Number.isFinite(width) && width > 0) {
+    const dev = residentDevice(t);
+    const out = dev.alloc(bins * 8);
+    const counts = new BigInt64Array(bins); // uint64 counts, far below 2^63
+    try {
+      dev.histogram(t.dtype as FloatDType, buf(dev, t), t.numel(), lo, hi, width, bins, out);
+      dev.download(out, counts);
+    } finally {
+      dev.release(out);
+    }
+    return { edges, counts: Array.from(counts, Number) };
+  }
   const counts = new Array<number>(bins).fill(0);
   const get = reader(t);
   for (let i = 0; i < t.numel(); i++) {
@@ -128,72 +136,4 @@ export function histogram(t: Tensor, bins = 32, range?: [number, number]): Histo
     counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
   }
   return { edges, counts };
-}
-
-function histogramOnDevice(dev: DeviceOps, t: Tensor, lo: number, hi: number, width: number, bins: number): number[] {
-  const out = dev.alloc(bins * 8);
-  const counts = new BigInt64Array(bins); // uint64 counts, far below 2^63
-  try {
-    dev.histogram(t.dtype as FloatDType, buf(dev, t), t.numel(), lo, hi, width, bins, out);
-    dev.download(out, counts);
-  } finally {
-    dev.release(out);
-  }
-  return Array.from(counts, Number);
-}
-
-/**
- * The same summary for float32/float64 storage without per-element closures (the common case, and the
- * one that dominates a full inspect). Two passes: sum then centred squares, both in float64.
- */
-function summarizeFloat(d: Float32Array | Float64Array): TensorSummary {
-  const n = d.length;
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let count = 0;
-  let nan = 0;
-  let inf = 0;
-  for (let i = 0; i < n; i++) {
-    const v = d[i]!;
-    if (v - v !== 0) {
-      if (v !== v) nan++;
-      else inf++;
-      continue;
-    }
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
-    count++;
-  }
-  const mean = count ? sum / count : 0;
-  let m2 = 0;
-  let comp = 0;
-  if (nan + inf === 0) {
-    for (let i = 0; i < n; i++) {
-      const c = d[i]! - mean;
-      m2 += c * c;
-      comp += c;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const v = d[i]!;
-      if (v - v !== 0) continue;
-      const c = v - mean;
-      m2 += c * c;
-      comp += c;
-    }
-  }
-  // Corrected two-pass algorithm (Chan, Golub & LeVeque): removes the rounding error of the mean.
-  if (count) m2 -= (comp * comp) / count;
-  return {
-    numel: n,
-    min: count ? min : null,
-    max: count ? max : null,
-    mean: count ? mean : null,
-    std: count > 1 ? Math.sqrt(Math.max(m2, 0) / (count - 1)) : null,
-    finite: nan === 0 && inf === 0,
-    nanCount: nan,
-    infCount: inf,
-  };
 }

@@ -1,15 +1,28 @@
 /**
- * The device ops: what a backend with its own memory (CUDA) provides so that tensors stay on it
- * between steps. Ops in engine/tensor, engine/nn/functional and engine/optim take their device path
- * when `deviceFor(...)` returns one (the active backend has a device and the tensors are float32 or
- * float64); otherwise they run on the host as before.
+ * The Device: the one op interface every backend provides, host and device alike (tinygrad's single
+ * device abstraction). Ops in engine/tensor, engine/nn/functional, engine/optim and engine/dist validate
+ * their arguments once, then call the kernels of `deviceFor(...)`: an op is written once, and each
+ * backend writes each kernel once.
+ *
+ * Two kinds of device:
+ * - the host device (engine/backend/hostDevice.ts): its buffers are the tensors' own host arrays (no
+ *   copy); its BatchNorm kernels are the backend's (ts, wasm, cpu or cuda over host arrays), its linear
+ *   and conv kernels use the backend's GEMM, the rest are the TypeScript reference loops;
+ * - a device with its own memory (CUDA, engine/backend/cudaDevice.ts): tensors stay on it between steps.
  *
  * Every method mirrors native/kernels/normscope_device.h (argument order included; buffers are
- * DeviceBuffers, per-channel BatchNorm statistics are float64 buffers, the rest are in `dt`). The
- * registry (engine/backend/registry.ts) tells this module which backend is active.
+ * DeviceBuffers, per-channel BatchNorm statistics are float64 buffers, the rest are in `dt`), except the
+ * conv kernels, which take the whole geometry (the CUDA device passes its own subset to the ABI).
+ * Ops the ABI lacks (pooling, activations other than ReLU, reductions, shape ops, broadcasting) are
+ * written once over host arrays; reading a tensor's host values (`Tensor.data`, `floatData()`) is the one
+ * place where values leave a device for them (engine/tensor/storage.ts).
+ *
+ * The registry (engine/backend/registry.ts) gives each backend its devices.
  */
 import type { DeviceBuffer, DeviceMemory } from './storage.js';
 import type { Tensor } from './tensor.js';
+import { activeDevice, activeHostDevice } from '../backend/registry.js';
+import { RuntimeError } from '../errors.js';
 
 export type FloatDType = 'float32' | 'float64';
 type B = DeviceBuffer;
@@ -37,8 +50,37 @@ export function transfersBetween(before: TransferStats, after: TransferStats): T
   };
 }
 
-export interface DeviceOps extends DeviceMemory {
+/**
+ * Every size of a 2-D convolution (1-D runs with h = kh = 1): batch N, channels C, input H×W, outputs O,
+ * groups G, kernel KH×KW, strides sh/sw, dilations dh/dw, pads top/left/bottom/right, output OH×OW.
+ */
+export interface ConvGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  G: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pl: number;
+  pb: number;
+  pr: number;
+  OH: number;
+  OW: number;
+}
+
+export interface Device extends DeviceMemory {
   readonly name: string;
+  /** True for the host device: buffers are the tensors' own host arrays. */
+  readonly host: boolean;
+  /** Whether the conv kernels run this geometry (CUDA: groups 1, unit dilations, symmetric pads). */
+  supportsConv(g: ConvGeometry): boolean;
   release(b: B): void;
   zero(b: B): void;
   /** Waits for every launched kernel (for timing; a download waits too). */
@@ -82,13 +124,13 @@ export interface DeviceOps extends DeviceMemory {
   ): void;
   bnBackwardEvalElemt(dt: FloatDType, dy: B, dx: B, n: number, c: number, s: number, invstd: B, w: OptB): void;
   bnParamGrads(dt: FloatDType, sumDy: B, sumDyXmu: B, invstd: B, dw: OptB, db: OptB, c: number): void;
-  // Linear and Conv2d (conv dims: n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow)
+  // Linear and Conv2d
   linearForward(dt: FloatDType, x: B, w: B, b: OptB, y: B, rows: number, inF: number, outF: number): void;
   linearGradInput(dt: FloatDType, dy: B, w: B, dx: B, rows: number, inF: number, outF: number): void;
   linearGradWeight(dt: FloatDType, dy: B, x: B, dw: OptB, db: OptB, rows: number, inF: number, outF: number): void;
-  conv2dForward(dt: FloatDType, x: B, w: B, b: OptB, y: B, dims: number[]): void;
-  conv2dGradInput(dt: FloatDType, dy: B, w: B, dx: B, dims: number[]): void;
-  conv2dGradWeight(dt: FloatDType, dy: B, x: B, dw: OptB, db: OptB, dims: number[]): void;
+  conv2dForward(dt: FloatDType, x: B, w: B, b: OptB, y: B, g: ConvGeometry): void;
+  conv2dGradInput(dt: FloatDType, dy: B, w: B, dx: B, g: ConvGeometry): void;
+  conv2dGradWeight(dt: FloatDType, dy: B, x: B, dw: OptB, db: OptB, g: ConvGeometry): void;
   // Elementwise and reductions over n values
   relu(dt: FloatDType, x: B, y: B, n: number): void;
   reluBackward(dt: FloatDType, y: B, dy: B, dx: B, n: number): void;
@@ -122,42 +164,47 @@ export interface DeviceOps extends DeviceMemory {
   ): void;
 }
 
-let source: () => DeviceOps | null = () => null;
-
-/** Called by the backend registry: where to find the active backend's device (null when none). */
-export function setDeviceSource(fn: () => DeviceOps | null): void {
-  source = fn;
-}
-
 /**
- * The active backend's device ops, when it has a device and the given tensors can live on it: all
- * float32 or all float64 (mixed dtypes take the host path, which raises PyTorch's errors).
+ * The device an op on these tensors runs on: the active backend's device when the tensors can live on
+ * it (all float32 or all float64), else the host device (mixed or other dtypes compute on host arrays,
+ * where each op's checks raise PyTorch's errors).
  */
-export function deviceFor(...tensors: (Tensor | null | undefined)[]): DeviceOps | null {
+export function deviceFor(...tensors: (Tensor | null | undefined)[]): Device {
   let dtype: string | null = null;
   for (const t of tensors) {
     if (!t) continue;
-    if ((t.dtype !== 'float32' && t.dtype !== 'float64') || (dtype && t.dtype !== dtype)) return null;
+    if ((t.dtype !== 'float32' && t.dtype !== 'float64') || (dtype && t.dtype !== dtype)) return activeHostDevice();
     dtype = t.dtype;
   }
-  return source();
+  return activeDevice();
+}
+
+/** A compute tensor's dtype; other dtypes get Tensor.floatData()'s error. */
+export function floatDType(t: Tensor): FloatDType {
+  if (t.dtype === 'float32' || t.dtype === 'float64') return t.dtype;
+  throw new RuntimeError(`expected a float32 or float64 tensor, got ${t.dtype}`);
+}
+
+/** The active backend's host device (for values already on the host, which should stay there). */
+export function hostDevice(): Device {
+  return activeHostDevice();
 }
 
 /** The device buffer holding `t`'s current values (uploaded once when only the host has them). */
-export function buf(dev: DeviceOps, t: Tensor): DeviceBuffer {
+export function buf(dev: Device, t: Tensor): DeviceBuffer {
   return t.storage.deviceBuffer(dev);
 }
 
-export function optBuf(dev: DeviceOps, t: Tensor | null | undefined): DeviceBuffer | null {
+export function optBuf(dev: Device, t: Tensor | null | undefined): DeviceBuffer | null {
   return t ? t.storage.deviceBuffer(dev) : null;
 }
 
 /** The device buffer of a tensor a kernel will update in place (its host copy goes stale). */
-export function writeBuf(dev: DeviceOps, t: Tensor | null): DeviceBuffer | null {
+export function writeBuf(dev: Device, t: Tensor | null): DeviceBuffer | null {
   return t ? t.storage.deviceBufferForWrite(dev) : null;
 }
 
 /** A device buffer of c float64 values (per-channel statistics). */
-export function channelBuf(dev: DeviceOps, c: number): DeviceBuffer {
+export function channelBuf(dev: Device, c: number): DeviceBuffer {
   return dev.alloc(c * 8);
 }

@@ -1,14 +1,14 @@
 /**
  * Differentiable elementwise and reduction ops on float32/float64 tensors.
  * add/sub/mul/div broadcast multidirectionally (numpy rules, engine/tensor/broadcast.ts); each input's
- * gradient is summed back to its own shape. Each op records a GradFn when an input requires grad. On a
- * backend with a device (CUDA), equal-shape add/sub/mul and the unary ops run there and their outputs
- * stay there (engine/tensor/device.ts); broadcasting and div run on the host.
+ * gradient is summed back to its own shape. Each op records a GradFn when an input requires grad.
+ * Equal-shape add/sub/mul, scaling, sum and ReLU run on the tensors' device (engine/tensor/device.ts:
+ * the host device, or CUDA where their outputs stay); broadcasting and div walk host arrays.
  */
 import { allocate, type FloatArray } from './dtype.js';
 import { attachGrad, Tensor } from './tensor.js';
 import { RuntimeError } from '../errors.js';
-import { buf, deviceFor, type DeviceOps, type FloatDType } from './device.js';
+import { buf, deviceFor, floatDType, type FloatDType } from './device.js';
 import { broadcastBinary, broadcastShapes, sumToShape, type BinaryOp } from './broadcast.js';
 
 function sameShape(a: Tensor, b: Tensor): boolean {
@@ -30,11 +30,9 @@ function binaryShape(a: Tensor, b: Tensor, op: string): number[] {
 function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: readonly number[]): Tensor {
   if (op !== 'div' && sameShape(a, b)) {
     const dev = deviceFor(a, b);
-    if (dev) {
-      const out = Tensor.onDevice(dev, a.shape, a.dtype);
-      dev[op](a.dtype as FloatDType, buf(dev, a), buf(dev, b), buf(dev, out), out.numel());
-      return out;
-    }
+    const out = Tensor.onDevice(dev, a.shape, a.dtype);
+    dev[op](a.dtype as FloatDType, buf(dev, a), buf(dev, b), buf(dev, out), out.numel());
+    return out;
   }
   return broadcastBinary(op, a, b, outShape);
 }
@@ -106,39 +104,17 @@ export function div(a: Tensor, b: Tensor): Tensor {
 }
 
 export function mulScalar(a: Tensor, s: number): Tensor {
+  const dt = floatDType(a);
   const dev = deviceFor(a);
-  let out: Tensor;
-  if (dev) {
-    out = Tensor.onDevice(dev, a.shape, a.dtype);
-    dev.scale(a.dtype as FloatDType, buf(dev, a), s, buf(dev, out), out.numel());
-  } else {
-    out = emptyLike(a);
-    const ad = a.floatData();
-    const od = out.data as FloatArray;
-    for (let i = 0; i < od.length; i++) od[i] = ad[i]! * s;
-  }
+  const out = Tensor.onDevice(dev, a.shape, dt);
+  dev.scale(dt, buf(dev, a), s, buf(dev, out), out.numel());
   return attachGrad(out, { name: 'MulBackward1', inputs: [a], backward: (g) => [mulScalar(g, s)] });
 }
 
 /** Sum of all elements as a 0-dim tensor (accumulated in double). */
 export function sum(a: Tensor): Tensor {
+  const dt = floatDType(a);
   const dev = deviceFor(a);
-  if (dev) return sumOnDevice(dev, a);
-  const ad = a.floatData();
-  let s = 0;
-  for (let i = 0; i < ad.length; i++) s += ad[i]!;
-  const out = emptyLike(a, []);
-  (out.data as FloatArray)[0] = s;
-  const shape = a.shape;
-  return attachGrad(out, {
-    name: 'SumBackward0',
-    inputs: [a],
-    backward: (g) => [emptyLike(a, shape).fill_(g.item())],
-  });
-}
-
-function sumOnDevice(dev: DeviceOps, a: Tensor): Tensor {
-  const dt = a.dtype as FloatDType;
   const out = Tensor.onDevice(dev, [], dt);
   dev.sum(dt, buf(dev, a), buf(dev, out), a.numel());
   const shape = a.shape;
@@ -158,27 +134,8 @@ export function mean(a: Tensor): Tensor {
 }
 
 export function relu(a: Tensor): Tensor {
+  const dt = floatDType(a);
   const dev = deviceFor(a);
-  if (dev) return reluOnDevice(dev, a);
-  const out = emptyLike(a);
-  const ad = a.floatData();
-  const od = out.data as FloatArray;
-  for (let i = 0; i < od.length; i++) od[i] = ad[i]! > 0 ? ad[i]! : 0;
-  return attachGrad(out, {
-    name: 'ReluBackward0',
-    inputs: [a],
-    backward: (g) => {
-      const gi = emptyLike(g);
-      const gd = g.floatData();
-      const gid = gi.data as FloatArray;
-      for (let i = 0; i < gid.length; i++) gid[i] = od[i]! > 0 ? gd[i]! : 0;
-      return [gi];
-    },
-  });
-}
-
-function reluOnDevice(dev: DeviceOps, a: Tensor): Tensor {
-  const dt = a.dtype as FloatDType;
   const out = Tensor.onDevice(dev, a.shape, dt);
   const y = buf(dev, out);
   dev.relu(dt, buf(dev, a), y, out.numel());

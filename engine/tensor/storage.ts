@@ -28,8 +28,12 @@ export interface DeviceBuffer {
   readonly byteLength: number;
 }
 
-/** The device side of the CUDA backend, as the tensor layer sees it. */
+/**
+ * A device's memory, as the tensor layer sees it. The host device (`host`) has no memory of its own: its
+ * buffers are the storages' host arrays, so asking for one never copies.
+ */
 export interface DeviceMemory {
+  readonly host?: boolean;
   alloc(byteLength: number): DeviceBuffer;
   upload(dst: DeviceBuffer, src: TypedArray): void;
   download(src: DeviceBuffer, dst: TypedArray): void;
@@ -59,8 +63,12 @@ export class Storage implements ScopedStorage {
     return s;
   }
 
-  /** A storage whose only copy is a fresh device buffer (an op's output, to be written by a kernel). */
+  /**
+   * A storage whose only copy is a fresh device buffer (an op's output, to be written by a kernel). On
+   * the host device: a host array from the caching allocator that a tidy() scope may release.
+   */
   static onDevice(mem: DeviceMemory, dtype: DType, length: number): Storage {
+    if (mem.host) return Storage.fromHost(allocateUninit(dtype, length), dtype);
     return new Storage(dtype, length, null, mem, mem.alloc(length * itemSize(dtype)), 'device');
   }
 
@@ -102,6 +110,7 @@ export class Storage implements ScopedStorage {
    * storage, allocating its buffer on first use).
    */
   deviceBuffer(mem: DeviceMemory): DeviceBuffer {
+    if (mem.host) return this.hostView();
     this.checkLive();
     if (this.where !== 'host' && this.mem === mem) return this.dev!;
     if (this.where === 'device') {
@@ -120,6 +129,7 @@ export class Storage implements ScopedStorage {
 
   /** The device buffer for a kernel that updates the values in place: the host copy goes stale. */
   deviceBufferForWrite(mem: DeviceMemory): DeviceBuffer {
+    if (mem.host) return this.host();
     const b = this.deviceBuffer(mem);
     this.where = 'device';
     return b;

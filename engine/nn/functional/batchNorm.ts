@@ -5,19 +5,29 @@
  *             running stats (when given) ← (1−f)·r + f·stat with the unbiased variance var·n/(n−1).
  *   eval:     y = (x−running_mean)/√(running_var+eps)·w + b, buffers unchanged.
  *
- * n = numel / C. On a backend with a device (CUDA) the tensors stay on it (batchNormDevice.ts).
- * Checks run in PyTorch's order: the one-value-per-channel rule (training only, in
- * Python), then — unless the input is empty — running_mean, running_var, weight, bias sizes.
- * The kernels come from the active Backend.
+ * n = numel / C. Checks run in PyTorch's order: the one-value-per-channel rule (training only, in
+ * Python), then — unless the input is empty — running_mean, running_var, weight, bias sizes. The
+ * kernels run on the tensors' Device (engine/tensor/device.ts): the host device over the active
+ * Backend's kernels, or CUDA, where input, output, saved statistics and gradients stay and running
+ * statistics are updated in place. Per-channel statistics (mean, invstd, Σdy, Σ(x−mean)·dy) are float64
+ * buffers, as the kernels keep them in double.
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, allocateUninit, type FloatArray } from '../../tensor/dtype.js';
+import { allocate } from '../../tensor/dtype.js';
 import { RuntimeError, ValueError } from '../../errors.js';
-import { getBackend } from '../../backend/registry.js';
 import type { NCS } from '../../backend/backend.js';
 import { assertInitialized } from '../parameter.js';
-import { deviceFor } from '../../tensor/device.js';
-import { evalForwardOnDevice, trainForwardOnDevice } from './batchNormDevice.js';
+import {
+  buf,
+  channelBuf,
+  deviceFor,
+  floatDType,
+  optBuf,
+  writeBuf,
+  type Device,
+  type FloatDType,
+} from '../../tensor/device.js';
+import type { DeviceBuffer } from '../../tensor/storage.js';
 import { checkFeatures as checkFeatureCount, verifyBatchSize as verifyBatchSizeOf } from '../shapeRules.js';
 
 export interface BatchNormOptions {
@@ -52,12 +62,9 @@ function checkFeatures(name: string, t: Tensor | null, c: number): void {
  */
 function checkMixedDtype(input: Tensor, params: (Tensor | null)[]): void {
   if (!params.some((p) => p && p.dtype !== input.dtype)) return;
-  if (input.dtype === 'float32') throw new RuntimeError('mixed dtype (CPU): expect parameter to have scalar type of Float');
+  if (input.dtype === 'float32')
+    throw new RuntimeError('mixed dtype (CPU): expect parameter to have scalar type of Float');
   throw new RuntimeError('mixed dtype (CPU): expect input to have scalar type of BFloat16');
-}
-
-function fa(t: Tensor | null | undefined): FloatArray | null {
-  return t ? t.floatData() : null;
 }
 
 export function batchNorm(
@@ -88,17 +95,17 @@ export function batchNorm(
   checkMixedDtype(input, [weight, bias, runningMean, runningVar]);
   const dims = ncs(input);
   const dev = deviceFor(input, weight, bias, runningMean, runningVar);
-  if (dev) {
-    return training
-      ? trainForwardOnDevice(dev, input, runningMean, runningVar, weight, bias, momentum, eps, dims)
-      : evalForwardOnDevice(dev, input, runningMean!, runningVar!, weight, bias, eps, dims);
-  }
   return training
-    ? trainForward(input, runningMean, runningVar, weight, bias, momentum, eps, dims)
-    : evalForward(input, runningMean!, runningVar!, weight, bias, eps, dims);
+    ? trainForward(dev, input, runningMean, runningVar, weight, bias, momentum, eps, dims)
+    : evalForward(dev, input, runningMean!, runningVar!, weight, bias, eps, dims);
 }
 
+/**
+ * Statistics, normalisation and the running-stat update in one kernel; the backward reduces Σdy and
+ * Σ(x−mean)·dy, then forms dx with the batch count.
+ */
 function trainForward(
+  dev: Device,
   input: Tensor,
   runningMean: Tensor | null,
   runningVar: Tensor | null,
@@ -106,104 +113,100 @@ function trainForward(
   bias: Tensor | null,
   momentum: number,
   eps: number,
-  dims: NCS,
+  { n, c, s }: NCS,
 ): Tensor {
-  const backend = getBackend();
-  const x = input.floatData();
-  const out = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
-  const { mean, invstd } = backend.forwardTrain({
+  const dt = floatDType(input);
+  const x = buf(dev, input);
+  const out = Tensor.onDevice(dev, input.shape, dt);
+  const mean = channelBuf(dev, c);
+  const invstd = channelBuf(dev, c);
+  dev.bnTrain(
+    dt,
     x,
-    y: out.data as FloatArray,
-    dims,
-    weight: fa(weight),
-    bias: fa(bias),
-    runningMean: fa(runningMean),
-    runningVar: fa(runningVar),
+    buf(dev, out),
+    n,
+    c,
+    s,
+    optBuf(dev, weight),
+    optBuf(dev, bias),
+    writeBuf(dev, runningMean),
+    writeBuf(dev, runningVar),
     momentum,
     eps,
-  });
+    mean,
+    invstd,
+  );
   return attachGrad(out, {
     name: 'NativeBatchNormBackward0',
     inputs: [input, weight, bias],
     backward: (g) => {
-      const dy = g.floatData();
-      const { sumDy, sumDyXmu } = backend.backwardReduce({ dy, x, dims, mean });
+      const dy = buf(dev, g);
+      const sumDy = channelBuf(dev, c);
+      const sumDyXmu = channelBuf(dev, c);
+      dev.bnBackwardReduce(dt, dy, x, n, c, s, mean, sumDy, sumDyXmu);
       let dx: Tensor | null = null;
       if (input.requiresGrad) {
-        dx = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
-        backend.backwardElemt({
-          dy,
-          x,
-          dx: dx.data as FloatArray,
-          dims,
-          mean,
-          invstd,
-          weight: fa(weight),
-          sumDy,
-          sumDyXmu,
-          count: dims.n * dims.s,
-        });
+        dx = Tensor.onDevice(dev, input.shape, dt);
+        const w = optBuf(dev, weight);
+        dev.bnBackwardElemt(dt, dy, x, buf(dev, dx), n, c, s, mean, invstd, w, sumDy, sumDyXmu, n * s);
       }
-      return [dx, ...paramGrads(weight, bias, sumDy, sumDyXmu, invstd)];
+      return [dx, ...paramGrads(dev, weight, bias, sumDy, sumDyXmu, invstd, c)];
     },
   });
 }
 
+/** Normalisation with the running statistics; the buffers are not changed. */
 function evalForward(
+  dev: Device,
   input: Tensor,
   runningMean: Tensor,
   runningVar: Tensor,
   weight: Tensor | null,
   bias: Tensor | null,
   eps: number,
-  dims: NCS,
+  { n, c, s }: NCS,
 ): Tensor {
-  const backend = getBackend();
-  const x = input.floatData();
-  const rm = runningMean.floatData();
-  const rv = runningVar.floatData();
-  const invstd = new Float64Array(dims.c);
-  for (let c = 0; c < dims.c; c++) invstd[c] = 1 / Math.sqrt(rv[c]! + eps);
-  const mean = Float64Array.from(rm);
-  const out = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
-  backend.forwardEval({ x, y: out.data as FloatArray, dims, weight: fa(weight), bias: fa(bias), mean, invstd });
+  const dt = floatDType(input);
+  const x = buf(dev, input);
+  const mean = channelBuf(dev, c);
+  const invstd = channelBuf(dev, c);
+  dev.bnEvalStats(dt, buf(dev, runningMean), buf(dev, runningVar), eps, mean, invstd, c);
+  const out = Tensor.onDevice(dev, input.shape, dt);
+  dev.bnEval(dt, x, buf(dev, out), n, c, s, optBuf(dev, weight), optBuf(dev, bias), mean, invstd);
   return attachGrad(out, {
     name: 'NativeBatchNormBackward0',
     inputs: [input, weight, bias],
     backward: (g) => {
-      const dy = g.floatData();
+      const dy = buf(dev, g);
       let dx: Tensor | null = null;
       if (input.requiresGrad) {
-        dx = new Tensor(allocateUninit(input.dtype, input.numel()), input.shape, input.dtype);
-        backend.backwardEvalElemt({ dy, dx: dx.data as FloatArray, dims, invstd, weight: fa(weight) });
+        dx = Tensor.onDevice(dev, input.shape, dt);
+        dev.bnBackwardEvalElemt(dt, dy, buf(dev, dx), n, c, s, invstd, optBuf(dev, weight));
       }
       const needParams = (weight && weight.requiresGrad) || (bias && bias.requiresGrad);
       if (!needParams) return [dx, null, null];
-      const { sumDy, sumDyXmu } = backend.backwardReduce({ dy, x, dims, mean });
-      return [dx, ...paramGrads(weight, bias, sumDy, sumDyXmu, invstd)];
+      const sumDy = channelBuf(dev, c);
+      const sumDyXmu = channelBuf(dev, c);
+      dev.bnBackwardReduce(dt, dy, x, n, c, s, mean, sumDy, sumDyXmu);
+      return [dx, ...paramGrads(dev, weight, bias, sumDy, sumDyXmu, invstd, c)];
     },
   });
 }
 
-/** dw = Σ(x−mean)·dy·invstd, db = Σdy, in the parameters' dtype. */
+/** dw = Σ(x−mean)·dy·invstd, db = Σdy, in the parameters' dtype, from per-channel float64 buffers. */
 export function paramGrads(
+  dev: Device,
   weight: Tensor | null,
   bias: Tensor | null,
-  sumDy: Float64Array,
-  sumDyXmu: Float64Array,
-  invstd: ArrayLike<number>,
+  sumDy: DeviceBuffer,
+  sumDyXmu: DeviceBuffer,
+  invstd: DeviceBuffer,
+  c: number,
 ): [Tensor | null, Tensor | null] {
-  let dw: Tensor | null = null;
-  let db: Tensor | null = null;
-  if (weight) {
-    dw = new Tensor(allocate(weight.dtype, weight.numel()), weight.shape, weight.dtype);
-    const d = dw.data as FloatArray;
-    for (let c = 0; c < d.length; c++) d[c] = sumDyXmu[c]! * invstd[c]!;
-  }
-  if (bias) {
-    db = new Tensor(allocate(bias.dtype, bias.numel()), bias.shape, bias.dtype);
-    (db.data as FloatArray).set(sumDy);
-  }
+  const dw = weight ? Tensor.onDevice(dev, weight.shape, weight.dtype) : null;
+  const db = bias ? Tensor.onDevice(dev, bias.shape, bias.dtype) : null;
+  const dt = (weight ?? bias)?.dtype as FloatDType | undefined;
+  if (dt) dev.bnParamGrads(dt, sumDy, sumDyXmu, invstd, optBuf(dev, dw), optBuf(dev, db), c);
   return [dw, db];
 }
 

@@ -9,7 +9,7 @@ import { sum, mul } from '../../tensor/ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { TestRng } from '../testing/random.js';
 import { conv } from './conv.js';
-import { setChunkElementsForTest } from './convIm2col.js';
+import { setChunkElementsForTest } from '../../backend/convIm2col.js';
 
 function randT(rng: TestRng, shape: number[], requiresGrad = true): Tensor {
   const n = shape.reduce((p, d) => p * d, 1);

@@ -3,22 +3,20 @@
  * asymmetric pads (ONNX order: all begins, then all ends) and groups (depthwise included):
  *   y[n, o, i, j] = b[o] + Σ_{c ∈ group(o), p, q} x[n, c, i·sh + p·dh − pt, j·sw + q·dw − pl] · w[o, c, p, q]
  *
- * Host paths (accumulating in double, storing in the input's dtype):
- * - depthwise (one input channel per group): direct loops per plane (convDepthwise.ts);
- * - otherwise per image and group: im2col (one row of C/g·kh·kw taps per output pixel) and gemmABt
- *   (convIm2col.ts), in chunks of pixels that bound the scratch memory.
- * 1-D input runs as 2-D with height 1. On a device backend, groups 1 with unit dilations and
- * symmetric pads run the device kernels (layersDevice.ts).
+ * Runs on the tensors' Device (engine/tensor/device.ts). The host device accumulates in double and
+ * stores in the input's dtype: depthwise (one input channel per group) as direct loops per plane
+ * (engine/backend/convDepthwise.ts), otherwise per image and group im2col and the GEMM
+ * (engine/backend/convIm2col.ts). A device whose kernels lack the geometry (CUDA: groups, dilations,
+ * asymmetric pads) hands it to the host device. 1-D input runs as 2-D with height 1.
  */
-import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocateUninit, type FloatArray } from '../../tensor/dtype.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { RuntimeError } from '../../errors.js';
 import { assertInitialized } from '../parameter.js';
-import { deviceFor } from '../../tensor/device.js';
-import { conv2dOnDevice } from './layersDevice.js';
+import { deviceFor, floatDType, hostDevice, type ConvGeometry } from '../../tensor/device.js';
 import { axisList, padList } from './spatial.js';
-import { depthwiseBackward, depthwiseForward } from './convDepthwise.js';
-import { im2colBackward, im2colForward } from './convIm2col.js';
+import { weightedLayer } from './weighted.js';
+
+export type { ConvGeometry } from '../../tensor/device.js';
 
 export interface ConvOptions {
   strides?: readonly number[];
@@ -26,28 +24,6 @@ export interface ConvOptions {
   pads?: readonly number[];
   dilations?: readonly number[];
   group?: number;
-}
-
-/** Every size of a 2-D convolution (1-D runs with h = kh = 1). */
-export interface ConvGeometry {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  O: number;
-  G: number;
-  KH: number;
-  KW: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pt: number;
-  pl: number;
-  pb: number;
-  pr: number;
-  OH: number;
-  OW: number;
 }
 
 export function conv(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvOptions = {}): Tensor {
@@ -82,45 +58,23 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvOp
       `Input type (${x.dtype}) and weight type (${w.dtype}${b && b.dtype !== w.dtype ? `, bias ${b.dtype}` : ''}) should be the same`,
     );
   }
-  const symmetric = g.pt === g.pb && g.pl === g.pr;
-  const dev = g.G === 1 && g.dh === 1 && g.dw === 1 && symmetric ? deviceFor(x, w, b) : null;
-  if (dev) {
-    const { N, C, H, W, O, KH, KW, sh, sw, pt, pl, OH, OW } = g;
-    return conv2dOnDevice(dev, x, w, b, [N, C, H, W, O, KH, KW, sh, sw, pt, pl, OH, OW]);
-  }
-  const depthwise = g.G === g.C && w.shape[1] === 1;
-  const xd = x.floatData();
-  const wd = w.floatData();
-  const bd = b ? b.floatData() : null;
-  const out = new Tensor(allocateUninit(x.dtype, g.N * g.O * g.OH * g.OW), [g.N, g.O, g.OH, g.OW], x.dtype);
-  const yd = out.data as FloatArray;
-  if (depthwise) depthwiseForward(g, xd, wd, bd, yd);
-  else im2colForward(g, xd, wd, bd, yd);
-  return attachGrad(out, {
-    name: 'ConvolutionBackward0',
-    inputs: [x, w, b],
-    backward: (gy) => {
-      const gd = gy.floatData();
-      const dx = x.requiresGrad ? new Tensor(allocateUninit(x.dtype, x.numel()), x.shape, x.dtype) : null;
-      const dw = w.requiresGrad ? new Tensor(allocateUninit(w.dtype, w.numel()), w.shape, w.dtype) : null;
-      const dxd = dx ? (dx.data as FloatArray) : null;
-      const dwd = dw ? (dw.data as FloatArray) : null;
-      if (depthwise) depthwiseBackward(g, xd, wd, gd, dxd, dwd);
-      else im2colBackward(g, xd, wd, gd, dxd, dwd);
-      let db: Tensor | null = null;
-      if (b && b.requiresGrad) {
-        db = new Tensor(allocateUninit(b.dtype, g.O), b.shape, b.dtype);
-        const d = db.data as FloatArray;
-        const plane = g.OH * g.OW;
-        for (let o = 0; o < g.O; o++) {
-          let s = 0;
-          for (let n = 0; n < g.N; n++) for (let k = (n * g.O + o) * plane, e = k + plane; k < e; k++) s += gd[k]!;
-          d[o] = s;
-        }
-      }
-      return [dx, dw, db];
+  const dt = floatDType(x);
+  floatDType(w);
+  const active = deviceFor(x, w, b);
+  const dev = active.supportsConv(g) ? active : hostDevice();
+  return weightedLayer(
+    dev,
+    {
+      name: 'ConvolutionBackward0',
+      forward: (xb, wb, bb, yb) => dev.conv2dForward(dt, xb, wb, bb, yb, g),
+      gradInput: (dy, wb, dx) => dev.conv2dGradInput(dt, dy, wb, dx, g),
+      gradWeight: (dy, xb, dw, db) => dev.conv2dGradWeight(dt, dy, xb, dw, db, g),
     },
-  });
+    x,
+    w,
+    b,
+    [g.N, g.O, g.OH, g.OW],
+  );
 }
 
 /** Checks the shapes (PyTorch's texts) and resolves every size of the convolution. */

@@ -2,12 +2,12 @@
  * Losses with mean reduction, as PyTorch's defaults:
  *   mseLoss(ŷ, y)      = Σ(ŷ − y)² / numel
  *   crossEntropy(z, t) = −Σ_n log softmax(z_n)[t_n] / N   (z: (N, C) logits, t: N class indices)
+ * on the tensors' Device (sums in double). The loss is a one-element tensor: on CUDA, reading it
+ * (`item()`) is the one value a training step downloads.
  */
 import { attachGrad, Tensor } from '../../tensor/tensor.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { IndexError, RuntimeError } from '../../errors.js';
-import { deviceFor } from '../../tensor/device.js';
-import { crossEntropyOnDevice, mseLossOnDevice } from './lossesDevice.js';
+import { buf, deviceFor, floatDType } from '../../tensor/device.js';
 
 export function mseLoss(input: Tensor, target: Tensor): Tensor {
   if (input.numel() !== target.numel()) {
@@ -15,31 +15,21 @@ export function mseLoss(input: Tensor, target: Tensor): Tensor {
       `The size of tensor a (${input.numel()}) must match the size of tensor b (${target.numel()}) at non-singleton dimension 0`,
     );
   }
+  const dt = floatDType(input);
+  floatDType(target);
+  const n = input.numel();
   const dev = deviceFor(input, target);
-  if (dev) return mseLossOnDevice(dev, input, target);
-  const x = input.floatData();
-  const t = target.floatData();
-  const n = x.length;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const d = x[i]! - t[i]!;
-    s += d * d;
-  }
-  const out = new Tensor(allocate(input.dtype, 1), [], input.dtype);
-  (out.data as FloatArray)[0] = s / n;
+  const x = buf(dev, input);
+  const t = buf(dev, target);
+  const out = Tensor.onDevice(dev, [], dt);
+  dev.mseForward(dt, x, t, buf(dev, out), n);
   return attachGrad(out, {
     name: 'MseLossBackward0',
     inputs: [input, target],
     backward: (g) => {
-      const k = (2 * g.item()) / n;
-      const gi = new Tensor(allocate(input.dtype, n), input.shape, input.dtype);
-      const gt = new Tensor(allocate(target.dtype, n), target.shape, target.dtype);
-      const a = gi.data as FloatArray;
-      const b = gt.data as FloatArray;
-      for (let i = 0; i < n; i++) {
-        a[i] = k * (x[i]! - t[i]!);
-        b[i] = -a[i]!;
-      }
+      const gi = Tensor.onDevice(dev, input.shape, dt);
+      const gt = Tensor.onDevice(dev, target.shape, target.dtype);
+      dev.mseBackward(dt, x, t, buf(dev, g), buf(dev, gi), buf(dev, gt), n);
       return [gi, gt];
     },
   });
@@ -52,34 +42,20 @@ export function crossEntropy(input: Tensor, target: Tensor): Tensor {
     throw new RuntimeError(`Expected input batch_size (${N}) to match target batch_size (${target.numel()}).`);
   }
   const classes = checkedClasses(target, N, C);
+  const dt = floatDType(input);
   const dev = deviceFor(input);
-  if (dev) return crossEntropyOnDevice(dev, input, classes);
-  const z = input.floatData();
-  const probs = new Float64Array(N * C);
-  let loss = 0;
-  for (let r = 0; r < N; r++) {
-    const cls = Number(classes[r]);
-    let m = -Infinity;
-    for (let c = 0; c < C; c++) m = Math.max(m, z[r * C + c]!);
-    let se = 0;
-    for (let c = 0; c < C; c++) se += Math.exp(z[r * C + c]! - m);
-    const lse = m + Math.log(se);
-    for (let c = 0; c < C; c++) probs[r * C + c] = Math.exp(z[r * C + c]! - lse);
-    loss += lse - z[r * C + cls]!;
-  }
-  const out = new Tensor(allocate(input.dtype, 1), [], input.dtype);
-  (out.data as FloatArray)[0] = N > 0 ? loss / N : NaN;
+  // The classes were checked on the host (the error must be PyTorch's IndexError); uploaded once as int64.
+  const targetBuf = dev.alloc(classes.byteLength);
+  if (classes.length > 0) dev.upload(targetBuf, classes);
+  const probs = dev.alloc(N * C * 8);
+  const out = Tensor.onDevice(dev, [], dt);
+  dev.crossEntropyForward(dt, buf(dev, input), targetBuf, probs, buf(dev, out), N, C);
   return attachGrad(out, {
     name: 'NllLossBackward0',
     inputs: [input],
     backward: (g) => {
-      const k = g.item() / N;
-      const gi = new Tensor(allocate(input.dtype, N * C), input.shape, input.dtype);
-      const d = gi.data as FloatArray;
-      for (let r = 0; r < N; r++) {
-        const cls = Number(classes[r]);
-        for (let c = 0; c < C; c++) d[r * C + c] = k * (probs[r * C + c]! - (c === cls ? 1 : 0));
-      }
+      const gi = Tensor.onDevice(dev, input.shape, dt);
+      dev.crossEntropyBackward(dt, probs, targetBuf, buf(dev, g), buf(dev, gi), N, C);
       return [gi];
     },
   });

@@ -4,8 +4,8 @@
  * of the input plane to the output plane. im2col would build a KH·KW-wide matrix to multiply by a single
  * row, which costs more than the taps themselves. Sums run in double planes, stored in the output dtype.
  */
-import type { FloatArray } from '../../tensor/dtype.js';
-import type { ConvGeometry } from './conv.js';
+import type { FloatArray } from '../tensor/dtype.js';
+import type { ConvGeometry } from '../tensor/device.js';
 
 /** The output columns [lo, hi) whose input column ow·sw + off lies inside [0, W). */
 function colRange(off: number, sw: number, W: number, OW: number): [number, number] {
@@ -48,9 +48,10 @@ export function depthwiseForward(
   }
 }
 
+/** dx and/or dW (x is read only for dW). */
 export function depthwiseBackward(
   g: ConvGeometry,
-  x: FloatArray,
+  x: FloatArray | null,
   w: FloatArray,
   gy: FloatArray,
   dx: FloatArray | null,
@@ -80,7 +81,7 @@ export function depthwiseBackward(
               const xr = ih * W + off;
               const yr = yp + oh * OW;
               if (dxPlane) for (let ow = lo; ow < hi; ow++) dxPlane[xr + ow * sw]! += wv * gy[yr + ow]!;
-              if (dwAcc) for (let ow = lo; ow < hi; ow++) s += gy[yr + ow]! * x[xp + xr + ow * sw]!;
+              if (dwAcc) for (let ow = lo; ow < hi; ow++) s += gy[yr + ow]! * x![xp + xr + ow * sw]!;
             }
             if (dwAcc) dwAcc[wi]! += s;
           }

@@ -1,16 +1,17 @@
 /**
  * Grouped convolution as matrix products (every case but depthwise): per image, group and chunk of
  * output pixels, im2col lays the receptive field of each pixel out as one row of K = C/g·kh·kw taps,
- * and gemmABt multiplies those rows with the group's weight rows:
+ * and the GEMM (the backend's, else gemmABtTs) multiplies those rows with the group's weight rows:
  *   forward   Yᵀ[p, o]  = Σ_k col[p, k] · W[o, k]
  *   weight    dW[o, k] += Σ_p dY[o, p] · col[p, k]
  *   input     dcol[p, k] = Σ_o dY[o, p] · W[o, k], added back into dx by col2im.
  * Pixels go in chunks of at most CHUNK_ELEMENTS / K rows, so the scratch memory is bounded whatever the
  * kernel or input size (a single chunk for the layers of the usual networks). Sums run in double.
  */
-import type { FloatArray } from '../../tensor/dtype.js';
-import { gemmABt, transpose } from './gemm.js';
-import type { ConvGeometry } from './conv.js';
+import type { FloatArray } from '../tensor/dtype.js';
+import type { GemmFn } from './backend.js';
+import { gemmABtWith, transpose } from './hostGemm.js';
+import type { ConvGeometry } from '../tensor/device.js';
 
 /** Elements of one col chunk (float32: 16 MiB). */
 const CHUNK_ELEMENTS = 1 << 22;
@@ -91,6 +92,7 @@ export function im2colForward(
   w: FloatArray,
   b: FloatArray | null,
   y: FloatArray,
+  gemm: GemmFn | undefined,
 ): void {
   const { N, C, H, W, O, G, KH, KW, OH, OW } = g;
   const cg = C / G;
@@ -107,7 +109,7 @@ export function im2colForward(
       for (let p0 = 0; p0 < P; p0 += rows) {
         const len = Math.min(rows, P - p0);
         im2col(g, x, (n * C + gi * cg) * H * W, cg, p0, p0 + len, col);
-        gemmABt(col, wg, len, og, K, yT);
+        gemmABtWith(gemm, col, wg, len, og, K, yT);
         for (let o = 0; o < og; o++) {
           const bv = b ? b[gi * og + o]! : 0;
           for (let i = 0, k = yo + o * P + p0; i < len; i++, k++) y[k] = yT[i * og + o]! + bv;
@@ -117,13 +119,15 @@ export function im2colForward(
   }
 }
 
+/** dx and/or dW (x is read only for dW). */
 export function im2colBackward(
   g: ConvGeometry,
-  x: FloatArray,
+  x: FloatArray | null,
   w: FloatArray,
   gy: FloatArray,
   dx: FloatArray | null,
   dw: FloatArray | null,
+  gemm: GemmFn | undefined,
 ): void {
   const { N, C, H, W, O, G, KH, KW, OH, OW } = g;
   const cg = C / G;
@@ -133,7 +137,7 @@ export function im2colBackward(
   // Short chunks here: dW's product sums over the chunk's pixels, and with a few hundred of them both
   // of its operands stay in cache (one chunk of thousands of pixels streams col from memory per 4 rows).
   const rows = Math.min(chunkRows(K, P), BACKWARD_ROWS);
-  const col = arrayLike(x, rows * K);
+  const col = dw && x ? arrayLike(x, rows * K) : null;
   const dyc = new Float64Array(og * rows); // dY[:, chunk], rows contiguous
   const dyT = new Float64Array(rows * og); // its transpose
   const dwAcc = dw ? new Float64Array(O * K) : null;
@@ -156,14 +160,14 @@ export function im2colBackward(
             dyT[i * og + o] = gy[k]!;
           }
         }
-        if (dwAcc && dwPart) {
-          im2col(g, x, (n * C + gi * cg) * H * W, cg, p0, p0 + len, col);
-          gemmABt(dyc, transpose(col.subarray(0, len * K), len, K), og, K, len, dwPart);
+        if (col && dwAcc && dwPart) {
+          im2col(g, x!, (n * C + gi * cg) * H * W, cg, p0, p0 + len, col);
+          gemmABtWith(gemm, dyc, transpose(col.subarray(0, len * K), len, K), og, K, len, dwPart);
           const base = gi * og * K;
           for (let i = 0; i < og * K; i++) dwAcc[base + i]! += dwPart[i]!;
         }
         if (dcol && dxPlanes) {
-          gemmABt(dyT, wT[gi]!, len, K, og, dcol);
+          gemmABtWith(gemm, dyT, wT[gi]!, len, K, og, dcol);
           col2im(g, dcol, dxPlanes, cg, p0, p0 + len);
         }
       }
