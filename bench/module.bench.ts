@@ -3,8 +3,15 @@
  * (`new BatchNorm2d(C).forward(x)`), not the kernels. Per shape and backend (cpu, wasm, ts):
  *   train forward  `bn.forward(x)` in train mode, under noGrad (PyTorch: `m(x)` under no_grad)
  *   eval forward   the same in eval mode
- *   backward       `y.backward(dy)` of a train-mode forward with x requiring grad, grads cleared before
- *                  each call (PyTorch: `y.backward(dy)` likewise); the forward is not timed
+ *   backward       `y.backward(dy)` of a train-mode forward with x requiring grad (PyTorch: `y.backward(dy)`
+ *                  likewise): the autograd engine, the op's backward and the gradient handed to x.grad
+ *   backwardOp     the op's backward alone, dx, dw and db from dy, without the engine (NormScope:
+ *                  `y.gradFn.backward(dy)`; PyTorch: `torch.ops.aten.native_batch_norm_backward`, the kernel
+ *                  autograd calls), so the engine's share of `backward` shows
+ * For both backward paths the forward is not timed, and before each call the previous call's output and
+ * x.grad are released as PyTorch's are when the Python references drop (NormScope: `dispose()`; JS has
+ * no reference counts, so without it they would wait for the garbage collector and every call would get
+ * fresh, unmapped memory, which is a measurement of the collector rather than of the path).
  * and a 10-layer stack step (5 × BatchNorm2d + ReLU, MSE to zeros, backward, SGD). Each NormScope call
  * runs in tidy(), so its outputs go back to the host allocator's cache as PyTorch's go back to its
  * allocator when the Python reference drops. A memory-copy reference (TypedArray.set of the input) is
@@ -25,6 +32,7 @@ import {
   BatchNorm2d,
   BatchNorm3d,
   backendInfo,
+  dispose,
   memoryStats,
   mseLoss,
   noGrad,
@@ -40,8 +48,8 @@ import {
 import { setNativeThreads } from '../engine/backend/nativeLoader.js';
 import { findTorchPython } from '../tools/torchPython.js';
 
-export type Path = 'train' | 'eval' | 'backward';
-export const PATHS: Path[] = ['train', 'eval', 'backward'];
+export type Path = 'train' | 'eval' | 'backward' | 'backwardOp';
+export const PATHS: Path[] = ['train', 'eval', 'backward', 'backwardOp'];
 export const DEFAULT_SHAPES: number[][] = [
   [32, 64, 56, 56],
   [256, 1024],
@@ -51,8 +59,8 @@ export const DEFAULT_SHAPES: number[][] = [
 export const STACK_SHAPE = [8, 64, 56, 56];
 /** Goals of issue 18 (NormScope ÷ PyTorch at equal threads). */
 export const GOALS: Record<string, Record<Path, number>> = {
-  cpu: { train: 0.5, eval: 1.0, backward: 1.0 },
-  wasm: { train: 3, eval: 3, backward: 3 },
+  cpu: { train: 0.5, eval: 1.0, backward: 1.0, backwardOp: 1.0 },
+  wasm: { train: 3, eval: 3, backward: 3, backwardOp: 3 },
 };
 
 export interface ModuleBenchOptions {
@@ -196,8 +204,21 @@ def run(req):
         m.eval()
         with torch.no_grad(): return samples(none, lambda: m(x), req["min_s"])
     m.train()
+    if req["path"] == "backwardOp":
+        # The kernel autograd runs for NativeBatchNormBackward0 (dx, dw, db), on saved statistics.
+        w, b = m.weight.detach(), m.bias.detach()
+        with torch.no_grad():
+            _, save_mean, save_invstd = torch.native_batch_norm(
+                x, w, b, m.running_mean.clone(), m.running_var.clone(), True, m.momentum, m.eps)
+        op = torch.ops.aten.native_batch_norm_backward
+        def setup_op():
+            st.pop("out", None)
+        def call_op():
+            st["out"] = op(dy, x, w, m.running_mean, m.running_var, save_mean, save_invstd, True, m.eps,
+                           [True, True, True])
+        return samples(setup_op, call_op, req["min_s"])
     def setup():
-        xg.grad = None; m.zero_grad(set_to_none=True); st["y"] = m(xg)
+        xg.grad = None; m.zero_grad(set_to_none=True); st.pop("y", None); st["y"] = m(xg)
     return samples(setup, lambda: st["y"].backward(dy), req["min_s"])
 fin = open(cfg["fin"], "r"); fout = open(cfg["fout"], "w")
 fout.write(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}) + "\n"); fout.flush()
@@ -301,7 +322,7 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       const x = new Tensor(xd, shape, 'float32');
       const xg = new Tensor(xd.slice(), shape, 'float32', true);
       const dy = new Tensor(dyd, shape, 'float32');
-      const all = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number[]>>;
+      const all = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<Path, Record<string, number[]>>;
       const add = (p: Path, e: string, ts: number[]) => (all[p][e] ??= []).push(...ts);
       for (let r = 0; r < rounds; r++) {
         for (const b of backends) {
@@ -321,26 +342,54 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
           );
           bn.train();
           let y: Tensor | null = null;
+          // Before each call, release what the previous one left (PyTorch frees it when the names drop).
+          const fresh = () => {
+            if (xg.grad) dispose(xg.grad);
+            xg.grad = null;
+            bn.zeroGrad();
+            if (y) dispose(y);
+            y = tidy(() => bn.forward(xg));
+          };
           add(
             'backward',
+            b,
+            samples(per, fresh, () => tidy(() => y!.backward(dy))),
+          );
+          fresh();
+          let grads: (Tensor | null)[] | null = null;
+          add(
+            'backwardOp',
             b,
             samples(
               per,
               () => {
-                xg.grad = null;
-                bn.zeroGrad();
-                y = tidy(() => bn.forward(xg));
+                if (grads) dispose(grads);
+                grads = null;
               },
-              () => tidy(() => y!.backward(dy)),
+              () => {
+                grads = noGrad(() => tidy(() => y!.gradFn!.backward(dy)));
+              },
             ),
           );
+          dispose([y!, ...(grads ?? [])]);
+          if (xg.grad) dispose(xg.grad);
+          xg.grad = null;
           y = null;
         }
         if (torch) for (const p of PATHS) add(p, 'torch', torch.samples({ path: p, shape: si, min_s: per }));
       }
-      const times = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, Timing | null>>;
-      const vsTorch = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number | null>>;
-      const vsTorchMin = { train: {}, eval: {}, backward: {} } as Record<Path, Record<string, number | null>>;
+      const times = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<
+        Path,
+        Record<string, Timing | null>
+      >;
+      const vsTorch = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<
+        Path,
+        Record<string, number | null>
+      >;
+      const vsTorchMin = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<
+        Path,
+        Record<string, number | null>
+      >;
       for (const p of PATHS) {
         for (const e of [...backends, 'torch']) times[p][e] = all[p][e] ? summary(all[p][e]!) : null;
         for (const b of backends) {
@@ -436,14 +485,14 @@ export function formatModuleTable(r: ModuleBenchResult): string {
     `module path, float32, ${r.machine.threads} threads, ${r.machine.cpu}; PyTorch ${r.machine.torch ?? 'not measured'}; load ${r.machine.load.map((v) => v.toFixed(1)).join(' ')}`,
   );
   lines.push('times: median / best (ms); ratios: NormScope ÷ PyTorch, median / best');
-  const head = `${'shape'.padEnd(17)}${'path'.padEnd(10)}${engines.map((e) => e.padStart(16)).join('')}${r.backends.map((b) => `${b}÷torch`.padStart(14)).join('')}${'copy'.padStart(8)}`;
+  const head = `${'shape'.padEnd(17)}${'path'.padEnd(12)}${engines.map((e) => e.padStart(16)).join('')}${r.backends.map((b) => `${b}÷torch`.padStart(14)).join('')}${'copy'.padStart(8)}`;
   lines.push(head);
   const t = (v: Timing | null | undefined) => (v ? `${f(v.median)}/${f(v.min)}` : '—');
   for (const s of r.shapes) {
     for (const p of PATHS) {
       const cells = engines.map((e) => t(s.times[p][e]).padStart(16)).join('');
       const ratios = r.backends.map((b) => `${f(s.vsTorch[p][b])}/${f(s.vsTorchMin[p][b])}`.padStart(14)).join('');
-      lines.push(`${`(${s.shape.join(',')})`.padEnd(17)}${p.padEnd(10)}${cells}${ratios}${f(s.copy.min).padStart(8)}`);
+      lines.push(`${`(${s.shape.join(',')})`.padEnd(17)}${p.padEnd(12)}${cells}${ratios}${f(s.copy.min).padStart(8)}`);
     }
   }
   if (r.stack) {
@@ -451,7 +500,7 @@ export function formatModuleTable(r: ModuleBenchResult): string {
     const ratios = r.backends
       .map((b) => `${f(r.stack!.vsTorch[b])}/${f(r.stack!.vsTorchMin[b])}`.padStart(14))
       .join('');
-    lines.push(`${`stack (${r.stack.shape.join(',')})`.padEnd(27)}${cells}${ratios}`);
+    lines.push(`${`stack (${r.stack.shape.join(',')})`.padEnd(29)}${cells}${ratios}`);
   }
   lines.push('goals (shapes meeting the goal by median ratio / by best-of ratio; worst of each):');
   for (const g of r.goals) {

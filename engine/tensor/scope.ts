@@ -40,6 +40,11 @@ const wrapped = new WeakSet<ArrayBufferLike>();
 const kept = new WeakSet<ScopedStorage>();
 /** A returned value with more objects than this is not searched: the scope then releases nothing. */
 const MAX_WALK = 1_000_000;
+/**
+ * The storages made during the innermost `trackBirths()` (a backward pass, engine/tensor/autograd.ts) whose
+ * pooled kernel-output buffer no other storage wrapped when they were made; null outside one.
+ */
+let births: Set<ScopedStorage> | null = null;
 
 /** Called by Storage.fromHost for each new host storage: the innermost scope takes pooled outputs. */
 export function noteHostStorage(s: ScopedStorage, buf: ArrayBufferLike): void {
@@ -49,7 +54,40 @@ export function noteHostStorage(s: ScopedStorage, buf: ArrayBufferLike): void {
     return;
   }
   wrapped.add(buf);
+  births?.add(s);
   scopes[scopes.length - 1]?.push(s);
+}
+
+/**
+ * Runs `fn` with a fresh record of the storages born during it (see `bornExclusive`). A nested call keeps
+ * its own record: what an inner pass made counts as made elsewhere for the outer one (conservative).
+ */
+export function trackBirths<T>(fn: () => T): T {
+  const prev = births;
+  births = new Set();
+  try {
+    return fn();
+  } finally {
+    births = prev;
+  }
+}
+
+/**
+ * True when `s` was made during the innermost `trackBirths()` around a transient pooled buffer (a kernel
+ * output or gradient from allocateUninit) and is still the only storage wrapping it: nothing made before
+ * the pass (a user's tensor, a seed, a saved activation) and nothing a second storage shares. The caller
+ * must still know that no other tensor *object* holds `s` (autograd counts its own references).
+ */
+export function bornExclusive(s: ScopedStorage, buf: ArrayBufferLike): boolean {
+  return births !== null && births.has(s) && isTransient(buf);
+}
+
+/**
+ * Takes a transient buffer out of every scope's reach: it now backs state that outlives the scope (a
+ * leaf's adopted gradient), freed only by dispose() or the garbage collector.
+ */
+export function escapeScopes(buf: ArrayBufferLike): void {
+  markEscaped(buf);
 }
 
 function isTensorLike(v: object): v is TensorLike {

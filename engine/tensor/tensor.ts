@@ -8,6 +8,7 @@
  */
 import {
   allocate,
+  allocateUninit,
   bfloat16ToFloat,
   dtypeOfArray,
   floatToBfloat16,
@@ -174,10 +175,19 @@ export class Tensor {
     throw new RuntimeError(`expected a float32 or float64 tensor, got ${this.dtype}`);
   }
 
-  /** A new tensor with copied storage, no history (copied on the device when the values are there). */
+  /**
+   * A new tensor with copied storage, no history (copied on the device when the values are there). The
+   * host copy goes into a buffer from the allocator's cache (already mapped, unlike a fresh array) that no
+   * scope releases by itself: a clone is often kept as state.
+   */
   clone(): Tensor {
     const dev = this.storage.isOnDevice ? deviceFor(this) : null;
-    if (!dev) return new Tensor(this.hostView().slice() as TypedArray, this.shape, this.dtype);
+    if (!dev) {
+      const src = this.hostView();
+      const out = allocateUninit(this.dtype, src.length, false);
+      out.set(src as never);
+      return new Tensor(out, this.shape, this.dtype);
+    }
     const t = Tensor.onDevice(dev, this.shape, this.dtype);
     dev.copy(t.storage.deviceBuffer(dev), this.storage.deviceBuffer(dev));
     return t;
@@ -266,7 +276,10 @@ export class Tensor {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       seed = new Tensor(allocate(this.dtype, 1), this.shape, this.dtype).fill_(1);
     }
-    runBackward(this, seed, (leaf, g) => new Tensor(g.clone().storage, leaf.shape, leaf.dtype));
+    runBackward(this, seed, {
+      leafGrad: (leaf, g, owned) => new Tensor(owned ? g.storage : g.clone().storage, leaf.shape, leaf.dtype),
+      fresh: (like) => new Tensor(allocateUninit(like.dtype, like.numel()), like.shape, like.dtype),
+    });
   }
 
   toString(): string {
