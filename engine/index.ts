@@ -17,6 +17,7 @@ export type { LoadResult } from './nn/module.js';
 export { Parameter, UninitializedParameter, UninitializedBuffer } from './nn/parameter.js';
 export { StateDict } from './nn/stateDict.js';
 export type { LocalMetadata } from './nn/stateDict.js';
+export { StateCopy, type StatePart } from './nn/stateCopy.js';
 export { NormBase, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNorm3d } from './nn/batchnorm.js';
 export type { NormOptions } from './nn/batchnorm.js';
 export { LazyBatchNorm, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d } from './nn/lazy.js';

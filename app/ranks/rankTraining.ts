@@ -12,7 +12,7 @@ import { convertSyncBatchnorm, SyncBatchNorm } from '../../engine/index.js';
 import type { Module } from '../../engine/index.js';
 import type { Parameter } from '../../engine/index.js';
 import { objectiveBackward, stepOptimizer, type SGD } from '../../engine/index.js';
-import { Tensor, noGrad } from '../../engine/index.js';
+import { StateCopy, Tensor } from '../../engine/index.js';
 import { tidy } from '../../engine/index.js';
 import { manualSeed } from '../../engine/index.js';
 import { allocate, type FloatArray } from '../../engine/index.js';
@@ -47,13 +47,15 @@ export class RankModel {
 
   /** Runs one step; restores the pre-step state and rethrows on any failure. */
   step(msg: StepMsg): StepOutputs | undefined {
-    const snapshot = this.snapshot();
+    // A deep copy (the step mutates parameters and buffers in place), put back strictly: every key,
+    // num_batches_tracked included.
+    const before = StateCopy.of(this.model);
     const skipped = this.applySkipFault(msg);
     try {
       // tidy: the step's outputs and gradients go back to the host allocator's cache (the wire copies them).
       return tidy(() => this.runStep(msg));
     } catch (e) {
-      noGrad(() => this.model.loadStateDict(snapshot, { strict: true }));
+      before.restoreInto(this.model, { strict: true });
       this.model.zeroGrad();
       throw e;
     } finally {
@@ -104,12 +106,6 @@ export class RankModel {
       off += g.length;
       p.grad = new Tensor(g, p.shape, p.dtype);
     }
-  }
-
-  private snapshot() {
-    const sd = this.model.stateDict();
-    const copy = stateFromWire(stateToWire(sd)); // deep copy: the step mutates buffers in place
-    return copy;
   }
 
   stateWire() {

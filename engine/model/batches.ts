@@ -1,11 +1,10 @@
 /**
  * Batches of a model's inputs along dimension 0 (a DataLoader without shuffling: batches in order,
- * the last one short), the checks on batch sizes with PyTorch's DataLoader texts, and the snapshot
- * that lets a long job (recalibration, training) be rolled back when it fails or is cancelled.
+ * the last one short) and the checks on batch sizes with PyTorch's DataLoader texts. A long job that
+ * must leave nothing changed when it fails or is cancelled takes a StateCopy (engine/nn/stateCopy.ts).
  */
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Module } from '../nn/module.js';
 
 /** A model's inputs: one tensor, tensors in graph-input order, or tensors by graph-input name. */
 export type ModelInputs = Tensor | Tensor[] | Map<string, Tensor>;
@@ -67,24 +66,4 @@ export function batchRanges(n: number, batchSize: number): Array<[number, number
   const out: Array<[number, number]> = [];
   for (let s = 0; s < n; s += batchSize) out.push([s, Math.min(n, s + batchSize)]);
   return out;
-}
-
-/**
- * Copies of the given parameters and buffers; `restore()` writes them back in place (the tensors the
- * model holds stay the same objects, so optimizers and views keep working).
- */
-export class Snapshot {
-  private readonly saved: Array<[Tensor, Tensor]>;
-
-  constructor(tensors: Iterable<Tensor>) {
-    this.saved = [...tensors].map((t) => [t, t.clone()]);
-  }
-
-  static ofModule(m: Module): Snapshot {
-    return new Snapshot([...m.parameters(), ...[...m.namedBuffers()].map(([, b]) => b)]);
-  }
-
-  restore(): void {
-    for (const [live, copy] of this.saved) live.copy_(copy);
-  }
 }

@@ -18,12 +18,12 @@ import {
   batchRanges,
   checkBatchSize,
   sampleCount,
-  Snapshot,
   throwIfCancelled,
   type CancelSignal,
   type ModelInputs,
 } from './batches.js';
 import type { GraphModule } from './graphModule.js';
+import { StateCopy } from '../nn/stateCopy.js';
 
 export interface RecalibrateOptions {
   batchSize: number;
@@ -54,7 +54,7 @@ export function recalibrate(model: GraphModule, x: ModelInputs, opts: Recalibrat
   const buffers: Tensor[] = [];
   for (const { module: m } of layers)
     buffers.push(m.runningMean!, m.runningVar!, ...(m.numBatchesTracked ? [m.numBatchesTracked] : []));
-  const before = new Snapshot(buffers);
+  const before = StateCopy.ofTensors(buffers);
   const momenta = layers.map(({ module: m }) => m.momentum);
   const modes = layers.map(({ module: m }) => m.training);
   let ok = false;

@@ -19,12 +19,12 @@ import {
   checkBatchSize,
   rows,
   sampleCount,
-  Snapshot,
   throwIfCancelled,
   type CancelSignal,
   type ModelInputs,
 } from './batches.js';
 import type { GraphModule } from './graphModule.js';
+import { StateCopy } from '../nn/stateCopy.js';
 
 export type LossName = 'mse' | 'cross-entropy';
 export const LOSSES: readonly LossName[] = ['mse', 'cross-entropy'];
@@ -72,7 +72,7 @@ export function trainSteps(model: GraphModule, x: ModelInputs, y: Tensor, opts: 
     ...(opts.weightDecay !== undefined && { weightDecay: opts.weightDecay }),
   });
   const lossFn = opts.loss === 'mse' ? mseLoss : crossEntropy;
-  const before = Snapshot.ofModule(model);
+  const before = StateCopy.of(model);
   const losses: number[] = [];
   let ok = false;
   try {
