@@ -1,22 +1,25 @@
 /**
- * The stepping session: one built stack, its input generator, and the state a person steps through
- * (train/eval flag, step count, snapshots, running-stat history). Runs inside the engine worker.
+ * The stepping session: one built stack and the state a person steps through (input batch,
+ * train/eval flag, step count, snapshots, running-stat history). Runs inside the engine worker.
+ * Its parts live beside it: the input batch (sessionInput.ts), the timelines (sessionTimeline.ts),
+ * the train-vs-eval comparison (sessionCompare.ts) and the state-dict view (sessionStateDict.ts);
+ * state is copied and put back with the engine's StateCopy.
  */
 import {
   buildStack,
   convertSyncBatchnorm,
-  Generator,
   manualSeed,
   noGrad,
   objectiveBackward,
   objectiveTarget,
+  StateCopy,
   stepOptimizer,
   specOf,
   specTree,
-  Tensor,
   tidy,
-  type Sequential,
   type Module,
+  type Sequential,
+  type Tensor,
 } from '../../engine/index.js';
 import type {
   CompareResult,
@@ -32,16 +35,19 @@ import type {
 import type { LayerSpec, StackSpec } from '../shared/stackSpec.js';
 import { CancelledError, NotAvailableError } from './errors.js';
 import type { HostContext } from './handlers.js';
-import { inspectLayer, type Timeline } from './inspect.js';
+import { inspectLayer } from './inspect.js';
+import { compareTrainEval } from './sessionCompare.js';
+import { generateInput } from './sessionInput.js';
+import { stateDictView } from './sessionStateDict.js';
+import { StepTimelines } from './sessionTimeline.js';
 import { summarize } from './summary.js';
 import { isNorm, layerTraces, tracedForward, type Trace } from './trace.js';
 
+/** The state at a step, to roll back to. */
 interface Snapshot {
   step: number;
-  tensors: Map<string, Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array>;
+  state: StateCopy;
 }
-
-const MAX_TIMELINE = 5000;
 
 export class Session {
   private model: Module | null = null;
@@ -56,7 +62,7 @@ export class Session {
   private lastLoss: number | null = null;
   private lastTrace: Trace | null = null;
   private snapshots: Snapshot[] = [];
-  private timelines = new Map<string, Timeline>();
+  private readonly timelines = new StepTimelines();
 
   constructor(private readonly ctx: HostContext) {}
 
@@ -153,20 +159,8 @@ export class Session {
   }
 
   setInput(cfg: InputConfig): SessionState {
-    const n = cfg.shape.reduce((a, b) => a * b, 1);
-    if (n > 1 << 24)
-      throw new RangeError(`input of ${n} elements is too large for the stepping view (limit 16,777,216)`);
-    const g = new Generator(cfg.seed);
-    const data = new Float32Array(n);
-    const C = cfg.shape.length > 1 ? cfg.shape[1]! : 1;
-    const S = cfg.shape.slice(2).reduce((a, b) => a * b, 1);
-    for (let i = 0; i < n; i++) {
-      const c = Math.floor(i / S) % C;
-      const z = cfg.distribution === 'normal' ? g.normal() : (g.uniform() * 2 - 1) * Math.sqrt(3);
-      data[i] = cfg.mean + cfg.std * z + c * cfg.channelShift;
-    }
+    this.x = generateInput(cfg);
     this.input = { ...cfg, shape: [...cfg.shape] };
-    this.x = new Tensor(data, cfg.shape);
     this.target = null;
     return this.state();
   }
@@ -186,18 +180,6 @@ export class Session {
       layers: layerTraces(trace),
       elapsedMs: performance.now() - t0,
     };
-  }
-
-  private recordTimeline(trace: Trace): void {
-    for (const r of trace.records) {
-      if (!isNorm(r.module) || !r.module.runningMean || !r.module.runningVar) continue;
-      let tl = this.timelines.get(r.path);
-      if (!tl) this.timelines.set(r.path, (tl = { steps: [], mean: [], var: [] }));
-      if (tl.steps.length >= MAX_TIMELINE) continue;
-      tl.steps.push(this.step);
-      tl.mean.push(summarize(r.module.runningMean).mean ?? NaN);
-      tl.var.push(summarize(r.module.runningVar).mean ?? NaN);
-    }
   }
 
   forward(): StepResult {
@@ -228,7 +210,7 @@ export class Session {
       this.step++;
       this.lastTrace = trace;
       this.lastLoss = null;
-      this.recordTimeline(trace);
+      this.timelines.record(trace, this.step);
       return { trace, loss: null };
     }
     model.zeroGrad();
@@ -242,7 +224,7 @@ export class Session {
     this.step++;
     this.lastTrace = trace;
     this.lastLoss = loss;
-    this.recordTimeline(trace);
+    this.timelines.record(trace, this.step);
     return { trace, loss };
   }
 
@@ -286,11 +268,12 @@ export class Session {
     if (what === 'stats') {
       for (const m of model.modules()) if (isNorm(m)) m.resetRunningStats();
     } else {
-      const keepBuffers = what === 'params' ? this.capture(model, 'buffers') : null;
+      const keepBuffers = what === 'params' ? StateCopy.of(model, 'buffers') : null;
       manualSeed(this.seed);
       this.model = buildStack(this.spec!);
       this.model.train(this.training);
-      if (keepBuffers) this.restore(this.model, keepBuffers);
+      // By key into the rebuilt stack: what the old one's buffers still fit (see StateCopy).
+      keepBuffers?.restoreInto(this.model, { strict: false });
       if (what === 'all') {
         this.step = 0;
         this.timelines.clear();
@@ -300,24 +283,9 @@ export class Session {
     return this.state();
   }
 
-  private capture(model: Module, which: 'buffers' | 'all'): Snapshot['tensors'] {
-    const out: Snapshot['tensors'] = new Map();
-    const sd = model.stateDict();
-    for (const [k, t] of sd) if (which === 'all' || !t.isParameter) out.set(k, t.hostView().slice() as never);
-    return out;
-  }
-
-  private restore(model: Module, tensors: Snapshot['tensors']): void {
-    const live = new Map<string, Tensor>([...model.namedParameters(), ...model.namedBuffers()]);
-    for (const [k, data] of tensors) {
-      const t = live.get(k);
-      if (t && t.data.length === data.length) (t.data as { set(a: ArrayLike<unknown>): void }).set(data as never);
-    }
-  }
-
   snapshot(): SessionState {
     const model = this.need();
-    this.snapshots.push({ step: this.step, tensors: this.capture(model, 'all') });
+    this.snapshots.push({ step: this.step, state: StateCopy.of(model) });
     return this.state();
   }
 
@@ -325,46 +293,19 @@ export class Session {
     const model = this.need();
     const snap = this.snapshots.pop();
     if (!snap) throw new RangeError('no snapshot to roll back to: take one first');
-    this.restore(model, snap.tensors);
+    // By key: the stack may have been rebuilt (reset) or converted since the snapshot; a lazy layer
+    // materialized since keeps its parameters.
+    snap.state.restoreInto(model, { strict: false });
     this.step = snap.step;
     // The timeline goes back with the buffers: drop what was recorded after the snapshot.
-    for (const tl of this.timelines.values()) {
-      let k = tl.steps.length;
-      while (k > 0 && tl.steps[k - 1]! > snap.step) k--;
-      tl.steps.length = tl.mean.length = tl.var.length = k;
-    }
+    this.timelines.dropAfter(snap.step);
     this.lastTrace = null;
     return this.state();
   }
 
   /** The same batch in train and in eval, without changing any state (buffers restored after). */
   compare(): CompareResult {
-    const model = this.need();
-    const saved = this.capture(model, 'buffers');
-    const wasTraining = model.training;
-    try {
-      const train = noGrad(() => tracedForward(model.train(true), this.x!, false));
-      this.restore(model, saved);
-      const ev = noGrad(() => tracedForward(model.train(false), this.x!, false));
-      const rows = train.records.map((r, i) => {
-        const e = ev.records[i]!;
-        let maxAbsDiff = 0;
-        for (let k = 0; k < r.output.numel(); k++)
-          maxAbsDiff = Math.max(maxAbsDiff, Math.abs(r.output.getFlat(k) - e.output.getFlat(k)));
-        return {
-          path: r.path,
-          type: r.module.getName(),
-          train: summarize(r.output),
-          eval: summarize(e.output),
-          maxAbsDiff,
-        };
-      });
-      const first = rows.find((r) => !(r.maxAbsDiff <= 1e-6));
-      return { rows, firstDivergent: first ? first.path : null };
-    } finally {
-      this.restore(model, saved);
-      model.train(wasTraining);
-    }
+    return compareTrainEval(this.need(), this.x!);
   }
 
   inspect(path: string): LayerInspection {
@@ -373,25 +314,11 @@ export class Session {
     if (!mod || !isNorm(mod)) throw new RangeError(`no BatchNorm layer at ${JSON.stringify(path)}`);
     const rec = this.lastTrace?.records.find((r) => r.path === path) ?? null;
     const firstBad = this.lastTrace?.records.find((r) => !summarize(r.output).finite);
-    return inspectLayer(path, mod, rec, this.timelines.get(path) ?? null, firstBad?.path ?? null);
+    return inspectLayer(path, mod, rec, this.timelines.get(path), firstBad?.path ?? null);
   }
 
   stateDictView(): StateDictView {
-    const model = this.need();
-    const sd = model.stateDict();
-    const entries = [...sd].map(([key, t]) => ({
-      key,
-      shape: [...t.shape],
-      dtype: t.dtype,
-      kind: t.isParameter ? ('parameter' as const) : ('buffer' as const),
-    }));
-    const params = new Set([...model.namedParameters()].map(([k]) => k));
-    for (const e of entries) e.kind = params.has(e.key) ? 'parameter' : 'buffer';
-    const metadata = [...sd.metadata].map(([prefix, md]) => ({
-      prefix,
-      version: typeof md.version === 'number' ? md.version : null,
-    }));
-    return { entries, metadata };
+    return stateDictView(this.need());
   }
 }
 
