@@ -1,4 +1,4 @@
-/** Page object: the Models workspace (an imported .onnx with its checkpoint, steps, inspector, recalibration). */
+/** Page object: the Models workspace (an imported .onnx with its checkpoint, steps, inspector, recalibration, training). */
 import type { Page } from 'playwright-core';
 import { typeInto } from './keys.js';
 
@@ -51,6 +51,92 @@ export class ModelsPage {
     const line = this.page.getByTestId('model-recal-result');
     await line.waitFor({ timeout: 30_000 });
     return (await line.textContent()) ?? '';
+  }
+
+  /** Types an input .npy's path and uses it; waits for the input line to name the file. */
+  async useInput(path: string): Promise<string> {
+    await typeInto(this.page.getByTestId('model-input-path'), path);
+    await this.page.getByTestId('model-input-open').click();
+    const line = this.page.getByTestId('model-input').filter({ hasText: path });
+    await line.waitFor({ timeout: 20_000 });
+    return (await line.textContent()) ?? '';
+  }
+
+  /** Types a target .npy's path for training and uses it. */
+  async useTarget(path: string): Promise<string> {
+    await typeInto(this.page.getByTestId('model-target-path'), path);
+    await this.page.getByTestId('model-target-open').click();
+    const line = this.page.getByTestId('model-train-target').filter({ hasText: path });
+    await line.waitFor({ timeout: 20_000 });
+    return (await line.textContent()) ?? '';
+  }
+
+  /** Types a training setting (steps, lr, momentum, weightDecay, batchSize, seed) on the keyboard. */
+  async setTrain(field: string, text: string): Promise<void> {
+    await typeInto(this.page.getByTestId(`model-train-${field}`), text);
+  }
+
+  /** The error shown at a training field ('' when there is none). */
+  async trainFieldError(field: string): Promise<string> {
+    const e = this.page.getByTestId(`model-train-${field}-error`);
+    return (await e.count()) ? ((await e.textContent()) ?? '') : '';
+  }
+
+  /** Clicks Train while a field does not parse: returns the refusal shown in the panel. */
+  async trainRefused(): Promise<string> {
+    await this.page.getByTestId('model-train').click();
+    const error = this.page.getByTestId('model-train-error');
+    await error.waitFor({ timeout: 20_000 });
+    return (await error.textContent()) ?? '';
+  }
+
+  /** Clicks Train and waits for the result line (a refusal from the host fails with its text). */
+  async train(): Promise<string> {
+    await this.page.getByTestId('model-train').click();
+    const result = this.page.getByTestId('model-train-result');
+    try {
+      await result.waitFor({ timeout: 60_000 });
+    } catch (e) {
+      const error = this.page.getByTestId('model-train-error');
+      throw new Error(`no training result: ${(await error.count()) ? await error.textContent() : String(e)}`);
+    }
+    return (await result.textContent()) ?? '';
+  }
+
+  /** Starts training, waits for the first streamed losses, cancels; returns the live line and the result. */
+  async trainAndCancel(): Promise<{ live: string; result: string }> {
+    await this.page.getByTestId('model-train').click();
+    const live = this.page.getByTestId('model-train-live');
+    await live.waitFor({ timeout: 30_000 });
+    const liveText = (await live.textContent()) ?? '';
+    await this.page.getByTestId('model-train-cancel').click();
+    const result = this.page.getByTestId('model-train-result').filter({ hasText: 'cancelled' });
+    await result.waitFor({ timeout: 30_000 });
+    return { live: liveText, result: (await result.textContent()) ?? '' };
+  }
+
+  async trainLive(): Promise<string> {
+    return (await this.page.getByTestId('model-train-live').textContent()) ?? '';
+  }
+
+  /** The listed latest losses, as shown. */
+  async trainLosses(): Promise<string[]> {
+    return this.page.getByTestId('model-train-losses').locator('li').allTextContents();
+  }
+
+  /** The layers the result's table says training moved. */
+  async trainedLayers(): Promise<string[]> {
+    return this.page.getByTestId('model-train-changes').locator('tbody tr td:first-child').allTextContents();
+  }
+
+  /** The inspector's head line once it shows `num_batches_tracked = n`. */
+  async inspectorCount(n: number): Promise<string> {
+    const head = this.page
+      .getByTestId('model-inspector')
+      .getByTestId('inspect-head')
+      .filter({ hasText: `num_batches_tracked = ${n} ` });
+    await head.waitFor({ timeout: 20_000 });
+    return (await head.textContent()) ?? '';
   }
 
   async exportTo(path: string): Promise<string> {

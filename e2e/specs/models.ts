@@ -1,8 +1,13 @@
-/** Specs: the Models workspace on the tiny ResNet torch exported (engine/model/fixtures). */
+/**
+ * Specs: the Models workspace on the tiny ResNet torch exported (engine/model/fixtures), and training
+ * on the tiny model tools/modelFixtures.ts generates with torch (skipped, with the reason, without it).
+ */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expectTrue, type Spec } from '../harness.js';
+import { loadCheckpoint } from '../../engine/index.js';
+import { checkStateInTorch, modelFixtures } from '../../tools/modelFixtures.js';
+import { expectTrue, skip, type Spec } from '../harness.js';
 import { ModelsPage } from '../pages/models.js';
 import { Shell } from '../pages/shell.js';
 
@@ -41,6 +46,100 @@ export const modelSpecs: Spec[] = [
       await shell.screenshot('18-models');
       await w.page.getByTestId('model-inspector').evaluate((e) => e.scrollIntoView());
       await shell.screenshot('18b-models-inspector');
+    },
+  },
+  {
+    name: 'models: train with SGD — typed settings, bad input refused at the field, losses, views, cancel, save for torch',
+    async run(w) {
+      const fx = modelFixtures();
+      if ('skip' in fx) skip(fx.skip);
+      const tiny = (f: string) => join(fx.dir, 'tiny', f);
+      const shell = new Shell(w.page);
+      const models = new ModelsPage(w.page);
+      await shell.waitReady();
+      await shell.goByKey(9, 'models');
+      await models.open(tiny('model.onnx'));
+      const weights = await models.uploadWeights(tiny('checkpoint.pt'));
+      expectTrue(weights.includes('missing 0, unexpected 0'), `strict report: ${weights}`);
+      await models.useInput(tiny('x.npy'));
+      await models.useTarget(tiny('y.npy'));
+      const head = await models.inspect('1');
+      const counted = Number(/num_batches_tracked = (\d+)/.exec(head)?.[1]);
+      expectTrue(Number.isInteger(counted), `inspector: ${head}`);
+
+      // Bad input: marked at its field, and Train refuses while a field does not parse.
+      await models.setTrain('lr', 'fast');
+      const lrError = await models.trainFieldError('lr');
+      expectTrue(lrError.includes('"fast" is not a number'), `lr error: ${lrError}`);
+      const refused = await models.trainRefused();
+      expectTrue(refused.includes('fix the marked field first: lr'), `refusal: ${refused}`);
+      await models.setTrain('lr', '0.05');
+      expectTrue((await models.trainFieldError('lr')) === '', 'lr error cleared');
+      await models.setTrain('steps', '0');
+      const zero = await models.trainFieldError('steps');
+      expectTrue(zero.includes('steps must be ≥ 1'), `steps 0: ${zero}`);
+      await models.setTrain('steps', '1000000');
+      const huge = await models.trainFieldError('steps');
+      expectTrue(huge.includes('training budget') && huge.includes('100000'), `steps 1e6: ${huge}`);
+      await models.inspectorCount(counted); // nothing ran
+
+      // Train: 6 steps, momentum, batches of 2 (4 samples).
+      await models.setTrain('steps', '6');
+      await models.setTrain('momentum', '0.9');
+      await models.setTrain('weightDecay', '1e-4');
+      await models.setTrain('batchSize', '2');
+      const result = await models.train();
+      expectTrue(result.includes('trained 6 steps (cross-entropy, lr 0.05, momentum 0.9'), `result: ${result}`);
+      expectTrue(result.includes('batches of 2'), `batch size: ${result}`);
+      const live = await models.trainLive();
+      expectTrue(live.startsWith('step 6/6: loss'), `live line: ${live}`);
+      const losses = await models.trainLosses();
+      expectTrue(
+        losses.length === 6 && losses.every((l) => Number.isFinite(Number(l))),
+        `losses: ${losses.join(', ')}`,
+      );
+      const moved = await models.trainedLayers();
+      expectTrue(
+        ['0', '1', '5'].every((l) => moved.includes(l)),
+        `moved layers: ${moved.join(', ')}`,
+      );
+      // The inspector followed: 6 more batches counted.
+      await models.inspectorCount(counted + 6);
+      await w.page.getByTestId('model-train-panel').evaluate((e) => e.scrollIntoView());
+      await shell.screenshot('18c-models-train');
+
+      // A long run, cancelled as its first losses arrive: nothing changes.
+      await models.setTrain('steps', '100000');
+      const cancelled = await models.trainAndCancel();
+      expectTrue(/^step \d+\/100000/.test(cancelled.live), `live while running: ${cancelled.live}`);
+      expectTrue(cancelled.result.includes('as they were'), `cancel: ${cancelled.result}`);
+      await models.inspect('1');
+      await models.inspectorCount(counted + 6);
+
+      // Save: the trained weights, loading strict in PyTorch.
+      const out = join(mkdtempSync(join(tmpdir(), 'ns-e2e-train-')), 'trained.pt');
+      const wrote = await models.exportTo(out);
+      expectTrue(wrote.includes(out), `export: ${wrote}`);
+      const torch = checkStateInTorch(fx, 'tiny', out);
+      expectTrue(
+        torch.missing.length === 0 && torch.unexpected.length === 0,
+        `torch strict load: ${JSON.stringify(torch)}`,
+      );
+      const saved = loadCheckpoint(out);
+      const original = loadCheckpoint(tiny('checkpoint.pt'));
+      try {
+        const a = saved.stateDict().get('5.weight')!.toArray();
+        const b = original.stateDict().get('5.weight')!.toArray();
+        expectTrue(
+          a.some((v, i) => v !== b[i]),
+          'the saved Linear weight is the trained one',
+        );
+        const n = saved.stateDict().get('1.num_batches_tracked')!.item();
+        expectTrue(n === counted + 6, `saved num_batches_tracked ${n}, want ${counted + 6}`);
+      } finally {
+        saved.close();
+        original.close();
+      }
     },
   },
 ];

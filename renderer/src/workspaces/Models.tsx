@@ -2,99 +2,17 @@
  * Workspace 9: a real network (an .onnx from torch.onnx.export) with optional checkpoint weights: its
  * layer tree with output shapes and parameter counts, an input batch (.npy or generated), train/eval
  * passes, the Layer inspector on any BatchNorm, train vs eval on the same batch (first layer where
- * they part), recalibration with progress and cancel, and export of the state dict.
+ * they part), recalibration and SGD training (./ModelsTraining.tsx) with progress and cancel, and
+ * export of the state dict.
  */
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { MODEL_DOMAINS } from '../../../app/shared/numeric';
 import { Empty, ErrorBox, fmtNum, NumberField, Progress, shapeText } from '../components/common';
 import { useApp } from '../store/hooks';
-import type { ModelFileKind } from '../store/slices/models';
 import { InspectionPanels } from './Inspector';
+import { PathRow } from './ModelsPathRow';
+import { ModelsTraining } from './ModelsTraining';
 import { CompareTable } from './Stepping';
-
-const ACCEPT: Record<ModelFileKind, string> = {
-  model: '.onnx',
-  weights: '.pt,.pth,.ckpt,.bin,.safetensors,.tar',
-  input: '.npy',
-};
-
-/** A typed path with its action, and in browser mode a Choose… button that uploads the picked file. */
-function PathRow({
-  kind,
-  label,
-  action,
-  onPath,
-}: {
-  kind: ModelFileKind;
-  label: string;
-  action: string;
-  onPath: (path: string) => Promise<void>;
-}) {
-  const [path, setPath] = useState('');
-  const browser = useApp((s) => s.info?.runtime === 'browser');
-  const upload = useApp((s) => s.uploadModelFile);
-  const chooseFile = useApp((s) => s.chooseFile);
-  const picker = useRef<HTMLInputElement>(null);
-  return (
-    <form
-      className="row"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (path.trim()) void onPath(path.trim());
-      }}
-    >
-      <label>
-        {label}{' '}
-        <input
-          type="text"
-          value={path}
-          size={48}
-          placeholder="/path/on/the/host"
-          onChange={(e) => setPath(e.target.value)}
-          data-testid={`model-${kind}-path`}
-        />
-      </label>
-      <button type="submit" disabled={!path.trim()} data-testid={`model-${kind}-open`}>
-        {action}
-      </button>
-      {!browser && (
-        // Electron: the dialog grants the host the chosen file (a typed path alone is refused there).
-        <button
-          type="button"
-          onClick={() =>
-            void chooseFile('open').then((p) => {
-              if (!p) return;
-              setPath(p);
-              return onPath(p);
-            })
-          }
-          data-testid={`model-${kind}-choose`}
-        >
-          Choose…
-        </button>
-      )}
-      {browser && (
-        <>
-          <button type="button" onClick={() => picker.current?.click()} data-testid={`model-${kind}-choose`}>
-            Choose…
-          </button>
-          <input
-            ref={picker}
-            type="file"
-            hidden
-            accept={ACCEPT[kind]}
-            data-testid={`model-${kind}-file`}
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              e.target.value = '';
-              if (file) void upload(file, kind);
-            }}
-          />
-        </>
-      )}
-    </form>
-  );
-}
 
 function InputRow() {
   const model = useApp((s) => s.model)!;
@@ -202,6 +120,7 @@ function Steps() {
 
 function Recalibrate() {
   const job = useApp((s) => s.modelJob);
+  const training = useApp((s) => s.modelTrainJob !== null);
   const recal = useApp((s) => s.modelRecal);
   const run = useApp((s) => s.recalibrateModel);
   const cancel = useApp((s) => s.cancelJob);
@@ -222,7 +141,7 @@ function Recalibrate() {
           onChange={(v) => setBatchSize(v ?? 1)}
           testId="model-recal-batch"
         />
-        <button disabled={job !== null} onClick={() => void run(batchSize)} data-testid="model-recalibrate">
+        <button disabled={job !== null || training} onClick={() => void run(batchSize)} data-testid="model-recalibrate">
           Recalibrate
         </button>
         {job && (
@@ -346,6 +265,7 @@ export function Models() {
           ))}
           <InputRow />
           <Steps />
+          <ModelsTraining />
           <Recalibrate />
           <LayerTree />
           {inspection && (

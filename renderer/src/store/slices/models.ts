@@ -1,7 +1,7 @@
 /**
  * The Models slice: one imported network (.onnx), its checkpoint weights, input batch, train/eval
- * passes, train-vs-eval comparison, the inspected BatchNorm, recalibration (a long job with progress
- * and cancel) and export. Files come by typed path, or in browser mode by upload (the host's copy is
+ * passes, train-vs-eval comparison, the inspected BatchNorm, recalibration and SGD training (long jobs
+ * with progress and cancel; training's losses arrive live as `modelTrain` events) and export. Files come by typed path, or in browser mode by upload (the host's copy is
  * opened like any path).
  */
 import type {
@@ -9,14 +9,34 @@ import type {
   LayerInspection,
   ModelRecalibration,
   ModelStepResult,
+  ModelTraining,
+  ModelTrainRequest,
   ModelView,
 } from '../../../../app/shared/contract';
+import { DEFAULT_LR } from '../../../../app/shared/numeric';
 import { localRecentAt, newJobId, type RecentStore, type SliceKit } from '../kit';
+import { fieldErrorsUnder } from './app';
 
 /** Models opened by path (not uploads: those are the host's temporary copies), newest first. */
 const RECENT_MODELS: RecentStore = localRecentAt('normscope.recentModels');
 
-export type ModelFileKind = 'model' | 'weights' | 'input';
+export type ModelFileKind = 'model' | 'weights' | 'input' | 'target';
+
+/** What a person sets for training (the request without its job id and target file). */
+export type ModelTrainSettings = Omit<ModelTrainRequest, 'jobId' | 'target'>;
+
+export const DEFAULT_TRAIN_SETTINGS: ModelTrainSettings = {
+  loss: 'cross-entropy',
+  seed: 0,
+  steps: 10,
+  lr: DEFAULT_LR,
+  momentum: 0,
+  weightDecay: 0,
+  batchSize: null,
+};
+
+/** The training fields' error keys start with this (NumberField errorKey): a field that does not parse blocks Train. */
+export const TRAIN_FIELD_PREFIX = 'modelTrain:';
 
 export interface ModelsSlice {
   model: ModelView | null;
@@ -29,6 +49,17 @@ export interface ModelsSlice {
   modelExported: string | null;
   modelUpload: { name: string; done: number; total: number } | null;
   modelRecent: string[];
+  modelTrainSettings: ModelTrainSettings;
+  /** The target .npy on the host; null: generated (seeded class indices, or zeros for mse). */
+  modelTarget: string | null;
+  modelTrainJob: string | null;
+  /** The running (or last) training's losses so far, from the host's events; steps in all. */
+  modelTrainLive: { steps: number; losses: number[] } | null;
+  modelTraining: ModelTraining | null;
+  modelTrainError: string | null;
+  setModelTrainSettings(s: Partial<ModelTrainSettings>): void;
+  setModelTarget(path: string | null): void;
+  trainModel(): Promise<void>;
   openModel(path: string): Promise<void>;
   applyModelWeights(path: string): Promise<void>;
   setModelInput(path: string | null, batch: number, seed: number): Promise<void>;
@@ -40,6 +71,10 @@ export interface ModelsSlice {
   /** Browser mode: uploads a picked or dropped file and uses the copy as the model, weights or input. */
   uploadModelFile(file: File, kind: ModelFileKind): Promise<void>;
 }
+
+/** The live losses after an event carrying steps `from + 1 …` (events arrive in order; `from` places them). */
+export const withTrainLosses = (losses: number[], from: number, more: number[]): number[] =>
+  from === losses.length ? losses.concat(more) : [...losses.slice(0, from), ...more];
 
 export function modelsSlice(
   { set, get, client, attempt, uploader }: SliceKit,
@@ -55,8 +90,21 @@ export function modelsSlice(
   /** After anything that changes the network's numbers: the views that described it are dropped. */
   const changed = (model: ModelView | undefined) => {
     if (!model) return;
-    set({ model, modelStep: null, modelCompare: null, modelInspection: null });
+    set({
+      model,
+      modelStep: null,
+      modelCompare: null,
+      modelInspection: null,
+      modelTraining: null,
+      modelTrainLive: null,
+    });
   };
+  client.on('modelTrain', (p) => {
+    if (p.jobId !== get().modelTrainJob) return;
+    set((s) => ({
+      modelTrainLive: { steps: p.steps, losses: withTrainLosses(s.modelTrainLive?.losses ?? [], p.from, p.losses) },
+    }));
+  });
   const refreshInspection = async () => {
     const path = get().modelInspection?.path;
     if (path) await get().inspectModelLayer(path);
@@ -72,13 +120,53 @@ export function modelsSlice(
     modelExported: null,
     modelUpload: null,
     modelRecent: recent.load(),
+    modelTrainSettings: DEFAULT_TRAIN_SETTINGS,
+    modelTarget: null,
+    modelTrainJob: null,
+    modelTrainLive: null,
+    modelTraining: null,
+    modelTrainError: null,
+    setModelTrainSettings: (t) => set((s) => ({ modelTrainSettings: { ...s.modelTrainSettings, ...t } })),
+    setModelTarget: (modelTarget) => set({ modelTarget }),
+    async trainModel() {
+      if (get().modelJob || get().modelTrainJob) return;
+      const bad = fieldErrorsUnder(get().fieldErrors, TRAIN_FIELD_PREFIX);
+      if (bad.length) return set({ modelTrainError: `fix the marked field first: ${bad[0]}` });
+      const jobId = newJobId('train');
+      const settings = get().modelTrainSettings;
+      set({
+        modelTrainJob: jobId,
+        modelTraining: null,
+        modelTrainError: null,
+        modelTrainLive: { steps: settings.steps, losses: [] },
+      });
+      const r = await attempt('modelTrainError', () =>
+        client.call('model.train', { jobId, target: get().modelTarget, ...settings }),
+      );
+      set((s) => {
+        const jobs = { ...s.jobs };
+        delete jobs[jobId];
+        return { modelTrainJob: null, jobs };
+      });
+      if (!r) return;
+      // The losses the result carries are all of them (events may have been coalesced).
+      set({ modelTraining: r, modelTrainLive: { steps: r.steps, losses: r.losses } });
+      if (r.cancelled) return;
+      // New weights and statistics: the last pass and the comparison describe the old ones.
+      set((s) => ({
+        modelStep: null,
+        modelCompare: null,
+        model: s.model ? { ...s.model, step: r.step, batchNorm: r.batchNorm } : s.model,
+      }));
+      await refreshInspection();
+    },
     async openModel(path) {
       const jobId = newJobId('model');
       set({ modelJob: jobId });
       const model = await attempt('modelError', () => client.call('model.open', { path, jobId }));
       set({ modelJob: null });
       if (model) {
-        set({ modelRecal: null, modelExported: null });
+        set({ modelRecal: null, modelExported: null, modelTarget: null });
         remember(path);
       }
       changed(model);
@@ -130,6 +218,7 @@ export function modelsSlice(
       uploads.add(r.path);
       if (kind === 'model') await get().openModel(r.path);
       else if (kind === 'weights') await get().applyModelWeights(r.path);
+      else if (kind === 'target') set({ modelTarget: r.path });
       else {
         const m = get().model;
         await get().setModelInput(r.path, m?.input?.shape[0] ?? 1, 0);
