@@ -44,7 +44,7 @@ describe('runModuleBench', () => {
     for (const g of r.goals) expect(g).toMatchObject({ met: 0, of: 0, worst: null });
     expect(r.notes).toContain('PyTorch skipped (--no-torch)');
     const table = formatModuleTable(r);
-    for (const s of ['(4,3,5,5)', '(16,6)', '(2,3,2,3,4)', 'stack (2,4,3,3)', 'note: PyTorch skipped'])
+    for (const s of ['(4,3,5,5)', '(16,6)', '(2,3,2,3,4)', 'backwardOp', 'stack (2,4,3,3)', 'note: PyTorch skipped'])
       expect(table).toContain(s);
     // the bench leaves the backend it found
     expect(backendInfo().requested).toBe(requested);

@@ -11,8 +11,8 @@
  * For both backward paths the forward is not timed, and before each call the previous call's output and
  * x.grad are released as PyTorch's are when the Python references drop (NormScope: `dispose()`; JS has
  * no reference counts, so without it they would wait for the garbage collector and every call would get
- * fresh, unmapped memory, which is a measurement of the collector rather than of the path).
- * and a 10-layer stack step (5 × BatchNorm2d + ReLU, MSE to zeros, backward, SGD). Each NormScope call
+ * fresh, unmapped memory, which is a measurement of the collector rather than of the path). Then
+ * a 10-layer stack step (5 × BatchNorm2d + ReLU, MSE to zeros, backward, SGD). Each NormScope call
  * runs in tidy(), so its outputs go back to the host allocator's cache as PyTorch's go back to its
  * allocator when the Python reference drops. A memory-copy reference (TypedArray.set of the input) is
  * measured in the same run. PyTorch runs in one long-lived process, and the two sides are timed in
@@ -137,6 +137,11 @@ function samples(minSeconds: number, setup: (() => void) | null, timed: () => vo
     ts.push(performance.now() - a);
   }
   return ts;
+}
+
+/** An empty record per path (filled per engine). */
+function perPath<T>(): Record<Path, Record<string, T>> {
+  return { train: {}, eval: {}, backward: {}, backwardOp: {} };
 }
 
 function summary(ts: number[]): Timing {
@@ -322,7 +327,7 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
       const x = new Tensor(xd, shape, 'float32');
       const xg = new Tensor(xd.slice(), shape, 'float32', true);
       const dy = new Tensor(dyd, shape, 'float32');
-      const all = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<Path, Record<string, number[]>>;
+      const all = perPath<number[]>();
       const add = (p: Path, e: string, ts: number[]) => (all[p][e] ??= []).push(...ts);
       for (let r = 0; r < rounds; r++) {
         for (const b of backends) {
@@ -378,18 +383,9 @@ export function runModuleBench(opts: ModuleBenchOptions = {}): ModuleBenchResult
         }
         if (torch) for (const p of PATHS) add(p, 'torch', torch.samples({ path: p, shape: si, min_s: per }));
       }
-      const times = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<
-        Path,
-        Record<string, Timing | null>
-      >;
-      const vsTorch = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<
-        Path,
-        Record<string, number | null>
-      >;
-      const vsTorchMin = { train: {}, eval: {}, backward: {}, backwardOp: {} } as Record<
-        Path,
-        Record<string, number | null>
-      >;
+      const times = perPath<Timing | null>();
+      const vsTorch = perPath<number | null>();
+      const vsTorchMin = perPath<number | null>();
       for (const p of PATHS) {
         for (const e of [...backends, 'torch']) times[p][e] = all[p][e] ? summary(all[p][e]!) : null;
         for (const b of backends) {
