@@ -4,6 +4,7 @@
  * code `normscope model train` runs) on the same data; progress and losses arrive as events; cancel
  * and bad input change nothing; what it exports loads strict in PyTorch.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import {
   trainSteps,
   type GraphModule,
 } from '../../engine/index.js';
-import { checkStateInTorch, modelFixtures } from '../../tools/modelFixtures.js';
+import { checkStateInTorch, GENERATOR, modelFixtures } from '../../tools/modelFixtures.js';
 import { readNpy, writeNpy } from '../ranks/npy.js';
 import type { ModelTraining, ModelTrainProgress, ModelTrainRequest } from '../shared/contract.js';
 import { CancelRegistry } from './cancel.js';
@@ -256,5 +257,60 @@ describe.skipIf('skip' in fx)('model.train → export → PyTorch', () => {
     const out = join(dir, 'tiny-trained.pt');
     await call(h, 'model.export', { path: out, format: 'pt' });
     expect(checkStateInTorch(fx, 'tiny', out)).toMatchObject({ missing: [], unexpected: [], bnVersions: [2] });
+  });
+
+  // torch.optim.SGD with momentum and weight decay, 3 steps over batches of 2 (wrapping), as trainSteps runs.
+  const TORCH_SGD = `
+import importlib.util, json, sys
+import numpy as np, torch
+spec = importlib.util.spec_from_file_location('gen', sys.argv[1]); gen = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gen)
+d = sys.argv[2]
+m = gen.build_tiny()
+m.load_state_dict(torch.load(d + '/checkpoint.pt')['state_dict'])
+x = torch.from_numpy(np.load(d + '/x.npy')); y = torch.from_numpy(np.load(d + '/y.npy'))
+m.train()
+opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+losses = []
+for step in range(3):
+    s = (step % 2) * 2
+    opt.zero_grad()
+    loss = torch.nn.functional.cross_entropy(m(x[s:s + 2]), y[s:s + 2])
+    loss.backward()
+    opt.step()
+    losses.append(loss.item())
+print(json.dumps({'losses': losses, 'state': {k: v.double().flatten().tolist() for k, v in m.state_dict().items()}}))
+`;
+
+  it('momentum and weight decay give torch.optim.SGD’s losses and parameters', async () => {
+    if ('skip' in fx) return;
+    const m = (f: string) => join(fx.dir, 'tiny', f);
+    const r = spawnSync(fx.python, ['-W', 'ignore', '-c', TORCH_SGD, GENERATOR, join(fx.dir, 'tiny')], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const torch = JSON.parse(r.stdout) as { losses: number[]; state: Record<string, number[]> };
+    const h = await createHandlers(ctx());
+    await call(h, 'model.open', { path: m('model.onnx'), jobId: 'j' });
+    await call(h, 'model.weights', { path: m('checkpoint.pt') });
+    await call(h, 'model.setInput', { path: m('x.npy'), batch: 1, seed: 0 });
+    const t: ModelTraining = await call(h, 'model.train', request({ target: m('y.npy'), steps: 3, batchSize: 2 }));
+    t.losses.forEach((l, i) => expect(Math.abs(l - torch.losses[i]!), `loss ${i + 1}`).toBeLessThan(1e-5));
+    const out = join(dir, 'tiny-momentum.pt');
+    await call(h, 'model.export', { path: out, format: 'pt' });
+    const ck = loadCheckpoint(out);
+    try {
+      const sd = ck.stateDict();
+      expect([...sd.keys()].sort()).toEqual(Object.keys(torch.state).sort());
+      for (const [k, want] of Object.entries(torch.state)) {
+        const got = sd.get(k)!.toArray();
+        const worst = Math.max(...want.map((w, i) => Math.abs(Number(got[i]) - w) / Math.max(1, Math.abs(w))));
+        expect(worst, k).toBeLessThan(1e-5);
+      }
+    } finally {
+      ck.close();
+    }
   });
 });

@@ -78,7 +78,10 @@ const ownerOf = (key: string): string => {
 };
 
 /** How far each layer's parameters moved from `before` (host copies taken before training). */
-function parameterChanges(model: GraphModule, before: Map<string, Float64Array>): ModelParameterChange[] {
+function parameterChanges(
+  model: GraphModule,
+  before: Map<string, Float32Array | Float64Array>,
+): ModelParameterChange[] {
   const byLayer = new Map<string, { parameters: number; maxAbsDelta: number; delta2: number; norm2: number }>();
   for (const [key, p] of model.namedParameters()) {
     const old = before.get(key);
@@ -116,8 +119,9 @@ export function trainModel(
   hooks: TrainHooks,
 ): TrainOutcome {
   const y = targetOf(model, x, req, targetPath);
-  const before = new Map<string, Float64Array>();
-  for (const [key, p] of model.namedParameters()) before.set(key, Float64Array.from(p.hostView() as Float32Array));
+  const before = new Map<string, Float32Array | Float64Array>();
+  for (const [key, p] of model.namedParameters())
+    before.set(key, (p.hostView() as Float32Array | Float64Array).slice());
   const losses: number[] = [];
   let sent = 0;
   let lastEmit = -Infinity;
