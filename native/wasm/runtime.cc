@@ -1,16 +1,18 @@
 // The little runtime the CPU kernels need in a WebAssembly module with no libc (built by
 // tools/build-wasm.mjs with clang --target=wasm32 and wasm-ld; see native/wasm/README.md):
 //   - a bump allocator over the module's linear memory. Everything a call allocates (the JS side's
-//     copies of its arrays through ns_wasm_alloc, the kernels' std::vector scratch) is freed by the end
-//     of that call, so when the last live block is freed the whole heap is free again: the allocator
-//     keeps a count of live blocks and resets to the heap base at zero. Memory grows as needed (never
-//     shrinks: wasm cannot), up to the 4 GiB of wasm32;
+//     blocks through ns_wasm_alloc, the kernels' std::vector scratch) is freed by the end of that call,
+//     so when the last live block is freed the whole heap is free again: the allocator keeps a count of
+//     live blocks and resets to the heap base at zero. Blocks freed in the reverse order of their
+//     allocation (the kernels' scratch, while the JS side's blocks stay live across the pieces of a
+//     streamed call) give their space back at once, so a call that runs a kernel many times does not
+//     pile up scratch. Memory grows as needed (never shrinks: wasm cannot), up to the 4 GiB of wasm32;
 //   - memcpy/memset/strcmp/strncpy, getenv (always null: the kernels take their defaults);
 //   - a one-thread ns::pool_run (no threads in this build: tasks run in order on the caller).
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../kernels/normscope_kernels.h"
+#include "../kernels/normscope_abi.h"
 #include "../kernels/thread_pool.h"
 
 extern "C" unsigned char __heap_base;
@@ -19,6 +21,12 @@ namespace {
 const uintptr_t kAlign = 64;  // cache-line aligned blocks (and 16-byte vector loads)
 uintptr_t heap_top = 0;       // next free byte
 size_t live_blocks = 0;
+// Starts of the most recent live blocks, oldest first: freeing the newest moves heap_top back to its
+// start. Deeper nesting than this only delays reclaiming to the reset.
+const int kStackDepth = 64;
+uintptr_t block_start[kStackDepth];
+int stack_depth = 0;  // entries in block_start (≤ kStackDepth); a full stack stops tracking
+bool stack_full = false;
 
 uintptr_t align_up(uintptr_t v) { return (v + kAlign - 1) & ~(kAlign - 1); }
 uintptr_t heap_base() { return align_up((uintptr_t)&__heap_base); }
@@ -41,12 +49,20 @@ void *malloc(size_t bytes) {
   if (end > 0xFFFFFFFFull - kAlign || !ensure((uintptr_t)end)) return nullptr;
   heap_top = align_up((uintptr_t)end);
   live_blocks++;
+  if (stack_depth < kStackDepth && !stack_full) block_start[stack_depth++] = start;
+  else stack_full = true;
   return (void *)start;
 }
 
 void free(void *p) {
   if (!p) return;
-  if (live_blocks > 0 && --live_blocks == 0) heap_top = heap_base();
+  if (live_blocks > 0 && --live_blocks == 0) {
+    heap_top = heap_base();
+    stack_depth = 0;
+    stack_full = false;
+    return;
+  }
+  if (!stack_full && stack_depth > 0 && block_start[stack_depth - 1] == (uintptr_t)p) heap_top = block_start[--stack_depth];
 }
 
 char *getenv(const char *) { return nullptr; }
@@ -84,6 +100,8 @@ NS_API void ns_wasm_free(void *p) { free(p); }
 NS_API void ns_wasm_reset(void) {
   live_blocks = 0;
   heap_top = heap_base();
+  stack_depth = 0;
+  stack_full = false;
 }
 }  // extern "C"
 
