@@ -122,6 +122,20 @@ describe('tidy', () => {
     expect(allEqual(p, 4)).toBe(true);
   });
 
+  it('a clone made inside a scope survives it, in a buffer from the cache', () => {
+    const src = output(11);
+    tidy(() => void output(0)); // one buffer of this size in the cache
+    const before = memoryStats().poolHits;
+    let c!: Tensor;
+    tidy(() => {
+      c = src.clone();
+    });
+    expect(memoryStats().poolHits).toBe(before + 1);
+    churn();
+    expect(allEqual(c, 11)).toBe(true);
+    expect(c.storage).not.toBe(src.storage);
+  });
+
   it('allocate() zero-fills a reused buffer', () => {
     tidy(() => void output(123));
     const a = allocate('float32', N) as Float32Array;
