@@ -9,32 +9,28 @@
  * each rank restores its own pre-step snapshot on failure. restart() respawns the group from the
  * host state (needed after a rank died, and after any gloo failure, which breaks gloo contexts).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { ProcessGroupBackend } from '../../engine/index.js';
-import type { GlooRendezvous } from '../../engine/index.js';
 import { DEFAULT_LR, type StackSpec } from '../../engine/index.js';
 import { CollectiveBroker } from './collectiveBroker.js';
 import { glooAvailability } from './glooAddon.js';
-import { RankProcess, rankEntryCommand, type Liveness, type RankSpawner } from './rankProcess.js';
-import { MIN_SECRET_LENGTH, STORE_SECRET_ENV, TcpStoreServer } from './tcpStore.js';
+import { initRanks, rankEnvironment, spawnRanks } from './rankLaunch.js';
+import { rankEntryCommand, type Liveness, type RankProcess, type RankSpawner } from './rankProcess.js';
+import { openRendezvous, type RendezvousOptions } from './rendezvous.js';
+import { explainFailure, rankStepReport, statesIdentical, type StepReport } from './stepReport.js';
+import type { TcpStoreServer } from './tcpStore.js';
 import { checkStackBudget, DEFAULT_STACK_BUDGET, type StackBudget } from '../../engine/index.js';
-import type { FaultPlan, FromRank, RankTelemetry, RawOp, StepOutputs, WireState, WireTensor } from './protocol.js';
+import type { FaultPlan, FromRank, RawOp, WireState, WireTensor } from './protocol.js';
 
-export interface CoordinatorOptions {
+export type { RankStepReport, StepReport } from './stepReport.js';
+
+export interface CoordinatorOptions extends RendezvousOptions {
   world: number;
   backend: ProcessGroupBackend;
   /** Per-collective timeout (ms). */
   timeoutMs?: number;
   /** new_group calls (e.g. [[0,1,2,3],[4,5,6,7]]); SyncBatchNorm syncs within the rank's first group. */
   subgroups?: number[][];
-  /** gloo rendezvous: 'file' (a temp dir, one machine) or 'tcp' (a TCP store here; ranks elsewhere can join). */
-  rendezvous?: 'file' | 'tcp';
-  /** For 'tcp': where the store listens (default 127.0.0.1, random port). */
-  storeHost?: string;
-  storePort?: number;
   /** Longest a healthy step may take before ranks are declared stuck (ms). */
   stepTimeoutMs?: number;
   /**
@@ -44,20 +40,10 @@ export interface CoordinatorOptions {
    */
   firstRank?: number;
   localRanks?: number;
-  /** Serve the TCP store here (default: when this coordinator hosts rank 0). */
-  serveStore?: boolean;
-  /**
-   * The secret every rank proves to the TCP store: random per run on one machine; on several, the
-   * same value given to every node (default: NORMSCOPE_STORE_SECRET from this process's environment,
-   * so `normscope ranks --nodes …` takes it without a flag that `ps` would show).
-   */
-  storeSecret?: string;
   /** The largest stack the ranks on this machine may build together (default: the engine's). */
   stackBudget?: StackBudget;
   /** How to raise it (e.g. the CLI's flags), appended to refusals. */
   budgetHint?: string;
-  /** The address other machines reach this machine's ranks at (gloo TCP transport; default 127.0.0.1). */
-  hostname?: string;
   /** How ranks are started (default child_process with the fd data plane; Electron main injects utilityProcess). */
   spawner?: RankSpawner;
 }
@@ -70,35 +56,6 @@ export interface StepRequest {
   fault?: FaultPlan;
   noOptimizer?: boolean;
   returnOutputs?: boolean;
-}
-
-export interface RankStepReport {
-  rank: number;
-  pid: number | null;
-  alive: boolean;
-  ok: boolean;
-  error: string | null;
-  /** The rank this rank's error blames, when it names one. */
-  blames: number | null;
-  /** The rank failed on its own (not in a collective): its error is the cause. */
-  ownError: boolean;
-  count: number;
-  telemetry: RankTelemetry | null;
-  outputs?: StepOutputs;
-  stateHash: string | null;
-  state?: WireState;
-}
-
-export interface StepReport {
-  ok: boolean;
-  step: number;
-  error: string | null;
-  blamedRank: number | null;
-  ranks: RankStepReport[];
-  /** False when the group must be restarted before the next step. */
-  usable: boolean;
-  /** Hashes of every rank's state agree within each SyncBatchNorm group (buffers identical). */
-  statesIdentical: boolean;
 }
 
 export class RankCoordinator {
@@ -182,107 +139,40 @@ export class RankCoordinator {
     }
     this.generation++;
     this.broker.reset();
-    let rendezvous: GlooRendezvous | undefined;
-    let storeSecret: string | null = null;
-    if (this.backend === 'gloo') {
-      const prefix = `run${this.generation}/`;
-      if (this.opts.rendezvous === 'tcp') {
-        let host = this.opts.storeHost ?? '127.0.0.1';
-        let port = this.opts.storePort ?? 0;
-        const serving = this.opts.serveStore ?? this.firstRank === 0;
-        // One machine: a fresh random secret per run. Several: every node must be given the same one.
-        const given = this.opts.storeSecret ?? process.env[STORE_SECRET_ENV];
-        if (given !== undefined && given.length < MIN_SECRET_LENGTH)
-          throw new Error(`${STORE_SECRET_ENV} must be at least ${MIN_SECRET_LENGTH} characters (a random value)`);
-        if (given !== undefined) storeSecret = given;
-        else if (serving && this.localRanks === this.world) storeSecret = randomBytes(32).toString('hex');
-        else
-          throw new Error(
-            `ranks on several machines need the store secret: set ${STORE_SECRET_ENV} to the same random value ` +
-              `(at least ${MIN_SECRET_LENGTH} characters) on every node`,
-          );
-        if (serving) {
-          // The host it is given (an address of this machine), never every interface behind the user's back.
-          try {
-            this.tcpStore = await TcpStoreServer.listen(host, port, storeSecret);
-          } catch (e) {
-            throw new Error(
-              `cannot serve the rendezvous store at ${host}:${port} (an address of this machine?): ${(e as Error).message}`,
-            );
-          }
-          port = this.tcpStore.address.port;
-        } else if (!port) {
-          throw new Error("joining another machine's group needs the store address (storeHost and storePort)");
-        }
-        if (host === '0.0.0.0') host = '127.0.0.1';
-        rendezvous = { storeHost: host, storePort: port, prefix, hostname: this.opts.hostname };
-      } else {
-        this.storeDir = mkdtempSync(path.join(os.tmpdir(), 'normscope-gloo-'));
-        rendezvous = { storePath: this.storeDir, prefix, hostname: this.opts.hostname };
-      }
-    }
-    const entry = await rankEntryCommand();
-    const extraEnv: Record<string, string> = {};
-    // The ranks' only copy of the secret: their environment (not argv, which `ps` shows to every user).
-    if (storeSecret) extraEnv[STORE_SECRET_ENV] = storeSecret;
-    const addon = glooAvailability();
-    // A bundled rank entry cannot find the addon relative to itself: tell it where it is.
-    if (addon.available && addon.path) extraEnv.NORMSCOPE_GLOO_ADDON = addon.path;
-    this.ranks = Array.from({ length: this.localRanks }, (_, i) => {
-      const r = this.firstRank + i;
-      const rp = new RankProcess(
-        r,
-        entry,
-        extraEnv,
-        (rank, how) => {
-          if (!rp.killedByCoordinator) this.broker.rankExited(rank, how);
-          else this.broker.rankExited(rank, `${how} (stopped by the coordinator)`);
-        },
-        this.opts.spawner,
-      );
-      // The sender's rank is the process's, whatever the header claims.
-      rp.onCollective = (header, payload) => this.broker.submit({ ...header, rank: r }, payload);
-      return rp;
+    const opened = this.backend === 'gloo' ? await this.openRendezvous() : null;
+    const plan = {
+      firstRank: this.firstRank,
+      count: this.localRanks,
+      entry: await rankEntryCommand(),
+      env: rankEnvironment(opened?.storeSecret ?? null),
+      spawner: this.opts.spawner,
+    };
+    this.ranks = spawnRanks(plan, this.broker);
+    const failed = await initRanks(this.ranks, {
+      world: this.world,
+      backend: this.backend,
+      timeoutMs: this.timeoutMs,
+      gloo: opened?.rendezvous,
+      subgroups: this.opts.subgroups,
     });
-    const replies = await Promise.allSettled(
-      this.ranks.map((rp) =>
-        rp.request(
-          {
-            type: 'init',
-            rank: rp.rank,
-            world: this.world,
-            backend: this.backend,
-            timeoutMs: this.timeoutMs,
-            gloo: rendezvous,
-            subgroups: this.opts.subgroups,
-          },
-          // Process start-up plus gloo's rendezvous (bounded by the collective timeout).
-          60_000 + this.timeoutMs,
-        ),
-      ),
-    );
-    const bad = replies
-      .map((r, i) => [r, i] as const)
-      .find(([r]) => r.status === 'rejected' || r.value.type !== 'ready');
-    if (bad) {
-      const [r, i] = bad;
-      const why =
-        r.status === 'rejected'
-          ? (r.reason as Error).message
-          : r.value.type === 'failed'
-            ? r.value.message
-            : r.value.type;
+    if (failed) {
       await this.stop();
-      throw new Error(`rank ${i} failed to start: ${why}`);
+      throw new Error(failed);
     }
-    // A rank forked through main (Electron's utilityProcess bridge) has no pid on this side: take
-    // the one the rank reports about itself.
-    replies.forEach((r, i) => {
-      const rp = this.ranks[i]!;
-      if (r.status === 'fulfilled' && r.value.type === 'ready' && rp.liveness.pid === null)
-        rp.liveness.pid = r.value.pid;
-    });
     this.broken = null;
+  }
+
+  /** gloo: the store the ranks meet at (kept for stop() to close or remove). */
+  private async openRendezvous() {
+    const opened = await openRendezvous(this.opts, {
+      generation: this.generation,
+      firstRank: this.firstRank,
+      localRanks: this.localRanks,
+      world: this.world,
+    });
+    this.tcpStore = opened.tcpStore;
+    this.storeDir = opened.storeDir;
+    return opened;
   }
 
   /** Builds the stack on every rank from `state` (e.g. the host's), or seed-initialized when none is given. */
@@ -391,31 +281,32 @@ export class RankCoordinator {
   }
 
   private report(req: StepRequest, settled: (FromRank | Error | null)[], failed: boolean): StepReport {
-    const ranks: RankStepReport[] = settled.map((s, r) => {
+    const ranks = settled.map((s, r) => {
       const live = this.ranks[r]!.liveness;
-      const base = { rank: this.firstRank + r, pid: live.pid, alive: live.alive, count: req.inputs[r]!.shape[0] ?? 0 };
-      if (s && !(s instanceof Error) && s.type === 'stepResult') {
-        return {
-          ...base,
-          ok: s.ok,
-          error: s.error?.message ?? null,
-          blames: s.error?.blamedRank ?? null,
-          ownError: s.error ? !s.error.collective : false,
-          telemetry: s.telemetry,
-          outputs: s.outputs,
-          stateHash: s.stateHash,
-          state: s.state,
-        };
-      }
-      const msg = s instanceof Error ? s.message : `unexpected answer ${s?.type}`;
-      return { ...base, ok: false, error: msg, blames: null, ownError: false, telemetry: null, stateHash: null };
+      return rankStepReport(s, {
+        rank: this.firstRank + r,
+        pid: live.pid,
+        alive: live.alive,
+        count: req.inputs[r]!.shape[0] ?? 0,
+      });
     });
-    const statesIdentical = this.statesIdentical(ranks);
+    const identical = statesIdentical(ranks, this.opts.subgroups, this.world);
     if (!failed && ranks.every((r) => r.ok)) {
       this.hostState = ranks[0]!.state ?? this.hostState;
-      return { ok: true, step: req.step, error: null, blamedRank: null, ranks, usable: true, statesIdentical };
+      return {
+        ok: true,
+        step: req.step,
+        error: null,
+        blamedRank: null,
+        ranks,
+        usable: true,
+        statesIdentical: identical,
+      };
     }
-    const { message, blamed } = this.explainFailure(ranks);
+    const { message, blamed } = explainFailure(ranks, this.broker.failure, (rank) => {
+      const rp = this.proc(rank)!;
+      return { killedByCoordinator: rp.killedByCoordinator, ended: rp.liveness.ended };
+    });
     const anyDead = ranks.some((r) => !r.alive);
     const usable = !anyDead && this.backend === 'ipc';
     if (!usable) this.broken = message;
@@ -426,49 +317,8 @@ export class RankCoordinator {
       blamedRank: blamed,
       ranks,
       usable,
-      statesIdentical,
+      statesIdentical: identical,
     };
-  }
-
-  /** One message naming the rank (and, through the collective's tag, the layer). */
-  private explainFailure(ranks: RankStepReport[]): { message: string; blamed: number | null } {
-    const died = ranks.filter((r) => !r.alive && !this.proc(r.rank)!.killedByCoordinator);
-    const b = this.broker.failure;
-    const reported = ranks.filter((r) => r.alive && r.error).map((r) => r.error!);
-    const votes = new Map<number, number>();
-    for (const r of ranks) {
-      const m = r.error?.match(/^(?:step aborted: )?rank (\d+)/);
-      const who = r.blames ?? (m ? +m[1]! : null);
-      if (who !== null) votes.set(who, (votes.get(who) ?? 0) + 1);
-    }
-    const mostBlamed = [...votes].sort((a, b2) => b2[1] - a[1])[0]?.[0] ?? null;
-    const blamedReport = ranks.find((r) => r.alive && r.error && r.blames === mostBlamed && mostBlamed !== null)?.error;
-    let message =
-      b?.message ?? blamedReport ?? reported.find((e) => /rank \d+/.test(e)) ?? reported[0] ?? 'unknown failure';
-    let blamed = b?.blamedRank ?? mostBlamed;
-    if (died.length > 0) {
-      blamed = died[0]!.rank;
-      const d = died[0]!;
-      const ended = this.proc(d.rank)!.liveness.ended ?? 'ended';
-      if (!message.includes(ended)) message = `rank ${d.rank} ${ended}; ${message}`;
-    }
-    // A rank that failed on its own (an exception, not a collective) is the cause: say what it raised.
-    const own = ranks.find((r) => r.alive && r.ownError && r.error && (blamed === null || blamed === r.rank));
-    if (own && !message.includes(own.error!)) {
-      blamed = own.rank;
-      message = `rank ${own.rank} failed outside a collective: ${own.error}; ${message}`;
-    }
-    const killed = ranks.filter((r) => !r.alive && this.proc(r.rank)!.killedByCoordinator).map((r) => r.rank);
-    if (killed.length) message += ` (killed after the timeout: rank ${killed.join(', rank ')})`;
-    return { message, blamed };
-  }
-
-  private statesIdentical(ranks: RankStepReport[]): boolean {
-    const groups = this.opts.subgroups?.length
-      ? this.opts.subgroups
-      : [Array.from({ length: this.world }, (_, i) => i)];
-    const hash = new Map(ranks.map((r) => [r.rank, r.stateHash]));
-    return groups.every((g) => new Set(g.map((r) => hash.get(r)).filter((h) => h)).size <= 1);
   }
 
   /** Raw collectives on every local rank (tests, benchmarks): ops[i] is local rank i's list. */
