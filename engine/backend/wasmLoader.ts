@@ -12,8 +12,9 @@
  * by piece through small blocks reused by every piece, which cut their time by a quarter to a half on
  * the larger benchmark shapes (the copies were half of it, and now happen while the data is in cache).
  *
- * Where the module is looked for: $NORMSCOPE_WASM, Electron's resources (app.asar.unpacked, app.asar),
- * then native/wasm of the package this file belongs to (walking up from it: sources and dist/ alike).
+ * Where the module is looked for: $NORMSCOPE_WASM, then native/wasm of the package this file belongs to
+ * (walking up from it: sources, dist/ and a packaged app's asar alike, which Electron's fs reads; the
+ * module is read as bytes, so it needs no unpacking and the engine no knowledge of Electron's layout).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -70,8 +71,6 @@ export function wasmCandidates(): string[] {
   const out: string[] = [];
   const env = globalThis.process?.env?.NORMSCOPE_WASM;
   if (env) out.push(env);
-  const resources = (globalThis.process as { resourcesPath?: string } | undefined)?.resourcesPath;
-  if (resources) out.push(join(resources, 'app.asar.unpacked', WASM_REL), join(resources, 'app.asar', WASM_REL));
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     const p = join(dir, WASM_REL);
