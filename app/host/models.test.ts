@@ -138,12 +138,15 @@ describe('model.* host calls', () => {
     await call(h, 'model.setInput', { path: null, batch: 8, seed: 3 });
     const r = await call(h, 'model.recalibrate', { jobId: 'r1', batchSize: 2 });
     expect(r).toMatchObject({ samples: 8, batches: 4, batchSize: 2, cancelled: false });
+    expect(r.batchNorm.map((b: { numBatchesTracked: number }) => b.numBatchesTracked)).toEqual([4, 4, 4]);
+    expect(r.batchNorm.every((b: { training: boolean }) => !b.training)).toBe(true); // left in eval
     expect(c.events.filter(([e, p]) => e === 'progress' && (p as { jobId: string }).jobId === 'r1')).toHaveLength(4);
     const after = await call(h, 'model.inspect', { path: 'bn1' });
     expect(after.numBatchesTracked).toBe(4);
     c.cancels.cancel('r2');
     const x = await call(h, 'model.recalibrate', { jobId: 'r2', batchSize: 2 });
     expect(x.cancelled).toBe(true);
+    expect(x.batchNorm.map((b: { numBatchesTracked: number }) => b.numBatchesTracked)).toEqual([4, 4, 4]);
     const again = await call(h, 'model.inspect', { path: 'bn1' });
     expect(again.runningMean).toEqual(after.runningMean);
     expect(again.numBatchesTracked).toBe(4);

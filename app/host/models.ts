@@ -285,9 +285,11 @@ export class ModelStore {
     try {
       const r = recalibrate(o.model, x, { batchSize, onProgress: progress, signal });
       o.records.clear();
-      return { samples: r.samples, batches: r.batches, batchSize, layers: r.layers, cancelled: false };
+      const batchNorm = this.batchNormRows(o);
+      return { samples: r.samples, batches: r.batches, batchSize, layers: r.layers, cancelled: false, batchNorm };
     } catch (e) {
-      if (e instanceof CancelledError) return { samples: 0, batches: 0, batchSize, layers: [], cancelled: true };
+      if (e instanceof CancelledError)
+        return { samples: 0, batches: 0, batchSize, layers: [], cancelled: true, batchNorm: this.batchNormRows(o) };
       throw e;
     }
   }

@@ -139,6 +139,11 @@ export class ModelsPage {
     return (await head.textContent()) ?? '';
   }
 
+  /** A BatchNorm's num_batches_tracked as the layer tree shows it. */
+  async bnCount(layer: string): Promise<string> {
+    return (await this.page.getByTestId(`model-bn-count-${layer}`).textContent()) ?? '';
+  }
+
   async exportTo(path: string): Promise<string> {
     await typeInto(this.page.getByTestId('model-export-path'), path);
     await this.page.getByTestId('model-export').click();

@@ -105,6 +105,8 @@ export const modelSpecs: Spec[] = [
       );
       // The inspector followed: 6 more batches counted.
       await models.inspectorCount(counted + 6);
+      const treeCount = await models.bnCount('1');
+      expectTrue(treeCount === String(counted + 6), `layer tree's num_batches_tracked: ${treeCount}`);
       await w.page.getByTestId('model-train-panel').evaluate((e) => e.scrollIntoView());
       await shell.screenshot('18c-models-train');
 
@@ -115,6 +117,7 @@ export const modelSpecs: Spec[] = [
       expectTrue(cancelled.result.includes('as they were'), `cancel: ${cancelled.result}`);
       await models.inspect('1');
       await models.inspectorCount(counted + 6);
+      expectTrue((await models.bnCount('1')) === String(counted + 6), 'the layer tree is unchanged by the cancel');
 
       // Save: the trained weights, loading strict in PyTorch.
       const out = join(mkdtempSync(join(tmpdir(), 'ns-e2e-train-')), 'trained.pt');

@@ -93,6 +93,8 @@ export interface ModelRecalibration {
   batchSize: number;
   layers: string[];
   cancelled: boolean;
+  /** The BatchNorm rows afterwards (as they were when cancelled). */
+  batchNorm: ModelBatchNormRow[];
 }
 
 /** The training losses (engine/model/train.ts LOSSES): mean squared error, or cross-entropy on class indices. */

@@ -52,6 +52,8 @@ function InputRow() {
 function LayerTree() {
   const model = useApp((s) => s.model)!;
   const inspect = useApp((s) => s.inspectModelLayer);
+  // A BatchNorm's mode and counter, as the last pass, training or recalibration left them.
+  const bn = new Map(model.batchNorm.map((b) => [b.name, b]));
   return (
     <table className="grid" data-testid="model-layers">
       <caption>
@@ -63,6 +65,8 @@ function LayerTree() {
           <th>ops</th>
           <th>output shape</th>
           <th>parameters</th>
+          <th>BatchNorm mode</th>
+          <th>num_batches_tracked</th>
         </tr>
       </thead>
       <tbody>
@@ -80,6 +84,10 @@ function LayerTree() {
             <td>{l.ops.join(' → ')}</td>
             <td>{shapeText(l.outputShape)}</td>
             <td>{l.parameters ? l.parameters.toLocaleString() : ''}</td>
+            <td>{l.batchNorm ? (bn.get(l.name)?.training ? 'train' : 'eval') : ''}</td>
+            <td data-testid={l.batchNorm ? `model-bn-count-${l.name}` : undefined}>
+              {l.batchNorm ? (bn.get(l.name)?.numBatchesTracked ?? 'None') : ''}
+            </td>
           </tr>
         ))}
       </tbody>

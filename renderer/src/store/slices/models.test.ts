@@ -48,7 +48,14 @@ describe('models slice', () => {
     const f = fakeClient({
       'model.open': () => view(),
       'model.inspect': (p) => ({ path: p.path }) as Partial<LayerInspection> as LayerInspection, // only the path is read
-      'model.recalibrate': () => ({ samples: 4, batches: 2, batchSize: 2, layers: ['bn1'], cancelled: false }),
+      'model.recalibrate': () => ({
+        samples: 4,
+        batches: 2,
+        batchSize: 2,
+        layers: ['bn1'],
+        cancelled: false,
+        batchNorm: [],
+      }),
     });
     const store = createAppStore(f.client);
     await store.getState().openModel('/m.onnx');

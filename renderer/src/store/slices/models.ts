@@ -199,7 +199,12 @@ export function modelsSlice(
       const jobId = newJobId('recalibrate');
       set({ modelJob: jobId, modelRecal: null });
       const r = await attempt('modelError', () => client.call('model.recalibrate', { jobId, batchSize }));
-      set({ modelJob: null, modelRecal: r ?? null, modelCompare: null });
+      set((s) => ({
+        modelJob: null,
+        modelRecal: r ?? null,
+        modelCompare: null,
+        model: r && s.model ? { ...s.model, batchNorm: r.batchNorm } : s.model,
+      }));
       await refreshInspection();
     },
     async exportModel(path) {
