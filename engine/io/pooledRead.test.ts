@@ -92,6 +92,19 @@ describe('storages read into pooled buffers', () => {
     ck.close();
   });
 
+  it('tied tensors share one engine storage: disposing one makes the other refuse reads, not read empty', () => {
+    const ck = windowed();
+    const sd = ck.stateDict();
+    expect(sd.get('tied1')!.storage).toBe(sd.get('tied2')!.storage);
+    dispose(sd.get('tied1'));
+    expect(() => sd.get('tied2')!.hostView()).toThrow(/released/);
+    // The checkpoint reads the storage again for whoever asks next.
+    const again = ck.stateDict();
+    ck.close();
+    expect(again.get('tied1')!.storage).toBe(again.get('tied2')!.storage);
+    expect(vals(again.get('tied2')!)).toEqual(Array.from(expected('tied2')));
+  });
+
   it('a write into a loaded tensor changes no other tensor and no later load', () => {
     const ck = windowed();
     const sd = ck.stateDict();

@@ -6,6 +6,7 @@
  */
 import { itemSize, type DType, type TypedArray, DTYPES } from '../tensor/dtype.js';
 import { Tensor, shapeNumel } from '../tensor/tensor.js';
+import { Storage } from '../tensor/storage.js';
 import { CheckpointError } from './errors.js';
 import type { Meter } from './budgets.js';
 
@@ -66,6 +67,7 @@ export class StorageRef {
     // reads as empty: the storage is read again rather than handing out a dead view.
     if (this.cached && this.cached.length === this.numel) return this.cached;
     this.cached = null;
+    this.slices.clear();
     if (!isSupportedDtype(this.dtype)) {
       throw new CheckpointError(`storage ${this.key} has dtype ${this.dtype}, which NormScope cannot load`);
     }
@@ -91,6 +93,27 @@ export class StorageRef {
   /** Drops the cached array (diff streaming keeps memory bounded this way). */
   release(): void {
     this.cached = null;
+    this.slices.clear();
+  }
+
+  /** Engine storages over ranges of the cached array, by `offset:length` (see `slice`). */
+  private readonly slices = new Map<string, Storage>();
+
+  /**
+   * An engine Storage holding elements [offset, offset + n) of this storage. With `cache`, every tensor
+   * materialised over the same range shares one Storage (tied weights: one file storage under two keys),
+   * as views share one in the engine: releasing one of them (dispose) then makes the others refuse to
+   * be read, instead of silently reading a released, empty buffer.
+   */
+  slice(offset: number, n: number, cache = true): Storage {
+    const dtype = this.dtype as DType;
+    const src = this.array(cache);
+    const key = `${offset}:${n}`;
+    const known = cache ? this.slices.get(key) : undefined;
+    if (known && !known.isReleased) return known;
+    const s = Storage.fromHost(src.subarray(offset, offset + n) as TypedArray, dtype);
+    if (cache) this.slices.set(key, s);
+    return s;
   }
 }
 
@@ -196,14 +219,11 @@ export class TensorRef {
       // is refused by the byte budget instead of allocating gigabytes.
       this.storage.chargeRead(n, `copy of the view ${viewText(this)}`);
     }
-    const src = this.storage.array(opts.cache ?? true);
-    let data: TypedArray;
     if (this.isContiguous()) {
-      data = src.subarray(this.storageOffset, this.storageOffset + n) as TypedArray;
-    } else {
-      data = gather(src, this.storageOffset, this.shape, this.stride, n);
+      return new Tensor(this.storage.slice(this.storageOffset, n, opts.cache ?? true), this.shape, dtype);
     }
-    return new Tensor(data, this.shape, dtype);
+    const src = this.storage.array(opts.cache ?? true);
+    return new Tensor(gather(src, this.storageOffset, this.shape, this.stride, n), this.shape, dtype);
   }
 
   /**
