@@ -44,6 +44,26 @@ function time(reps: number, fn: () => void): number {
   return median(ts);
 }
 
+/**
+ * Medians of wall time and of this process's CPU time (user + system, all threads). On a machine
+ * shared with other work, CPU time says what a load costs when wall time mostly says how long it
+ * waited for a core; torch.load's CPU time is taken the same way (time.process_time).
+ */
+function timeWithCpu(reps: number, fn: () => void): { ms: number; cpuMs: number } {
+  fn();
+  const ts: number[] = [];
+  const cs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1000);
+  }
+  return { ms: median(ts), cpuMs: median(cs) };
+}
+
 // Repeated loads in one Python process get memory back from glibc's heap (no page faults after the
 // first), which a fresh process — what a user runs — does not. So both sides are timed both ways:
 // the first load in a fresh process (the headline ratio) and repeated loads in one process.
@@ -53,14 +73,14 @@ torch.set_num_threads(1)
 p, reps = sys.argv[1], int(sys.argv[2])
 t0 = time.perf_counter(); first = torch.load(p); first_ms = (time.perf_counter() - t0) * 1000
 del first
-def med(f):
+def med(f, clock=time.perf_counter):
     if reps == 0: return None
     f()
     ts = []
     for _ in range(reps):
-        t0 = time.perf_counter(); f(); ts.append((time.perf_counter() - t0) * 1000)
+        t0 = clock(); f(); ts.append((clock() - t0) * 1000)
     ts.sort(); return ts[len(ts) // 2]
-print(json.dumps({'firstMs': first_ms, 'torchLoadMs': med(lambda: torch.load(p)), 'torchLoadWeightsOnlyMs': med(lambda: torch.load(p, weights_only=True)), 'torch': torch.__version__}))
+print(json.dumps({'firstMs': first_ms, 'torchLoadMs': med(lambda: torch.load(p)), 'torchLoadCpuMs': med(lambda: torch.load(p), time.process_time), 'torchLoadWeightsOnlyMs': med(lambda: torch.load(p, weights_only=True)), 'torch': torch.__version__}))
 `;
 
 /** One full load in this (fresh) process, for the cold-process comparison. */
@@ -193,6 +213,13 @@ export interface CheckpointBenchResult {
   firstLoadRatio: number | null;
   /** Repeated torch.load in one process (allocator warm): the faster of the two medians below. */
   torchLoadMs: number | null;
+  /** CPU time (process_time) of a repeated torch.load, the faster median of the two runs. */
+  torchLoadCpuMs: number | null;
+  /** CPU time (all threads) of NormScope's repeated full loads, left to GC and dispose()d. */
+  fullLoadCpuMs: number;
+  fullLoadDisposedCpuMs: number;
+  /** fullLoadDisposedCpuMs / torchLoadCpuMs. */
+  fullLoadDisposedCpuRatio: number | null;
   /** Medians of repeated torch.load timed before and after NormScope's in-process loads. */
   torchLoadMsRuns: [number, number] | null;
   torchLoadWeightsOnlyMs: number | null;
@@ -229,7 +256,7 @@ export function runCheckpointBench(
       const g = spawnSync(py, ['tools/make_checkpoints.py', '--bench', file], { encoding: 'utf8' });
       if (g.status !== 0) throw new Error(`generating the benchmark file failed: ${g.stderr}`);
     }
-    type TorchTimes = { torchLoadMs: number; torchLoadWeightsOnlyMs: number; torch: string };
+    type TorchTimes = { torchLoadMs: number; torchLoadCpuMs: number; torchLoadWeightsOnlyMs: number; torch: string };
     const torchTiming = (): TorchTimes | null => {
       if (!py) return null;
       const r = spawnSync(py, ['-c', TORCH_TIMING, file!, String(reps)], {
@@ -245,7 +272,7 @@ export function runCheckpointBench(
     const torchBefore = torchTiming();
     let tensors = 0;
     let bytes = 0;
-    const fullLoadMs = time(reps, () => {
+    const gcLoad = timeWithCpu(reps, () => {
       const ck = loadCheckpoint(file!);
       const sd = ck.stateDict();
       tensors = sd.size;
@@ -253,7 +280,7 @@ export function runCheckpointBench(
       for (const t of sd.values()) bytes += t.data.byteLength;
       ck.close();
     });
-    const fullLoadDisposedMs = time(reps, () => {
+    const disposedLoad = timeWithCpu(reps, () => {
       const ck = loadCheckpoint(file!);
       const sd = ck.stateDict();
       let n = 0;
@@ -268,9 +295,12 @@ export function runCheckpointBench(
         ? {
             torch: torchBefore.torch,
             torchLoadMs: Math.min(torchBefore.torchLoadMs, torchAfter.torchLoadMs),
+            torchLoadCpuMs: Math.min(torchBefore.torchLoadCpuMs, torchAfter.torchLoadCpuMs),
             torchLoadWeightsOnlyMs: Math.min(torchBefore.torchLoadWeightsOnlyMs, torchAfter.torchLoadWeightsOnlyMs),
           }
         : null;
+    const fullLoadMs = gcLoad.ms;
+    const fullLoadDisposedMs = disposedLoad.ms;
     const fullLoadMemoryMs = time(reps, () => {
       const ck = loadCheckpoint(file!, { mode: 'memory' });
       ck.stateDict();
@@ -303,6 +333,10 @@ export function runCheckpointBench(
       fullLoadFirstMs: fresh.normscope,
       firstLoadRatio: fresh.torch ? fresh.normscope / fresh.torch : null,
       torchLoadMs: torchT?.torchLoadMs ?? null,
+      torchLoadCpuMs: torchT?.torchLoadCpuMs ?? null,
+      fullLoadCpuMs: gcLoad.cpuMs,
+      fullLoadDisposedCpuMs: disposedLoad.cpuMs,
+      fullLoadDisposedCpuRatio: torchT ? disposedLoad.cpuMs / torchT.torchLoadCpuMs : null,
       torchLoadMsRuns: torchBefore && torchAfter ? [torchBefore.torchLoadMs, torchAfter.torchLoadMs] : null,
       torchLoadWeightsOnlyMs: torchT?.torchLoadWeightsOnlyMs ?? null,
       fullLoadMs,
@@ -334,6 +368,7 @@ export function formatCheckpointBench(r: CheckpointBenchResult): string {
     `torch.load(weights_only=True)      ${f(r.torchLoadWeightsOnlyMs)} ms`,
     `NormScope full load, dispose()d    ${f(r.fullLoadDisposedMs)} ms   ratio vs torch.load ${ratio(r.fullLoadDisposedRatio)}   (goal ≤ 1.0×)`,
     `NormScope full load, left to GC    ${f(r.fullLoadMs)} ms   ratio vs torch.load ${ratio(r.fullLoadRatio)}`,
+    `  CPU time: torch.load ${f(r.torchLoadCpuMs)} ms; NormScope dispose()d ${f(r.fullLoadDisposedCpuMs)} ms (ratio ${ratio(r.fullLoadDisposedCpuRatio)}), left to GC ${f(r.fullLoadCpuMs)} ms`,
     `NormScope full load (whole file)   ${f(r.fullLoadMemoryMs)} ms   ratio vs torch.load ${ratio(r.fullLoadMemoryRatio)}`,
     `NormScope header-only inspect      ${f(r.headerInspectMs)} ms   (goal < 50 ms)`,
     `NormScope full inspect (summaries) ${f(r.fullInspectMs)} ms`,
