@@ -8,6 +8,9 @@
  *
  * Implementations: `ts` (backend/tsKernels.ts, the reference), `cpu` and `cuda` (native addon), `wasm`
  * (the CPU kernels compiled to WebAssembly, backend/wasmLoader.ts).
+ *
+ * Ops do not call a Backend directly: they call a Device (engine/tensor/device.ts). The registry gives
+ * each backend one — its own (CUDA) or a host device over these kernels (hostDevice.ts).
  */
 import type { FloatArray } from '../tensor/dtype.js';
 import type { Device } from '../tensor/device.js';
@@ -124,8 +127,8 @@ export type GemmFn = (
 export interface Backend {
   readonly name: BackendName;
   /**
-   * The model runner's matrix products (native cpu: OpenBLAS). Absent where the backend has none;
-   * engine/nn/functional/gemm.ts then multiplies in TypeScript.
+   * The matrix products of linear, conv and the model runner's matmul (native cpu: OpenBLAS). Absent
+   * where the backend has none; hostGemm.ts then multiplies in TypeScript.
    */
   readonly gemm?: GemmFn;
   /**
