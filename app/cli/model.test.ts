@@ -109,6 +109,10 @@ describe('normscope model: options are checked before anything is read', async (
       /--steps must be an integer from 1 to 1000000/,
     );
     await refusedHere([...train, '--loss', 'mse', '--steps', '1'], /--lr is required/);
+    const sgd = [...train, '--loss', 'mse', '--lr', '0.1', '--steps', '1'];
+    await refusedHere([...sgd, '--momentum', 'fast'], /--momentum: "fast" is not a number/);
+    await refusedHere([...sgd, '--momentum', '-0.5'], /--momentum must be ≥ 0/);
+    await refusedHere([...sgd, '--weight-decay', '2'], /--weight-decay must be ≤ 1/);
   });
 
   it('refuses an .onnx that is missing, empty, garbage or truncated', async () => {
@@ -268,6 +272,10 @@ describe.skipIf('skip' in fx)('normscope model on models exported by torch', () 
       '3',
       '--batch-size',
       '2',
+      '--momentum',
+      '0.9',
+      '--weight-decay',
+      '1e-3',
       '--out',
       out,
       '--json',
@@ -279,6 +287,7 @@ describe.skipIf('skip' in fx)('normscope model on models exported by torch', () 
     expect(j.losses).toHaveLength(3);
     expect(j.losses.every(Number.isFinite)).toBe(true);
     expect(j.batchSize).toBe(2);
+    expect(j).toMatchObject({ momentum: 0.9, weightDecay: 1e-3 });
     const torch = checkStateInTorch(fx, 'tiny', out);
     expect(torch).toMatchObject({ missing: [], unexpected: [], bnVersions: [2] });
     await refusedHere(args, /already exists \(pass --overwrite/);

@@ -2,7 +2,8 @@
  * `normscope model inspect|run|recalibrate|train MODEL.onnx …`: a PyTorch network exported to ONNX
  * (torch.onnx.export in training mode, see docs/debug-your-model.md), optionally with the weights of a
  * checkpoint (--weights: torch zip/legacy, training dicts, safetensors; `module.`/`_orig_mod.` keys are
- * aligned), run in eval or train mode, recalibrated (precise BatchNorm) or trained with plain SGD.
+ * aligned), run in eval or train mode, recalibrated (precise BatchNorm) or trained with SGD (momentum and
+ * weight decay optional).
  * --json prints DESIGN.md's objects. Exit 2 with a message for malformed input (the .onnx, the
  * checkpoint, the .npy files, the options); a checkpoint that does not fit is refused before anything runs.
  */
@@ -30,6 +31,7 @@ import { guarded, printJson, EXIT_OK, type Command } from './command.js';
 import { fmtNum, fmtShape, progressBar, table } from './format.js';
 import { checkNotSource, formatFromExtension } from './output.js';
 import { parseInputArgs, readInputs, readTarget } from './modelInputs.js';
+import { MODEL_DOMAINS, parseNumeric, type NumericDomain } from '../shared/numeric.js';
 
 const USAGES = {
   inspect: 'normscope model inspect MODEL.onnx [--json]',
@@ -40,7 +42,7 @@ const USAGES = {
     'normscope model recalibrate MODEL.onnx [--weights CKPT] --input X.npy --batch-size B --out OUT.pt [--overwrite] [--json]',
   train:
     'normscope model train MODEL.onnx [--weights CKPT] --input X.npy --target Y.npy --loss mse|cross-entropy --lr LR ' +
-    '--steps K [--batch-size B] [--out OUT.pt] [--overwrite] [--json]',
+    '--steps K [--momentum M] [--weight-decay WD] [--batch-size B] [--out OUT.pt] [--overwrite] [--json]',
 } as const;
 type Sub = keyof typeof USAGES;
 const USAGE = Object.values(USAGES).join('\n       ');
@@ -57,6 +59,15 @@ function intOption(a: ParsedArgs, name: string, min: number, max: number): numbe
     throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
   }
   return n;
+}
+
+/** torch.optim.SGD's momentum / weight_decay: 0 when absent, else checked against the window's domain (one text). */
+function sgdOption(a: ParsedArgs, name: string, domain: NumericDomain): number {
+  const v = a.options.get(name);
+  if (v === undefined) return 0;
+  const p = parseNumeric(v, domain, `--${name}`);
+  if (!p.ok) throw new UsageError(p.error);
+  return p.value!;
 }
 
 function required<T>(v: T | undefined, name: string): T {
@@ -273,7 +284,7 @@ function train(argv: readonly string[]): number {
   const a = parseArgs(
     argv,
     ['json', 'overwrite'],
-    ['weights', 'target', 'loss', 'lr', 'steps', 'batch-size', 'out'],
+    ['weights', 'target', 'loss', 'lr', 'steps', 'momentum', 'weight-decay', 'batch-size', 'out'],
     ['input'],
   );
   const inputArgs = a.repeated.get('input') ?? [];
@@ -287,6 +298,8 @@ function train(argv: readonly string[]): number {
     throw new UsageError(`--lr must be a number >= 0 (got ${JSON.stringify(lrText)})`);
   }
   const steps = required(intOption(a, 'steps', 1, MAX_STEPS), 'steps');
+  const momentum = sgdOption(a, 'momentum', MODEL_DOMAINS.momentum);
+  const weightDecay = sgdOption(a, 'weight-decay', MODEL_DOMAINS.weightDecay);
   const batchSize = intOption(a, 'batch-size', 1, Number.MAX_SAFE_INTEGER);
   const targetFile = required(a.options.get('target'), 'target');
   const out = outOption(a, false);
@@ -298,6 +311,8 @@ function train(argv: readonly string[]): number {
   const r = trainSteps(model, x, y, {
     loss: loss as LossName,
     lr,
+    momentum,
+    weightDecay,
     steps,
     batchSize,
     onProgress: (s, n) => bar(s, n),
@@ -309,6 +324,8 @@ function train(argv: readonly string[]): number {
     printJson({
       loss,
       lr,
+      momentum,
+      weightDecay,
       steps,
       batchSize: r.batchSize,
       losses: r.losses,
