@@ -31,6 +31,7 @@ const EMU_FILES = [
   // window's Models handlers.
   'engine/model/graphModule.test.ts',
   'app/host/models.test.ts',
+  'app/host/modelTraining.test.ts',
 ];
 
 const steps = [

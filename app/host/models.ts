@@ -21,6 +21,7 @@ import {
   recalibrate,
   saveSafetensors,
   saveTorch,
+  StateCopy,
   Tensor,
   type GraphModule,
   type LocalMetadata,
@@ -66,13 +67,6 @@ interface Open {
 }
 
 /** Copies of a model's buffers, put back after a pass that must not change them (the comparison). */
-function captureBuffers(model: GraphModule): () => void {
-  const saved = [...model.namedBuffers()].map(([, b]) => [b, b.clone()] as const);
-  return () => {
-    for (const [live, copy] of saved) live.copy_(copy);
-  };
-}
-
 export class ModelStore {
   private open: Open | null = null;
 
@@ -218,7 +212,7 @@ export class ModelStore {
     const o = this.need();
     const x = this.inputOf(o);
     const modes = o.model.batchNormLayers().map(({ module: m }) => m.training);
-    const restore = captureBuffers(o.model);
+    const buffers = StateCopy.of(o.model, 'buffers');
     // Eval first (it changes no buffer) keeping its outputs; the train pass is compared node by node as it
     // runs, so only one pass's activations are held at a time.
     const ev: Tensor[] = [];
@@ -256,7 +250,7 @@ export class ModelStore {
       const first = rows.find((r) => !(r.maxAbsDiff <= DIVERGENCE_TOLERANCE * Math.max(1, absMax(r.eval))));
       return { rows, firstDivergent: first ? first.path : null };
     } finally {
-      restore();
+      buffers.restore();
       o.model.batchNormLayers().forEach(({ module: m }, i) => (m.training = modes[i]!));
     }
   }
