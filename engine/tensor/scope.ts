@@ -9,7 +9,8 @@
  * a scope can still run backward. Views share their Storage, so a returned view keeps its base's values.
  * Zero-filled allocations (zeros(), parameters, lazily made optimizer state) are never released by a
  * scope, and a buffer that a second storage wraps (e.g. `setStorage(t.data)`) stops being a scope's to
- * release: state made inside a step survives it.
+ * release: state made inside a step survives it. So does a gradient the autograd engine hands to a leaf
+ * as its `.grad` (autograd.ts adopts the backward's own buffer and takes it out of the scope).
  *
  * A released storage refuses to be read (a RuntimeError naming tidy/dispose), and its buffer is detached,
  * so neither a forgotten tensor nor a typed array taken from one can see the buffer's next owner.
