@@ -14,7 +14,7 @@ import { CheckpointError, WriteError } from './errors.js';
 import { BudgetError, DEFAULT_BUDGETS } from './budgets.js';
 import { loadAddon } from '../backend/nativeLoader.js';
 import { setInflateRaw } from './zipReader.js';
-import { takeBuffer } from '../tensor/allocator.js';
+import { memoryStats, takeBuffer } from '../tensor/allocator.js';
 
 // Deflated zip entries (a checkpoint re-zipped by a tool) inflate through zlib; maxOutputLength stops
 // zlib at the declared size, so a lying header costs no more than it declares.
@@ -34,8 +34,9 @@ const WHOLE_FILE_LIMIT = 16 * 1024 * 1024;
 /**
  * Windows at least this large are read in parallel pieces by the native addon where it is built (POSIX):
  * the disk and the page faults of the fresh buffer overlap, which loaded a ResNet-50 state dict faster
- * than one read at a time (bench/checkpoint.bench.ts). Smaller windows, and machines without the addon,
- * read with fs.readSync.
+ * than one read at a time (bench/checkpoint.bench.ts). Smaller windows, windows read into a buffer the
+ * host allocator had cached (already mapped: nothing to overlap), and machines without the addon read
+ * with fs.readSync.
  */
 const PARALLEL_READ_MIN = 4 * 1024 * 1024;
 
@@ -87,8 +88,12 @@ class FileSource implements ByteSource {
     // as `del` frees in Python), their buffers come back already mapped, and a read costs one copy from
     // the page cache instead of a page fault per 4 KiB (see bench/checkpoint.bench.ts). Every byte is
     // overwritten below before anyone sees the buffer, or the read throws.
+    const misses = memoryStats().poolMisses;
     const out = new Uint8Array(takeBuffer(length, false, false));
-    const parallel = length >= PARALLEL_READ_MIN ? parallelReader() : null;
+    // Threads pay off by overlapping the page faults of fresh memory; a buffer from the cache has none,
+    // and one read copies it with less CPU than several threads.
+    const fresh = memoryStats().poolMisses !== misses;
+    const parallel = fresh && length >= PARALLEL_READ_MIN ? parallelReader() : null;
     if (parallel) {
       try {
         parallel(this.fd, offset, out);
