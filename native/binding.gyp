@@ -19,7 +19,9 @@
       "sources": [
         "addon/addon.cc",
         "addon/file_read.cc",
+        "addon/elementwise_binding.cc",
         "kernels/cpu_kernels.cc",
+        "kernels/cpu_elementwise.cc",
         "kernels/thread_pool.cc",
         "kernels/ns_error.cc",
         "kernels/gather_stats.cc"

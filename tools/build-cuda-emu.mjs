@@ -123,8 +123,8 @@ async function main() {
     '-I',
     join(native, 'kernels'),
   ];
-  const kernelSrc = ['cpu_kernels.cc', 'thread_pool.cc', 'ns_error.cc', 'gather_stats.cc'].map((f) =>
-    join(native, 'kernels', f),
+  const kernelSrc = ['cpu_kernels.cc', 'cpu_elementwise.cc', 'thread_pool.cc', 'ns_error.cc', 'gather_stats.cc'].map(
+    (f) => join(native, 'kernels', f),
   );
   const emuSrc = ['fiber.cc', 'scheduler.cc', 'runtime.cc'].map((f) => join(native, 'cuda-emu', f));
   const shared = [...kernelSrc, ...emuSrc, ...translated];
@@ -160,7 +160,7 @@ async function main() {
     '-fexceptions',
   ];
   const addonObjs = await pool(
-    ['addon.cc', 'file_read.cc', 'cuda_device.cc', 'cuda_device_ops.cc'].map(
+    ['addon.cc', 'file_read.cc', 'elementwise_binding.cc', 'cuda_device.cc', 'cuda_device_ops.cc'].map(
       (f) => () => compile(join(native, 'addon', f), addonFlags, hdr),
     ),
   );

@@ -124,8 +124,37 @@ export type GemmFn = (
   c: FloatArray,
 ) => void;
 
+/**
+ * The host device's elementwise ops and losses over flat arrays of n elements (engine/tensor/device.ts's
+ * relu … mseBackward), with hostKernels.ts's semantics, which is the reference and the fallback: results
+ * are bit-identical to it. Scalars (sum, mseForward's out, mseBackward's g) are element 0.
+ */
+export interface ElementwiseKernels {
+  relu(x: FloatArray, y: FloatArray, n: number): void;
+  reluBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, n: number): void;
+  add(a: FloatArray, b: FloatArray, out: FloatArray, n: number): void;
+  sub(a: FloatArray, b: FloatArray, out: FloatArray, n: number): void;
+  mul(a: FloatArray, b: FloatArray, out: FloatArray, n: number): void;
+  scale(a: FloatArray, s: number, out: FloatArray, n: number): void;
+  sum(a: FloatArray, out: FloatArray, n: number): void;
+  mseForward(x: FloatArray, t: FloatArray, out: FloatArray, n: number): void;
+  mseBackward(
+    x: FloatArray,
+    t: FloatArray,
+    g: FloatArray,
+    gx: FloatArray | null,
+    gt: FloatArray | null,
+    n: number,
+  ): void;
+}
+
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * Compiled elementwise ops and losses for the host device (native cpu). Absent where the backend has
+   * none; the host device then runs hostKernels.ts's loops.
+   */
+  readonly elementwise?: ElementwiseKernels;
   /**
    * The matrix products of linear, conv and the model runner's matmul (native cpu: OpenBLAS). Absent
    * where the backend has none; hostGemm.ts then multiplies in TypeScript.

@@ -5,9 +5,11 @@
  * and copy are plain byte copies, as on a device.
  *
  * Kernels: BatchNorm runs on the backend's kernels (ts, wasm, cpu, or cuda over host arrays); linear and
- * conv on its GEMM (hostGemm.ts, convIm2col.ts, convDepthwise.ts); the rest are hostKernels.ts's loops.
+ * conv on its GEMM (hostGemm.ts, convIm2col.ts, convDepthwise.ts); relu, add/sub/mul/scale, sum and
+ * the MSE loss on its elementwise kernels (native cpu) where it has them, else hostKernels.ts's loops
+ * (bit-identical); the rest are hostKernels.ts's loops.
  */
-import type { Backend } from './backend.js';
+import type { Backend, ElementwiseKernels } from './backend.js';
 import type { ConvGeometry, Device, TransferStats } from '../tensor/device.js';
 import type { DeviceBuffer } from '../tensor/storage.js';
 import type { FloatArray, TypedArray } from '../tensor/dtype.js';
@@ -60,6 +62,8 @@ function isDepthwise(g: ConvGeometry): boolean {
 
 export function createHostDevice(backend: Backend): Device {
   const gemm = backend.gemm;
+  // The one place that picks: the backend's compiled elementwise kernels, or the TypeScript reference.
+  const ew: ElementwiseKernels = backend.elementwise ?? k;
   const gemmABt = (a: FloatArray, b: FloatArray, m: number, n: number, kk: number, c: FloatArray): void =>
     gemmABtWith(gemm, a, b, m, n, kk, c);
   return {
@@ -197,16 +201,16 @@ export function createHostDevice(backend: Backend): Device {
       }
     },
 
-    relu: (_dt, x, y, n) => k.relu(f(x), f(y), n),
-    reluBackward: (_dt, y, dy, dx, n) => k.reluBackward(f(y), f(dy), f(dx), n),
-    add: (_dt, a, b, out, n) => k.add(f(a), f(b), f(out), n),
-    sub: (_dt, a, b, out, n) => k.sub(f(a), f(b), f(out), n),
-    mul: (_dt, a, b, out, n) => k.mul(f(a), f(b), f(out), n),
-    scale: (_dt, a, s, out, n) => k.scale(f(a), s, f(out), n),
+    relu: (_dt, x, y, n) => ew.relu(f(x), f(y), n),
+    reluBackward: (_dt, y, dy, dx, n) => ew.reluBackward(f(y), f(dy), f(dx), n),
+    add: (_dt, a, b, out, n) => ew.add(f(a), f(b), f(out), n),
+    sub: (_dt, a, b, out, n) => ew.sub(f(a), f(b), f(out), n),
+    mul: (_dt, a, b, out, n) => ew.mul(f(a), f(b), f(out), n),
+    scale: (_dt, a, s, out, n) => ew.scale(f(a), s, f(out), n),
     fillFrom: (_dt, scalar, s, out, n) => k.fillFrom(f(scalar), s, f(out), n),
-    sum: (_dt, a, out, n) => k.sum(f(a), f(out), n),
-    mseForward: (_dt, x, t, out, n) => k.mseForward(f(x), f(t), f(out), n),
-    mseBackward: (_dt, x, t, g, gx, gt, n) => k.mseBackward(f(x), f(t), f(g), optF(gx), optF(gt), n),
+    sum: (_dt, a, out, n) => ew.sum(f(a), f(out), n),
+    mseForward: (_dt, x, t, out, n) => ew.mseForward(f(x), f(t), f(out), n),
+    mseBackward: (_dt, x, t, g, gx, gt, n) => ew.mseBackward(f(x), f(t), f(g), optF(gx), optF(gt), n),
     crossEntropyForward: (_dt, z, target, probs, out, rows, classes) =>
       k.crossEntropyForward(f(z), i64(target, rows), f64(probs), f(out), rows, classes),
     crossEntropyBackward: (_dt, probs, target, g, gz, rows, classes) =>

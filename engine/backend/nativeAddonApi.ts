@@ -2,7 +2,7 @@
  * The native addon's JavaScript interface (what native/addon/addon.cc exports), the build record
  * tools/build-native.mjs writes beside it, and how the addon's exceptions reach the engine.
  */
-import type { GemmFn } from './backend.js';
+import type { ElementwiseKernels, GemmFn } from './backend.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import type { AddonCudaDevice } from './cudaDevice.js';
 import { RuntimeError } from '../errors.js';
@@ -10,8 +10,14 @@ import { RuntimeError } from '../errors.js';
 type Arr = FloatArray;
 type Chan = FloatArray | Float64Array | null;
 
+/**
+ * The elementwise ops and losses (native/addon/elementwise_binding.cc): cpu only, absent from addons
+ * built before them. Same arguments as engine/backend/backend.ts's ElementwiseKernels.
+ */
+export type AddonElementwise = ElementwiseKernels;
+
 /** The kernel functions the addon exports per device (see native/addon/addon.cc). */
-export interface AddonKernels {
+export interface AddonKernels extends Partial<AddonElementwise> {
   batchStats(x: Arr, n: number, c: number, s: number, mean: Float64Array, varBiased: Float64Array): void;
   forwardTrain(
     x: Arr,

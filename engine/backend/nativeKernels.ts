@@ -19,13 +19,16 @@ import type { FloatArray } from '../tensor/dtype.js';
 import { guard, type Addon, type AddonKernels } from './nativeAddonApi.js';
 import { checkLength } from './kernelArgs.js';
 import { wrapGemm } from './nativeGemm.js';
+import { wrapElementwise } from './nativeElementwise.js';
 
 /** Wraps one device's addon kernels as a Backend. */
 export function wrapKernels(name: BackendName, k: AddonKernels, addon: Addon): Backend {
   const gemm = wrapGemm(k.gemm);
+  const elementwise = wrapElementwise(k);
   return {
     name,
     ...(gemm ? { gemm } : {}),
+    ...(elementwise ? { elementwise } : {}),
     batchStats(x: FloatArray, dims: NCS): BatchStats {
       checkLength('batchStats', x, dims);
       const mean = new Float64Array(dims.c);

@@ -16,6 +16,7 @@
 #ifdef NS_WITH_CUDA
 #include "cuda_device.h"
 #endif
+#include "elementwise_binding.h"
 #include "file_read.h"
 #ifdef NS_WITH_OPENBLAS
 #include "../kernels/normscope_gemm.h"
@@ -334,6 +335,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bind(cpu, "backwardReduce", BackwardReduce<&kCpu>);
   bind(cpu, "backwardElemt", BackwardElemt<&kCpu>);
   bind(cpu, "backwardEvalElemt", BackwardEvalElemt<&kCpu>);
+  ns_addon::InitElementwise(env, cpu);
 #ifdef NS_WITH_OPENBLAS
   if (ns_addon::InitGemm(env, cpu)) ns_gemm_set_threads(ns_cpu_threads());
 #endif

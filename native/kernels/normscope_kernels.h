@@ -53,6 +53,26 @@ NS_DECLARE_CPU(float, f32)
 NS_DECLARE_CPU(double, f64)
 
 /*
+ * The host device's elementwise ops and losses (native/kernels/cpu_elementwise.cc), flat arrays of n
+ * elements, bit-identical to engine/backend/hostKernels.ts: relu/relu_backward select x > 0 (NaN and
+ * −0 give +0); scale multiplies in double; sum and mse accumulate in double in index order. The scalar
+ * results (sum, mse_forward) go to out[0]; mse_backward reads g[0] and takes null gx or gt.
+ */
+#define NS_DECLARE_CPU_ELEMENTWISE(T, SUF)                                                              \
+  NS_API int ns_cpu_relu_##SUF(const T *x, T *y, int64_t n);                                            \
+  NS_API int ns_cpu_relu_backward_##SUF(const T *y, const T *dy, T *dx, int64_t n);                     \
+  NS_API int ns_cpu_add_##SUF(const T *a, const T *b, T *out, int64_t n);                               \
+  NS_API int ns_cpu_sub_##SUF(const T *a, const T *b, T *out, int64_t n);                               \
+  NS_API int ns_cpu_mul_##SUF(const T *a, const T *b, T *out, int64_t n);                               \
+  NS_API int ns_cpu_scale_##SUF(const T *a, double s, T *out, int64_t n);                               \
+  NS_API int ns_cpu_sum_##SUF(const T *a, T *out, int64_t n);                                           \
+  NS_API int ns_cpu_mse_forward_##SUF(const T *x, const T *t, T *out, int64_t n);                       \
+  NS_API int ns_cpu_mse_backward_##SUF(const T *x, const T *t, const T *g, T *gx, T *gt, int64_t n);
+
+NS_DECLARE_CPU_ELEMENTWISE(float, f32)
+NS_DECLARE_CPU_ELEMENTWISE(double, f64)
+
+/*
  * SyncBatchNorm's combine. `gathered` is world rows of [mean(C), invstd(C), count] (2C+1 values);
  * rows with count < 1 are masked out. Writes mean, invstd, the combined biased variance M2/n
  * (length C each; var_biased may be null) and the total count.

@@ -27,9 +27,10 @@ export function mseLoss(input: Tensor, target: Tensor): Tensor {
     name: 'MseLossBackward0',
     inputs: [input, target],
     backward: (g) => {
-      const gi = Tensor.onDevice(dev, input.shape, dt);
-      const gt = Tensor.onDevice(dev, target.shape, target.dtype);
-      dev.mseBackward(dt, x, t, buf(dev, g), buf(dev, gi), buf(dev, gt), n);
+      // Only the gradients that are needed (the target usually does not require one).
+      const gi = input.requiresGrad ? Tensor.onDevice(dev, input.shape, dt) : null;
+      const gt = target.requiresGrad ? Tensor.onDevice(dev, target.shape, target.dtype) : null;
+      if (gi || gt) dev.mseBackward(dt, x, t, buf(dev, g), gi && buf(dev, gi), gt && buf(dev, gt), n);
       return [gi, gt];
     },
   });
