@@ -56,7 +56,11 @@ template <typename T>
 int relu_backward(const T *y, const T *dy, T *dx, int64_t n) {
   if (int rc = bad_n(n)) return rc;
   map(n, [=](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i++) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+    // dy is read unconditionally: a conditional load keeps the loop scalar
+    for (int64_t i = lo; i < hi; i++) {
+      const T g = dy[i];
+      dx[i] = y[i] > T(0) ? g : T(0);
+    }
   });
   return ns::clear_error();
 }
