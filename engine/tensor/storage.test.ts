@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Storage, type DeviceBuffer, type DeviceMemory } from './storage.js';
 import { Tensor } from './tensor.js';
+import { takeBuffer } from './allocator.js';
 
 /** A device buffer of the test memory: plain bytes. */
 function bytesOf(b: DeviceBuffer): Uint8Array {
@@ -103,5 +104,16 @@ describe('Storage: host, device or both', () => {
     s.deviceBuffer(mem);
     s.host();
     expect(mem.uploads + mem.downloads).toBe(0);
+  });
+});
+
+describe('Storage: views over one pooled buffer', () => {
+  it('refuses to read or overwrite a view whose buffer another storage released', () => {
+    const buf = takeBuffer(1 << 20, true, false);
+    const a = Storage.fromHost(new Float32Array(buf, 0, 8), 'float32');
+    const b = Storage.fromHost(new Float32Array(buf, 1 << 19, 8), 'float32');
+    expect(a.release()).toBe(true);
+    expect(() => b.hostView()).toThrow('this tensor was released');
+    expect(() => b.hostForOverwrite()).toThrow('this tensor was released');
   });
 });

@@ -156,7 +156,9 @@ export class Storage implements ScopedStorage {
   }
 
   private checkLive(): void {
-    if (this.released) {
+    // A view over a buffer another storage released reads as length 0 (the buffer is detached): it
+    // refuses like a released storage instead of reading nothing.
+    if (this.released || (this.hostArray !== null && this.length > 0 && this.hostArray.length === 0)) {
       throw new RuntimeError(
         'this tensor was released (by tidy() or dispose()) and its memory reused; keep() it or return it from tidy() to use it later',
       );
