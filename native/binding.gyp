@@ -19,6 +19,7 @@
       "sources": [
         "addon/addon.cc",
         "addon/file_read.cc",
+        "addon/huge_pages.cc",
         "addon/elementwise_binding.cc",
         "kernels/cpu_kernels.cc",
         "kernels/cpu_elementwise.cc",

@@ -160,7 +160,7 @@ async function main() {
     '-fexceptions',
   ];
   const addonObjs = await pool(
-    ['addon.cc', 'file_read.cc', 'elementwise_binding.cc', 'cuda_device.cc', 'cuda_device_ops.cc'].map(
+    ['addon.cc', 'file_read.cc', 'huge_pages.cc', 'elementwise_binding.cc', 'cuda_device.cc', 'cuda_device_ops.cc'].map(
       (f) => () => compile(join(native, 'addon', f), addonFlags, hdr),
     ),
   );

@@ -103,6 +103,11 @@ export interface Addon {
    * (native/addon/file_read.cc; POSIX builds only). Returns the bytes read; throws on a short read.
    */
   readFileRange?(fd: number, offset: number, dst: Uint8Array, parts?: number): number;
+  /**
+   * madvise(MADV_HUGEPAGE) on the whole 2 MiB pages inside `buf` (native/addon/huge_pages.cc): true when
+   * the kernel took the advice, false elsewhere or when it refused. Never changes the contents.
+   */
+  adviseHugePages?(buf: ArrayBuffer): boolean;
 }
 
 /** What tools/build-native.mjs recorded about the last build (native/build/build-info.json). */

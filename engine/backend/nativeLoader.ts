@@ -22,6 +22,7 @@ import { addonMissingReason } from './nativeDiagnosis.js';
 import { wrapKernels } from './nativeKernels.js';
 import { cudaSlot } from './nativeCuda.js';
 import { unavailableSlot, type BackendSlot } from './backendSlot.js';
+import { setFreshBufferHook } from '../tensor/allocator.js';
 
 // Callers import the addon's types and the diagnosis from here too (registry, benchmarks, engine/io).
 export type { Addon, AddonInfo, AddonKernels, BuildInfo } from './nativeAddonApi.js';
@@ -99,7 +100,20 @@ export function loadAddon(): LoadedAddon {
   } catch (e) {
     loaded = { addon: null, path: found, error: `native addon failed to load: ${(e as Error).message}` };
   }
+  if (loaded.addon) installHugePageAdvice(loaded.addon);
   return loaded;
+}
+
+/**
+ * Has the host allocator ask for transparent huge pages on the large buffers it makes (Linux, where
+ * THP is commonly `madvise`: 4 KiB faults otherwise make the first write to fresh memory cost ~30× a
+ * later one; bench/results/hugepages-2026-12-06.md). NORMSCOPE_HUGE_PAGES=0 turns it off.
+ */
+function installHugePageAdvice(addon: Addon): void {
+  if (globalThis.process?.platform !== 'linux' || globalThis.process.env.NORMSCOPE_HUGE_PAGES === '0') return;
+  const advise = addon.adviseHugePages;
+  if (typeof advise !== 'function') return; // an addon built before huge_pages.cc
+  setFreshBufferHook((buf) => void advise.call(addon, buf));
 }
 
 /** The `cpu` and `cuda` backends of the addon, or why each cannot run. */

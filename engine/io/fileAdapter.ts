@@ -89,6 +89,9 @@ class FileSource implements ByteSource {
     // the page cache instead of a page fault per 4 KiB (see bench/checkpoint.bench.ts). Every byte is
     // overwritten below before anyone sees the buffer, or the read throws.
     const misses = memoryStats().poolMisses;
+    // Load the addon (once) before the first large buffer is made: loading installs the allocator's huge
+    // page advice (engine/backend/nativeLoader.ts), which has to come before the buffer's first write.
+    if (length >= PARALLEL_READ_MIN) loadAddon();
     const out = new Uint8Array(takeBuffer(length, false, false));
     // Threads pay off by overlapping the page faults of fresh memory; a buffer from the cache has none,
     // and one read copies it with less CPU than several threads.

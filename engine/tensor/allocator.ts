@@ -84,13 +84,46 @@ export function takeBuffer(bytes: number, zero: boolean, transient: boolean): Ar
 }
 
 function freshBuffer(bytes: number): ArrayBuffer {
+  let buf: ArrayBuffer;
   try {
-    return new ArrayBuffer(bytes);
+    buf = new ArrayBuffer(bytes);
   } catch (e) {
     if (stats.bytesCached === 0) throw e;
     emptyCache(); // the cache may be what stands between this allocation and success
-    return new ArrayBuffer(bytes);
+    buf = new ArrayBuffer(bytes);
   }
+  if (freshHook && bytes >= FRESH_HOOK_MIN_BYTES) {
+    try {
+      freshHook(buf);
+    } catch {
+      // Advice only: a failing hook must not fail the allocation.
+    }
+  }
+  return buf;
+}
+
+/**
+ * Fresh buffers of at least this many bytes go to the fresh-buffer hook. Measured on Linux with the
+ * native hook (bench/results/hugepages-2026-12-06.md): below 4 MiB a buffer holds at most one whole
+ * 2 MiB-aligned huge page, and the madvise call costs about what it saves.
+ */
+export const FRESH_HOOK_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Called with each large buffer the allocator has just made, before anyone writes to it. engine/backend
+ * installs the native addon's transparent-huge-page advice here (nativeLoader.ts): the first write to
+ * fresh memory otherwise costs a page fault per 4 KiB. The allocator only ever passes its own new
+ * buffers (never pool hits, never user data); the hook must not change their contents, and its errors
+ * are ignored.
+ */
+export type FreshBufferHook = (buf: ArrayBuffer) => void;
+let freshHook: FreshBufferHook | null = null;
+
+/** Installs (or with null removes) the fresh-buffer hook; returns the previous one. */
+export function setFreshBufferHook(hook: FreshBufferHook | null): FreshBufferHook | null {
+  const prev = freshHook;
+  freshHook = hook;
+  return prev;
 }
 
 /** True when a scope may release this buffer by itself (a live, pooled kernel output or gradient). */

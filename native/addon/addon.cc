@@ -18,6 +18,7 @@
 #endif
 #include "elementwise_binding.h"
 #include "file_read.h"
+#include "huge_pages.h"
 #ifdef NS_WITH_OPENBLAS
 #include "../kernels/normscope_gemm.h"
 #include "gemm_binding.h"
@@ -356,6 +357,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bind(exports, "copy", Copy);
   bind(exports, "info", Info);
   if (HaveReadFileRange()) bind(exports, "readFileRange", ReadFileRange);
+  bind(exports, "adviseHugePages", AdviseHugePages);
   return exports;
 }
 
