@@ -35,17 +35,13 @@ export function checkArgs(
 }
 
 /**
- * The elementwise bindings' checks (native/addon/elementwise_binding.cc): one data type, data arrays
- * at least n long, scalar arrays (results, the incoming gradient) at least 1; null arrays are skipped.
+ * The elementwise bindings' length checks (native/addon/elementwise_binding.cc): n a non-negative
+ * integer, data arrays at least n long, scalar arrays (results, the incoming gradient) at least 1; null
+ * arrays are skipped. (Mixed array types never reach the binding: nativeElementwise.ts runs them on
+ * the TypeScript reference.)
  */
 export function checkFlat(what: string, n: number, data: (FloatArray | null)[], scalars: FloatArray[] = []): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RuntimeError(`${what}: n must be a non-negative integer`);
-  const f64 = data[0] instanceof Float64Array;
-  for (const a of [...data, ...scalars]) {
-    if (a && a instanceof Float64Array !== f64) {
-      throw new RuntimeError(`${what}: all arrays must be Float32Array or all Float64Array`);
-    }
-  }
   for (const a of data) {
     if (a && a.length < n) throw new RuntimeError(`${what}: an array of ${a.length} elements is shorter than n = ${n}`);
   }
