@@ -2,15 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CancelRegistry } from './cancel.js';
 import { dispatch } from './dispatch.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
+import { testHostContext } from './testHost.js';
 
 const corpus = resolve('engine/io/fixtures/corpus');
-const ctx = (): HostContext => {
-  const c = new CancelRegistry();
-  return { runtime: 'browser', emit: () => undefined, cancelled: (j) => c.isCancelled(j), cancel: (j) => c.cancel(j) };
-};
+const ctx = testHostContext;
 /** A pickle that names os.system: the host must refuse it, never run it. */
 const EVIL_PICKLE = Buffer.from(
   '\x80\x02}q\x00X\x01\x00\x00\x00aq\x01cos\nsystem\nq\x02X\x04\x00\x00\x00trueq\x03\x85q\x04Rq\x05s.',

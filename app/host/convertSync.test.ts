@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CancelRegistry } from './cancel.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
+import { testHostContext } from './testHost.js';
 
-const ctx = (): HostContext => {
-  const c = new CancelRegistry();
-  return { runtime: 'browser', emit: () => undefined, cancelled: (j) => c.isCancelled(j), cancel: (j) => c.cancel(j) };
-};
+const ctx = testHostContext;
 
 describe('stack.convertSync (issue 15 item 3)', () => {
   it('converts the built stack in place, keeping weight, bias, statistics and the counter', async () => {

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { METHOD_NAMES } from '../shared/contract.js';
-import { CancelRegistry } from './cancel.js';
 import { dispatch } from './dispatch.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
 import { PAYLOAD_CHECKS } from './validate.js';
+import { testHostContext } from './testHost.js';
 
-function ctx(): HostContext & { events: Array<[string, unknown]> } {
-  const cancels = new CancelRegistry();
-  const events: Array<[string, unknown]> = [];
-  return {
-    runtime: 'browser',
-    events,
-    emit: (e, p) => events.push([e, p]),
-    cancelled: (id) => cancels.isCancelled(id),
-    cancel: (id) => cancels.cancel(id),
-  };
-}
+const ctx = testHostContext;
 
 const mlp = {
   layers: [

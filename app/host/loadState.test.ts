@@ -2,15 +2,12 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildStack, StateDict, Tensor } from '../../engine/index.js';
 import type { StackSpec } from '../shared/stackSpec.js';
-import { CancelRegistry } from './cancel.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
 import { previewLoad } from './loadState.js';
+import { testHostContext } from './testHost.js';
 
 const corpus = resolve('engine/io/fixtures/corpus');
-const ctx = (): HostContext => {
-  const c = new CancelRegistry();
-  return { runtime: 'browser', emit: () => undefined, cancelled: (j) => c.isCancelled(j), cancel: (j) => c.cancel(j) };
-};
+const ctx = testHostContext;
 const f32 = (n: number, v = 0) => new Tensor(new Float32Array(n).fill(v), [n]);
 
 describe('load preview (issue 15 item 8)', () => {

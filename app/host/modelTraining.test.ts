@@ -20,9 +20,8 @@ import {
 import { checkStateInTorch, GENERATOR, modelFixtures } from '../../tools/modelFixtures.js';
 import { readNpy, writeNpy } from '../ranks/npy.js';
 import type { ModelTraining, ModelTrainProgress, ModelTrainRequest } from '../shared/contract.js';
-import { CancelRegistry } from './cancel.js';
-import { dispatch } from './dispatch.js';
-import { createHandlers, type HostContext, type Handlers } from './handlers.js';
+import { createHandlers, type Handlers } from './handlers.js';
+import { testHostContext, call, failure, type TestHostContext } from './testHost.js';
 
 const FIX = join(__dirname, '..', '..', 'engine', 'model', 'fixtures');
 const ONNX = join(FIX, 'tiny_resnet.onnx');
@@ -30,34 +29,7 @@ const CKPT = join(FIX, 'tiny_resnet_ckpt.pt');
 const dir = mkdtempSync(join(tmpdir(), 'ns-model-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Ctx = HostContext & { events: Array<[string, unknown]>; cancels: CancelRegistry; onEvent?: (e: string) => void };
-function ctx(): Ctx {
-  const cancels = new CancelRegistry();
-  const c: Ctx = {
-    runtime: 'browser',
-    events: [],
-    cancels,
-    emit: (e, p) => {
-      c.events.push([e, p]);
-      c.onEvent?.(e);
-    },
-    cancelled: (id) => cancels.isCancelled(id),
-    cancel: (id) => cancels.cancel(id),
-  };
-  return c;
-}
-
-async function call(h: Handlers, method: string, payload: unknown): Promise<any> {
-  const r = await dispatch(h, method, payload);
-  if (!r.ok) throw Object.assign(new Error(r.error.message), { name: r.error.name });
-  return r.value;
-}
-
-async function failure(h: Handlers, method: string, payload: unknown): Promise<{ name: string; message: string }> {
-  const r = await dispatch(h, method, payload);
-  expect(r.ok, `${method} should fail`).toBe(false);
-  return (r as { ok: false; error: { name: string; message: string } }).error;
-}
+const ctx = testHostContext;
 
 // Four samples of the tiny ResNet's input (3×8×8), and class indices for its 5 outputs.
 const X_SHAPE = [4, 3, 8, 8];
@@ -80,7 +52,7 @@ const request = (over: Partial<ModelTrainRequest> = {}): ModelTrainRequest => ({
   ...over,
 });
 
-async function opened(c: Ctx = ctx()): Promise<Handlers> {
+async function opened(c: TestHostContext = ctx()): Promise<Handlers> {
   const h = await createHandlers(c);
   await call(h, 'model.open', { path: ONNX, jobId: 'j' });
   await call(h, 'model.weights', { path: CKPT });

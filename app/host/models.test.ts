@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../engine/index.js';
 import { writeNpy } from '../ranks/npy.js';
-import { CancelRegistry } from './cancel.js';
-import { dispatch } from './dispatch.js';
-import { createHandlers, type HostContext, type Handlers } from './handlers.js';
+import { createHandlers } from './handlers.js';
+import { testHostContext, call, failure } from './testHost.js';
 
 const FIX = join(__dirname, '..', '..', 'engine', 'model', 'fixtures');
 const ONNX = join(FIX, 'tiny_resnet.onnx');
@@ -26,30 +25,7 @@ const ref = JSON.parse(readFileSync(join(FIX, 'tiny_resnet.json'), 'utf8')) as {
 const dir = mkdtempSync(join(tmpdir(), 'ns-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function ctx(): HostContext & { events: Array<[string, unknown]>; cancels: CancelRegistry } {
-  const cancels = new CancelRegistry();
-  const events: Array<[string, unknown]> = [];
-  return {
-    runtime: 'browser',
-    events,
-    cancels,
-    emit: (e, p) => events.push([e, p]),
-    cancelled: (id) => cancels.isCancelled(id),
-    cancel: (id) => cancels.cancel(id),
-  };
-}
-
-async function call(h: Handlers, method: string, payload: unknown): Promise<any> {
-  const r = await dispatch(h, method, payload);
-  if (!r.ok) throw Object.assign(new Error(r.error.message), { name: r.error.name });
-  return r.value;
-}
-
-async function failure(h: Handlers, method: string, payload: unknown): Promise<{ name: string; message: string }> {
-  const r = await dispatch(h, method, payload);
-  expect(r.ok, `${method} should fail`).toBe(false);
-  return (r as { ok: false; error: { name: string; message: string } }).error;
-}
+const ctx = testHostContext;
 
 const inputNpy = (): string => {
   const f = join(dir, 'x.npy');

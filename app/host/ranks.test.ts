@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CancelRegistry } from './cancel.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
+import { testHostContext } from './testHost.js';
 
-const ctx = (): HostContext => {
-  const c = new CancelRegistry();
-  return { runtime: 'browser', emit: () => undefined, cancelled: (j) => c.isCancelled(j), cancel: (j) => c.cancel(j) };
-};
+const ctx = testHostContext;
 
 describe('ranks workspace in the host', () => {
   it('runs 4 rank processes with an empty shard, fails the step when one is killed, recovers after restart', async () => {

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CancelRegistry } from './cancel.js';
 import { dispatch } from './dispatch.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
 import { withStackBudget } from './stackBudgetGate.js';
+import { testHostContext } from './testHost.js';
 
-function ctx(): HostContext {
-  const cancels = new CancelRegistry();
-  return {
-    runtime: 'browser',
-    emit: () => undefined,
-    cancelled: (id) => cancels.isCancelled(id),
-    cancel: (id) => cancels.cancel(id),
-  };
-}
+const ctx = testHostContext;
 
 const giant = {
   layers: [

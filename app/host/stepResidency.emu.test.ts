@@ -2,21 +2,13 @@
 // handlers the UI calls, keep the stack on the device. What comes back per step is the loss and the
 // per-layer summaries (computed on the device) and running statistics, not the activations.
 import { describe, expect, it } from 'vitest';
-import { CancelRegistry } from './cancel.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
 import { getBackend, setBackend } from '../../engine/testing.js';
 import { transfersBetween, type TransferCounts } from '../../engine/testing.js';
 import type { StepResult } from '../shared/contract.js';
+import { testHostContext } from './testHost.js';
 
-function ctx(): HostContext {
-  const cancels = new CancelRegistry();
-  return {
-    runtime: 'browser',
-    emit: () => {},
-    cancelled: (id) => cancels.isCancelled(id),
-    cancel: (id) => cancels.cancel(id),
-  };
-}
+const ctx = testHostContext;
 
 const N = 16;
 const cnn = {

@@ -1,14 +1,11 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CancelRegistry } from './cancel.js';
 import { dispatch } from './dispatch.js';
-import { createHandlers, type HostContext } from './handlers.js';
+import { createHandlers } from './handlers.js';
+import { testHostContext } from './testHost.js';
 
 const file = resolve('app/host/fixtures/whole_module_sequential.pt');
-const ctx = (): HostContext => {
-  const c = new CancelRegistry();
-  return { runtime: 'browser', emit: () => undefined, cancelled: (j) => c.isCancelled(j), cancel: (j) => c.cancel(j) };
-};
+const ctx = testHostContext;
 
 describe('torch.save(model) files (issue 15 item 10)', () => {
   it('are refused as they are, and "tensors only" lists their tensors under the state_dict names', async () => {
