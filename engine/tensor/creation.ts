@@ -59,7 +59,8 @@ function make(shape: readonly number[], opts: FactoryOptions, fill?: number): Te
   const t = new Tensor(allocate(dtype, shapeNumel(shape)), shape, dtype);
   if (fill !== undefined && fill !== 0) t.fill_(fill);
   if (opts.requiresGrad) {
-    if (!isFloating(dtype)) throw new RuntimeError('Only Tensors of floating point and complex dtype can require gradients');
+    if (!isFloating(dtype))
+      throw new RuntimeError('Only Tensors of floating point and complex dtype can require gradients');
     t.requiresGrad = true;
   }
   return t;
@@ -85,10 +86,7 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 }
 
 /** Standard normal samples from `generator` (the default one, seeded by manualSeed()). */
-export function randn(
-  shape: readonly number[],
-  opts: FactoryOptions & { generator?: Generator } = {},
-): Tensor {
+export function randn(shape: readonly number[], opts: FactoryOptions & { generator?: Generator } = {}): Tensor {
   const t = make(shape, { ...opts, requiresGrad: false });
   const g = opts.generator ?? defaultGenerator;
   for (let i = 0; i < t.numel(); i++) t.setFlat(i, g.normal());

@@ -10,13 +10,21 @@ describe('Tensor', () => {
   it('takes its dtype from the typed array and checks the shape', () => {
     expect(tensor(new Float64Array(6), { shape: [2, 3] }).dtype).toBe('float64');
     expect(tensor(new BigInt64Array(1), { shape: [] }).dtype).toBe('int64');
-    expect(() => tensor(new Float32Array(5), { shape: [2, 3] })).toThrow("shape '[2, 3]' is invalid for input of size 5");
+    expect(() => tensor(new Float32Array(5), { shape: [2, 3] })).toThrow(
+      "shape '[2, 3]' is invalid for input of size 5",
+    );
   });
 
   it('builds from nested arrays and converts back', () => {
-    const t = tensor([[1, 2], [3, 4]]);
+    const t = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(t.shape).toEqual([2, 2]);
-    expect(t.toNested()).toEqual([[1, 2], [3, 4]]);
+    expect(t.toNested()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(() => tensor([[1, 2], [3]])).toThrow(RuntimeError);
   });
 
@@ -65,7 +73,9 @@ describe('autograd', () => {
   it('refuses implicit gradients for non-scalars and tensors without history', () => {
     const a = tensor([1, 2], { requiresGrad: true });
     expect(() => mulScalar(a, 2).backward()).toThrow('grad can be implicitly created only for scalar outputs');
-    expect(() => tensor([1]).backward()).toThrow('element 0 of tensors does not require grad and does not have a grad_fn');
+    expect(() => tensor([1]).backward()).toThrow(
+      'element 0 of tensors does not require grad and does not have a grad_fn',
+    );
   });
 
   it('records nothing under noGrad', () => {
@@ -97,7 +107,13 @@ describe('random', () => {
   });
 
   it('concatenates along dim 0', () => {
-    const c = cat0([tensor([[1, 2]]), tensor([[3, 4], [5, 6]])]);
+    const c = cat0([
+      tensor([[1, 2]]),
+      tensor([
+        [3, 4],
+        [5, 6],
+      ]),
+    ]);
     expect(c.shape).toEqual([3, 2]);
     expect(c.toArray()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(() => cat0([tensor([[1, 2]]), tensor([[1, 2, 3]])])).toThrow('Sizes of tensors must match');
