@@ -96,7 +96,7 @@ function handle(b: DeviceBuffer): unknown {
 }
 
 /** The Device of the addon's CUDA device; null when the addon was built without the device bindings. */
-export function cudaDeviceOps(raw: AddonCudaDevice | undefined, name: string): Device | null {
+export function openCudaDevice(raw: AddonCudaDevice | undefined, name: string): Device | null {
   if (!raw || [...KERNELS, ...CONV_KERNELS].some((k) => typeof raw[k] !== 'function')) return null;
   const ops: Record<string, unknown> = {
     name,

@@ -7,13 +7,13 @@ import type { Addon, AddonInfo, BuildInfo } from './nativeAddonApi.js';
 import { cudaReason } from './nativeDiagnosis.js';
 import { wrapKernels } from './nativeKernels.js';
 import { unavailableSlot, type BackendSlot } from './backendSlot.js';
-import { cudaDeviceOps } from './cudaDevice.js';
+import { openCudaDevice } from './cudaDevice.js';
 
 export function cudaSlot(addon: Addon, info: AddonInfo, build: BuildInfo | null): BackendSlot {
   const why = cudaReason(info, build);
   // NORMSCOPE_CUDA_RESIDENT=0 keeps every tensor on the host and copies per kernel call (for comparison).
   const resident = globalThis.process?.env?.NORMSCOPE_CUDA_RESIDENT !== '0';
-  const device = resident ? cudaDeviceOps(addon.cudaDevice, 'cuda') : null;
+  const device = resident ? openCudaDevice(addon.cudaDevice, 'cuda') : null;
   const residency = device
     ? 'tensors stay on the device between steps'
     : resident
