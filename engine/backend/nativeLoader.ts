@@ -113,7 +113,7 @@ function installHugePageAdvice(addon: Addon): void {
   if (globalThis.process?.platform !== 'linux' || globalThis.process.env.NORMSCOPE_HUGE_PAGES === '0') return;
   const advise = addon.adviseHugePages;
   if (typeof advise !== 'function') return; // an addon built before huge_pages.cc
-  setFreshBufferHook((buf) => void advise.call(addon, buf));
+  setFreshBufferHook((buf) => advise.call(addon, buf));
 }
 
 /** The `cpu` and `cuda` backends of the addon, or why each cannot run. */

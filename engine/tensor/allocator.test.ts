@@ -20,7 +20,9 @@ afterEach(() => {
 describe('fresh-buffer hook', () => {
   it('is called once with each fresh large buffer, before the caller gets it', () => {
     const seen: ArrayBuffer[] = [];
-    install((b) => seen.push(b));
+    install((b) => {
+      seen.push(b);
+    });
     const bytes = FRESH_HOOK_MIN_BYTES + 4 * 1031;
     const misses = memoryStats().poolMisses;
     const buf = takeBuffer(bytes, true, false);
@@ -31,12 +33,26 @@ describe('fresh-buffer hook', () => {
     releaseBuffer(buf);
   });
 
+  it('counts the buffers it reports advised in memoryStats().hugePageBuffers', () => {
+    let taken = true;
+    install(() => taken);
+    const before = memoryStats().hugePageBuffers;
+    const a = takeBuffer(FRESH_HOOK_MIN_BYTES + 4 * 1063, false, false);
+    taken = false;
+    const b = takeBuffer(FRESH_HOOK_MIN_BYTES + 4 * 1069, false, false);
+    expect(memoryStats().hugePageBuffers).toBe(before + 1);
+    releaseBuffer(a);
+    releaseBuffer(b);
+  });
+
   it('is not called for pool hits', () => {
     const bytes = FRESH_HOOK_MIN_BYTES + 4 * 1033;
     const first = takeBuffer(bytes, false, false);
     releaseBuffer(first);
     let calls = 0;
-    install(() => calls++);
+    install(() => {
+      calls++;
+    });
     const hits = memoryStats().poolHits;
     const again = takeBuffer(bytes, true, false);
     expect(memoryStats().poolHits).toBe(hits + 1);
@@ -46,7 +62,9 @@ describe('fresh-buffer hook', () => {
 
   it('is not called for buffers below the threshold, pooled or not', () => {
     let calls = 0;
-    install(() => calls++);
+    install(() => {
+      calls++;
+    });
     const mid = takeBuffer(FRESH_HOOK_MIN_BYTES - 4 * 1021, false, true);
     const small = takeBuffer(64, true, false);
     expect(calls).toBe(0);
@@ -77,7 +95,9 @@ describe('fresh-buffer hook', () => {
 
   it('is off after setFreshBufferHook(null), which returns the hook it replaced', () => {
     let calls = 0;
-    const hook: FreshBufferHook = () => calls++;
+    const hook: FreshBufferHook = () => {
+      calls++;
+    };
     install(hook);
     expect(setFreshBufferHook(null)).toBe(hook);
     const buf = takeBuffer(FRESH_HOOK_MIN_BYTES + 4 * 1051, false, false);

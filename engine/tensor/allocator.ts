@@ -36,13 +36,23 @@ export interface MemoryStats {
   poolMisses: number;
   /** Buffers returned to the cache by release. */
   releases: number;
+  /** Fresh buffers the fresh-buffer hook reports advised (Linux: transparent huge pages taken). */
+  hugePageBuffers: number;
 }
 
 /** Live pooled buffers: their length (bytes) and whether a scope may release them by itself. */
 const live = new WeakMap<ArrayBuffer, { bytes: number; transient: boolean }>();
 /** Released buffers by exact byte length, most recently released last. */
 const cache = new Map<number, ArrayBuffer[]>();
-const stats = { bytesInUse: 0, bytesCached: 0, peakBytesInUse: 0, poolHits: 0, poolMisses: 0, releases: 0 };
+const stats = {
+  bytesInUse: 0,
+  bytesCached: 0,
+  peakBytesInUse: 0,
+  poolHits: 0,
+  poolMisses: 0,
+  releases: 0,
+  hugePageBuffers: 0,
+};
 let cacheLimit = parseLimit(globalThis.process?.env?.NORMSCOPE_HOST_CACHE_BYTES);
 
 function parseLimit(v: string | undefined): number {
@@ -94,7 +104,7 @@ function freshBuffer(bytes: number): ArrayBuffer {
   }
   if (freshHook && bytes >= FRESH_HOOK_MIN_BYTES) {
     try {
-      freshHook(buf);
+      if (freshHook(buf) === true) stats.hugePageBuffers++;
     } catch {
       // Advice only: a failing hook must not fail the allocation.
     }
@@ -114,9 +124,9 @@ export const FRESH_HOOK_MIN_BYTES = 4 * 1024 * 1024;
  * installs the native addon's transparent-huge-page advice here (nativeLoader.ts): the first write to
  * fresh memory otherwise costs a page fault per 4 KiB. The allocator only ever passes its own new
  * buffers (never pool hits, never user data); the hook must not change their contents, and its errors
- * are ignored.
+ * are ignored. It returns true when the advice was taken (counted in memoryStats().hugePageBuffers).
  */
-export type FreshBufferHook = (buf: ArrayBuffer) => void;
+export type FreshBufferHook = (buf: ArrayBuffer) => boolean | void;
 let freshHook: FreshBufferHook | null = null;
 
 /** Installs (or with null removes) the fresh-buffer hook; returns the previous one. */
