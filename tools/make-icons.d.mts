@@ -1,11 +1,7 @@
 // Types for tools/make-icons.mjs.
-export interface Shape {
-  fill: string;
-  points: [number, number][];
-}
 export declare const PNG_SIZES: number[];
 export declare const ICON_DIR: string;
-export declare function designShapes(): Shape[];
-export declare function renderSvg(shapes?: Shape[]): string;
-export declare function rasterize(size: number, shapes?: Shape[]): Uint8Array;
-export declare function generateIcons(): Map<string, Buffer>;
+export declare const SVG_PATH: string;
+export declare function rasterize(svg: Buffer | string, size: number): Buffer;
+export declare function generateIcons(svg?: Buffer | string): Map<string, Buffer>;
+export declare function staleIcons(files: Map<string, Buffer>, dir?: string): string[];

@@ -1,239 +1,75 @@
 #!/usr/bin/env node
-// Generates NormScope's icons from one geometric design, with no image tools installed:
-//   build/icons/icon.svg               the vector source (same polygons as the rasters)
+// Draws NormScope's icons from the one picture, build/icons/icon.svg (edit that file to change the icon):
 //   build/icons/NxN.png                16..1024, for Linux (electron-builder takes the folder)
 //   build/icons/icon.png               512x512
-//   build/icons/icon.ico               Windows: 16-48 as 32-bit BMP entries, 64-256 as PNG entries
-//   build/icons/icon.icns              macOS: PNG-based ic07..ic14, icp4, icp5
-// The outputs are committed; CI never runs this. `node tools/make-icons.mjs --check` exits 1 when the
-// committed files hold other images than this script produces (tools/make-icons.test.ts runs that check).
-//
-// The design: a bell curve (the normal distribution BatchNorm standardizes to) over a histogram of a
-// batch, with the mean marked, on a dark rounded square. Everything is a polygon, so the SVG and the
-// rasterizer draw exactly the same shapes.
+//   build/icons/icon.ico               Windows (png2icons: BMP entries below 64 px, PNG from 64 px)
+//   build/icons/icon.icns              macOS (png2icons)
+// resvg rasterizes the SVG; png2icons packs the 1024 px raster into ICO and ICNS. Both are
+// deterministic, so the outputs are committed and `node tools/make-icons.mjs --check` exits 1 when a
+// committed file differs byte for byte from what the SVG gives (tools/make-icons.test.ts runs it).
+// The containers are committed rather than left to electron-builder because its PNG-to-ICNS/ICO
+// conversion downloads a toolset at packaging time.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeIcns, encodeIco, encodePng, sameIconFile } from './icon-containers.mjs';
+import { Resvg } from '@resvg/resvg-js';
+import png2icons from 'png2icons';
 
-const VIEW = 1024;
 export const PNG_SIZES = [16, 24, 32, 48, 64, 128, 256, 512, 1024];
+export const ICON_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'icons');
+export const SVG_PATH = join(ICON_DIR, 'icon.svg');
 
-/** The design as painted polygons, in a 1024x1024 view box, back to front. */
-export function designShapes() {
-  const shapes = [];
-  shapes.push({ fill: '#16213e', points: roundedRect(64, 64, 896, 896, 200) });
-  const base = 792;
-  const left = 176;
-  const right = 848;
-  const peak = 560; // curve height above the baseline
-  const sigma = 0.19; // of the [left, right] span
-  const gauss = (x) => base - peak * Math.exp(-(((x - 512) / (right - left)) ** 2) / (2 * sigma * sigma));
-  // Histogram of "a batch": bars a little off the curve, as real batch statistics are.
-  const jitter = [0.78, 0.9, 0.84, 0.93, 0.88, 0.95, 0.82, 0.91, 0.76];
-  const nBars = jitter.length;
-  const slot = (right - left) / nBars;
-  for (let i = 0; i < nBars; i++) {
-    const x0 = left + i * slot + 10;
-    const x1 = left + (i + 1) * slot - 10;
-    const top = base - (base - gauss((x0 + x1) / 2)) * jitter[i];
-    shapes.push({ fill: '#2e6f8e', points: rect(x0, top, x1 - x0, base - top) });
-  }
-  shapes.push({ fill: '#e8edf2', points: rect(left - 24, base, right - left + 48, 28) });
-  shapes.push({ fill: '#e8edf2', points: rect(504, gauss(512) + 40, 16, base - gauss(512) - 40) });
-  shapes.push({ fill: '#ffb84d', points: thickCurve(gauss, left - 16, right + 16, 38, 96) });
-  return shapes;
+/** The SVG rasterized at `size` x `size`, as PNG bytes (system fonts off: the icon has no text). */
+export function rasterize(svg, size) {
+  const resvg = new Resvg(svg, { fitTo: { mode: 'width', value: size }, font: { loadSystemFonts: false } });
+  return Buffer.from(resvg.render().asPng());
 }
 
-function rect(x, y, w, h) {
-  return [
-    [x, y],
-    [x + w, y],
-    [x + w, y + h],
-    [x, y + h],
-  ];
-}
-
-function roundedRect(x, y, w, h, r, segments = 24) {
-  const pts = [];
-  const corners = [
-    [x + w - r, y + r, -Math.PI / 2],
-    [x + w - r, y + h - r, 0],
-    [x + r, y + h - r, Math.PI / 2],
-    [x + r, y + r, Math.PI],
-  ];
-  for (const [cx, cy, a0] of corners) {
-    for (let i = 0; i <= segments; i++) {
-      const a = a0 + (i / segments) * (Math.PI / 2);
-      pts.push([cx + r * Math.cos(a), cy + r * Math.sin(a)]);
-    }
-  }
-  return pts;
-}
-
-/** A stroke of width `w` along the graph of f on [x0, x1], as one polygon (offset along the normals). */
-function thickCurve(f, x0, x1, w, n) {
-  const upper = [];
-  const lower = [];
-  for (let i = 0; i <= n; i++) {
-    const x = x0 + ((x1 - x0) * i) / n;
-    const h = 0.5;
-    const slope = (f(x + h) - f(x - h)) / (2 * h);
-    const len = Math.hypot(1, slope);
-    const nx = -slope / len;
-    const ny = 1 / len;
-    upper.push([x - (nx * w) / 2, f(x) - (ny * w) / 2]);
-    lower.push([x + (nx * w) / 2, f(x) + (ny * w) / 2]);
-  }
-  return [...upper, ...lower.reverse()];
-}
-
-const r2 = (v) => Math.round(v * 100) / 100;
-
-export function renderSvg(shapes = designShapes()) {
-  const paths = shapes.map(
-    (s) => `  <path fill="${s.fill}" d="M${s.points.map(([x, y]) => `${r2(x)} ${r2(y)}`).join(' L')} Z"/>`,
-  );
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${VIEW}" height="${VIEW}" viewBox="0 0 ${VIEW} ${VIEW}">`,
-    '  <!-- Generated by tools/make-icons.mjs from the same polygons as the PNG/ICO/ICNS files. -->',
-    ...paths,
-    '</svg>',
-    '',
-  ].join('\n');
-}
-
-function parseColor(hex) {
-  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-}
-
-/**
- * Rasterizes the shapes at `size` x `size` as straight RGBA, with ss x ss samples per pixel
- * (non-zero winding per sample, scanline crossings per sample row).
- */
-export function rasterize(size, shapes = designShapes()) {
-  const ss = size >= 1024 ? 3 : size >= 256 ? 4 : 8;
-  const n = size * ss;
-  const scale = n / VIEW;
-  // Per sample: index of the top-most shape covering it (+1), 0 = transparent.
-  const top = new Uint8Array(n * n);
-  shapes.forEach((shape, si) => {
-    const pts = shape.points.map(([x, y]) => [x * scale, y * scale]);
-    const edges = pts.map((p, i) => [p, pts[(i + 1) % pts.length]]);
-    for (let row = 0; row < n; row++) {
-      const y = row + 0.5;
-      const xs = [];
-      for (const [[ax, ay], [bx, by]] of edges) {
-        if (ay <= y === by <= y) continue;
-        xs.push({ x: ax + ((y - ay) / (by - ay)) * (bx - ax), d: by > ay ? 1 : -1 });
-      }
-      if (xs.length === 0) continue;
-      xs.sort((a, b) => a.x - b.x);
-      let wind = 0;
-      for (let k = 0; k < xs.length - 1; k++) {
-        wind += xs[k].d;
-        if (wind === 0) continue;
-        const c0 = Math.max(0, Math.ceil(xs[k].x - 0.5));
-        const c1 = Math.min(n - 1, Math.floor(xs[k + 1].x - 0.5));
-        for (let col = c0; col <= c1; col++) top[row * n + col] = si + 1;
-      }
-    }
-  });
-  const colors = shapes.map((s) => parseColor(s.fill));
-  const out = new Uint8Array(size * size * 4);
-  for (let py = 0; py < size; py++) {
-    for (let px = 0; px < size; px++) {
-      let r = 0,
-        g = 0,
-        b = 0,
-        a = 0;
-      for (let sy = 0; sy < ss; sy++) {
-        const rowBase = (py * ss + sy) * n + px * ss;
-        for (let sx = 0; sx < ss; sx++) {
-          const t = top[rowBase + sx];
-          if (t === 0) continue;
-          const c = colors[t - 1];
-          r += c[0];
-          g += c[1];
-          b += c[2];
-          a += 1;
-        }
-      }
-      const o = (py * size + px) * 4;
-      if (a > 0) {
-        // Colors are averaged over covered samples only (straight alpha), alpha is the coverage.
-        out[o] = Math.round(r / a);
-        out[o + 1] = Math.round(g / a);
-        out[o + 2] = Math.round(b / a);
-        out[o + 3] = Math.round((255 * a) / (ss * ss));
-      }
-    }
-  }
-  return out;
-}
-
-/** Every generated file, as { relative path: bytes }. */
-export function generateIcons() {
+/** Every file drawn from `svg`, as { name in build/icons: bytes }. */
+export function generateIcons(svg = readFileSync(SVG_PATH)) {
   const files = new Map();
-  files.set('icon.svg', Buffer.from(renderSvg(), 'utf8'));
-  const rgba = new Map();
-  for (const size of PNG_SIZES) {
-    rgba.set(size, rasterize(size));
-    files.set(`${size}x${size}.png`, encodePng(size, size, rgba.get(size)));
-  }
+  for (const size of PNG_SIZES) files.set(`${size}x${size}.png`, rasterize(svg, size));
   files.set('icon.png', files.get('512x512.png'));
-  files.set(
-    'icon.ico',
-    encodeIco(
-      [16, 24, 32, 48, 64, 128, 256].map((s) => ({ size: s, rgba: rgba.get(s), png: files.get(`${s}x${s}.png`) })),
-    ),
-  );
-  files.set(
-    'icon.icns',
-    encodeIcns([
-      ['icp4', files.get('16x16.png')],
-      ['icp5', files.get('32x32.png')],
-      ['ic11', files.get('32x32.png')],
-      ['ic12', files.get('64x64.png')],
-      ['ic07', files.get('128x128.png')],
-      ['ic13', files.get('256x256.png')],
-      ['ic08', files.get('256x256.png')],
-      ['ic14', files.get('512x512.png')],
-      ['ic09', files.get('512x512.png')],
-      ['ic10', files.get('1024x1024.png')],
-    ]),
-  );
+  const master = files.get('1024x1024.png');
+  // forWinExe: PNG entries from 64 px, BMP below, as older Windows' file-properties dialog needs.
+  const ico = png2icons.createICO(master, png2icons.BICUBIC2, 0, false, true);
+  const icns = png2icons.createICNS(master, png2icons.BICUBIC2, 0);
+  if (ico === null || icns === null) throw new Error('png2icons could not encode the 1024 px icon');
+  files.set('icon.ico', ico);
+  files.set('icon.icns', icns);
   return files;
 }
 
-export const ICON_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'icons');
+/** Names of the files in `dir` that are missing or differ from `files`. */
+export function staleIcons(files, dir = ICON_DIR) {
+  const stale = [];
+  for (const [name, bytes] of files) {
+    let current = null;
+    try {
+      current = readFileSync(join(dir, name));
+    } catch {
+      current = null;
+    }
+    if (current === null || !current.equals(bytes)) stale.push(name);
+  }
+  return stale;
+}
 
 function main() {
-  const check = process.argv.includes('--check');
   const files = generateIcons();
-  const stale = [];
-  if (!check) mkdirSync(ICON_DIR, { recursive: true });
-  for (const [name, bytes] of files) {
-    const path = join(ICON_DIR, name);
-    if (check) {
-      let current = null;
-      try {
-        current = readFileSync(path);
-      } catch {
-        current = null;
-      }
-      if (current === null || !sameIconFile(name, current, bytes)) stale.push(name);
-    } else {
-      writeFileSync(path, bytes);
-      console.log(`wrote build/icons/${name} (${bytes.length} bytes)`);
-    }
-  }
-  if (check) {
+  if (process.argv.includes('--check')) {
+    const stale = staleIcons(files);
     if (stale.length > 0) {
       console.error(`build/icons is out of date: ${stale.join(', ')} (run node tools/make-icons.mjs)`);
       process.exit(1);
     }
-    console.log(`build/icons matches the generator (${files.size} files)`);
+    console.log(`build/icons matches icon.svg (${files.size} files)`);
+    return;
+  }
+  mkdirSync(ICON_DIR, { recursive: true });
+  for (const [name, bytes] of files) {
+    writeFileSync(join(ICON_DIR, name), bytes);
+    console.log(`wrote build/icons/${name} (${bytes.length} bytes)`);
   }
 }
 
