@@ -25,6 +25,7 @@ const checkOnly = process.argv.includes('--check');
 
 const SOURCES = [
   'native/kernels/cpu_kernels.cc',
+  'native/kernels/cpu_elementwise.cc',
   'native/kernels/cpu_kernels_impl.inc',
   'native/kernels/cpu_sums.inc',
   'native/kernels/cpu_row_sums.inc',
@@ -35,6 +36,7 @@ const SOURCES = [
   'native/kernels/normscope_kernels.h',
   'native/kernels/thread_pool.h',
   'native/wasm/runtime.cc',
+  'native/wasm/elementwise_stream.cc',
   'native/wasm/include/cmath',
   'native/wasm/include/cstdint',
   'native/wasm/include/cstdlib',
@@ -44,9 +46,11 @@ const SOURCES = [
 ];
 const UNITS = [
   'native/kernels/cpu_kernels.cc',
+  'native/kernels/cpu_elementwise.cc',
   'native/kernels/gather_stats.cc',
   'native/kernels/ns_error.cc',
   'native/wasm/runtime.cc',
+  'native/wasm/elementwise_stream.cc',
 ];
 const CFLAGS = [
   '--target=wasm32',
@@ -151,7 +155,15 @@ try {
   // Checks the module compiles here and exports what the loader binds.
   const mod = new WebAssembly.Module(readFileSync(out));
   const names = new Set(WebAssembly.Module.exports(mod).map((e) => e.name));
-  for (const need of ['memory', 'ns_wasm_alloc', 'ns_wasm_reset', 'ns_cpu_forward_train_f32', 'ns_last_error']) {
+  for (const need of [
+    'memory',
+    'ns_wasm_alloc',
+    'ns_wasm_reset',
+    'ns_cpu_forward_train_f32',
+    'ns_cpu_relu_f32',
+    'ns_wasm_sum_from_f64',
+    'ns_last_error',
+  ]) {
     if (!names.has(need)) {
       console.error(`build-wasm: the module does not export ${need}`);
       process.exit(1);

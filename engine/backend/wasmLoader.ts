@@ -11,6 +11,7 @@
  * instance afterwards. Eval forward and the backward kernels stream instead (WasmKernels.stream): piece
  * by piece through small blocks reused by every piece, which cut their time by a quarter to a half on
  * the larger benchmark shapes (the copies were half of it, and now happen while the data is in cache).
+ * The host device's elementwise ops and losses stream the same way (wasmElementwise.ts).
  *
  * Where the module is looked for: $NORMSCOPE_WASM, then native/wasm of the package this file belongs to
  * (walking up from it: sources, dist/ and a packaged app's asar alike, which Electron's fs reads; the
@@ -34,6 +35,7 @@ import { unavailableSlot, type BackendSlot } from './backendSlot.js';
 import { checkArgs, checkLength } from './kernelArgs.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { RuntimeError } from '../errors.js';
+import { wasmElementwise } from './wasmElementwise.js';
 
 export type WasmBackendSlot = BackendSlot;
 
@@ -93,7 +95,7 @@ interface Block {
   f64: boolean;
 }
 
-class WasmKernels {
+export class WasmKernels {
   private inst: Exports | null = null;
 
   constructor(private readonly module: WasmModule) {}
@@ -331,6 +333,7 @@ function fnOf(k: Exports, name: string): KernelFn {
 function wasmBackend(w: WasmKernels): Backend {
   return {
     name: 'wasm',
+    elementwise: wasmElementwise(w),
     batchStats(x: FloatArray, dims: NCS): BatchStats {
       checkLength('batchStats', x, dims);
       const [n, c, s] = big(dims);
