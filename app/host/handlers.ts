@@ -242,9 +242,12 @@ export async function createHandlers(ctx: HostContext): Promise<Handlers> {
       const store = await models();
       return withPath(path, (p) => store.applyWeightsFile(p));
     },
-    'model.setInput': async ({ path, batch, seed }) => {
+    'model.setInput': async ({ path, batch, seed, input }) => {
       const store = await models();
-      return path === null ? store.setInput(null, batch, seed) : withPath(path, (p) => store.setInput(p, batch, seed));
+      const name = input ?? null;
+      return path === null
+        ? store.setInput(name, null, batch, seed)
+        : withPath(path, (p) => store.setInput(name, p, batch, seed));
     },
     'model.step': async ({ mode }) => (await models()).step(mode),
     'model.compare': async () => (await models()).compare(),

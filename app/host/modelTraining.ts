@@ -43,18 +43,17 @@ export interface TrainOutcome {
 }
 
 /** Y for the request: the .npy (read as the CLI reads --target) or a generated one for the model's output 0. */
-function targetOf(model: GraphModule, x: Tensor, req: ModelTrainRequest, path: string | null): Tensor {
+function targetOf(model: GraphModule, xs: Tensor[], req: ModelTrainRequest, path: string | null): Tensor {
   if (path !== null) {
     const size = statSync(path).size;
     if (size > MAX_TARGET_BYTES)
       throw new RangeError(`${basename(path)} is ${size} bytes: target files are limited to ${MAX_TARGET_BYTES} bytes`);
     return readTarget(path, req.loss);
   }
-  const first = model.graphInputs[0]!;
   const out = model.graphOutputs[0]!;
   let shape: number[] | undefined;
   try {
-    shape = model.valueShapes(new Map([[first.name, [...x.shape]]])).get(out.name);
+    shape = model.valueShapes(new Map(model.graphInputs.map((g, k) => [g.name, [...xs[k]!.shape]]))).get(out.name);
   } catch (e) {
     throw new RangeError(`cannot generate a target: ${(e as Error).message} (choose a target .npy instead)`);
   }
@@ -107,18 +106,19 @@ function parameterChanges(
 }
 
 /**
- * Runs `req.steps` SGD steps on `x` (in batches of req.batchSize, all of x when null). `targetPath` is
+ * Runs `req.steps` SGD steps on `xs` (one batch per graph input, in graph order; in batches of
+ * req.batchSize, all samples when null). `targetPath` is
  * the host's path of req.target (resolved by the caller). Refusals (a target that does not fit, a
  * wrong loss for the output) throw before any step and change nothing.
  */
 export function trainModel(
   model: GraphModule,
-  x: Tensor,
+  xs: Tensor[],
   req: ModelTrainRequest,
   targetPath: string | null,
   hooks: TrainHooks,
 ): TrainOutcome {
-  const y = targetOf(model, x, req, targetPath);
+  const y = targetOf(model, xs, req, targetPath);
   const before = new Map<string, Float32Array | Float64Array>();
   for (const [key, p] of model.namedParameters())
     before.set(key, (p.hostView() as Float32Array | Float64Array).slice());
@@ -140,9 +140,9 @@ export function trainModel(
   };
   const t0 = performance.now();
   let cancelled = false;
-  let batchSize = req.batchSize ?? x.shape[0]!;
+  let batchSize = req.batchSize ?? xs[0]!.shape[0]!;
   try {
-    const r = trainSteps(model, x, y, {
+    const r = trainSteps(model, xs, y, {
       loss: req.loss,
       lr: req.lr,
       momentum: req.momentum,

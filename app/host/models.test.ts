@@ -46,7 +46,7 @@ describe('model.* host calls', () => {
     expect(fc.outputShape).toEqual([2, 5]);
     expect(v.layers.filter((l: { batchNorm: boolean }) => l.batchNorm)).toHaveLength(3);
     expect(v.parameters).toBe(v.layers.reduce((n: number, l: { parameters: number }) => n + l.parameters, 0));
-    expect(v.input).toEqual({ shape: ref.input.shape, source: 'generated (seed 0)' });
+    expect(v.input).toEqual([{ name: v.inputs[0].name, shape: ref.input.shape, source: 'generated (seed 0)' }]);
   });
 
   it('eval with the checkpoint gives torch’s output; train steps count batches; the inspector opens', async () => {

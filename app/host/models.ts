@@ -53,12 +53,18 @@ type OnnxNode = GraphModule['nodes'][number];
 /** Outputs that differ by more than this (relative to max(1, |eval|)) count as parted. */
 export const DIVERGENCE_TOLERANCE = 1e-6;
 
+interface Fed {
+  tensor: Tensor;
+  info: ModelInputInfo;
+}
+
 interface Open {
   path: string;
   model: GraphModule;
   weights: ModelWeightsReport | null;
   metadata: Map<string, LocalMetadata> | null;
-  input: { tensor: Tensor; info: ModelInputInfo } | null;
+  /** The batch fed to each graph input, by name (set for every input when the model opens). */
+  input: Map<string, Fed>;
   step: number;
   notes: string[];
   /** The last pass's BatchNorm records (input and output of each layer), for the inspector. */
@@ -79,18 +85,19 @@ export class ModelStore {
   openFile(path: string): ModelView {
     const model = loadOnnxFile(path);
     model.setDropout(false);
+    // Every input generated (batch 2, input k from seed k) before the model replaces the open one.
+    const input = new Map(model.graphInputs.map((info, k) => [info.name, generated(model, info, 2, k)]));
     this.open = {
       path,
       model,
       weights: null,
       metadata: null,
-      input: null,
+      input,
       step: 0,
       notes: [],
       records: new Map(),
       timelines: new Map(),
     };
-    this.setInput(null, 2, 0);
     return this.view();
   }
 
@@ -118,44 +125,20 @@ export class ModelStore {
     return this.view();
   }
 
-  /** The input batch: a float .npy matching the declared shape (dimension 0 may differ), or generated. */
-  setInput(path: string | null, batch: number, seed: number): ModelView {
+  /**
+   * One graph input's batch (`name`; null: the model's only input): a float .npy matching the declared
+   * shape (dimension 0 may differ), or generated. Refused (naming the input), nothing changes.
+   */
+  setInput(name: string | null, path: string | null, batch: number, seed: number): ModelView {
     const o = this.need();
     const inputs = o.model.graphInputs;
-    if (inputs.length !== 1) {
-      throw new NotAvailableError(
-        `the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}): the window feeds one-input models (use normscope model run)`,
-      );
-    }
-    const info = inputs[0]!;
-    const declared = o.model.declaredShapes().get(info.name)!;
-    const dtype = info.dtype === 'float64' ? 'float64' : 'float32';
-    if (info.dtype !== 'float32' && info.dtype !== 'float64')
-      throw new RangeError(`input '${info.name}' is ${info.dtype}: only float inputs can be fed`);
-    if (path === null) {
-      const shape = [batch, ...declared.slice(1)];
-      const t = randn(shape, { generator: new Generator(seed), dtype });
-      o.input = { tensor: t, info: { shape, source: `generated (seed ${seed})` } };
-    } else {
-      const size = statSync(path).size;
-      if (size > MAX_INPUT_BYTES)
-        throw new RangeError(`${basename(path)} is ${size} bytes: input files are limited to ${MAX_INPUT_BYTES} bytes`);
-      const arr = readNpy(readFileSync(path), basename(path));
-      const fits =
-        arr.shape.length === declared.length &&
-        info.shape.every((d, i) => i === 0 || typeof d !== 'number' || d === arr.shape[i]);
-      if (!fits)
-        throw new RangeError(
-          `${basename(path)} has shape [${arr.shape.join(', ')}] but input '${info.name}' is [${info.shape.join(', ')}] (only dimension 0, the batch, may differ)`,
-        );
-      const data =
-        arr.dtype === dtype
-          ? arr.data
-          : dtype === 'float32'
-            ? Float32Array.from(arr.data)
-            : Float64Array.from(arr.data);
-      o.input = { tensor: new Tensor(data, arr.shape, dtype), info: { shape: [...arr.shape], source: path } };
-    }
+    const names = inputs.map((i) => i.name).join(', ');
+    if (name === null && inputs.length !== 1)
+      throw new RangeError(`the model has ${inputs.length} inputs (${names}): name the input to set`);
+    const info = name === null ? inputs[0]! : inputs.find((i) => i.name === name);
+    if (!info) throw new RangeError(`the model has no input '${name}' (its inputs: ${names})`);
+    const fed = path === null ? generated(o.model, info, batch, seed) : fromFile(o.model, info, path);
+    o.input.set(info.name, fed);
     o.records.clear();
     return this.view();
   }
@@ -163,17 +146,17 @@ export class ModelStore {
   /** One pass without gradients with every BatchNorm in `mode`; records each BatchNorm's input and output. */
   step(mode: 'train' | 'eval'): ModelStepResult {
     const o = this.need();
-    const x = this.inputOf(o);
+    const xs = this.inputsOf(o);
     const t0 = performance.now();
     o.model.setBatchNormMode(mode);
     const bnByName = new Map(o.model.batchNormLayers().map((l) => [l.name, l.module]));
     // The values feeding BatchNorm nodes, kept as they are produced (their batch statistics are the inspector's).
     const feeds = new Set<string>();
     for (const n of o.model.nodes) if (n.opType === 'BatchNormalization' && n.inputs[0]) feeds.add(n.inputs[0]);
-    const values = new Map<string, Tensor>(o.model.graphInputs[0] ? [[o.model.graphInputs[0].name, x]] : []);
+    const values = new Map<string, Tensor>(o.model.graphInputs.map((g, k) => [g.name, xs[k]!]));
     const records = new Map<string, LayerRecord>();
     const outs = noGrad(() =>
-      o.model.forwardGraph([x], {
+      o.model.forwardGraph(xs, {
         observe: (node, outputs) => {
           node.outputs.forEach((name, k) => {
             const t = outputs[k];
@@ -210,7 +193,7 @@ export class ModelStore {
   /** Train vs eval output of every node on the same batch; buffers and modes are put back. */
   compare(): CompareResult {
     const o = this.need();
-    const x = this.inputOf(o);
+    const xs = this.inputsOf(o);
     const modes = o.model.batchNormLayers().map(({ module: m }) => m.training);
     const buffers = StateCopy.of(o.model, 'buffers');
     // Eval first (it changes no buffer) keeping its outputs; the train pass is compared node by node as it
@@ -220,7 +203,7 @@ export class ModelStore {
     try {
       o.model.setBatchNormMode('eval');
       noGrad(() =>
-        o.model.forwardGraph([x], {
+        o.model.forwardGraph(xs, {
           observe: (_node, outputs) => {
             if (outputs[0]) ev.push(outputs[0]);
           },
@@ -228,7 +211,7 @@ export class ModelStore {
       );
       o.model.setBatchNormMode('train');
       noGrad(() =>
-        o.model.forwardGraph([x], {
+        o.model.forwardGraph(xs, {
           observe: (node, outputs) => {
             const out = outputs[0];
             if (!out) return;
@@ -269,7 +252,7 @@ export class ModelStore {
     cancelled: () => boolean,
   ): ModelRecalibration {
     const o = this.need();
-    const x = this.inputOf(o);
+    const xs = this.inputsOf(o);
     const signal = {
       get aborted() {
         return cancelled();
@@ -277,7 +260,7 @@ export class ModelStore {
       reason: new CancelledError('recalibration was cancelled: the running statistics are as they were'),
     };
     try {
-      const r = recalibrate(o.model, x, { batchSize, onProgress: progress, signal });
+      const r = recalibrate(o.model, xs, { batchSize, onProgress: progress, signal });
       o.records.clear();
       const batchNorm = this.batchNormRows(o);
       return { samples: r.samples, batches: r.batches, batchSize, layers: r.layers, cancelled: false, batchNorm };
@@ -294,9 +277,9 @@ export class ModelStore {
    */
   train(req: ModelTrainRequest, targetPath: string | null, hooks: TrainHooks): ModelTraining {
     const o = this.need();
-    const x = this.inputOf(o);
+    const xs = this.inputsOf(o);
     const pending = new PendingTimelines();
-    const { training, applied } = trainModel(o.model, x, req, targetPath, {
+    const { training, applied } = trainModel(o.model, xs, req, targetPath, {
       ...hooks,
       afterStep: (i) => pending.add(timelinePoints(o.model, o.step + i)),
     });
@@ -332,10 +315,10 @@ export class ModelStore {
       outputs: m.graphOutputs.map(({ name, shape, dtype }) => ({ name, shape: [...shape], dtype })),
       parameters: m.parameters().reduce((n, p) => n + p.numel(), 0),
       nodes: m.nodes.length,
-      layers: layerRows(m, o.input?.info.shape ?? null),
+      layers: layerRows(m, o.input),
       batchNorm: this.batchNormRows(o),
       weights: o.weights,
-      input: o.input?.info ?? null,
+      input: m.graphInputs.flatMap((g) => o.input.get(g.name)?.info ?? []),
       step: o.step,
       notes: o.notes,
     };
@@ -352,10 +335,58 @@ export class ModelStore {
     }));
   }
 
-  private inputOf(o: Open): Tensor {
-    if (!o.input) throw new NotAvailableError('no input batch: choose an .npy file or generate one');
-    return o.input.tensor;
+  /** The fed batches in graph-input order; every input must be fed, all with the same batch size. */
+  private inputsOf(o: Open): Tensor[] {
+    const fed = o.model.graphInputs.map((g) => {
+      const f = o.input.get(g.name);
+      if (!f) throw new NotAvailableError(`no batch for input '${g.name}': choose an .npy file or generate one`);
+      return f;
+    });
+    const first = fed[0];
+    const odd = fed.find((f) => f.info.shape[0] !== first?.info.shape[0]);
+    if (first && odd)
+      throw new RangeError(
+        `input '${odd.info.name}' has batch ${odd.info.shape[0]} but '${first.info.name}' has ${first.info.shape[0]}: every input needs the same batch size (dimension 0)`,
+      );
+    return fed.map((f) => f.tensor);
   }
+}
+
+/** The float dtype a graph input is fed in; other dtypes are refused, naming the input. */
+function floatDtype(info: GraphModule['graphInputs'][number]): 'float32' | 'float64' {
+  if (info.dtype !== 'float32' && info.dtype !== 'float64')
+    throw new RangeError(`input '${info.name}' is ${info.dtype}: only float inputs can be fed`);
+  return info.dtype;
+}
+
+/** Standard-normal values of the input's declared shape with `batch` samples. */
+function generated(model: GraphModule, info: GraphModule['graphInputs'][number], batch: number, seed: number): Fed {
+  const dtype = floatDtype(info);
+  const shape = [batch, ...model.declaredShapes().get(info.name)!.slice(1)];
+  const tensor = randn(shape, { generator: new Generator(seed), dtype });
+  return { tensor, info: { name: info.name, shape, source: `generated (seed ${seed})` } };
+}
+
+/** A float .npy whose shape fits the input's declared one (dimension 0, the batch, may differ). */
+function fromFile(model: GraphModule, info: GraphModule['graphInputs'][number], path: string): Fed {
+  const dtype = floatDtype(info);
+  const declared = model.declaredShapes().get(info.name)!;
+  const size = statSync(path).size;
+  if (size > MAX_INPUT_BYTES)
+    throw new RangeError(
+      `input '${info.name}': ${basename(path)} is ${size} bytes: input files are limited to ${MAX_INPUT_BYTES} bytes`,
+    );
+  const arr = readNpy(readFileSync(path), basename(path));
+  const fits =
+    arr.shape.length === declared.length &&
+    info.shape.every((d, i) => i === 0 || typeof d !== 'number' || d === arr.shape[i]);
+  if (!fits)
+    throw new RangeError(
+      `${basename(path)} has shape [${arr.shape.join(', ')}] but input '${info.name}' is [${info.shape.join(', ')}] (only dimension 0, the batch, may differ)`,
+    );
+  const data =
+    arr.dtype === dtype ? arr.data : dtype === 'float32' ? Float32Array.from(arr.data) : Float64Array.from(arr.data);
+  return { tensor: new Tensor(data, arr.shape, dtype), info: { name: info.name, shape: [...arr.shape], source: path } };
 }
 
 function absMax(s: { min: number | null; max: number | null }): number {
@@ -371,11 +402,10 @@ function nodeName(model: GraphModule, node: OnnxNode): string {
  * The layer tree: consecutive nodes of one state-dict path form a layer; parameter-free nodes stand
  * alone. Output shapes are those the plan infers at the current input shape (declared when none).
  */
-function layerRows(model: GraphModule, inputShape: number[] | null): ModelLayerRow[] {
+function layerRows(model: GraphModule, input: ReadonlyMap<string, Fed>): ModelLayerRow[] {
   let shapes: ReadonlyMap<string, number[]> | null = null;
   try {
-    const first = model.graphInputs[0];
-    shapes = model.valueShapes(first && inputShape ? new Map([[first.name, inputShape]]) : undefined);
+    shapes = model.valueShapes(new Map([...input].map(([name, f]) => [name, f.info.shape])));
   } catch {
     shapes = null; // a graph that runs only at its export shapes: shapes stay unknown
   }

@@ -42,6 +42,11 @@ const nullable =
   (c: Check): Check =>
   (v, at) =>
     v === null ? null : c(v, at);
+/** A field that may be left out (undefined); given, it must pass `c`. */
+const optional =
+  (c: Check): Check =>
+  (v, at) =>
+    v === undefined ? null : c(v, at);
 const arr =
   (c: Check, max = 64): Check =>
   (v, at) => {
@@ -134,7 +139,12 @@ export const PAYLOAD_CHECKS: Record<MethodName, Check> = {
   'backend.bench': obj({ jobId }),
   'model.open': obj({ path: str(), jobId }),
   'model.weights': obj({ path: str() }),
-  'model.setInput': obj({ path: nullable(str()), batch: num(MODEL_DOMAINS.batch), seed: num(MODEL_DOMAINS.seed) }),
+  'model.setInput': obj({
+    path: nullable(str()),
+    batch: num(MODEL_DOMAINS.batch),
+    seed: num(MODEL_DOMAINS.seed),
+    input: optional(str(512)),
+  }),
   'model.step': obj({ mode: oneOf('train', 'eval') }),
   'model.compare': empty,
   'model.inspect': obj({ path: str(512) }),

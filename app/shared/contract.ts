@@ -107,8 +107,11 @@ export interface Methods {
   'model.open': [{ path: string; jobId: string }, ModelView];
   /** A checkpoint's weights by state-dict key; one that does not fit is refused with its strict report. */
   'model.weights': [{ path: string }, ModelView];
-  /** The input batch: a float .npy file (path), or standard-normal values of the declared shape. */
-  'model.setInput': [{ path: string | null; batch: number; seed: number }, ModelView];
+  /**
+   * One graph input's batch: a float .npy file (path), or standard-normal values of the declared shape
+   * (path null). `input` names the graph input; absent, the model must have only one.
+   */
+  'model.setInput': [{ path: string | null; batch: number; seed: number; input?: string }, ModelView];
   /** One forward pass without gradients, every BatchNorm in train or eval mode, dropout off. */
   'model.step': [{ mode: 'train' | 'eval' }, ModelStepResult];
   /** Train vs eval outputs of every node on the same batch (running statistics left as they were). */

@@ -49,7 +49,10 @@ export interface ModelWeightsReport {
   applied: number;
 }
 
+/** The batch fed to one graph input. */
 export interface ModelInputInfo {
+  /** The graph input's name (ModelView.inputs). */
+  name: string;
   shape: number[];
   /** The .npy file it was read from, or `generated (seed N)`. */
   source: string;
@@ -65,7 +68,8 @@ export interface ModelView {
   layers: ModelLayerRow[];
   batchNorm: ModelBatchNormRow[];
   weights: ModelWeightsReport | null;
-  input: ModelInputInfo | null;
+  /** The batch fed to each graph input, in graph order (every input shares dimension 0, the batch). */
+  input: ModelInputInfo[];
   step: number;
   notes: string[];
 }

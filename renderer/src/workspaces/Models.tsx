@@ -1,11 +1,12 @@
 /**
  * Workspace 9: a real network (an .onnx from torch.onnx.export) with optional checkpoint weights: its
- * layer tree with output shapes and parameter counts, an input batch (.npy or generated), train/eval
+ * layer tree with output shapes and parameter counts, a batch per graph input (.npy or generated), train/eval
  * passes, the Layer inspector on any BatchNorm, train vs eval on the same batch (first layer where
  * they part), recalibration and SGD training (./ModelsTraining.tsx) with progress and cancel, and
  * export of the state dict.
  */
 import { useState } from 'react';
+import type { ModelValueInfo } from '../../../app/shared/contract';
 import { MODEL_DOMAINS } from '../../../app/shared/numeric';
 import { Empty, ErrorBox, fmtNum, NumberField, Progress, shapeText } from '../components/common';
 import { useApp } from '../store/hooks';
@@ -14,37 +15,61 @@ import { PathRow } from './ModelsPathRow';
 import { ModelsTraining } from './ModelsTraining';
 import { CompareTable } from './Stepping';
 
-function InputRow() {
-  const model = useApp((s) => s.model)!;
+/**
+ * One graph input's batch: its name, dtype and declared shape, what feeds it now, and an .npy or a
+ * seeded standard-normal batch. With several inputs each row's test ids carry the input's name.
+ */
+function InputFeed({ info, several }: { info: ModelValueInfo; several: boolean }) {
+  const fed = useApp((s) => s.model?.input.find((i) => i.name === info.name));
   const setInput = useApp((s) => s.setModelInput);
-  const [batch, setBatch] = useState(model.input?.shape[0] ?? 2);
+  const [batch, setBatch] = useState(fed?.shape[0] ?? 2);
   const [seed, setSeed] = useState(0);
+  const name = several ? info.name : undefined;
+  const id = (what: string) => (several ? `model-${what}-${info.name}` : `model-${what}`);
   return (
-    <div className="panel">
-      <h3>Input batch</h3>
-      <p className="note" data-testid="model-input">
-        {model.input ? `${shapeText(model.input.shape)} from ${model.input.source}` : 'none'}
+    <div data-testid={several ? `model-input-row-${info.name}` : undefined}>
+      <p className="note" data-testid={id('input')}>
+        <strong>{info.name}</strong> ({info.dtype} [{info.shape.join(', ')}]):{' '}
+        {fed ? `${shapeText(fed.shape)} from ${fed.source}` : 'none'}
       </p>
-      <PathRow kind="input" label="Input .npy" action="Use" onPath={(p) => setInput(p, batch, seed)} />
+      <PathRow
+        kind="input"
+        input={name}
+        label={several ? `${info.name} .npy` : 'Input .npy'}
+        action="Use"
+        onPath={(p) => setInput(p, batch, seed, name)}
+      />
       <div className="row">
         <NumberField
           label="batch"
           value={batch}
           domain={MODEL_DOMAINS.batch}
           onChange={(v) => setBatch(v ?? 1)}
-          testId="model-batch"
+          testId={id('batch')}
         />
         <NumberField
           label="seed"
           value={seed}
           domain={MODEL_DOMAINS.seed}
           onChange={(v) => setSeed(v ?? 0)}
-          testId="model-seed"
+          testId={id('seed')}
         />
-        <button onClick={() => void setInput(null, batch, seed)} data-testid="model-generate">
+        <button onClick={() => void setInput(null, batch, seed, name)} data-testid={id('generate')}>
           Generate (standard normal)
         </button>
       </div>
+    </div>
+  );
+}
+
+function InputRow() {
+  const inputs = useApp((s) => s.model!.inputs);
+  return (
+    <div className="panel">
+      <h3>{inputs.length > 1 ? `Input batches (${inputs.length} inputs, one batch size)` : 'Input batch'}</h3>
+      {inputs.map((info) => (
+        <InputFeed key={info.name} info={info} several={inputs.length > 1} />
+      ))}
     </div>
   );
 }

@@ -1,4 +1,7 @@
-/** A typed path with its action, and a Choose… button (Electron: the host's dialog; browser mode: an upload). */
+/**
+ * A typed path with its action, and a Choose… button (Electron: the host's dialog; browser mode: an upload).
+ * `input` names the graph input an input file is for (a model with several); it also tells the test ids apart.
+ */
 import { useRef, useState } from 'react';
 import { useApp } from '../store/hooks';
 import type { ModelFileKind } from '../store/slices/models';
@@ -15,12 +18,15 @@ export function PathRow({
   label,
   action,
   onPath,
+  input,
 }: {
   kind: ModelFileKind;
   label: string;
   action: string;
   onPath: (path: string) => Promise<void>;
+  input?: string;
 }) {
+  const id = input === undefined ? `model-${kind}` : `model-${kind}-${input}`;
   const [path, setPath] = useState('');
   const browser = useApp((s) => s.info?.runtime === 'browser');
   const upload = useApp((s) => s.uploadModelFile);
@@ -42,10 +48,10 @@ export function PathRow({
           size={48}
           placeholder="/path/on/the/host"
           onChange={(e) => setPath(e.target.value)}
-          data-testid={`model-${kind}-path`}
+          data-testid={`${id}-path`}
         />
       </label>
-      <button type="submit" disabled={!path.trim()} data-testid={`model-${kind}-open`}>
+      <button type="submit" disabled={!path.trim()} data-testid={`${id}-open`}>
         {action}
       </button>
       {!browser && (
@@ -59,14 +65,14 @@ export function PathRow({
               return onPath(p);
             })
           }
-          data-testid={`model-${kind}-choose`}
+          data-testid={`${id}-choose`}
         >
           Choose…
         </button>
       )}
       {browser && (
         <>
-          <button type="button" onClick={() => picker.current?.click()} data-testid={`model-${kind}-choose`}>
+          <button type="button" onClick={() => picker.current?.click()} data-testid={`${id}-choose`}>
             Choose…
           </button>
           <input
@@ -74,11 +80,11 @@ export function PathRow({
             type="file"
             hidden
             accept={ACCEPT[kind]}
-            data-testid={`model-${kind}-file`}
+            data-testid={`${id}-file`}
             onChange={(e) => {
               const file = e.target.files?.[0];
               e.target.value = '';
-              if (file) void upload(file, kind);
+              if (file) void upload(file, kind, input);
             }}
           />
         </>

@@ -14,7 +14,7 @@ const view = (over: Partial<ModelView> = {}): ModelView => ({
   layers: [],
   batchNorm: [],
   weights: null,
-  input: { shape: [2, 3], source: 'generated (seed 0)' },
+  input: [{ name: 'x', shape: [2, 3], source: 'generated (seed 0)' }],
   step: 0,
   notes: [],
   ...over,
@@ -83,6 +83,54 @@ describe('models slice', () => {
     await store.getState().uploadModelFile(new File(['x'], 'm.onnx'), 'model');
     expect(f.calls.at(-1)![1]).toMatchObject({ path: '/tmp/upload-1-m.onnx' });
     expect(store.getState().modelRecent).toEqual(['/a.onnx', '/b.onnx']);
+  });
+
+  it('feeds each input of a two-input model by name; a refusal naming the input keeps the model and its views', async () => {
+    const two = view({
+      inputs: [
+        { name: 'a', shape: [2, 3], dtype: 'float32' },
+        { name: 'b', shape: [2, 3], dtype: 'float32' },
+      ],
+      input: [
+        { name: 'a', shape: [2, 3], source: 'generated (seed 0)' },
+        { name: 'b', shape: [2, 3], source: 'generated (seed 1)' },
+      ],
+    });
+    let current = two;
+    const f = fakeClient({
+      'model.open': () => two,
+      'model.step': () => ({ step: 1, mode: 'eval', outputs: [], batchNorm: [], elapsedMs: 1 }),
+      'model.setInput': (p) => {
+        if (p.path === '/wrong.npy') throw new RangeError("wrong.npy has shape [4, 5] but input 'b' is [2, 3]");
+        current = {
+          ...current,
+          input: current.input.map((i) =>
+            i.name === p.input
+              ? { name: i.name, shape: [p.batch, 3], source: p.path ?? `generated (seed ${p.seed})` }
+              : i,
+          ),
+        };
+        return current;
+      },
+    });
+    const uploader = { upload: async () => ({ path: '/tmp/upload-b.npy', bytes: 10 }), discard: async () => undefined };
+    const store = createAppStore(f.client, { uploader });
+    await store.getState().openModel('/two.onnx');
+    await store.getState().setModelInput('/a.npy', 2, 0, 'a');
+    await store.getState().setModelInput(null, 2, 5, 'b');
+    expect(store.getState().model?.input.map((i) => i.source)).toEqual(['/a.npy', 'generated (seed 5)']);
+    await store.getState().stepModel('eval');
+    await store.getState().setModelInput('/wrong.npy', 2, 0, 'b');
+    const s = store.getState();
+    expect(s.modelError).toBe("RangeError: wrong.npy has shape [4, 5] but input 'b' is [2, 3]");
+    expect(s.model?.input.map((i) => i.source)).toEqual(['/a.npy', 'generated (seed 5)']);
+    expect(s.modelStep?.step).toBe(1);
+    // An uploaded .npy for input b goes to b, with b's batch size.
+    await store.getState().uploadModelFile(new File(['x'], 'b.npy'), 'input', 'b');
+    expect(f.calls.at(-1)).toEqual(['model.setInput', { path: '/tmp/upload-b.npy', batch: 2, seed: 0, input: 'b' }]);
+    // A one-input model's request stays as it was (no input name).
+    await store.getState().setModelInput(null, 3, 1);
+    expect(f.calls.at(-1)).toEqual(['model.setInput', { path: null, batch: 3, seed: 1 }]);
   });
 
   it('a file dropped on Models is the model, its input or its weights by name', () => {

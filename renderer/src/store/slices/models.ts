@@ -62,14 +62,15 @@ export interface ModelsSlice {
   trainModel(): Promise<void>;
   openModel(path: string): Promise<void>;
   applyModelWeights(path: string): Promise<void>;
-  setModelInput(path: string | null, batch: number, seed: number): Promise<void>;
+  /** One graph input's batch (`input`: its name; absent: the model's only input), from a file or a seed. */
+  setModelInput(path: string | null, batch: number, seed: number, input?: string): Promise<void>;
   stepModel(mode: 'train' | 'eval'): Promise<void>;
   compareModel(): Promise<void>;
   inspectModelLayer(path: string): Promise<void>;
   recalibrateModel(batchSize: number): Promise<void>;
   exportModel(path: string): Promise<void>;
-  /** Browser mode: uploads a picked or dropped file and uses the copy as the model, weights or input. */
-  uploadModelFile(file: File, kind: ModelFileKind): Promise<void>;
+  /** Browser mode: uploads a picked or dropped file and uses the copy as the model, weights, target or input (`input`: which). */
+  uploadModelFile(file: File, kind: ModelFileKind, input?: string): Promise<void>;
 }
 
 /** The live losses after an event carrying steps `from + 1 …` (events arrive in order; `from` places them). */
@@ -174,8 +175,9 @@ export function modelsSlice(
     async applyModelWeights(path) {
       changed(await attempt('modelError', () => client.call('model.weights', { path })));
     },
-    async setModelInput(path, batch, seed) {
-      changed(await attempt('modelError', () => client.call('model.setInput', { path, batch, seed })));
+    async setModelInput(path, batch, seed, input) {
+      const req = input === undefined ? { path, batch, seed } : { path, batch, seed, input };
+      changed(await attempt('modelError', () => client.call('model.setInput', req)));
     },
     async stepModel(mode) {
       const r = await attempt('modelError', () => client.call('model.step', { mode }));
@@ -212,7 +214,7 @@ export function modelsSlice(
       const r = await attempt('modelError', () => client.call('model.export', { path, format }));
       set({ modelExported: r ? `${r.path} (${r.bytes} bytes)` : null });
     },
-    async uploadModelFile(file, kind) {
+    async uploadModelFile(file, kind, input) {
       if (!uploader) return set({ modelError: 'uploads are for browser mode: type the file’s path' });
       set({ modelUpload: { name: file.name, done: 0, total: file.size } });
       const r = await attempt('modelError', () =>
@@ -225,8 +227,8 @@ export function modelsSlice(
       else if (kind === 'weights') await get().applyModelWeights(r.path);
       else if (kind === 'target') set({ modelTarget: r.path });
       else {
-        const m = get().model;
-        await get().setModelInput(r.path, m?.input?.shape[0] ?? 1, 0);
+        const fed = get().model?.input.find((i) => input === undefined || i.name === input);
+        await get().setModelInput(r.path, fed?.shape[0] ?? 1, 0, input);
       }
     },
   };

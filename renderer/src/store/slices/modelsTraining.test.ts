@@ -30,7 +30,7 @@ const view = (): ModelView => ({
   layers: [],
   batchNorm: [bn(0, false)],
   weights: null,
-  input: { shape: [4, 3], source: 'generated (seed 0)' },
+  input: [{ name: 'x', shape: [4, 3], source: 'generated (seed 0)' }],
   step: 0,
   notes: [],
 });
