@@ -151,7 +151,7 @@ export interface ElementwiseKernels {
 export interface Backend {
   readonly name: BackendName;
   /**
-   * Compiled elementwise ops and losses for the host device (native cpu). Absent where the backend has
+   * Compiled elementwise ops and losses for the host device (native cpu, wasm). Absent where the backend has
    * none; the host device then runs hostKernels.ts's loops.
    */
   readonly elementwise?: ElementwiseKernels;

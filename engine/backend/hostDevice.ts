@@ -6,7 +6,7 @@
  *
  * Kernels: BatchNorm runs on the backend's kernels (ts, wasm, cpu, or cuda over host arrays); linear and
  * conv on its GEMM (hostGemm.ts, convIm2col.ts, convDepthwise.ts); relu, add/sub/mul/scale, sum and
- * the MSE loss on its elementwise kernels (native cpu) where it has them, else hostKernels.ts's loops
+ * the MSE loss on its elementwise kernels (native cpu, wasm) where it has them, else hostKernels.ts's loops
  * (bit-identical); the rest are hostKernels.ts's loops.
  */
 import type { Backend, ElementwiseKernels } from './backend.js';
