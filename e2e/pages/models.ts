@@ -62,6 +62,45 @@ export class ModelsPage {
     return (await line.textContent()) ?? '';
   }
 
+  /** A model with several inputs: the line of input `name` (its declared shape and what feeds it). */
+  async inputLine(name: string): Promise<string> {
+    return (await this.page.getByTestId(`model-input-${name}`).textContent()) ?? '';
+  }
+
+  /** A model with several inputs: types input `name`'s .npy path and clicks Use (a refusal shows as the error). */
+  async submitInputFor(name: string, path: string): Promise<void> {
+    await typeInto(this.page.getByTestId(`model-input-${name}-path`), path);
+    await this.page.getByTestId(`model-input-${name}-open`).click();
+  }
+
+  /** A model with several inputs: types input `name`'s .npy path and uses it; waits for its line to name the file. */
+  async useInputFor(name: string, path: string): Promise<string> {
+    await this.submitInputFor(name, path);
+    const line = this.page.getByTestId(`model-input-${name}`).filter({ hasText: path });
+    await line.waitFor({ timeout: 20_000 });
+    return (await line.textContent()) ?? '';
+  }
+
+  /** A model with several inputs: types batch and seed for input `name` and generates it; waits for its line. */
+  async generateInputFor(name: string, batch: string, seed: string): Promise<string> {
+    await typeInto(this.page.getByTestId(`model-batch-${name}`), batch);
+    await typeInto(this.page.getByTestId(`model-seed-${name}`), seed);
+    await this.page.getByTestId(`model-generate-${name}`).click();
+    const line = this.page
+      .getByTestId(`model-input-${name}`)
+      .filter({ hasText: `[${batch},` })
+      .filter({ hasText: `generated (seed ${seed})` });
+    await line.waitFor({ timeout: 20_000 });
+    return (await line.textContent()) ?? '';
+  }
+
+  /** Waits for the workspace's error line to contain `text`; returns it. */
+  async error(text: string): Promise<string> {
+    const e = this.page.getByTestId('model-error').filter({ hasText: text });
+    await e.waitFor({ timeout: 20_000 });
+    return (await e.textContent()) ?? '';
+  }
+
   /** Types a target .npy's path for training and uses it. */
   async useTarget(path: string): Promise<string> {
     await typeInto(this.page.getByTestId('model-target-path'), path);

@@ -2,9 +2,10 @@
  * Specs: the Models workspace on the tiny ResNet torch exported (engine/model/fixtures), and training
  * on the tiny model tools/modelFixtures.ts generates with torch (skipped, with the reason, without it).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeNpy } from '../../app/ranks/npy.js';
 import { loadCheckpoint } from '../../engine/index.js';
 import { checkStateInTorch, modelFixtures } from '../../tools/modelFixtures.js';
 import { expectTrue, skip, type Spec } from '../harness.js';
@@ -143,6 +144,46 @@ export const modelSpecs: Spec[] = [
         saved.close();
         original.close();
       }
+    },
+  },
+  {
+    name: 'models: a two-input model — each input typed as an .npy or seeded, errors name the input, eval and train',
+    async run(w) {
+      const fx = modelFixtures();
+      if ('skip' in fx) skip(fx.skip);
+      const shell = new Shell(w.page);
+      const models = new ModelsPage(w.page);
+      await shell.waitReady();
+      await shell.goByKey(9, 'models');
+      await models.open(join(fx.dir, 'two_inputs.onnx'));
+      const b0 = await models.inputLine('b');
+      expectTrue(b0.includes('b (float32 [4, 3])') && b0.includes('generated (seed 1)'), `input b at open: ${b0}`);
+      const tmp = mkdtempSync(join(tmpdir(), 'ns-e2e-two-'));
+      const a = join(tmp, 'a.npy');
+      const data = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * 2);
+      writeFileSync(a, writeNpy({ shape: [4, 3], dtype: 'float32', data }));
+      const aLine = await models.useInputFor('a', a);
+      expectTrue(aLine.includes(`[4, 3] from ${a}`), `input a: ${aLine}`);
+      // Bad input, each error naming its input: a file of the wrong shape for b; b with another batch size.
+      const wrong = join(tmp, 'wrong.npy');
+      writeFileSync(wrong, writeNpy({ shape: [4, 5], dtype: 'float32', data: new Float32Array(20) }));
+      await models.submitInputFor('b', wrong);
+      await models.error("has shape [4, 5] but input 'b' is [4, 3]");
+      await models.generateInputFor('b', '3', '5');
+      await w.page.getByTestId('model-step-eval').click();
+      await models.error("input 'b' has batch 3 but 'a' has 4");
+      const bLine = await models.generateInputFor('b', '4', '5');
+      expectTrue(bLine.includes('[4, 3] from generated (seed 5)'), `input b: ${bLine}`);
+      const before = await models.step('eval');
+      expectTrue(before.includes('sum [4, 3] mean'), `eval output: ${before}`);
+      const train = await models.step('train');
+      expectTrue(train.includes('sum [4, 3] mean'), `train output: ${train}`);
+      await models.setTrain('lr', '0.5');
+      const result = await models.train();
+      expectTrue(result.includes('trained 10 steps'), `training: ${result}`);
+      const after = await models.step('eval');
+      const outputs = (line: string) => line.slice(line.indexOf('):'));
+      expectTrue(outputs(after) !== outputs(before), `eval output after training: ${after} (before: ${before})`);
     },
   },
 ];
