@@ -178,9 +178,18 @@ export const modelSpecs: Spec[] = [
       expectTrue(before.includes('sum [4, 3] mean'), `eval output: ${before}`);
       const train = await models.step('train');
       expectTrue(train.includes('sum [4, 3] mean'), `train output: ${train}`);
-      await models.setTrain('lr', '0.5');
+      // Every setting typed (an earlier spec's stay in the window).
+      for (const [field, text] of [
+        ['steps', '5'],
+        ['lr', '0.5'],
+        ['momentum', '0'],
+        ['weightDecay', '0'],
+        ['batchSize', '4'],
+      ] as const)
+        await models.setTrain(field, text);
       const result = await models.train();
-      expectTrue(result.includes('trained 10 steps'), `training: ${result}`);
+      expectTrue(result.includes('trained 5 steps (cross-entropy, lr 0.5'), `training: ${result}`);
+      expectTrue(result.includes('batches of 4'), `training batch size: ${result}`);
       const after = await models.step('eval');
       const outputs = (line: string) => line.slice(line.indexOf('):'));
       expectTrue(outputs(after) !== outputs(before), `eval output after training: ${after} (before: ${before})`);
