@@ -1,23 +1,21 @@
 /**
  * The Models workspace's host side: one imported network (an .onnx from torch.onnx.export, the engine's
- * GraphModule) with optional checkpoint weights, an input batch, train/eval passes, the Layer inspector
+ * GraphModule) with optional checkpoint weights, a batch per graph input (./modelInputs.ts), train/eval passes, the Layer inspector
  * on any of its BatchNorm layers, train-vs-eval divergence per node, recalibration (precise BatchNorm),
  * SGD training (./modelTraining.ts) and export of the whole state dict. The engine does the work
  * (engine/model); this keeps the state a person steps through and shapes the answers for the window. Nothing from a file is executed: the
  * ONNX reader and the checkpoint reader refuse what they do not know, with budgets.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
   applyWeights,
   checkpointMetadata,
-  Generator,
   loadCheckpoint,
   loadOnnxFile,
   modelStateDict,
   noGrad,
   outputSummaries,
-  randn,
   recalibrate,
   saveSafetensors,
   saveTorch,
@@ -30,7 +28,6 @@ import type {
   CompareResult,
   LayerInspection,
   ModelBatchNormRow,
-  ModelInputInfo,
   ModelLayerRow,
   ModelRecalibration,
   ModelStepResult,
@@ -39,24 +36,17 @@ import type {
   ModelView,
   ModelWeightsReport,
 } from '../shared/contract.js';
-import { readNpy } from '../ranks/npy.js';
 import { CancelledError, NotAvailableError } from './errors.js';
 import { inspectLayer, type Timeline } from './inspect.js';
+import { fromFile, generated, type Fed } from './modelInputs.js';
 import { trainModel, type TrainHooks } from './modelTraining.js';
 import { PendingTimelines, recordTimelines, timelinePoints } from './modelTimelines.js';
 import { summarize } from './summary.js';
 import type { LayerRecord } from './trace.js';
 
-/** Budget: an input .npy read whole into memory (the engine then holds it as a float tensor). */
-export const MAX_INPUT_BYTES = 512 * 1024 * 1024;
 type OnnxNode = GraphModule['nodes'][number];
 /** Outputs that differ by more than this (relative to max(1, |eval|)) count as parted. */
 export const DIVERGENCE_TOLERANCE = 1e-6;
-
-interface Fed {
-  tensor: Tensor;
-  info: ModelInputInfo;
-}
 
 interface Open {
   path: string;
@@ -350,43 +340,6 @@ export class ModelStore {
       );
     return fed.map((f) => f.tensor);
   }
-}
-
-/** The float dtype a graph input is fed in; other dtypes are refused, naming the input. */
-function floatDtype(info: GraphModule['graphInputs'][number]): 'float32' | 'float64' {
-  if (info.dtype !== 'float32' && info.dtype !== 'float64')
-    throw new RangeError(`input '${info.name}' is ${info.dtype}: only float inputs can be fed`);
-  return info.dtype;
-}
-
-/** Standard-normal values of the input's declared shape with `batch` samples. */
-function generated(model: GraphModule, info: GraphModule['graphInputs'][number], batch: number, seed: number): Fed {
-  const dtype = floatDtype(info);
-  const shape = [batch, ...model.declaredShapes().get(info.name)!.slice(1)];
-  const tensor = randn(shape, { generator: new Generator(seed), dtype });
-  return { tensor, info: { name: info.name, shape, source: `generated (seed ${seed})` } };
-}
-
-/** A float .npy whose shape fits the input's declared one (dimension 0, the batch, may differ). */
-function fromFile(model: GraphModule, info: GraphModule['graphInputs'][number], path: string): Fed {
-  const dtype = floatDtype(info);
-  const declared = model.declaredShapes().get(info.name)!;
-  const size = statSync(path).size;
-  if (size > MAX_INPUT_BYTES)
-    throw new RangeError(
-      `input '${info.name}': ${basename(path)} is ${size} bytes: input files are limited to ${MAX_INPUT_BYTES} bytes`,
-    );
-  const arr = readNpy(readFileSync(path), basename(path));
-  const fits =
-    arr.shape.length === declared.length &&
-    info.shape.every((d, i) => i === 0 || typeof d !== 'number' || d === arr.shape[i]);
-  if (!fits)
-    throw new RangeError(
-      `${basename(path)} has shape [${arr.shape.join(', ')}] but input '${info.name}' is [${info.shape.join(', ')}] (only dimension 0, the batch, may differ)`,
-    );
-  const data =
-    arr.dtype === dtype ? arr.data : dtype === 'float32' ? Float32Array.from(arr.data) : Float64Array.from(arr.data);
-  return { tensor: new Tensor(data, arr.shape, dtype), info: { name: info.name, shape: [...arr.shape], source: path } };
 }
 
 function absMax(s: { min: number | null; max: number | null }): number {
