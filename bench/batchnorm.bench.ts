@@ -19,6 +19,7 @@ import type { FloatArray } from '../engine/tensor/dtype.js';
 import { tsBackend } from '../engine/backend/tsKernels.js';
 import { loadAddon, loadNativeBackends, setNativeThreads } from '../engine/backend/nativeLoader.js';
 import { findTorchPython } from '../tools/torchPython.js';
+import { parseBenchArgs, positiveInt, positiveNumber, shapeList, UsageError } from './args.js';
 import type { Device, FloatDType } from '../engine/tensor/device.js';
 import type { DeviceBuffer } from '../engine/tensor/storage.js';
 
@@ -266,6 +267,27 @@ function ncsOf(shape: number[]): NCS {
   let s = 1;
   for (let i = 2; i < shape.length; i++) s *= shape[i]!;
   return { n: shape[0]!, c: shape[1]!, s };
+}
+
+/** `npm run bench -- [batchnorm] …`'s options (bench/run.ts; the flags are listed in bench/README.md). */
+export function parseBatchNormArgs(argv: readonly string[]): BenchOptions {
+  const a = parseBenchArgs(argv, {
+    flags: ['no-torch'],
+    options: ['dtype', 'threads', 'seconds'],
+    repeatable: ['shape'],
+  });
+  const o: BenchOptions = {};
+  const dtype = a.options.get('dtype');
+  if (dtype !== undefined) {
+    if (dtype !== 'float32' && dtype !== 'float64')
+      throw new UsageError(`--dtype must be float32 or float64, got '${dtype}'`);
+    o.dtype = dtype;
+  }
+  o.threads = positiveInt(a, 'threads');
+  o.minSeconds = positiveNumber(a, 'seconds');
+  o.shapes = shapeList(a, 'shape', 2, Infinity);
+  if (a.flags.has('no-torch')) o.noTorch = true;
+  return o;
 }
 
 export function runBatchNormBench(opts: BenchOptions = {}): BenchResult {

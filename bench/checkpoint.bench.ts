@@ -27,6 +27,7 @@ import { loadCheckpoint } from '../engine/io/index.js';
 import { dispose } from '../engine/index.js';
 import { inspectCheckpoint } from '../engine/inspect/index.js';
 import { findTorchPython } from '../tools/torchPython.js';
+import { benchArgsOrExit, parseBenchArgs, positiveInt } from './args.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -387,18 +388,13 @@ if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--ch
 } else if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--child-peak') {
   childPeak(process.argv[3]!);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
-  const argv = process.argv.slice(2);
-  const get = (k: string) => {
-    const i = argv.indexOf(k);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const result = runCheckpointBench({
-    reps: get('--reps') ? Number(get('--reps')) : undefined,
-    file: get('--file'),
-    bigFile: argv.includes('--big-file'),
-  });
+  const a = benchArgsOrExit('checkpoint', () =>
+    parseBenchArgs(process.argv.slice(2), { flags: ['big-file'], options: ['reps', 'file', 'json'] }),
+  );
+  const reps = benchArgsOrExit('checkpoint', () => positiveInt(a, 'reps'));
+  const result = runCheckpointBench({ reps, file: a.options.get('file'), bigFile: a.flags.has('big-file') });
   console.log(formatCheckpointBench(result));
-  const out = get('--json') ?? path.join('bench', 'results', 'checkpoint-latest.json');
+  const out = a.options.get('json') ?? path.join('bench', 'results', 'checkpoint-latest.json');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${out}`);

@@ -5,18 +5,18 @@
  * and times takeBuffer + the advice (when on) + one full write (fill) of it; off and on alternate, so both see the same machine load.
  * Also times the advice call alone. Sizes straddle FRESH_HOOK_MIN_BYTES to show where advice pays.
  *
- *   node --expose-gc --import tsx bench/hugePages.bench.ts [--reps 9] [--sizes 2,4,8,16,100]   (MiB)
+ *   npm run bench -- hugePages [--reps 9] [--sizes 2,4,8,16,100]   (MiB; default 1,2,3,4,6,8,16,100)
+ *   (that is node --expose-gc --import tsx bench/hugePages.bench.ts: gc() before each sample, so buffers
+ *   of earlier samples are not collected inside a timed one)
  */
 import { performance } from 'node:perf_hooks';
 import { loadAddon } from '../engine/backend/nativeLoader.js';
 import { setFreshBufferHook, takeBuffer } from '../engine/tensor/allocator.js';
+import { benchArgsOrExit, parseBenchArgs, positiveInt, positiveNumberList } from './args.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
-const reps = Number(arg('--reps', '9'));
-const sizesMiB = arg('--sizes', '1,2,3,4,6,8,16,100').split(',').map(Number);
+const a = benchArgsOrExit('hugePages', () => parseBenchArgs(process.argv.slice(2), { options: ['reps', 'sizes'] }));
+const reps = benchArgsOrExit('hugePages', () => positiveInt(a, 'reps')) ?? 9;
+const sizesMiB = benchArgsOrExit('hugePages', () => positiveNumberList(a, 'sizes')) ?? [1, 2, 3, 4, 6, 8, 16, 100];
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const { addon, error } = loadAddon();
@@ -54,7 +54,7 @@ console.log(
 );
 console.log('size MiB | off best | off median | on best | on median | advise call median | advice taken');
 for (const mib of sizesMiB) {
-  const bytes = mib * 1024 * 1024;
+  const bytes = Math.round(mib * 1024 * 1024);
   const off: number[] = [];
   const on: number[] = [];
   const calls: number[] = [];

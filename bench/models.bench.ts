@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { backendInfo, loadOnnxFile, noGrad, setBackend, Tensor, tidy, trainSteps } from '../engine/index.js';
 import { setNativeThreads } from '../engine/backend/nativeLoader.js';
 import { findTorchPython } from '../tools/torchPython.js';
+import { backendList, benchArgsOrExit, parseBenchArgs, positiveInt } from './args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -76,21 +77,12 @@ function best(reps: number, fn: () => void): number {
 }
 
 function main(): void {
-  let threads = Math.min(cpus().length, 2);
-  let reps = 3;
-  let backends = ['cpu', 'ts'];
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${a} needs a value`);
-    if (a === '--threads') threads = Number(v);
-    else if (a === '--reps') reps = Number(v);
-    else if (a === '--backends') backends = v.split(',');
-    else throw new Error(`unknown argument ${a}`);
-  }
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new Error('--threads must be in 1..256');
-  if (!Number.isInteger(reps) || reps < 1 || reps > 100) throw new Error('--reps must be in 1..100');
+  const a = benchArgsOrExit('models', () =>
+    parseBenchArgs(process.argv.slice(2), { options: ['threads', 'reps', 'backends'] }),
+  );
+  const threads = benchArgsOrExit('models', () => positiveInt(a, 'threads', 256)) ?? Math.min(cpus().length, 2);
+  const reps = benchArgsOrExit('models', () => positiveInt(a, 'reps', 100)) ?? 3;
+  const backends: string[] = benchArgsOrExit('models', () => backendList(a, 'backends')) ?? ['cpu', 'ts'];
 
   const dir = join(root, '.tmp', 'models', 'bench');
   mkdirSync(dir, { recursive: true });

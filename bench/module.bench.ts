@@ -47,6 +47,7 @@ import {
 } from '../engine/index.js';
 import { setNativeThreads } from '../engine/backend/nativeLoader.js';
 import { findTorchPython } from '../tools/torchPython.js';
+import { backendList, benchArgsOrExit, parseBenchArgs, positiveInt, positiveNumber, shapeList } from './args.js';
 
 export type Path = 'train' | 'eval' | 'backward' | 'backwardOp';
 export const PATHS: Path[] = ['train', 'eval', 'backward', 'backwardOp'];
@@ -508,43 +509,27 @@ export function formatModuleTable(r: ModuleBenchResult): string {
   return lines.join('\n');
 }
 
-function parseArgs(argv: string[]): ModuleBenchOptions {
-  const o: ModuleBenchOptions = {};
-  const shapes: number[][] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--threads') o.threads = Number(next());
-    else if (a === '--seconds') o.minSeconds = Number(next());
-    else if (a === '--rounds') o.rounds = Number(next());
-    else if (a === '--shape') shapes.push(next().split(',').map(Number));
-    else if (a === '--backends') o.backends = next().split(',') as BackendName[];
-    else if (a === '--no-torch') o.noTorch = true;
-    else if (a === '--no-stack') o.noStack = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  if (shapes.length) {
-    if (shapes.some((s) => s.length < 2 || s.length > 5 || s.some((d) => !Number.isInteger(d) || d < 1)))
-      throw new Error('--shape takes 2 to 5 positive integers');
-    o.shapes = shapes;
-  }
-  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1))
-    throw new Error('--threads takes a positive integer');
+/** `npm run bench -- module …`'s options (the flags are listed in the header above and bench/README.md). */
+export function parseModuleArgs(argv: readonly string[]): ModuleBenchOptions {
+  const a = parseBenchArgs(argv, {
+    flags: ['no-torch', 'no-stack'],
+    options: ['threads', 'seconds', 'rounds', 'backends'],
+    repeatable: ['shape'],
+  });
+  const o: ModuleBenchOptions = {
+    threads: positiveInt(a, 'threads'),
+    minSeconds: positiveNumber(a, 'seconds'),
+    rounds: positiveInt(a, 'rounds'),
+    shapes: shapeList(a, 'shape', 2, 5),
+    backends: backendList(a, 'backends'),
+  };
+  if (a.flags.has('no-torch')) o.noTorch = true;
+  if (a.flags.has('no-stack')) o.noStack = true;
   return o;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  let opts: ModuleBenchOptions;
-  try {
-    opts = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    console.error(`bench module: ${(e as Error).message}`);
-    process.exit(2);
-  }
+  const opts = benchArgsOrExit('module', () => parseModuleArgs(process.argv.slice(2)));
   const r = runModuleBench(opts);
   console.log(`\n${formatModuleTable(r)}`);
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');

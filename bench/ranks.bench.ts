@@ -17,6 +17,7 @@ import { glooAvailability } from '../app/ranks/glooAddon.js';
 import type { FromRank, RawOp } from '../app/ranks/protocol.js';
 import { BatchNorm2d } from '../engine/nn/batchnorm.js';
 import { Tensor } from '../engine/tensor/tensor.js';
+import { benchArgsOrExit, parseBenchArgs, positiveInt } from './args.js';
 
 const CHANNELS = [64, 256, 1024, 2048];
 const WORLDS = [2, 4, 8];
@@ -141,9 +142,9 @@ export async function runRanksBench(reps = 50, log: (s: string) => void = consol
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  const reps = Number(argv[argv.indexOf('--reps') + 1] ?? 50) || 50;
-  const jsonOut = argv.includes('--json') ? argv[argv.indexOf('--json') + 1]! : null;
+  const a = benchArgsOrExit('ranks', () => parseBenchArgs(process.argv.slice(2), { options: ['reps', 'json'] }));
+  const reps = benchArgsOrExit('ranks', () => positiveInt(a, 'reps')) ?? 50;
+  const jsonOut = a.options.get('json') ?? null;
   void runRanksBench(reps).then((rows) => {
     const w4 = rows.filter((r) => r.world === 4);
     for (const b of new Set(w4.map((r) => r.backend))) {

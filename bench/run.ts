@@ -10,50 +10,28 @@
  *   npm run bench -- checkpoint [...]   checkpoint reading vs torch.load (bench/checkpoint.bench.ts)
  *   npm run bench -- ranks [...]        SyncBatchNorm collective latency (bench/ranks.bench.ts)
  *   npm run bench -- models [...]       ResNet-18 eval forward and train step vs PyTorch (bench/models.bench.ts)
- *   npm run bench -- all                every suite with its defaults
+ *   npm run bench -- hugePages [...]    first writes into fresh buffers with and without THP advice
+ *                                       (bench/hugePages.bench.ts; run under node --expose-gc)
+ *   npm run bench -- all                every suite with its defaults, then the kernels
+ * Each script parses its options strictly (bench/args.ts): an unknown flag or a bad value is named in
+ * the error and exits with status 2.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTable, runBatchNormBench, type BenchOptions } from './batchnorm.bench.js';
+import { benchArgsOrExit } from './args.js';
+import { formatTable, parseBatchNormArgs, runBatchNormBench } from './batchnorm.bench.js';
 
-function parseArgs(argv: string[]): BenchOptions {
-  const o: BenchOptions = {};
-  const shapes: number[][] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--dtype') {
-      const v = next();
-      if (v !== 'float32' && v !== 'float64') throw new Error('--dtype must be float32 or float64');
-      o.dtype = v;
-    } else if (a === '--threads') o.threads = Number(next());
-    else if (a === '--seconds') o.minSeconds = Number(next());
-    else if (a === '--shape') shapes.push(next().split(',').map(Number));
-    else if (a === '--no-torch') o.noTorch = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  if (shapes.length) {
-    if (shapes.some((s) => s.length < 2 || s.some((d) => !Number.isInteger(d) || d < 1)))
-      throw new Error('--shape takes positive integers, at least two');
-    o.shapes = shapes;
-  }
-  return o;
-}
-
-const SUITES = ['module', 'checkpoint', 'ranks', 'models'] as const;
+const SUITES = ['module', 'checkpoint', 'ranks', 'models', 'hugePages'] as const;
+/** Node flags a suite needs: hugePages collects garbage before each sample so earlier buffers do not skew it. */
+const NODE_FLAGS: Partial<Record<(typeof SUITES)[number], string[]>> = { hugePages: ['--expose-gc'] };
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Runs bench/<suite>.bench.ts in its own process (they parse their own arguments). */
-function runSuite(suite: string, args: string[]): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${suite}.bench.ts`), ...args], {
-    stdio: 'inherit',
-  });
+function runSuite(suite: (typeof SUITES)[number], args: string[]): number {
+  const node = [...(NODE_FLAGS[suite] ?? []), '--import', 'tsx'];
+  const r = spawnSync(process.execPath, [...node, join(here, `${suite}.bench.ts`), ...args], { stdio: 'inherit' });
   return r.status ?? 1;
 }
 
@@ -65,18 +43,12 @@ if (argv[0] === 'all') {
   }
   argv.shift();
 } else if ((SUITES as readonly string[]).includes(argv[0] ?? '')) {
-  process.exit(runSuite(argv[0]!, argv.slice(1)));
+  process.exit(runSuite(argv[0] as (typeof SUITES)[number], argv.slice(1)));
 } else if (argv[0] === 'batchnorm') {
   argv.shift();
 }
 
-let opts: BenchOptions;
-try {
-  opts = parseArgs(argv);
-} catch (e) {
-  console.error(`bench: ${(e as Error).message}`);
-  process.exit(2);
-}
+const opts = benchArgsOrExit('batchnorm', () => parseBatchNormArgs(argv));
 const result = runBatchNormBench(opts);
 console.log(`\n${formatTable(result)}`);
 const dir = join(here, 'results');
