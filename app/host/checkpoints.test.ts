@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from './dispatch.js';
 import { createHandlers } from './handlers.js';
-import { testHostContext } from './testHost.js';
+import { testHostContext } from './testing/testHost.js';
 
 const corpus = resolve('engine/io/fixtures/corpus');
 const ctx = testHostContext;

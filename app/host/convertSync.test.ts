@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHandlers } from './handlers.js';
-import { testHostContext } from './testHost.js';
+import { testHostContext } from './testing/testHost.js';
 
 const ctx = testHostContext;
 

@@ -3,7 +3,7 @@ import { METHOD_NAMES } from '../shared/contract.js';
 import { dispatch } from './dispatch.js';
 import { createHandlers } from './handlers.js';
 import { PAYLOAD_CHECKS } from './validate.js';
-import { testHostContext } from './testHost.js';
+import { testHostContext } from './testing/testHost.js';
 
 const ctx = testHostContext;
 

@@ -4,7 +4,7 @@ import { buildStack, StateDict, Tensor } from '../../engine/index.js';
 import type { StackSpec } from '../shared/stackSpec.js';
 import { createHandlers } from './handlers.js';
 import { previewLoad } from './loadState.js';
-import { testHostContext } from './testHost.js';
+import { testHostContext } from './testing/testHost.js';
 
 const corpus = resolve('engine/io/fixtures/corpus');
 const ctx = testHostContext;

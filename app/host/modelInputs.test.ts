@@ -13,7 +13,7 @@ import { modelFixtures } from '../../tools/modelFixtures.js';
 import { writeNpy } from '../ranks/npy.js';
 import type { ModelStepResult, ModelView } from '../shared/contract.js';
 import { createHandlers, type Handlers } from './handlers.js';
-import { testHostContext, call, failure } from './testHost.js';
+import { testHostContext, call, failure } from './testing/testHost.js';
 
 const fx = modelFixtures();
 if ('skip' in fx) console.log(`Models workspace with a two-input model: skipped — ${fx.skip}`);

@@ -21,7 +21,7 @@ import { checkStateInTorch, GENERATOR, modelFixtures } from '../../tools/modelFi
 import { readNpy, writeNpy } from '../ranks/npy.js';
 import type { ModelTraining, ModelTrainProgress, ModelTrainRequest } from '../shared/contract.js';
 import { createHandlers, type Handlers } from './handlers.js';
-import { testHostContext, call, failure, type TestHostContext } from './testHost.js';
+import { testHostContext, call, failure, type TestHostContext } from './testing/testHost.js';
 
 const FIX = join(__dirname, '..', '..', 'engine', 'model', 'fixtures');
 const ONNX = join(FIX, 'tiny_resnet.onnx');

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../engine/index.js';
 import { writeNpy } from '../ranks/npy.js';
 import { createHandlers } from './handlers.js';
-import { testHostContext, call, failure } from './testHost.js';
+import { testHostContext, call, failure } from './testing/testHost.js';
 
 const FIX = join(__dirname, '..', '..', 'engine', 'model', 'fixtures');
 const ONNX = join(FIX, 'tiny_resnet.onnx');

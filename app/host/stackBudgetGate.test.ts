@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dispatch } from './dispatch.js';
 import { createHandlers } from './handlers.js';
 import { withStackBudget } from './stackBudgetGate.js';
-import { testHostContext } from './testHost.js';
+import { testHostContext } from './testing/testHost.js';
 
 const ctx = testHostContext;
 

@@ -6,7 +6,7 @@ import { createHandlers } from './handlers.js';
 import { getBackend, setBackend } from '../../engine/testing.js';
 import { transfersBetween, type TransferCounts } from '../../engine/testing.js';
 import type { StepResult } from '../shared/contract.js';
-import { testHostContext } from './testHost.js';
+import { testHostContext } from './testing/testHost.js';
 
 const ctx = testHostContext;
 

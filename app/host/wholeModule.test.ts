@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from './dispatch.js';
 import { createHandlers } from './handlers.js';
-import { testHostContext } from './testHost.js';
+import { testHostContext } from './testing/testHost.js';
 
 const file = resolve('app/host/fixtures/whole_module_sequential.pt');
 const ctx = testHostContext;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadAddon, loadNativeBackends } from './nativeLoader.js';
 import { createHostDevice } from './hostDevice.js';
 import * as ref from './hostKernels.js';
-import { data, elementwiseParityCases, expectSame } from './elementwiseCases.js';
+import { data, elementwiseParityCases, expectSame } from './testing/elementwiseCases.js';
 import type { DeviceBuffer } from '../tensor/storage.js';
 
 const cpu = loadNativeBackends().cpu.backend;

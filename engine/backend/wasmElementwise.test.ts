@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadWasmBackend, wasmCandidates, WasmKernels } from './wasmLoader.js';
 import { SMALL_N, streamedElementwise } from './wasmElementwise.js';
-import { data, elementwiseParityCases, expectSame, LENGTHS } from './elementwiseCases.js';
+import { data, elementwiseParityCases, expectSame, LENGTHS } from './testing/elementwiseCases.js';
 import { createHostDevice } from './hostDevice.js';
 import * as ref from './hostKernels.js';
 import { RuntimeError } from '../errors.js';

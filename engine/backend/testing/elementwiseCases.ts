@@ -5,9 +5,9 @@
  * span several pool chunks or stream pieces, float32 and float64, null gx/gt. Call inside a describe.
  */
 import { expect, it } from 'vitest';
-import type { ElementwiseKernels } from './backend.js';
-import * as ref from './hostKernels.js';
-import type { FloatArray } from '../tensor/dtype.js';
+import type { ElementwiseKernels } from '../backend.js';
+import * as ref from '../hostKernels.js';
+import type { FloatArray } from '../../tensor/dtype.js';
 
 export type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 const SPECIAL = [NaN, Infinity, -Infinity, -0, 0, 5e-324, -5e-324, 1e-40, -1e-40, 1.5e-45, 3.4e38, -3.4e38, 1, -1];

@@ -3,9 +3,9 @@
  * worker does, and calls through `dispatch` (payload checks included) that return the value or throw
  * the host's error as the window would see it.
  */
-import { CancelRegistry } from './cancel.js';
-import { dispatch } from './dispatch.js';
-import type { Handlers, HostContext } from './handlers.js';
+import { CancelRegistry } from '../cancel.js';
+import { dispatch } from '../dispatch.js';
+import type { Handlers, HostContext } from '../handlers.js';
 
 export type TestHostContext = HostContext & {
   /** Every emitted event in order, as [name, payload]. */
