@@ -47,3 +47,17 @@ export function checkFlat(what: string, n: number, data: (FloatArray | null)[], 
   }
   for (const a of scalars) if (a.length < 1) throw new RuntimeError(`${what}: a scalar array is empty`);
 }
+
+/**
+ * Whether the non-null arrays are not all of one float type. The compiled elementwise kernels take one
+ * type per call; such mixed calls run the TypeScript reference.
+ */
+export function mixedFloatTypes(arrays: (FloatArray | null)[]): boolean {
+  let f64: boolean | null = null;
+  for (const a of arrays) {
+    if (!a) continue;
+    if (f64 === null) f64 = a instanceof Float64Array;
+    else if (a instanceof Float64Array !== f64) return true;
+  }
+  return false;
+}

@@ -9,20 +9,8 @@
  */
 import type { ElementwiseKernels } from './backend.js';
 import { guard, type AddonKernels } from './nativeAddonApi.js';
-import { checkFlat } from './kernelArgs.js';
-import type { FloatArray } from '../tensor/dtype.js';
+import { checkFlat, mixedFloatTypes as mixed } from './kernelArgs.js';
 import * as ref from './hostKernels.js';
-
-/** Whether the non-null arrays are not all of one type. */
-function mixed(arrays: (FloatArray | null)[]): boolean {
-  let f64: boolean | null = null;
-  for (const a of arrays) {
-    if (!a) continue;
-    if (f64 === null) f64 = a instanceof Float64Array;
-    else if (a instanceof Float64Array !== f64) return true;
-  }
-  return false;
-}
 
 /** The kernels, or undefined when the addon predates them (the host device then runs TypeScript). */
 export function wrapElementwise(k: AddonKernels): ElementwiseKernels | undefined {

@@ -18,7 +18,7 @@
  */
 import type { ElementwiseKernels } from './backend.js';
 import type { WasmKernels } from './wasmLoader.js';
-import { checkFlat } from './kernelArgs.js';
+import { checkFlat, mixedFloatTypes as mixed } from './kernelArgs.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import * as ref from './hostKernels.js';
 
@@ -31,17 +31,6 @@ type KernelFn = (...args: (number | bigint)[]) => number;
  * types), the streamed kernel from 2048 on.
  */
 export const SMALL_N = 2048;
-
-/** Whether the non-null arrays are not all of one type (such calls run the reference). */
-function mixed(arrays: (FloatArray | null)[]): boolean {
-  let f64: boolean | null = null;
-  for (const a of arrays) {
-    if (!a) continue;
-    if (f64 === null) f64 = a instanceof Float64Array;
-    else if (a instanceof Float64Array !== f64) return true;
-  }
-  return false;
-}
 
 const suffix = (x: FloatArray) => (x instanceof Float64Array ? 'f64' : 'f32');
 

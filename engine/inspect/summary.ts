@@ -4,7 +4,7 @@
  * the Device kernel where their values are: a tensor whose values are only on the device (CUDA) there
  * (56 bytes come back instead of the tensor), any other on the host device.
  */
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { TensorRef } from '../io/tensorRef.js';
 import { halfToFloat, bfloat16ToFloat } from '../tensor/dtype.js';
 import { buf, deviceFor, hostDevice, type Device, type FloatDType } from '../tensor/device.js';
@@ -45,60 +45,36 @@ export function summarize(t: Tensor): TensorSummary {
   const n = t.numel();
   if (t.dtype === 'float32' || t.dtype === 'float64') {
     const dev = residentDevice(t);
-    const out = dev.alloc(7 * 8);
-    const r = new Float64Array(7);
-    try {
-      dev.summary(t.dtype, buf(dev, t), n, out);
-      dev.download(out, r);
-    } finally {
-      dev.release(out);
-    }
-    const [count, nan, inf, min, max, mean, m2] = r as unknown as number[];
-    return {
-      numel: n,
-      min: count ? min! : null,
-      max: count ? max! : null,
-      mean: count ? mean! : null,
-      std: count! > 1 ? Math.sqrt(Math.max(m2!, 0) / (count! - 1)) : null,
-      finite: nan === 0 && inf === 0,
-      nanCount: nan!,
-      infCount: inf!,
-    };
+    return summaryOn(dev, t.dtype, buf(dev, t), n);
   }
+  // Other dtypes (halves decoded, integers, bool) go through the same kernel as float64 values: one
+  // algorithm for every dtype.
   const get = reader(t);
-  let min = Infinity;
-  let max = -Infinity;
-  let mean = 0;
-  let m2 = 0;
-  let count = 0;
-  let nan = 0;
-  let inf = 0;
-  for (let i = 0; i < n; i++) {
-    const v = get(i);
-    if (Number.isNaN(v)) {
-      nan++;
-      continue;
-    }
-    if (!Number.isFinite(v)) {
-      inf++;
-      continue;
-    }
-    if (v < min) min = v;
-    if (v > max) max = v;
-    count++;
-    const delta = v - mean;
-    mean += delta / count;
-    m2 += delta * (v - mean);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = get(i);
+  const host = hostDevice();
+  return summaryOn(host, 'float64', buf(host, new Tensor(values, [n], 'float64')), n);
+}
+
+function summaryOn(dev: Device, dt: FloatDType, data: ReturnType<typeof buf>, n: number): TensorSummary {
+  const out = dev.alloc(7 * 8);
+  const r = new Float64Array(7);
+  try {
+    dev.summary(dt, data, n, out);
+    dev.download(out, r);
+  } finally {
+    dev.release(out);
   }
+  const [count, nan, inf, min, max, mean, m2] = r as unknown as number[];
   return {
     numel: n,
-    min: count ? min : null,
-    max: count ? max : null,
-    mean: count ? mean : null,
-    std: count > 1 ? Math.sqrt(m2 / (count - 1)) : null,
+    min: count ? min! : null,
+    max: count ? max! : null,
+    mean: count ? mean! : null,
+    std: count! > 1 ? Math.sqrt(Math.max(m2!, 0) / (count! - 1)) : null,
     finite: nan === 0 && inf === 0,
-    nanCount: nan,
-    infCount: inf,
+    nanCount: nan!,
+    infCount: inf!,
   };
 }
 
