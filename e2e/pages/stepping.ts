@@ -29,6 +29,12 @@ export class SteppingPage {
     await this.page.getByTestId('train-step').click();
   }
 
+  /** One train step, then waits until the counter reads step n. */
+  async trainStepTo(n: number): Promise<void> {
+    await this.trainStep();
+    await this.waitStep(n);
+  }
+
   async setRunSteps(n: number): Promise<void> {
     await typeInto(this.page.getByTestId('run-steps'), String(n));
   }

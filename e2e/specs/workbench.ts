@@ -12,6 +12,7 @@ import { expectTrue, type Spec, type World } from '../harness.js';
 import { typeInto } from '../pages/keys.js';
 import { Shell } from '../pages/shell.js';
 import { StackPage } from '../pages/stack.js';
+import { SteppingPage } from '../pages/stepping.js';
 
 export const corpus = resolve('engine/io/fixtures/corpus');
 
@@ -84,10 +85,9 @@ export const workbenchSpecs: Spec[] = [
       await stack.preset('CNN (BatchNorm2d)');
       await stack.build();
       await shell.go('stepping');
-      await w.page.getByTestId('train-step').click();
-      await w.page.getByTestId('step-count').filter({ hasText: 'step 1 ' }).waitFor();
-      await w.page.getByTestId('train-step').click();
-      await w.page.getByTestId('step-count').filter({ hasText: 'step 2 ' }).waitFor();
+      const stepping = new SteppingPage(w.page);
+      await stepping.trainStepTo(1);
+      await stepping.trainStepTo(2);
       await shell.go('inspect');
       await w.page.getByTestId('inspect-head').filter({ hasText: 'BatchNorm2d(8)' }).waitFor();
       await shell.go('stack');
@@ -117,8 +117,7 @@ export const workbenchSpecs: Spec[] = [
       // Train vs eval is of one state: the next step drops it.
       await w.page.getByTestId('compare').click();
       await w.page.getByTestId('compare-table').waitFor();
-      await w.page.getByTestId('train-step').click();
-      await w.page.getByTestId('step-count').filter({ hasText: 'step 1 ' }).waitFor();
+      await new SteppingPage(w.page).trainStepTo(1);
       await w.page.getByTestId('compare-table').waitFor({ state: 'detached' });
       // steps/s belongs to the stack and backend it was measured on.
       await typeInto(w.page.getByTestId('run-steps'), '5');
@@ -144,8 +143,7 @@ export const workbenchSpecs: Spec[] = [
       await shell.go('stepping');
       await w.page.getByTestId('snapshot').click();
       await w.page.getByTestId('step-count').filter({ hasText: '1 snapshot' }).waitFor();
-      await w.page.getByTestId('train-step').click();
-      await w.page.getByTestId('step-count').filter({ hasText: 'step 6 ' }).waitFor();
+      await new SteppingPage(w.page).trainStepTo(6);
       await w.page.getByTestId('rollback').click();
       await w.page.getByTestId('step-count').filter({ hasText: 'step 5 ' }).waitFor();
       await w.page.getByTestId('ws-stepping').getByText('At step 5 (restored or reset)').waitFor();
@@ -356,8 +354,7 @@ export const workbenchSpecs: Spec[] = [
       await stack.preset('MLP (BatchNorm1d)');
       await stack.build();
       await shell.go('stepping');
-      await w.page.getByTestId('train-step').click();
-      await w.page.getByTestId('step-count').filter({ hasText: 'step 1 ' }).waitFor();
+      await new SteppingPage(w.page).trainStepTo(1);
       await shell.go('inspect');
       const chart = w.page.getByTestId('weight-chart').locator('svg');
       const box = (await chart.boundingBox())!;
