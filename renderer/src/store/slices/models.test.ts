@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerInspection, ModelView } from '../../../../app/shared/contract';
+import type { LayerInspection } from '../../../../app/shared/contract';
 import { modelFileKind } from '../../components/OpenFile';
 import { fakeClient } from '../../testing/fakeClient';
+import { modelView } from '../../testing/modelViews';
 import { createAppStore } from '../store';
 
-const view = (over: Partial<ModelView> = {}): ModelView => ({
-  path: '/m.onnx',
-  opset: 13,
-  inputs: [],
-  outputs: [],
-  parameters: 10,
-  nodes: 3,
-  layers: [],
-  batchNorm: [],
-  weights: null,
-  input: [{ name: 'x', shape: [2, 3], source: 'generated (seed 0)' }],
-  step: 0,
-  notes: [],
-  ...over,
-});
+const view = modelView;
 
 describe('models slice', () => {
   it('a refused checkpoint shows its error and keeps the open model and its views', async () => {

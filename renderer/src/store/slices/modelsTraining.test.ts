@@ -1,39 +1,17 @@
 /** The Models slice's training: settings, live losses from `modelTrain` events, the result's effect on the views. */
 import { describe, expect, it } from 'vitest';
-import type {
-  LayerInspection,
-  ModelBatchNormRow,
-  ModelTraining,
-  ModelTrainRequest,
-  ModelView,
-} from '../../../../app/shared/contract';
+import type { LayerInspection, ModelTraining, ModelTrainRequest, ModelView } from '../../../../app/shared/contract';
 import { fakeClient, type FakeHost } from '../../testing/fakeClient';
+import { batchNormRow, modelView } from '../../testing/modelViews';
 import { createAppStore } from '../store';
 import { DEFAULT_TRAIN_SETTINGS, withTrainLosses } from './models';
 
-const bn = (n: number, training: boolean): ModelBatchNormRow => ({
-  name: 'bn1',
-  numFeatures: 4,
-  eps: 1e-5,
-  momentum: 0.1,
-  training,
-  numBatchesTracked: n,
-});
-
-const view = (): ModelView => ({
-  path: '/m.onnx',
-  opset: 13,
-  inputs: [],
-  outputs: [],
-  parameters: 10,
-  nodes: 3,
-  layers: [],
-  batchNorm: [bn(0, false)],
-  weights: null,
-  input: [{ name: 'x', shape: [4, 3], source: 'generated (seed 0)' }],
-  step: 0,
-  notes: [],
-});
+const bn = batchNormRow;
+const view = (): ModelView =>
+  modelView({
+    batchNorm: [bn(0, false)],
+    input: [{ name: 'x', shape: [4, 3], source: 'generated (seed 0)' }],
+  });
 
 const result = (req: ModelTrainRequest, over: Partial<ModelTraining> = {}): ModelTraining => ({
   loss: req.loss,
